@@ -1,0 +1,198 @@
+// bnn-run: run a model on a .npy batch, or describe a model.
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "apps/common/npy.h"
+#include "bnn/engine.h"
+
+namespace {
+
+const char kUsage[] =
+    "usage: bnn-run --model M.bnn --input X.npy --output Y.npy [options]\n"
+    "       bnn-run --info M.bnn\n"
+    "\n"
+    "Runs a bnn model on a batch of images and writes the model's output.\n"
+    "\n"
+    "  --model M.bnn     the model to run\n"
+    "  --input X.npy     float32 input in PyTorch's layout: N x C x H x W (or C x H x W)\n"
+    "  --output Y.npy    where to write the output, float32, N x (output shape, CHW)\n"
+    "  --dump-dir DIR    also write every layer's output to DIR/NNN_<layer>.npy, float32\n"
+    "                    N x C x H x W; packed tensors as their values (+-1, or the\n"
+    "                    code values of multi-bit tensors)\n"
+    "  --repeat N        after one warm-up, run the batch N more times and print the\n"
+    "                    median and p90 latency per image on stderr\n"
+    "  --threads N       threads inside each layer (default 1); outputs are identical\n"
+    "                    for every thread count\n"
+    "  --info M.bnn      print the model's graph: layers, shapes, bit widths, kernels,\n"
+    "                    schedules, sizes\n"
+    "  -h, --help        this text\n"
+    "\n"
+    "Exit status: 0 on success, 1 on an error (bad model or input), 2 on bad usage.\n";
+
+[[noreturn]] void usage_error(const std::string& message) {
+  std::fprintf(stderr, "bnn-run: %s\n(see bnn-run --help)\n", message.c_str());
+  std::exit(2);
+}
+
+int parse_count(const std::string& flag, const char* text, int min, int max) {
+  char* end = nullptr;
+  const long v = std::strtol(text, &end, 10);
+  if (!*text || *end || v < min || v > max) {
+    usage_error(flag + " needs a whole number from " + std::to_string(min) + " to " + std::to_string(max));
+  }
+  return static_cast<int>(v);
+}
+
+struct Options {
+  std::string model, input, output, dump_dir, info;
+  int repeat = 0;
+  int threads = 1;
+};
+
+Options parse(int argc, char** argv) {
+  Options o;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    auto value = [&]() -> const char* {
+      if (i + 1 >= argc) usage_error(arg + " needs a value");
+      return argv[++i];
+    };
+    if (arg == "-h" || arg == "--help") {
+      std::fputs(kUsage, stdout);
+      std::exit(0);
+    } else if (arg == "--model") {
+      o.model = value();
+    } else if (arg == "--input") {
+      o.input = value();
+    } else if (arg == "--output") {
+      o.output = value();
+    } else if (arg == "--dump-dir") {
+      o.dump_dir = value();
+    } else if (arg == "--info") {
+      o.info = value();
+    } else if (arg == "--repeat") {
+      o.repeat = parse_count(arg, value(), 1, 1000000);
+    } else if (arg == "--threads") {
+      o.threads = parse_count(arg, value(), 1, 256);
+    } else {
+      usage_error("unknown argument '" + arg + "'");
+    }
+  }
+  if (!o.info.empty()) {
+    if (!o.model.empty() || !o.input.empty() || !o.output.empty()) usage_error("--info takes only the model");
+    return o;
+  }
+  if (o.model.empty() || o.input.empty() || o.output.empty()) usage_error("--model, --input and --output are required");
+  return o;
+}
+
+std::string shape_string(const std::vector<int64_t>& shape) {
+  std::string s = "[";
+  for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
+  return s + "]";
+}
+
+// A file name from a layer name: letters, digits, '-', '_' and '.' kept.
+std::string file_safe(const std::string& name) {
+  std::string s = name.empty() ? "layer" : name;
+  for (char& c : s) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.') c = '_';
+  }
+  return s;
+}
+
+double percentile(std::vector<double> values, double p) {
+  std::sort(values.begin(), values.end());
+  const size_t index = std::min(values.size() - 1, static_cast<size_t>(p * (values.size() - 1) + 0.5));
+  return values[index];
+}
+
+int run(const Options& o) {
+  if (!o.info.empty()) {
+    const auto model = bnn::Model::load_file(o.info);
+    std::cout << o.info << "\n" << model->describe();
+    return 0;
+  }
+  const auto model = bnn::Model::load_file(o.model);
+  const bnn::NpyArray input = bnn::read_npy(o.input);
+
+  // Accept N x C x H x W, or one C x H x W image.
+  const std::vector<int> chw = model->input().shape_chw();
+  const std::vector<int64_t> expected(chw.begin(), chw.end());
+  const bool batched = input.shape.size() == expected.size() + 1;
+  const std::vector<int64_t> image_shape(input.shape.begin() + (batched ? 1 : 0), input.shape.end());
+  if (image_shape != expected) {
+    throw std::runtime_error(o.input + ": shape " + shape_string(input.shape) + " does not match the model input N x " +
+                             shape_string(expected));
+  }
+  const int64_t batch = batched ? input.shape[0] : 1;
+  const int64_t in_count = model->input().element_count();
+  const int64_t out_count = model->output().element_count();
+
+  bnn::Session session(model, bnn::SessionOptions{o.threads});
+  std::vector<float> output(batch * out_count);
+
+  // Dumps: each layer's output for the whole batch, written after the run.
+  const auto& layers = model->layers();
+  std::vector<std::vector<float>> dumps(o.dump_dir.empty() ? 0 : layers.size());
+  bnn::Session::LayerObserver observer;
+  int64_t image = 0;
+  if (!o.dump_dir.empty()) {
+    std::filesystem::create_directories(o.dump_dir);
+    observer = [&](int layer, const bnn::TensorView& view) {
+      const std::vector<float> values = view.values_chw();
+      if (dumps[layer].empty()) dumps[layer].resize(batch * values.size());
+      std::copy(values.begin(), values.end(), dumps[layer].begin() + image * values.size());
+    };
+  }
+  for (image = 0; image < batch; ++image) {
+    session.run(input.data.data() + image * in_count, output.data() + image * out_count, observer);
+  }
+
+  std::vector<int64_t> out_shape = {batch};
+  for (int d : model->output().shape_chw()) out_shape.push_back(d);
+  bnn::write_npy(o.output, out_shape, output.data());
+
+  for (size_t l = 0; l < dumps.size(); ++l) {
+    const bnn::TensorInfo& t = model->tensors()[layers[l].output];
+    std::vector<int64_t> shape = {batch};
+    for (int d : t.shape_chw()) shape.push_back(d);
+    char prefix[32];
+    std::snprintf(prefix, sizeof prefix, "%03zu_", l);
+    bnn::write_npy(o.dump_dir + "/" + prefix + file_safe(layers[l].name) + ".npy", shape, dumps[l].data());
+  }
+
+  if (o.repeat > 0) {
+    std::vector<double> per_image_ms;
+    for (int r = 0; r < o.repeat; ++r) {
+      const auto start = std::chrono::steady_clock::now();
+      for (int64_t i = 0; i < batch; ++i) session.run(input.data.data() + i * in_count, output.data() + i * out_count);
+      const std::chrono::duration<double, std::milli> elapsed = std::chrono::steady_clock::now() - start;
+      per_image_ms.push_back(elapsed.count() / static_cast<double>(batch));
+    }
+    std::fprintf(stderr, "latency per image over %d runs of %lld image(s), %d thread(s): median %.3f ms, p90 %.3f ms\n",
+                 o.repeat, static_cast<long long>(batch), o.threads, percentile(per_image_ms, 0.5),
+                 percentile(per_image_ms, 0.9));
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const Options options = parse(argc, argv);
+  try {
+    return run(options);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "bnn-run: error: %s\n", e.what());
+    return 1;
+  }
+}

@@ -1,0 +1,42 @@
+// A zero-filled heap block aligned for any SIMD load (64 bytes), owned by the
+// engine: model constants, activation arenas and scratch live in these.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <new>
+
+namespace bnn {
+
+constexpr size_t kAlignment = 64;
+
+constexpr int64_t align_up(int64_t bytes) {
+  return (bytes + static_cast<int64_t>(kAlignment) - 1) / static_cast<int64_t>(kAlignment) *
+         static_cast<int64_t>(kAlignment);
+}
+
+class AlignedBuffer {
+ public:
+  AlignedBuffer() = default;
+  explicit AlignedBuffer(size_t bytes) : size_(bytes) {
+    if (bytes == 0) return;
+    const size_t rounded = static_cast<size_t>(align_up(static_cast<int64_t>(bytes)));
+    data_.reset(static_cast<uint8_t*>(std::aligned_alloc(kAlignment, rounded)));
+    if (!data_) throw std::bad_alloc();
+    std::memset(data_.get(), 0, rounded);
+  }
+  uint8_t* data() const { return data_.get(); }
+  size_t size() const { return size_; }
+
+ private:
+  struct Free {
+    void operator()(uint8_t* p) const { std::free(p); }
+  };
+  std::unique_ptr<uint8_t, Free> data_;
+  size_t size_ = 0;
+};
+
+}  // namespace bnn

@@ -1,0 +1,96 @@
+// Model::describe(): what `bnn-run --info` prints.
+#include <cstdio>
+#include <sstream>
+
+#include "engine/model_impl.h"
+
+namespace bnn {
+namespace {
+
+std::string shape_string(const std::vector<int>& shape) {
+  std::string s = "[";
+  for (size_t i = 0; i < shape.size(); ++i) s += (i ? "," : "") + std::to_string(shape[i]);
+  return s + "]";
+}
+
+std::string type_string(const TensorInfo& t) {
+  switch (t.type) {
+    case ElementType::kFloat32: return "f32";
+    case ElementType::kInt8: return "i8";
+    case ElementType::kInt32: return "i32";
+    case ElementType::kPacked: return std::to_string(t.bits) + "b" + (t.bipolar ? "+-" : "u");
+  }
+  return "?";
+}
+
+std::string bytes_string(int64_t bytes) {
+  char buf[32];
+  if (bytes < 10 * 1024) {
+    std::snprintf(buf, sizeof buf, "%lld B", static_cast<long long>(bytes));
+  } else if (bytes < 10 * 1024 * 1024) {
+    std::snprintf(buf, sizeof buf, "%.1f KiB", bytes / 1024.0);
+  } else {
+    std::snprintf(buf, sizeof buf, "%.1f MiB", bytes / (1024.0 * 1024.0));
+  }
+  return buf;
+}
+
+std::string count_string(int64_t n) {
+  char buf[32];
+  if (n == 0) return "-";
+  if (n < 10000) std::snprintf(buf, sizeof buf, "%lld", static_cast<long long>(n));
+  else if (n < 10000000) std::snprintf(buf, sizeof buf, "%.1fK", n / 1e3);
+  else std::snprintf(buf, sizeof buf, "%.1fM", n / 1e6);
+  return buf;
+}
+
+std::string floats_string(const std::vector<float>& v) {
+  std::ostringstream s;
+  s << '[';
+  for (size_t i = 0; i < v.size(); ++i) s << (i ? ", " : "") << v[i];
+  return s.str() + "]";
+}
+
+}  // namespace
+
+std::string Model::describe() const {
+  const Impl& m = *impl_;
+  std::ostringstream s;
+  s << "schema version " << m.schema_version << ", producer '" << m.producer << "'\n";
+  if (!m.description.empty()) s << "description: " << m.description << "\n";
+  const TensorInfo& in = m.tensor_infos[m.input];
+  const TensorInfo& out = m.tensor_infos[m.output];
+  s << "input:  '" << in.name << "' " << type_string(in) << " CHW " << shape_string(in.shape_chw()) << ", color "
+    << m.color_order;
+  if (!m.mean.empty()) s << ", mean " << floats_string(m.mean);
+  if (!m.std.empty()) s << ", std " << floats_string(m.std);
+  s << "\noutput: '" << out.name << "' " << type_string(out) << " " << shape_string(out.shape_chw()) << ", "
+    << m.labels.size() << " labels\n";
+  int64_t macs = 0;
+  for (const LayerInfo& l : m.layers) macs += l.macs;
+  s << m.layers.size() << " layers, " << count_string(macs) << " MACs, constants " << bytes_string(m.constants.size())
+    << ", activation arena " << bytes_string(m.arena_bytes) << " per session\n\n";
+
+  char line[512];
+  std::snprintf(line, sizeof line, "%3s  %-22s %-16s %-10s %-18s %8s %10s  %s\n", "#", "layer", "kind", "bits",
+                "output (HWC)", "MACs", "weights", "kernel / schedule");
+  s << line;
+  for (size_t i = 0; i < m.layers.size(); ++i) {
+    const LayerInfo& l = m.layers[i];
+    const TensorInfo& o = m.tensor_infos[l.output];
+    std::snprintf(line, sizeof line, "%3zu  %-22s %-16s %-10s %-18s %8s %10s  %s (%s)\n", i, l.name.c_str(),
+                  l.kind.c_str(), l.precision.c_str(), (type_string(o) + " " + shape_string(o.shape)).c_str(),
+                  count_string(l.macs).c_str(), l.weight_bytes ? bytes_string(l.weight_bytes).c_str() : "-",
+                  l.kernel.c_str(), l.schedule.c_str());
+    s << line;
+    if (!l.schedule_note.empty()) s << "     note: " << l.schedule_note << "\n";
+  }
+  if (!m.labels.empty()) {
+    s << "\nlabels:";
+    for (size_t i = 0; i < m.labels.size(); ++i) s << (i ? ", " : " ") << m.labels[i];
+    s << "\n";
+  }
+  return s.str();
+}
+
+}  // namespace bnn

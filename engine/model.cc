@@ -1,0 +1,213 @@
+// Loading: read, verify, validate, copy constants to aligned storage, bind
+// every layer, plan activation memory.
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <limits>
+
+#include "engine/bind.h"
+#include "engine/memory_plan.h"
+#include "engine/model_impl.h"
+#include "model_format/validate.h"
+
+namespace bnn {
+namespace {
+
+// FlatBuffers cannot address more than 2 GiB.
+constexpr int64_t kMaxModelBytes = int64_t{std::numeric_limits<int32_t>::max()};
+
+TensorInfo tensor_info(const fb::Tensor& t) {
+  TensorInfo info;
+  info.name = t.name() ? t.name()->str() : "";
+  info.shape.assign(t.shape()->begin(), t.shape()->end());
+  switch (t.type()) {
+    case fb::ElementType::FLOAT32: info.type = ElementType::kFloat32; break;
+    case fb::ElementType::INT8: info.type = ElementType::kInt8; break;
+    case fb::ElementType::INT32: info.type = ElementType::kInt32; break;
+    case fb::ElementType::PACKED: info.type = ElementType::kPacked; break;
+  }
+  info.bits = t.bits();
+  info.bipolar = t.encoding() == fb::Encoding::BIPOLAR;
+  return info;
+}
+
+std::string precision_of(const fb::Layer& layer, const std::vector<TensorInfo>& infos) {
+  auto bits = [&](int tensor) { return std::to_string(infos[tensor].bits); };
+  switch (layer.options_type()) {
+    case fb::LayerOptions::BitserialConv2D: {
+      const fb::BitserialConv2D* l = layer.options_as_BitserialConv2D();
+      std::string p = "W" + bits(l->weights()) + "A" + bits(l->input());
+      if (infos[l->output()].type == ElementType::kPacked) p += "->A" + bits(l->output());
+      return p;
+    }
+    case fb::LayerOptions::Quantize: return "f32->A" + bits(layer.options_as_Quantize()->output());
+    case fb::LayerOptions::Pool2D: {
+      const int in = layer.options_as_Pool2D()->input();
+      return infos[in].type == ElementType::kPacked ? "A" + bits(in) : "f32";
+    }
+    default: return "f32";
+  }
+}
+
+std::string describe_schedule(const fb::Schedule* s) {
+  if (!s) return "default";
+  std::string d = s->kernel() && s->kernel()->size() ? s->kernel()->str() : "default kernel";
+  d += " tiles oc" + std::to_string(s->tile_oc()) + " oh" + std::to_string(s->tile_oh()) + " ow" +
+       std::to_string(s->tile_ow());
+  d += std::string(" order ") + fb::EnumNameLoopOrder(s->loop_order()) + " parallel " +
+       fb::EnumNameParallelAxis(s->parallel_axis());
+  if (s->threads()) d += " threads " + std::to_string(s->threads());
+  if (s->tuned_for()) {
+    const fb::CpuIdentity* cpu = s->tuned_for();
+    d += " tuned for " + (cpu->model_name() ? cpu->model_name()->str() : std::string("?"));
+  }
+  if (s->tuned_date()) d += " on " + s->tuned_date()->str();
+  return d;
+}
+
+std::unique_ptr<Model::Impl> bind_model(const fb::Model& m) {
+  auto impl = std::make_unique<Model::Impl>();
+  const int tensor_count = static_cast<int>(m.tensors()->size());
+
+  // Constants: one aligned block, each tensor at an aligned offset.
+  int64_t constant_total = 0;
+  for (const fb::Tensor* t : *m.tensors()) {
+    impl->tensor_infos.push_back(tensor_info(*t));
+    TensorRecord r;
+    r.bytes = tensor_byte_size(*t);
+    if (t->buffer() >= 0) constant_total += align_up(r.bytes);
+    impl->tensors.push_back(r);
+  }
+  impl->constants = AlignedBuffer(static_cast<size_t>(constant_total));
+  int64_t offset = 0;
+  for (int i = 0; i < tensor_count; ++i) {
+    const fb::Tensor* t = m.tensors()->Get(i);
+    if (t->buffer() < 0) continue;
+    const auto* data = m.buffers()->Get(t->buffer())->data();
+    uint8_t* dst = impl->constants.data() + offset;
+    if (data->size()) std::memcpy(dst, data->data(), data->size());
+    impl->tensors[i].constant = dst;
+    offset += align_up(impl->tensors[i].bytes);
+  }
+
+  // Ops, in file order (the validator proved it is an execution order).
+  std::vector<std::string> notes;
+  for (int i = 0; i < static_cast<int>(m.layers()->size()); ++i) {
+    const fb::Layer& layer = *m.layers()->Get(i);
+    LayerInfo info;
+    std::vector<int> constants_read;
+    BindContext ctx{impl->tensor_infos, impl->tensors, layer.schedule(), &info.schedule_note, &constants_read};
+    std::unique_ptr<Op> op = bind_layer(layer, ctx);
+    std::sort(constants_read.begin(), constants_read.end());
+    constants_read.erase(std::unique(constants_read.begin(), constants_read.end()), constants_read.end());
+    for (int t : constants_read) info.weight_bytes += impl->tensors[t].bytes;
+    info.name = layer.name() ? layer.name()->str() : "";
+    info.kind = fb::EnumNameLayerOptions(layer.options_type());
+    info.precision = precision_of(layer, impl->tensor_infos);
+    info.kernel = op->kernel;
+    info.schedule = describe_schedule(layer.schedule());
+    info.inputs = op->inputs;
+    info.output = op->output;
+    info.macs = op->macs;
+    if (!info.schedule_note.empty()) notes.push_back("layer " + std::to_string(i) + " '" + info.name + "': " + info.schedule_note);
+    impl->scratch_bytes = std::max(impl->scratch_bytes, op->scratch_bytes);
+    impl->layers.push_back(std::move(info));
+    impl->ops.push_back(std::move(op));
+  }
+  if (!notes.empty()) {
+    std::cerr << "bnn: " << notes.size() << " layer schedule(s) cannot be used on this machine; using defaults:\n";
+    for (const std::string& n : notes) std::cerr << "  " << n << "\n";
+  }
+
+  // Activation lifetimes in steps: the graph input is written at step 0, layer
+  // i at step i + 1, and the graph output is read after the last layer.
+  impl->input = m.inputs()->Get(0);
+  impl->output = m.outputs()->Get(0);
+  const int last_step = static_cast<int>(impl->ops.size()) + 1;
+  std::vector<int> lifetime_of(tensor_count, -1);
+  std::vector<BufferLifetime> lifetimes;
+  auto touch = [&](int tensor, int step) {
+    if (impl->tensors[tensor].constant) return;
+    if (lifetime_of[tensor] < 0) {
+      lifetime_of[tensor] = static_cast<int>(lifetimes.size());
+      lifetimes.push_back({impl->tensors[tensor].bytes, step, step});
+    }
+    lifetimes[lifetime_of[tensor]].last_step = std::max(lifetimes[lifetime_of[tensor]].last_step, step);
+  };
+  touch(impl->input, 0);
+  for (size_t i = 0; i < impl->ops.size(); ++i) {
+    for (int t : impl->ops[i]->inputs) touch(t, static_cast<int>(i) + 1);
+    touch(impl->ops[i]->output, static_cast<int>(i) + 1);
+  }
+  touch(impl->output, last_step);
+  const MemoryPlan plan = plan_memory(lifetimes);
+  for (int t = 0; t < tensor_count; ++t) {
+    if (lifetime_of[t] >= 0) impl->tensors[t].arena_offset = plan.offsets[lifetime_of[t]];
+  }
+  impl->arena_bytes = plan.arena_bytes;
+
+  // Metadata.
+  if (m.labels()) {
+    for (const auto* s : *m.labels()) impl->labels.push_back(s->str());
+  }
+  if (const fb::InputInfo* in = m.input_info()) {
+    impl->color_order = fb::EnumNameColorOrder(in->color());
+    if (in->mean()) impl->mean.assign(in->mean()->begin(), in->mean()->end());
+    if (in->std()) impl->std.assign(in->std()->begin(), in->std()->end());
+  }
+  impl->description = m.description() ? m.description()->str() : "";
+  impl->producer = m.producer() ? m.producer()->str() : "";
+  impl->schema_version = m.schema_version();
+  return impl;
+}
+
+}  // namespace
+
+Model::Model(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Model::~Model() = default;
+
+std::shared_ptr<const Model> Model::from_bytes(const uint8_t* data, size_t size, const std::string& origin) {
+  // An aligned private copy: the verifier and every typed read see aligned
+  // data. It is dropped after binding; the constants were copied out.
+  AlignedBuffer copy(size);
+  if (size) std::memcpy(copy.data(), data, size);
+  const std::string error = validate_model_bytes(copy.data(), size);
+  if (!error.empty()) throw Error(origin + ": " + error);
+  return std::shared_ptr<const Model>(new Model(bind_model(*fb::GetModel(copy.data()))));
+}
+
+std::shared_ptr<const Model> Model::load_buffer(const void* data, size_t size) {
+  if (!data && size) throw Error("<memory>: null model buffer");
+  if (static_cast<int64_t>(size) > kMaxModelBytes) throw Error("<memory>: a model cannot exceed 2 GiB");
+  return from_bytes(static_cast<const uint8_t*>(data), size, "<memory>");
+}
+
+std::shared_ptr<const Model> Model::load_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
+  if (!in) throw Error(path + ": cannot open (" + std::strerror(errno) + ")");
+  const std::streamoff size = in.tellg();
+  if (size < 0) throw Error(path + ": cannot read");
+  if (size > kMaxModelBytes) throw Error(path + ": a model cannot exceed 2 GiB");
+  std::vector<uint8_t> bytes(static_cast<size_t>(size));
+  in.seekg(0);
+  if (size && !in.read(reinterpret_cast<char*>(bytes.data()), size)) throw Error(path + ": cannot read");
+  return from_bytes(bytes.data(), bytes.size(), path);
+}
+
+const TensorInfo& Model::input() const { return impl_->tensor_infos[impl_->input]; }
+const TensorInfo& Model::output() const { return impl_->tensor_infos[impl_->output]; }
+const std::vector<TensorInfo>& Model::tensors() const { return impl_->tensor_infos; }
+const std::vector<LayerInfo>& Model::layers() const { return impl_->layers; }
+const std::vector<std::string>& Model::labels() const { return impl_->labels; }
+const std::string& Model::color_order() const { return impl_->color_order; }
+const std::vector<float>& Model::mean() const { return impl_->mean; }
+const std::vector<float>& Model::std() const { return impl_->std; }
+const std::string& Model::description() const { return impl_->description; }
+const std::string& Model::producer() const { return impl_->producer; }
+uint32_t Model::schema_version() const { return impl_->schema_version; }
+int64_t Model::constant_bytes() const { return static_cast<int64_t>(impl_->constants.size()); }
+int64_t Model::arena_bytes() const { return impl_->arena_bytes; }
+
+}  // namespace bnn

@@ -1,0 +1,33 @@
+// What a loaded model holds: tensor records, constants in aligned storage,
+// the bound ops in execution order, and the memory plan every Session uses.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "bnn/engine.h"
+#include "engine/aligned_buffer.h"
+#include "engine/op.h"
+
+namespace bnn {
+
+struct Model::Impl {
+  std::vector<TensorInfo> tensor_infos;
+  std::vector<TensorRecord> tensors;
+  AlignedBuffer constants;
+  std::vector<std::unique_ptr<Op>> ops;
+  std::vector<LayerInfo> layers;
+  int input = -1;
+  int output = -1;
+  int64_t arena_bytes = 0;
+  size_t scratch_bytes = 0;  // per thread
+
+  std::vector<std::string> labels;
+  std::string color_order = "RGB";
+  std::vector<float> mean, std;
+  std::string description, producer;
+  uint32_t schema_version = 0;
+};
+
+}  // namespace bnn

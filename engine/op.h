@@ -1,0 +1,47 @@
+// A bound layer: its kernel chosen and its constants resolved at load time, so
+// that running it allocates nothing and decides nothing (ncnn's
+// create_pipeline/forward split, Larq's prepare/run).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace bnn {
+
+struct TensorRecord {
+  int64_t bytes = 0;
+  const uint8_t* constant = nullptr;  // constant data, or null for an activation
+  int64_t arena_offset = -1;          // activations: offset in the session arena
+};
+
+// What an op sees while it runs.
+struct RunContext {
+  const TensorRecord* tensors = nullptr;
+  uint8_t* arena = nullptr;
+  uint8_t* scratch = nullptr;  // `threads` slices of scratch_stride bytes
+  size_t scratch_stride = 0;
+  int threads = 1;
+
+  template <typename T>
+  T* data(int tensor) const {
+    const TensorRecord& r = tensors[tensor];
+    return reinterpret_cast<T*>(r.constant ? const_cast<uint8_t*>(r.constant) : arena + r.arena_offset);
+  }
+  void* scratch_for(int thread) const { return scratch + thread * scratch_stride; }
+};
+
+class Op {
+ public:
+  virtual ~Op() = default;
+  virtual void run(const RunContext& ctx) const = 0;
+
+  std::vector<int> inputs;     // activation tensors read (residuals included)
+  int output = -1;
+  size_t scratch_bytes = 0;    // per thread
+  std::string kernel;          // the kernel's descriptor name
+  int64_t macs = 0;
+};
+
+}  // namespace bnn

@@ -1,0 +1,107 @@
+// Full-precision and bitserial convolutions: rows split over threads.
+#include "engine/bind.h"
+#include "engine/parallel.h"
+
+namespace bnn {
+namespace {
+
+class Conv2DOp : public Op {
+ public:
+  Conv2DOp(const Conv2DLayer& layer, const Conv2DKernel* k, int input, int residual)
+      : layer_(layer), kernel_(k), input_(input), residual_(residual) {}
+
+  void run(const RunContext& ctx) const override {
+    Conv2DLayer layer = layer_;
+    layer.input = ctx.data<const float>(input_);
+    layer.residual = residual_ >= 0 ? ctx.data<const float>(residual_) : nullptr;
+    layer.output = ctx.data<float>(output);
+    parallel_rows(ctx.threads, layer.geometry.out_h,
+                  [&](int t, int begin, int end) { kernel_->run(layer, begin, end, ctx.scratch_for(t)); });
+  }
+
+ private:
+  Conv2DLayer layer_;  // constants bound; activation pointers filled per run
+  const Conv2DKernel* kernel_;
+  int input_, residual_;
+};
+
+class BitserialConv2DOp : public Op {
+ public:
+  BitserialConv2DOp(const BitserialConvLayer& layer, const BitserialConvKernel* k, int input, int residual, bool packed)
+      : layer_(layer), kernel_(k), input_(input), residual_(residual), packed_(packed) {}
+
+  void run(const RunContext& ctx) const override {
+    BitserialConvLayer layer = layer_;
+    layer.conv.input = ctx.data<const uint64_t>(input_);
+    layer.residual = residual_ >= 0 ? ctx.data<const float>(residual_) : nullptr;
+    if (packed_) {
+      layer.out_packed = ctx.data<uint64_t>(output);
+    } else {
+      layer.out_float = ctx.data<float>(output);
+    }
+    parallel_rows(ctx.threads, layer.conv.geometry.out_h,
+                  [&](int t, int begin, int end) { kernel_->run(layer, begin, end, ctx.scratch_for(t)); });
+  }
+
+ private:
+  BitserialConvLayer layer_;
+  const BitserialConvKernel* kernel_;
+  int input_, residual_;
+  bool packed_;
+};
+
+int64_t conv_macs(const ConvGeometry& g) {
+  return int64_t{g.out_h} * g.out_w * g.out_c * g.kernel_h * g.kernel_w * g.in_c_per_group();
+}
+
+}  // namespace
+
+std::unique_ptr<Op> make_conv2d_op(const fb::Conv2D& l, const BindContext& ctx) {
+  Conv2DLayer layer;
+  layer.geometry = ctx.geometry(*l.window(), l.input(), l.output(), l.groups());
+  layer.weights = ctx.constant<float>(l.weights());
+  layer.transform = ctx.float_transform(l.transform());
+  const int residual = l.transform() ? l.transform()->residual() : -1;
+  const Conv2DKernel* kernel = ctx.choose(conv2d_kernels());
+  auto op = std::make_unique<Conv2DOp>(layer, kernel, l.input(), residual);
+  op->inputs = {l.input()};
+  if (residual >= 0) op->inputs.push_back(residual);
+  op->output = l.output();
+  op->kernel = kernel->name;
+  op->scratch_bytes = kernel->scratch_bytes(layer.geometry);
+  op->macs = conv_macs(layer.geometry);
+  return op;
+}
+
+std::unique_ptr<Op> make_bitserial_conv2d_op(const fb::BitserialConv2D& l, const BindContext& ctx) {
+  BitserialConvLayer layer;
+  BitserialConvArgs& conv = layer.conv;
+  conv.geometry = ctx.geometry(*l.window(), l.input(), l.output(), l.groups());
+  conv.act_bits = ctx.info(l.input()).bits;
+  conv.act_encoding = ctx.encoding(l.input());
+  conv.weights = ctx.constant<uint64_t>(l.weights());
+  conv.weight_bits = ctx.info(l.weights()).bits;
+  conv.weight_encoding = ctx.encoding(l.weights());
+  conv.pad_value = l.pad_value() == fb::PadValue::MINUS_ONE ? PadValue::kMinusOne : PadValue::kZero;
+  const bool packed = ctx.info(l.output()).type == ElementType::kPacked;
+  int residual = -1;
+  if (packed) {
+    layer.to_bits.thresholds = ctx.constant<int32_t>(l.transform()->thresholds());
+    layer.to_bits.direction = ctx.constant<int8_t>(l.transform()->direction());
+    layer.to_bits.bits = ctx.info(l.output()).bits;
+  } else {
+    layer.to_float = ctx.float_transform(l.transform());
+    residual = l.transform() ? l.transform()->residual() : -1;
+  }
+  const BitserialConvKernel* kernel = ctx.choose(bitserial_conv_kernels());
+  auto op = std::make_unique<BitserialConv2DOp>(layer, kernel, l.input(), residual, packed);
+  op->inputs = {l.input()};
+  if (residual >= 0) op->inputs.push_back(residual);
+  op->output = l.output();
+  op->kernel = kernel->name;
+  op->scratch_bytes = kernel->scratch_bytes(conv.geometry, conv.act_bits);
+  op->macs = conv_macs(conv.geometry);
+  return op;
+}
+
+}  // namespace bnn

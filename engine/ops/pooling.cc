@@ -1,0 +1,74 @@
+// Window pooling (max on float or packed, average on float) and global average pooling.
+#include "engine/bind.h"
+#include "kernels/ref/pool.h"
+
+namespace bnn {
+namespace {
+
+class Pool2DOp : public Op {
+ public:
+  enum class Mode { kMaxFloat, kAvgFloat, kMaxPacked };
+
+  void run(const RunContext& ctx) const override {
+    switch (mode_) {
+      case Mode::kMaxFloat: max_pool_float_ref(g_, ctx.data<const float>(inputs[0]), ctx.data<float>(output)); break;
+      case Mode::kAvgFloat:
+        avg_pool_float_ref(g_, count_include_pad_, ctx.data<const float>(inputs[0]), ctx.data<float>(output));
+        break;
+      case Mode::kMaxPacked:
+        max_pool_packed_ref(g_, bits_, ctx.data<const uint64_t>(inputs[0]), ctx.data<uint64_t>(output),
+                            ctx.scratch_for(0));
+        break;
+    }
+  }
+
+  ConvGeometry g_;
+  Mode mode_ = Mode::kMaxFloat;
+  bool count_include_pad_ = true;
+  int bits_ = 0;
+};
+
+class GlobalAvgPoolOp : public Op {
+ public:
+  void run(const RunContext& ctx) const override {
+    global_avg_pool_ref(ctx.data<const float>(inputs[0]), pixels_, channels_, ctx.data<float>(output));
+  }
+  int64_t pixels_ = 0;
+  int channels_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<Op> make_pool2d_op(const fb::Pool2D& l, const BindContext& ctx) {
+  auto op = std::make_unique<Pool2DOp>();
+  op->g_ = ctx.geometry(*l.window(), l.input(), l.output(), 1);
+  const TensorInfo& in = ctx.info(l.input());
+  if (l.kind() == fb::PoolKind::AVERAGE) {
+    op->mode_ = Pool2DOp::Mode::kAvgFloat;
+    op->count_include_pad_ = l.count_include_pad();
+    op->kernel = "avg_pool_f32_ref";
+  } else if (in.type == ElementType::kPacked) {
+    op->mode_ = Pool2DOp::Mode::kMaxPacked;
+    op->bits_ = in.bits;
+    op->scratch_bytes = max_pool_packed_ref_scratch_bytes(op->g_);
+    op->kernel = "max_pool_packed_ref";
+  } else {
+    op->kernel = "max_pool_f32_ref";
+  }
+  op->inputs = {l.input()};
+  op->output = l.output();
+  return op;
+}
+
+std::unique_ptr<Op> make_global_avg_pool_op(const fb::GlobalAvgPool& l, const BindContext& ctx) {
+  auto op = std::make_unique<GlobalAvgPoolOp>();
+  const TensorInfo& in = ctx.info(l.input());
+  op->channels_ = in.shape[2];
+  op->pixels_ = int64_t{in.shape[0]} * in.shape[1];
+  op->inputs = {l.input()};
+  op->output = l.output();
+  op->kernel = "global_avg_pool_ref";
+  return op;
+}
+
+}  // namespace bnn

@@ -1,0 +1,59 @@
+// Running a model: one arena planned at load, filled and read in place.
+#include <algorithm>
+
+#include "engine/layout.h"
+#include "engine/model_impl.h"
+
+namespace bnn {
+
+struct Session::Impl {
+  std::shared_ptr<const Model> model;
+  AlignedBuffer arena;
+  AlignedBuffer scratch;
+  size_t scratch_stride = 0;
+  int threads = 1;
+};
+
+namespace {
+
+constexpr int kMaxThreads = 256;
+
+}  // namespace
+
+Session::Session(std::shared_ptr<const Model> model, const SessionOptions& options) : impl_(std::make_unique<Impl>()) {
+  if (!model) throw Error("Session: null model");
+  if (options.threads < 1 || options.threads > kMaxThreads) {
+    throw Error("Session: threads must be 1 to " + std::to_string(kMaxThreads));
+  }
+  const Model::Impl& m = model->impl();
+  impl_->model = std::move(model);
+  impl_->threads = options.threads;
+  impl_->arena = AlignedBuffer(static_cast<size_t>(m.arena_bytes));
+  impl_->scratch_stride = static_cast<size_t>(align_up(static_cast<int64_t>(m.scratch_bytes)));
+  impl_->scratch = AlignedBuffer(impl_->scratch_stride * options.threads);
+}
+
+Session::~Session() = default;
+
+const Model& Session::model() const { return *impl_->model; }
+int Session::threads() const { return impl_->threads; }
+
+void Session::run(const float* input_chw, float* output, const LayerObserver& observer) {
+  const Model::Impl& m = impl_->model->impl();
+  RunContext ctx;
+  ctx.tensors = m.tensors.data();
+  ctx.arena = impl_->arena.data();
+  ctx.scratch = impl_->scratch.data();
+  ctx.scratch_stride = impl_->scratch_stride;
+  ctx.threads = impl_->threads;
+
+  chw_to_hwc(input_chw, m.tensor_infos[m.input].shape, ctx.data<float>(m.input));
+  for (size_t i = 0; i < m.ops.size(); ++i) {
+    const Op& op = *m.ops[i];
+    op.run(ctx);
+    if (observer) observer(static_cast<int>(i), TensorView{&m.tensor_infos[op.output], ctx.data<const void>(op.output)});
+  }
+  hwc_to_chw(ctx.data<const float>(m.output), m.tensor_infos[m.output].shape, output);
+}
+
+}  // namespace bnn

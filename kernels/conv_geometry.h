@@ -1,0 +1,34 @@
+// The geometry of a 2-D convolution or pooling window over one NHWC image.
+#pragma once
+
+#include <cstdint>
+
+namespace bnn {
+
+struct ConvGeometry {
+  int in_h = 0, in_w = 0, in_c = 0;
+  int out_h = 0, out_w = 0, out_c = 0;
+  int kernel_h = 1, kernel_w = 1;
+  int stride_h = 1, stride_w = 1;
+  int pad_top = 0, pad_left = 0, pad_bottom = 0, pad_right = 0;
+  int dilation_h = 1, dilation_w = 1;
+  int groups = 1;
+
+  int in_c_per_group() const { return in_c / groups; }
+  int out_c_per_group() const { return out_c / groups; }
+  // First input row/column a window starts at (may be negative: padding).
+  int in_y0(int oy) const { return oy * stride_h - pad_top; }
+  int in_x0(int ox) const { return ox * stride_w - pad_left; }
+};
+
+// Output extent of a window sweep, PyTorch/ONNX floor rule:
+// (in + pads - dilation * (kernel - 1) - 1) / stride + 1. Returns <= 0 when the
+// window does not fit. Computed in 64 bits: every argument may come from a file.
+inline int64_t conv_output_extent(int64_t in, int64_t pad_begin, int64_t pad_end, int64_t kernel,
+                                  int64_t stride, int64_t dilation) {
+  const int64_t span = in + pad_begin + pad_end - dilation * (kernel - 1) - 1;
+  if (span < 0 || stride <= 0) return 0;
+  return span / stride + 1;
+}
+
+}  // namespace bnn

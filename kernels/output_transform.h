@@ -1,0 +1,74 @@
+// What happens to a layer's accumulator before it is stored: Larq's "output
+// transform", as small separate types so the convolution loops stay about
+// convolution.
+//
+// Float mode (FloatTransform), per channel c:
+//   y = acc * scale[c] + bias[c]            (absent scale: no multiply; absent bias: no add)
+//   y = act(y + residual)   or   y = act(y) + residual   (residual_after_activation)
+// Each operation rounds to float32 on its own (the build sets -ffp-contract=off),
+// so the result is the same bits on every ISA. Integer accumulators of bitserial
+// layers convert to float exactly: the validator keeps |acc| below 2^24.
+//
+// Threshold mode (ThresholdTransform): an integer accumulator becomes a k-bit
+// code directly, q = #{ l : dir[c] * acc >= dir[c] * T[c][l] }. Why this is exact:
+// batchnorm followed by a monotone quantizer f is a monotone function of the
+// integer accumulator; it is increasing when the batchnorm scale is positive
+// and decreasing when it is negative. Each of the 2^k - 1 steps of f is then
+// crossed at one integer point T, found by the converter by evaluating the
+// float expression itself at the integers next to the real-valued boundary.
+// Counting thresholds (not searching sorted ones) makes the order of T
+// irrelevant and keeps the rule one line for both directions.
+#pragma once
+
+#include <cstdint>
+
+#include "kernels/types.h"
+
+namespace bnn {
+
+struct ActivationParams {
+  ActivationKind kind = ActivationKind::kNone;
+  const float* slope = nullptr;      // [C]: PReLU, RPReLU
+  const float* shift_in = nullptr;   // [C]: RPReLU
+  const float* shift_out = nullptr;  // [C]: RPReLU
+  float min_value = -1.0f;           // HardTanh
+  float max_value = 1.0f;
+};
+
+struct FloatTransform {
+  const float* scale = nullptr;  // [C] or null
+  const float* bias = nullptr;   // [C] or null
+  bool residual_after_activation = false;
+  ActivationParams activation;
+};
+
+struct ThresholdTransform {
+  const int32_t* thresholds = nullptr;  // [C][2^bits - 1]
+  const int8_t* direction = nullptr;    // [C] of +1/-1, or null for all +1
+  int bits = 1;
+};
+
+inline float apply_activation(float x, int c, const ActivationParams& a) {
+  switch (a.kind) {
+    case ActivationKind::kNone: return x;
+    case ActivationKind::kRelu: return x > 0.0f ? x : 0.0f;
+    case ActivationKind::kPrelu: return x >= 0.0f ? x : a.slope[c] * x;
+    case ActivationKind::kRprelu: {
+      const float shifted = x - a.shift_in[c];
+      const float y = shifted >= 0.0f ? shifted : a.slope[c] * shifted;
+      return y + a.shift_out[c];
+    }
+    case ActivationKind::kHardtanh: return x < a.min_value ? a.min_value : (x > a.max_value ? a.max_value : x);
+  }
+  return x;
+}
+
+// One pixel: acc[channels] -> out[channels]. `residual` is that pixel's
+// residual row or null.
+void transform_to_float(const float* acc, int channels, const FloatTransform& t, const float* residual,
+                        float* out);
+
+// One pixel: acc[channels] -> `bits` planes of words_for(channels) words.
+void transform_to_bits(const int32_t* acc, int channels, const ThresholdTransform& t, uint64_t* out);
+
+}  // namespace bnn

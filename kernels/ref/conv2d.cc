@@ -1,0 +1,37 @@
+#include "kernels/ref/conv2d.h"
+
+namespace bnn {
+
+size_t conv2d_ref_scratch_bytes(const ConvGeometry& g) { return sizeof(float) * g.out_c; }
+
+void conv2d_ref(const Conv2DLayer& layer, int row_begin, int row_end, void* scratch) {
+  const ConvGeometry& g = layer.geometry;
+  const int cg = g.in_c_per_group();
+  const int og = g.out_c_per_group();
+  float* acc = static_cast<float*>(scratch);
+  for (int oy = row_begin; oy < row_end; ++oy) {
+    for (int ox = 0; ox < g.out_w; ++ox) {
+      for (int oc = 0; oc < g.out_c; ++oc) {
+        const int first_in_c = (oc / og) * cg;
+        float sum = 0.0f;
+        for (int kh = 0; kh < g.kernel_h; ++kh) {
+          const int iy = g.in_y0(oy) + kh * g.dilation_h;
+          if (iy < 0 || iy >= g.in_h) continue;
+          for (int kw = 0; kw < g.kernel_w; ++kw) {
+            const int ix = g.in_x0(ox) + kw * g.dilation_w;
+            if (ix < 0 || ix >= g.in_w) continue;
+            const float* x = layer.input + (static_cast<int64_t>(iy) * g.in_w + ix) * g.in_c + first_in_c;
+            const float* w = layer.weights + ((static_cast<int64_t>(oc) * g.kernel_h + kh) * g.kernel_w + kw) * cg;
+            for (int ic = 0; ic < cg; ++ic) sum += x[ic] * w[ic];
+          }
+        }
+        acc[oc] = sum;
+      }
+      const int64_t pixel = static_cast<int64_t>(oy) * g.out_w + ox;
+      const float* residual = layer.residual ? layer.residual + pixel * g.out_c : nullptr;
+      transform_to_float(acc, g.out_c, layer.transform, residual, layer.output + pixel * g.out_c);
+    }
+  }
+}
+
+}  // namespace bnn
