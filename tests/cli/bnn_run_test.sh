@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# bnn-run as a user runs it: help, info, a run with dumps and timing, and the
+# errors a user meets (missing or damaged model, wrong or broken input).
+# Usage: bnn_run_test.sh BNN_RUN BUILD_DEMO_MODEL
+set -u
+bnn_run=$1
+build_demo=$2
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+passed=0
+failed=0
+
+check() {  # check NAME EXPECTED_STATUS PATTERN -- COMMAND...
+  local name=$1 want=$2 pattern=$3
+  shift 4
+  local out status
+  out=$("$@" 2>&1)
+  status=$?
+  if [ "$status" -ne "$want" ]; then
+    echo "FAIL $name: exit $status, expected $want"; echo "$out" | head -20; failed=$((failed + 1)); return
+  fi
+  if [ -n "$pattern" ] && ! grep -qE -- "$pattern" <<<"$out"; then
+    echo "FAIL $name: output lacks /$pattern/"; echo "$out" | head -20; failed=$((failed + 1)); return
+  fi
+  echo "ok   $name"; passed=$((passed + 1))
+}
+
+# A float32 .npy of zeros with the given shape tuple text and element count.
+write_npy() {  # write_npy PATH "(1, 3, 4, 4)" COUNT
+  local header="{'descr': '<f4', 'fortran_order': False, 'shape': $2, }"
+  while [ $(( (10 + ${#header} + 1) % 64 )) -ne 0 ]; do header+=" "; done
+  header+=$'\n'
+  { printf '\x93NUMPY\x01\x00'; printf "\\x$(printf %02x $(( ${#header} % 256 )))\\x$(printf %02x $(( ${#header} / 256 )))";
+    printf '%s' "$header"; head -c $(( $3 * 4 )) /dev/zero; } > "$1"
+}
+
+"$build_demo" "$work/demo.bnn" "$work/in.npy" >/dev/null || { echo "FAIL: build-demo-model"; exit 1; }
+
+check "help" 0 "--dump-dir" -- "$bnn_run" --help
+check "no arguments is a usage error" 2 "required" -- "$bnn_run"
+check "unknown flag" 2 "unknown argument" -- "$bnn_run" --bogus
+check "bad thread count" 2 "--threads needs a whole number" -- "$bnn_run" --threads 0 --model a --input b --output c
+check "info shows the graph" 0 "BitserialConv2D +W1A1" -- "$bnn_run" --info "$work/demo.bnn"
+check "info shows W2A2 and the schedule" 0 "W2A2 .*bitserial_conv_ref \(default\)" -- "$bnn_run" --info "$work/demo.bnn"
+check "run with dumps and timing" 0 "median [0-9.]+ ms, p90" -- \
+  "$bnn_run" --model "$work/demo.bnn" --input "$work/in.npy" --output "$work/out.npy" --dump-dir "$work/dump" --repeat 3
+check "every layer dumped" 0 "^11$" -- bash -c "ls '$work/dump' | wc -l"
+check "two threads give the same bytes" 0 "" -- bash -c \
+  "'$bnn_run' --model '$work/demo.bnn' --input '$work/in.npy' --output '$work/out2.npy' --threads 2 && cmp '$work/out.npy' '$work/out2.npy'"
+write_npy "$work/batch.npy" "(3, 3, 32, 32)" $((3 * 3 * 32 * 32))
+check "a batch of three" 0 "" -- "$bnn_run" --model "$work/demo.bnn" --input "$work/batch.npy" --output "$work/batch_out.npy"
+check "batch output is 3 x 10" 0 "'shape': \(3, 10\)" -- head -c 128 "$work/batch_out.npy"
+
+check "missing model" 1 "cannot open" -- "$bnn_run" --model "$work/none.bnn" --input "$work/in.npy" --output "$work/o.npy"
+head -c 700 "$work/demo.bnn" > "$work/truncated.bnn"
+check "truncated model" 1 "damaged or truncated" -- "$bnn_run" --info "$work/truncated.bnn"
+echo "hello" > "$work/text.npy"
+check "input that is not .npy" 1 "not a .npy file" -- "$bnn_run" --model "$work/demo.bnn" --input "$work/text.npy" --output "$work/o.npy"
+write_npy "$work/small.npy" "(1, 3, 4, 4)" 48
+check "input of the wrong shape" 1 "does not match the model input" -- \
+  "$bnn_run" --model "$work/demo.bnn" --input "$work/small.npy" --output "$work/o.npy"
+write_npy "$work/short.npy" "(1, 3, 32, 32)" 100
+check "input shorter than its header says" 1 "header promises 12288 bytes" -- \
+  "$bnn_run" --model "$work/demo.bnn" --input "$work/short.npy" --output "$work/o.npy"
+write_npy "$work/huge.npy" "(100000, 100000, 100000)" 1
+check "huge claimed shape is refused before allocating" 1 "too large" -- \
+  "$bnn_run" --model "$work/demo.bnn" --input "$work/huge.npy" --output "$work/o.npy"
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,385 @@
+// The engine end to end: a small binarized ResNet built with the builder runs
+// and matches a naive float evaluation of the same network written here, in
+// PyTorch's CHW layout, with none of the engine's code.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <numeric>
+
+#include "bnn/engine.h"
+#include "engine/memory_plan.h"
+#include "model_format/builder.h"
+#include "support/random.h"
+
+namespace bnn {
+namespace {
+
+// ---------------------------------------------------------------- naive CHW math
+
+struct Chw {
+  int c = 0, h = 0, w = 0;
+  std::vector<double> v;  // [c][h][w]
+  double& at(int ci, int y, int x) { return v[(size_t(ci) * h + y) * w + x]; }
+  double at(int ci, int y, int x) const { return v[(size_t(ci) * h + y) * w + x]; }
+};
+
+Chw make_chw(int c, int h, int w) { return {c, h, w, std::vector<double>(size_t(c) * h * w)}; }
+
+// Weights are given in OHWI (the builder's order); `pad` is the padded tap's value.
+Chw conv(const Chw& x, const std::vector<double>& w_ohwi, int out_c, int k, int stride, int pad, int dilation = 1,
+         int groups = 1, double pad_value = 0) {
+  const int oh = (x.h + 2 * pad - dilation * (k - 1) - 1) / stride + 1;
+  const int ow = (x.w + 2 * pad - dilation * (k - 1) - 1) / stride + 1;
+  const int cg = x.c / groups, og = out_c / groups;
+  Chw y = make_chw(out_c, oh, ow);
+  for (int o = 0; o < out_c; ++o)
+    for (int oy = 0; oy < oh; ++oy)
+      for (int ox = 0; ox < ow; ++ox) {
+        double sum = 0;
+        for (int i = 0; i < cg; ++i)
+          for (int ky = 0; ky < k; ++ky)
+            for (int kx = 0; kx < k; ++kx) {
+              const int iy = oy * stride - pad + ky * dilation, ix = ox * stride - pad + kx * dilation;
+              const bool inside = iy >= 0 && iy < x.h && ix >= 0 && ix < x.w;
+              const double a = inside ? x.at((o / og) * cg + i, iy, ix) : pad_value;
+              sum += a * w_ohwi[((size_t(o) * k + ky) * k + kx) * cg + i];
+            }
+        y.at(o, oy, ox) = sum;
+      }
+  return y;
+}
+
+template <typename F>
+Chw per_channel(const Chw& x, F f) {
+  Chw y = x;
+  for (int ci = 0; ci < x.c; ++ci)
+    for (int i = 0; i < x.h * x.w; ++i) y.v[size_t(ci) * x.h * x.w + i] = f(ci, x.v[size_t(ci) * x.h * x.w + i]);
+  return y;
+}
+
+std::vector<double> to_double(const std::vector<float>& v) { return std::vector<double>(v.begin(), v.end()); }
+
+std::vector<double> code_values(const std::vector<uint8_t>& codes, int bits, bool bipolar) {
+  std::vector<double> v;
+  for (uint8_t q : codes) v.push_back(bipolar ? 2.0 * q - ((1 << bits) - 1) : q);
+  return v;
+}
+
+// ---------------------------------------------------------------- the network
+
+// Every parameter of the test network, so the builder and the naive evaluation
+// read the same numbers.
+struct TinyResNet {
+  test::Random rng{2024};
+  // stem: conv 3x3 3->16, scale/bias, PReLU; maxpool 3x3 s2 p1
+  std::vector<float> stem_w = rng.normals(16 * 9 * 3, 0, 0.5f), stem_scale = rng.normals(16, 1, 0.2f),
+                     stem_bias = rng.normals(16, 0, 0.3f), stem_slope = rng.uniforms(16, 0.05f, 0.3f);
+  // block 1 (XNOR style): BN+sign -> W1A1 -> BN+sign folded to integer thresholds -> W1A1 + residual, RPReLU
+  std::vector<float> q1_scale = rng.normals(16, 0, 1), q1_bias = rng.normals(16, 0, 0.5f);
+  std::vector<uint8_t> c1_w = rng.codes(16 * 9 * 16, 1), c2_w = rng.codes(16 * 9 * 16, 1);
+  std::vector<int32_t> c1_thresholds = int_thresholds(16, -20, 20);
+  std::vector<int8_t> c1_direction = directions(16);
+  std::vector<float> c2_scale = rng.normals(16, 0.05f, 0.02f), c2_bias = rng.normals(16, 0, 0.2f),
+                     c2_slope = rng.uniforms(16, 0.1f, 0.3f), c2_in = rng.normals(16, 0, 0.1f), c2_out = rng.normals(16, 0, 0.1f);
+  // block 2 (downsample, DoReFa W2A2): 2-bit unipolar activations, 2-bit bipolar weights, stride 2
+  std::vector<float> q2_thresholds = sorted_thresholds(16, 3);
+  std::vector<uint8_t> c3_w = rng.codes(24 * 9 * 16, 2);
+  std::vector<float> c3_scale = rng.normals(24, 0.02f, 0.01f), c3_bias = rng.normals(24, 0, 0.2f);
+  std::vector<float> sc_w = rng.normals(24 * 16, 0, 0.3f), sc_scale = rng.normals(24, 1, 0.1f), sc_bias = rng.normals(24, 0, 0.1f);
+  // block 3: -1 padding, groups 2, dilation 2, residual after ReLU; then BN and a PReLU layer
+  std::vector<float> q3_thresholds = rng.normals(24, 0, 0.3f);
+  std::vector<uint8_t> c4_w = rng.codes(24 * 9 * 12, 1);
+  std::vector<float> c4_scale = rng.normals(24, 0.05f, 0.02f), c4_bias = rng.normals(24, 0, 0.2f);
+  std::vector<float> bn_scale = rng.normals(24, 1, 0.2f), bn_bias = rng.normals(24, 0, 0.2f),
+                     act_slope = rng.uniforms(24, 0.0f, 0.2f);
+  // head
+  std::vector<float> fc_w = rng.normals(10 * 24, 0, 0.5f), fc_bias = rng.normals(10, 0, 0.1f);
+
+  std::vector<int32_t> int_thresholds(int n, int lo, int hi) {
+    std::vector<int32_t> t(n);
+    for (int32_t& v : t) v = rng.uniform_int(lo, hi);
+    return t;
+  }
+  std::vector<int8_t> directions(int n) {
+    std::vector<int8_t> d(n);
+    for (int8_t& v : d) v = rng.uniform_int(0, 1) ? 1 : -1;
+    return d;
+  }
+  std::vector<float> sorted_thresholds(int channels, int levels) {
+    std::vector<float> t;
+    for (int c = 0; c < channels; ++c) {
+      std::vector<float> l = rng.uniforms(levels, -0.5f, 1.5f);
+      std::sort(l.begin(), l.end());
+      t.insert(t.end(), l.begin(), l.end());
+    }
+    return t;
+  }
+
+  std::vector<uint8_t> build() const {
+    ModelBuilder b;
+    int x = b.input("image", 11, 13, 3);
+    FloatTransformSpec stem;
+    stem.scale = stem_scale;
+    stem.bias = stem_bias;
+    stem.activation.kind = ActivationKind::kPrelu;
+    stem.activation.slope = stem_slope;
+    x = b.conv2d("stem", x, 16, WindowSpec::square(3, 1, 1), stem_w, stem);
+    x = b.max_pool("pool", x, WindowSpec::square(3, 2, 1));
+
+    int q = b.quantize("b1.sign1", x, 1, Encoding::kBipolar, std::vector<float>(16, 0.0f), q1_scale, q1_bias);
+    q = b.bitserial_conv2d("b1.conv1", q, 16, WindowSpec::square(3, 1, 1), CodeWeights{1, Encoding::kBipolar, c1_w},
+                           ThresholdSpec{1, Encoding::kBipolar, c1_thresholds, c1_direction});
+    FloatTransformSpec t2;
+    t2.scale = c2_scale;
+    t2.bias = c2_bias;
+    t2.residual = x;
+    t2.activation = {ActivationKind::kRprelu, c2_slope, c2_in, c2_out};
+    x = b.bitserial_conv2d("b1.conv2", q, 16, WindowSpec::square(3, 1, 1), CodeWeights{1, Encoding::kBipolar, c2_w}, t2);
+
+    q = b.quantize("b2.quant", x, 2, Encoding::kUnipolar, q2_thresholds);
+    FloatTransformSpec t3;
+    t3.scale = c3_scale;
+    t3.bias = c3_bias;
+    const int main_path = b.bitserial_conv2d("b2.conv", q, 24, WindowSpec::square(3, 2, 1),
+                                             CodeWeights{2, Encoding::kBipolar, c3_w}, t3);
+    int shortcut = b.avg_pool("b2.down.pool", x, WindowSpec::square(2, 2, 0), true, /*ceil_mode=*/true);
+    FloatTransformSpec ts;
+    ts.scale = sc_scale;
+    ts.bias = sc_bias;
+    shortcut = b.conv2d("b2.down.conv", shortcut, 24, WindowSpec::square(1), sc_w, ts);
+    ActivationSpec hardtanh;
+    hardtanh.kind = ActivationKind::kHardtanh;
+    hardtanh.min_value = -1.5f;
+    hardtanh.max_value = 1.5f;
+    x = b.add("b2.add", main_path, shortcut, hardtanh);
+
+    q = b.quantize("b3.sign", x, 1, Encoding::kBipolar, q3_thresholds);
+    FloatTransformSpec t4;
+    t4.scale = c4_scale;
+    t4.bias = c4_bias;
+    t4.residual = x;
+    t4.residual_after_activation = true;
+    t4.activation.kind = ActivationKind::kRelu;
+    x = b.bitserial_conv2d("b3.conv", q, 24, WindowSpec::square(3, 1, 2, 2), CodeWeights{1, Encoding::kBipolar, c4_w},
+                           t4, /*groups=*/2, PadValue::kMinusOne);
+    x = b.batchnorm("b3.bn", x, bn_scale, bn_bias);
+    ActivationSpec prelu;
+    prelu.kind = ActivationKind::kPrelu;
+    prelu.slope = act_slope;
+    x = b.activation("b3.prelu", x, prelu);
+
+    x = b.global_avg_pool("gap", x);
+    FloatTransformSpec head;
+    head.bias = fc_bias;
+    x = b.dense("fc", x, 10, fc_w, head);
+    b.set_output(b.softmax("prob", x));
+    return b.finish();
+  }
+
+  // The naive evaluation; `binarized` collects each quantized tensor's values
+  // (CHW) for comparison with the engine's packed tensors.
+  std::vector<double> evaluate(const Chw& image, std::vector<Chw>* binarized) const {
+    Chw x = conv(image, to_double(stem_w), 16, 3, 1, 1);
+    x = per_channel(x, [&](int c, double v) {
+      v = v * stem_scale[c] + stem_bias[c];
+      return v >= 0 ? v : stem_slope[c] * v;
+    });
+    {  // max pool 3x3 s2 p1
+      Chw p = make_chw(16, (x.h + 2 - 3) / 2 + 1, (x.w + 2 - 3) / 2 + 1);
+      for (int c = 0; c < 16; ++c)
+        for (int oy = 0; oy < p.h; ++oy)
+          for (int ox = 0; ox < p.w; ++ox) {
+            double best = -INFINITY;
+            for (int ky = 0; ky < 3; ++ky)
+              for (int kx = 0; kx < 3; ++kx) {
+                const int iy = oy * 2 - 1 + ky, ix = ox * 2 - 1 + kx;
+                if (iy >= 0 && iy < x.h && ix >= 0 && ix < x.w) best = std::max(best, x.at(c, iy, ix));
+              }
+            p.at(c, oy, ox) = best;
+          }
+      x = p;
+    }
+    // Float32 where the engine's result feeds a binarization, so the sign is
+    // decided on the same number.
+    Chw s1 = per_channel(x, [&](int c, double v) {
+      const float y = static_cast<float>(v) * q1_scale[c] + q1_bias[c];
+      return y >= 0 ? 1.0 : -1.0;
+    });
+    binarized->push_back(s1);
+    Chw a1 = conv(s1, code_values(c1_w, 1, true), 16, 3, 1, 1);
+    Chw s2 = per_channel(a1, [&](int c, double acc) {
+      return (c1_direction[c] > 0 ? acc >= c1_thresholds[c] : acc <= c1_thresholds[c]) ? 1.0 : -1.0;
+    });
+    binarized->push_back(s2);
+    Chw a2 = conv(s2, code_values(c2_w, 1, true), 16, 3, 1, 1);
+    Chw y1 = a2;
+    for (size_t i = 0; i < y1.v.size(); ++i) {
+      const int c = static_cast<int>(i / (y1.h * y1.w));
+      const double v = a2.v[i] * c2_scale[c] + c2_bias[c] + x.v[i] - c2_in[c];
+      y1.v[i] = (v >= 0 ? v : c2_slope[c] * v) + c2_out[c];
+    }
+    Chw s3 = per_channel(y1, [&](int c, double v) {
+      int q = 0;
+      for (int l = 0; l < 3; ++l) q += static_cast<float>(v) >= q2_thresholds[c * 3 + l];
+      return double(q);
+    });
+    binarized->push_back(s3);
+    Chw main_path = per_channel(conv(s3, code_values(c3_w, 2, true), 24, 3, 2, 1),
+                                [&](int c, double v) { return v * c3_scale[c] + c3_bias[c]; });
+    // Average pool 2x2 s2, ceil mode: the last column's window holds one pixel.
+    Chw pooled = make_chw(16, (y1.h + 1) / 2, (y1.w + 1) / 2);
+    for (int c = 0; c < 16; ++c)
+      for (int oy = 0; oy < pooled.h; ++oy)
+        for (int ox = 0; ox < pooled.w; ++ox) {
+          double sum = 0;
+          int n = 0;
+          for (int iy = 2 * oy; iy < std::min(2 * oy + 2, y1.h); ++iy)
+            for (int ix = 2 * ox; ix < std::min(2 * ox + 2, y1.w); ++ix) sum += y1.at(c, iy, ix), ++n;
+          pooled.at(c, oy, ox) = sum / n;
+        }
+    Chw shortcut = per_channel(conv(pooled, to_double(sc_w), 24, 1, 1, 0),
+                               [&](int c, double v) { return v * sc_scale[c] + sc_bias[c]; });
+    REQUIRE(shortcut.h == main_path.h);
+    REQUIRE(shortcut.w == main_path.w);
+    Chw y2 = main_path;
+    for (size_t i = 0; i < y2.v.size(); ++i) y2.v[i] = std::min(1.5, std::max(-1.5, main_path.v[i] + shortcut.v[i]));
+    Chw s4 = per_channel(y2, [&](int c, double v) { return static_cast<float>(v) >= q3_thresholds[c] ? 1.0 : -1.0; });
+    binarized->push_back(s4);
+    Chw a4 = conv(s4, code_values(c4_w, 1, true), 24, 3, 1, 2, 2, 2, -1.0);
+    Chw y3 = a4;
+    for (size_t i = 0; i < y3.v.size(); ++i) {
+      const int c = static_cast<int>(i / (y3.h * y3.w));
+      const double v = std::max(0.0, a4.v[i] * c4_scale[c] + c4_bias[c]) + y2.v[i];
+      const double bn = v * bn_scale[c] + bn_bias[c];
+      y3.v[i] = bn >= 0 ? bn : act_slope[c] * bn;
+    }
+    std::vector<double> gap(24, 0.0);
+    for (int c = 0; c < 24; ++c) {
+      for (int i = 0; i < y3.h * y3.w; ++i) gap[c] += y3.v[size_t(c) * y3.h * y3.w + i];
+      gap[c] /= y3.h * y3.w;
+    }
+    std::vector<double> logits(10);
+    for (int o = 0; o < 10; ++o) {
+      logits[o] = fc_bias[o];
+      for (int i = 0; i < 24; ++i) logits[o] += gap[i] * fc_w[o * 24 + i];
+    }
+    const double top = *std::max_element(logits.begin(), logits.end());
+    double total = 0;
+    for (double& l : logits) total += (l = std::exp(l - top));
+    for (double& l : logits) l /= total;
+    return logits;
+  }
+};
+
+TEST_CASE("a small binarized ResNet matches a naive float evaluation of the same network") {
+  const TinyResNet net;
+  const std::vector<uint8_t> bytes = net.build();
+  const auto model = Model::load_buffer(bytes.data(), bytes.size());
+  Session session(model);
+  test::Random rng(77);
+  for (int image_index = 0; image_index < 4; ++image_index) {
+    CAPTURE(image_index);
+    Chw image = make_chw(3, 11, 13);
+    std::vector<float> input = rng.normals(image.v.size());
+    for (size_t i = 0; i < input.size(); ++i) image.v[i] = input[i];
+
+    std::vector<Chw> naive_binarized;
+    const std::vector<double> want = net.evaluate(image, &naive_binarized);
+
+    std::vector<std::vector<float>> engine_binarized;
+    std::vector<float> got(10);
+    session.run(input.data(), got.data(), [&](int, const TensorView& view) {
+      if (view.info->type == ElementType::kPacked) engine_binarized.push_back(view.values_chw());
+    });
+    // Binarized activations are exact: no value may differ.
+    REQUIRE(engine_binarized.size() == naive_binarized.size());
+    for (size_t t = 0; t < naive_binarized.size(); ++t) {
+      CAPTURE(t);
+      REQUIRE(engine_binarized[t].size() == naive_binarized[t].v.size());
+      size_t differ = 0;
+      for (size_t i = 0; i < engine_binarized[t].size(); ++i) differ += engine_binarized[t][i] != naive_binarized[t].v[i];
+      CHECK(differ == 0);
+    }
+    // Float layers: float32 against double, a handful of roundings per value.
+    for (int o = 0; o < 10; ++o) CHECK(got[o] == doctest::Approx(want[o]).epsilon(1e-4).scale(1e-3));
+    CHECK(std::max_element(got.begin(), got.end()) - got.begin() ==
+          std::max_element(want.begin(), want.end()) - want.begin());
+  }
+}
+
+TEST_CASE("outputs are bit-identical for any thread count and across runs") {
+  const std::vector<uint8_t> bytes = TinyResNet().build();
+  const auto model = Model::load_buffer(bytes.data(), bytes.size());
+  test::Random rng(78);
+  const std::vector<float> input = rng.normals(3 * 11 * 13);
+  std::vector<float> one(10), two(10), again(10);
+  Session single(model, {1}), dual(model, {2});
+  single.run(input.data(), one.data());
+  dual.run(input.data(), two.data());
+  single.run(input.data(), again.data());
+  CHECK(std::memcmp(one.data(), two.data(), sizeof(float) * 10) == 0);
+  CHECK(std::memcmp(one.data(), again.data(), sizeof(float) * 10) == 0);
+}
+
+TEST_CASE("the arena reuses memory: smaller than all activations together") {
+  const std::vector<uint8_t> bytes = TinyResNet().build();
+  const auto model = Model::load_buffer(bytes.data(), bytes.size());
+  int64_t all = 0;
+  for (const LayerInfo& l : model->layers()) all += model->tensors()[l.output].element_count() * 4;
+  CHECK(model->arena_bytes() > 0);
+  CHECK(model->arena_bytes() < all / 2);
+}
+
+TEST_CASE("plan_memory never overlaps two buffers that are alive at the same time") {
+  test::Random rng(79);
+  for (int trial = 0; trial < 200; ++trial) {
+    std::vector<BufferLifetime> buffers(rng.uniform_int(1, 30));
+    for (BufferLifetime& b : buffers) {
+      b.bytes = rng.uniform_int(1, 5000);
+      b.first_step = rng.uniform_int(0, 20);
+      b.last_step = b.first_step + rng.uniform_int(0, 6);
+    }
+    const MemoryPlan plan = plan_memory(buffers);
+    for (size_t i = 0; i < buffers.size(); ++i) {
+      REQUIRE(plan.offsets[i] % 64 == 0);
+      REQUIRE(plan.offsets[i] + buffers[i].bytes <= plan.arena_bytes);
+      for (size_t j = i + 1; j < buffers.size(); ++j) {
+        const bool same_time = buffers[i].first_step <= buffers[j].last_step && buffers[j].first_step <= buffers[i].last_step;
+        const bool same_bytes = plan.offsets[i] < plan.offsets[j] + buffers[j].bytes &&
+                                plan.offsets[j] < plan.offsets[i] + buffers[i].bytes;
+        REQUIRE_FALSE((same_time && same_bytes));
+      }
+    }
+  }
+}
+
+TEST_CASE("a schedule naming an unknown kernel falls back to the default and says so") {
+  ModelBuilder b;
+  const int x = b.input("x", 4, 4, 8);
+  const int q = b.quantize("q", x, 1, Encoding::kBipolar, std::vector<float>(8));
+  const int y = b.bitserial_conv2d("conv", q, 4, WindowSpec::square(3, 1, 1),
+                                   CodeWeights{1, Encoding::kBipolar, std::vector<uint8_t>(4 * 9 * 8, 1)}, FloatTransformSpec{});
+  fb::ScheduleT schedule;
+  schedule.kernel = "bitserial_conv_8x4c2__imaginary_isa";
+  schedule.tile_oc = 8;
+  b.set_schedule(y, schedule);
+  b.set_output(y);
+  const std::vector<uint8_t> bytes = b.finish();
+  const auto model = Model::load_buffer(bytes.data(), bytes.size());
+  const LayerInfo& conv = model->layers()[1];
+  CHECK(conv.kernel == "bitserial_conv_ref");
+  CHECK(conv.schedule_note.find("'bitserial_conv_8x4c2__imaginary_isa', which this build cannot run") != std::string::npos);
+  CHECK(model->describe().find("note: schedule names kernel") != std::string::npos);
+}
+
+TEST_CASE("Session refuses a bad thread count") {
+  const std::vector<uint8_t> bytes = TinyResNet().build();
+  const auto model = Model::load_buffer(bytes.data(), bytes.size());
+  CHECK_THROWS_AS(Session(model, {0}), Error);
+  CHECK_THROWS_AS(Session(nullptr), Error);
+}
+
+}  // namespace
+}  // namespace bnn

@@ -1,0 +1,195 @@
+// The model file: build -> write -> read round trips, and every kind of bad
+// file refused with a message that names what is wrong.
+#include <doctest/doctest.h>
+
+#include <cstdio>
+#include <fstream>
+#include <functional>
+#include <string>
+
+#include "bnn/engine.h"
+#include "model_format/builder.h"
+#include "model_format/validate.h"
+#include "support/model_bytes.h"
+#include "support/random.h"
+
+namespace bnn {
+namespace {
+
+// A small valid model touching most layer kinds: conv -> sign -> binary conv
+// with threshold output -> binary conv with a float residual -> pool -> head.
+ModelBuilder small_model() {
+  test::Random rng(3);
+  ModelBuilder b;
+  int x = b.input("image", 6, 5, 3);
+  FloatTransformSpec stem;
+  stem.bias = rng.normals(8);
+  stem.activation.kind = ActivationKind::kRelu;
+  x = b.conv2d("stem", x, 8, WindowSpec::square(3, 1, 1), rng.normals(8 * 9 * 3), stem);
+  const int q = b.quantize("sign", x, 1, Encoding::kBipolar, std::vector<float>(8, 0.5f));
+  ThresholdSpec to_bits;
+  to_bits.thresholds = std::vector<int32_t>(8, 0);
+  to_bits.direction = {1, -1, 1, -1, 1, 1, 1, 1};
+  const int p = b.bitserial_conv2d("bconv1", q, 8, WindowSpec::square(3, 1, 1), CodeWeights{1, Encoding::kBipolar, rng.codes(8 * 9 * 8, 1)},
+                                   to_bits);
+  FloatTransformSpec t;
+  t.scale = rng.normals(8);
+  t.residual = x;
+  const int y = b.bitserial_conv2d("bconv2", p, 8, WindowSpec::square(3, 1, 1),
+                                   CodeWeights{1, Encoding::kBipolar, rng.codes(8 * 9 * 8, 1)}, t);
+  const int g = b.global_avg_pool("gap", b.max_pool("pool", y, WindowSpec::square(2, 2, 0)));
+  const int logits = b.dense("fc", g, 4, rng.normals(4 * 8));
+  b.set_output(b.softmax("prob", logits));
+  b.set_labels({"a", "b", "c", "d"});
+  b.set_input_info(fb::ColorOrder::RGB, {0.5f, 0.5f, 0.5f}, {0.25f, 0.25f, 0.25f});
+  return b;
+}
+
+// Loads bytes and returns the error message ("" if it loaded).
+std::string load_error(const std::vector<uint8_t>& bytes) {
+  try {
+    Model::load_buffer(bytes.data(), bytes.size());
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+// Breaks a copy of the small model and returns the load error.
+std::string error_after(const std::function<void(fb::ModelT&)>& breakage) {
+  ModelBuilder b = small_model();
+  breakage(b.raw());
+  return load_error(test::pack_unchecked(b.raw()));
+}
+
+int tensor_named(const fb::ModelT& m, const std::string& name) {
+  for (size_t i = 0; i < m.tensors.size(); ++i) {
+    if (m.tensors[i]->name == name) return static_cast<int>(i);
+  }
+  FAIL("no tensor " << name);
+  return -1;
+}
+
+TEST_CASE("build - write - read round trip keeps the graph; metadata and bytes") {
+  const std::vector<uint8_t> bytes = small_model().finish();
+  const auto model = Model::load_buffer(bytes.data(), bytes.size());
+  CHECK(model->input().shape_chw() == std::vector<int>{3, 6, 5});
+  CHECK(model->output().shape == std::vector<int>{4});
+  CHECK(model->labels() == std::vector<std::string>{"a", "b", "c", "d"});
+  CHECK(model->mean() == std::vector<float>{0.5f, 0.5f, 0.5f});
+  CHECK(model->color_order() == "RGB");
+  CHECK(model->schema_version() == kSchemaVersion);
+  REQUIRE(model->layers().size() == 8);
+  CHECK(model->layers()[2].kind == "BitserialConv2D");
+  CHECK(model->layers()[2].precision == "W1A1->A1");
+  CHECK(model->layers()[2].kernel == "bitserial_conv_ref");
+
+  const std::string path = "round_trip_test.bnn";
+  write_file(path, bytes);
+  const auto from_file = Model::load_file(path);
+  CHECK(from_file->describe() == model->describe());
+  std::remove(path.c_str());
+
+  // Unpacking and packing again gives the same bytes: nothing is lost.
+  const auto unpacked = fb::UnPackModel(bytes.data());
+  CHECK(test::pack_unchecked(*unpacked) == bytes);
+}
+
+TEST_CASE("damaged files are refused with a clear error") {
+  const std::vector<uint8_t> good = small_model().finish();
+  SUBCASE("empty") { CHECK(load_error({}).find("too short") != std::string::npos); }
+  SUBCASE("truncated") {
+    // Cut anywhere that loses referenced bytes. (The very last bytes of a
+    // FlatBuffer can be alignment padding nothing reads.)
+    for (size_t keep : {size_t(8), size_t(100), good.size() / 2, good.size() - 16}) {
+      CAPTURE(keep);
+      const std::string e = load_error(std::vector<uint8_t>(good.begin(), good.begin() + keep));
+      CHECK(e.find("damaged or truncated") != std::string::npos);
+    }
+  }
+  SUBCASE("wrong identifier") {
+    std::vector<uint8_t> bad = good;
+    bad[4] = 'X';
+    CHECK(load_error(bad).find("file identifier") != std::string::npos);
+  }
+  SUBCASE("a text file") {
+    const std::string text = "this is not a model, just some text";
+    CHECK(load_error(std::vector<uint8_t>(text.begin(), text.end())).find("not a bnn model") != std::string::npos);
+  }
+  SUBCASE("a missing file") {
+    try {
+      Model::load_file("/nonexistent/model.bnn");
+      FAIL("loaded a missing file");
+    } catch (const Error& e) {
+      CHECK(std::string(e.what()).find("/nonexistent/model.bnn: cannot open") != std::string::npos);
+    }
+  }
+}
+
+TEST_CASE("invalid models are refused naming the tensor or layer and the rule") {
+  CHECK(error_after([](fb::ModelT& m) { m.schema_version = 99; }).find("schema version 99 is not supported") !=
+        std::string::npos);
+  CHECK(error_after([](fb::ModelT& m) { m.layers[0]->options.AsConv2D()->input = 999; })
+            .find("layer 0 'stem' (Conv2D): input refers to tensor 999") != std::string::npos);
+  CHECK(error_after([](fb::ModelT& m) { m.inputs = {-1}; }).find("refers to tensor -1") != std::string::npos);
+  CHECK(error_after([](fb::ModelT& m) { m.tensors[tensor_named(m, "stem")]->shape = {6, 5, 9}; })
+            .find("output tensor") != std::string::npos);
+  CHECK(error_after([](fb::ModelT& m) { m.tensors[tensor_named(m, "stem.weights")]->shape = {8, 3, 3, 2}; })
+            .find("'stem.weights' of shape [8, 3, 3, 2] needs 576 bytes, but buffer") != std::string::npos);
+  CHECK(error_after([](fb::ModelT& m) { m.buffers[0]->data.pop_back(); }).find("needs 864 bytes") != std::string::npos);
+  CHECK(error_after([](fb::ModelT& m) { m.tensors[0]->buffer = 1000; }).find("refers to buffer 1000") !=
+        std::string::npos);
+  CHECK(error_after([](fb::ModelT& m) { std::swap(m.layers[1], m.layers[2]); })
+            .find("is read before any layer writes it") != std::string::npos);
+  CHECK(error_after([](fb::ModelT& m) { m.layers[1]->options.AsQuantize()->output = tensor_named(m, "stem"); })
+            .find("already written by an earlier layer") != std::string::npos);
+  CHECK(error_after([](fb::ModelT& m) { m.layers[1]->options.AsQuantize()->output = 0; })
+            .find("is the graph input") != std::string::npos);
+  CHECK(error_after([](fb::ModelT& m) { m.tensors[tensor_named(m, "sign")]->bits = 5; })
+            .find("packed with 5 bits (1 to 4") != std::string::npos);
+  CHECK(error_after([](fb::ModelT& m) {
+          m.buffers[m.tensors[tensor_named(m, "bconv1.direction")]->buffer]->data[0] = 3;
+        }).find("direction values must be +1 or -1") != std::string::npos);
+  CHECK(error_after([](fb::ModelT& m) { m.labels.push_back("extra"); }).find("5 labels for 4 outputs") !=
+        std::string::npos);
+  CHECK(error_after([](fb::ModelT& m) { m.tensors[0]->type = static_cast<fb::ElementType>(42); })
+            .find("unknown element type") != std::string::npos);
+  CHECK(error_after([](fb::ModelT& m) {
+          m.layers[0]->options.AsConv2D()->transform->activation->kind = static_cast<fb::ActivationKind>(9);
+        }).find("unknown activation kind") != std::string::npos);
+  CHECK(error_after([](fb::ModelT& m) { m.layers[0]->options.AsConv2D()->window->stride_h = 0; })
+            .find("stride and dilation must be 1 to") != std::string::npos);
+  CHECK(error_after([](fb::ModelT& m) { m.layers[0]->options.AsConv2D()->groups = 2; })
+            .find("groups 2 must divide") != std::string::npos);
+  CHECK(error_after([](fb::ModelT& m) { m.layers[2]->options.AsBitserialConv2D()->transform->thresholds = -1; })
+            .find("a packed output needs transform thresholds") != std::string::npos);
+  CHECK(error_after([](fb::ModelT& m) { m.tensors[tensor_named(m, "image")]->shape = {6, 5, 3, 1}; })
+            .find("must be float32 [H, W, C]") != std::string::npos);
+  CHECK(error_after([](fb::ModelT& m) { m.outputs = {tensor_named(m, "fc.weights")}; }).find("is a constant") !=
+        std::string::npos);
+  CHECK(error_after([](fb::ModelT& m) { m.tensors[tensor_named(m, "prob")]->shape = {2147483647, 2147483647}; })
+            .find("elements") != std::string::npos);
+  CHECK(error_after([](fb::ModelT& m) { m.layers.clear(); }).find("no layers") != std::string::npos);
+}
+
+TEST_CASE("the builder refuses layers that cannot be valid") {
+  ModelBuilder b;
+  const int x = b.input("x", 4, 4, 8);
+  CHECK_THROWS_WITH_AS(b.conv2d("c", x, 4, WindowSpec::square(3), std::vector<float>(5)),
+                       "c.weights: expected 288 values, got 5", std::invalid_argument);
+  CHECK_THROWS_AS(b.conv2d("c", x, 4, WindowSpec::square(7), std::vector<float>(4 * 49 * 8)), std::invalid_argument);
+  const int q = b.quantize("q", x, 1, Encoding::kBipolar, std::vector<float>(8));
+  CHECK_THROWS_WITH_AS(b.bitserial_conv2d("b", q, 4, WindowSpec::square(1), CodeWeights{1, Encoding::kBipolar, std::vector<uint8_t>(32, 2)},
+                                          FloatTransformSpec{}),
+                       "b.weights: weight code 2 does not fit 1 bits", std::invalid_argument);
+
+  // An accumulator that could pass 2^24 is refused: float copies would round.
+  ModelBuilder big;
+  const int y = big.quantize("q", big.input("x", 3, 3, 9000), 4, Encoding::kUnipolar, std::vector<float>(9000 * 15));
+  big.set_output(big.bitserial_conv2d("wide", y, 1, WindowSpec::square(3, 1, 1),
+                                      CodeWeights{4, Encoding::kUnipolar, std::vector<uint8_t>(9 * 9000)}, FloatTransformSpec{}));
+  CHECK_THROWS_WITH_AS(big.finish(), doctest::Contains("beyond 2^24"), std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace bnn
