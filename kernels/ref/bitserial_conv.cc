@@ -39,7 +39,7 @@ int64_t weight_tap_sum(const uint64_t* w, int words, int n, int bits, Encoding w
     int64_t ones = 0;
     for (int k = 0; k < words; ++k) ones += popcount(w[i * words + k]);
     const int64_t plane = we == Encoding::kBipolar ? 2 * ones - n : ones;
-    sum += plane << i;
+    sum += plane * (int64_t{1} << i);
   }
   return sum;
 }
@@ -92,7 +92,7 @@ void bitserial_conv_pixel_ref(const BitserialConvArgs& a, int oy, int ox, int32_
           for (int j = 0; j < a.act_bits; ++j) {
             const int64_t dot = plane_dot(w + i * group_words, act + j * act_plane_stride, group_words, cg,
                                           a.weight_encoding, a.act_encoding);
-            sum += dot << (i + j);
+            sum += dot * (int64_t{1} << (i + j));  // dot may be negative: multiply, never shift it
           }
         }
       }

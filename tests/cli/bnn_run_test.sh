@@ -49,7 +49,7 @@ check "two threads give the same bytes" 0 "" -- bash -c \
   "'$bnn_run' --model '$work/demo.bnn' --input '$work/in.npy' --output '$work/out2.npy' --threads 2 && cmp '$work/out.npy' '$work/out2.npy'"
 write_npy "$work/batch.npy" "(3, 3, 32, 32)" $((3 * 3 * 32 * 32))
 check "a batch of three" 0 "" -- "$bnn_run" --model "$work/demo.bnn" --input "$work/batch.npy" --output "$work/batch_out.npy"
-check "batch output is 3 x 10" 0 "'shape': \(3, 10\)" -- head -c 128 "$work/batch_out.npy"
+check "batch output is 3 x 10" 0 "'shape': \(3, 10\)" -- bash -c "head -c 128 '$work/batch_out.npy' | tr -d '\\000'"
 
 check "missing model" 1 "cannot open" -- "$bnn_run" --model "$work/none.bnn" --input "$work/in.npy" --output "$work/o.npy"
 head -c 700 "$work/demo.bnn" > "$work/truncated.bnn"
