@@ -81,7 +81,7 @@ Options parse(int argc, char** argv) {
     } else if (arg == "--repeat") {
       o.repeat = parse_count(arg, value(), 1, 1000000);
     } else if (arg == "--threads") {
-      o.threads = parse_count(arg, value(), 1, 256);
+      o.threads = parse_count(arg, value(), 1, bnn::kMaxThreads);
     } else {
       usage_error("unknown argument '" + arg + "'");
     }
@@ -115,6 +115,14 @@ double percentile(std::vector<double> values, double p) {
   return values[index];
 }
 
+// Says once per layer why its baked schedule is not used here.
+void report_schedule_notes(const bnn::Model& model) {
+  for (size_t i = 0; i < model.layers().size(); ++i) {
+    const bnn::LayerInfo& l = model.layers()[i];
+    if (!l.schedule_note.empty()) std::fprintf(stderr, "bnn-run: layer %zu '%s': %s\n", i, l.name.c_str(), l.schedule_note.c_str());
+  }
+}
+
 int run(const Options& o) {
   if (!o.info.empty()) {
     const auto model = bnn::Model::load_file(o.info);
@@ -122,6 +130,7 @@ int run(const Options& o) {
     return 0;
   }
   const auto model = bnn::Model::load_file(o.model);
+  report_schedule_notes(*model);
   const bnn::NpyArray input = bnn::read_npy(o.input);
 
   // Accept N x C x H x W, or one C x H x W image.
@@ -134,6 +143,7 @@ int run(const Options& o) {
                              shape_string(expected));
   }
   const int64_t batch = batched ? input.shape[0] : 1;
+  if (batch == 0) throw std::runtime_error(o.input + ": the batch holds no images");
   const int64_t in_count = model->input().element_count();
   const int64_t out_count = model->output().element_count();
 

@@ -1,11 +1,13 @@
-// A zero-filled heap block aligned for any SIMD load (64 bytes), owned by the
-// engine: model constants, activation arenas and scratch live in these.
+// A heap block aligned for any SIMD load (64 bytes), owned by the engine:
+// model constants, activation arenas and scratch live in these. It is not
+// cleared: every byte is written before it is read (the validator proves each
+// activation is written before any layer reads it), and clearing would commit
+// every page of a large arena up front.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
-#include <cstring>
 #include <memory>
 #include <new>
 
@@ -26,7 +28,6 @@ class AlignedBuffer {
     const size_t rounded = static_cast<size_t>(align_up(static_cast<int64_t>(bytes)));
     data_.reset(static_cast<uint8_t*>(std::aligned_alloc(kAlignment, rounded)));
     if (!data_) throw std::bad_alloc();
-    std::memset(data_.get(), 0, rounded);
   }
   uint8_t* data() const { return data_.get(); }
   size_t size() const { return size_; }

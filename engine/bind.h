@@ -9,6 +9,7 @@
 #include "bnn/engine.h"
 #include "engine/op.h"
 #include "kernels/conv_geometry.h"
+#include "kernels/cpu_features.h"
 #include "kernels/output_transform.h"
 #include "kernels/registry.h"
 #include "kernels/types.h"
@@ -36,16 +37,38 @@ struct BindContext {
   ActivationParams activation(const fb::Activation* activation) const;
   FloatTransform float_transform(const fb::OutputTransform* transform) const;
 
-  // The kernel the schedule names, or the default (the first usable entry)
-  // when it names none or one this build cannot run; the latter is noted.
+  // The kernel for this layer. This CPU's default is the last entry of the
+  // table whose ISA is available (tables list the reference first). The
+  // schedule's kernel is used only if the schedule was tuned on this kind of
+  // CPU and names a kernel that can run here; otherwise the default runs and
+  // the reason is noted (TVM's cfg.is_fallback).
   template <typename Kernel>
   const Kernel* choose(KernelTable<Kernel> table) const {
     const Kernel* fallback = table.begin();
-    if (!schedule || !schedule->kernel() || schedule->kernel()->size() == 0) return fallback;
     for (const Kernel& k : table) {
-      if (schedule->kernel()->str() == k.name) return &k;
+      if (isa_available(k.isa)) fallback = &k;
     }
-    *schedule_note = "schedule names kernel '" + schedule->kernel()->str() + "', which this build cannot run; using '" +
+    if (!schedule) return fallback;
+    const std::string named = schedule->kernel() ? schedule->kernel()->str() : "";
+    if (const fb::CpuIdentity* cpu = schedule->tuned_for()) {
+      const std::string arch = cpu->arch() ? cpu->arch()->str() : "";
+      const std::string model = cpu->model_name() ? cpu->model_name()->str() : "";
+      if (arch != cpu_arch() || model != cpu_model_name()) {
+        *schedule_note = "tuned for " + model + " (" + arch + "), this is " + cpu_model_name() + " (" + cpu_arch() +
+                         "): using this CPU's default '" + fallback->name + "'" +
+                         (named.empty() ? "" : " instead of '" + named + "'");
+        return fallback;
+      }
+    }
+    if (named.empty()) return fallback;
+    for (const Kernel& k : table) {
+      if (named != k.name) continue;
+      if (isa_available(k.isa)) return &k;
+      *schedule_note = "schedule names kernel '" + named + "' (" + isa_name(k.isa) +
+                       "), which this CPU cannot run; using '" + fallback->name + "'";
+      return fallback;
+    }
+    *schedule_note = "schedule names kernel '" + named + "', which this build does not have; using '" +
                      fallback->name + "'";
     return fallback;
   }

@@ -3,6 +3,7 @@
 #include <sstream>
 
 #include "engine/model_impl.h"
+#include "kernels/cpu_features.h"
 
 namespace bnn {
 namespace {
@@ -69,20 +70,26 @@ std::string Model::describe() const {
   int64_t macs = 0;
   for (const LayerInfo& l : m.layers) macs += l.macs;
   s << m.layers.size() << " layers, " << count_string(macs) << " MACs, constants " << bytes_string(m.constants.size())
-    << ", activation arena " << bytes_string(m.arena_bytes) << " per session\n\n";
+    << ", activation arena " << bytes_string(m.arena_bytes) << " per session\n";
+  s << "this CPU: " << cpu_model_name() << " (" << cpu_arch() << "), kernels for: " << available_isas() << "\n\n";
 
-  char line[512];
-  std::snprintf(line, sizeof line, "%3s  %-22s %-16s %-10s %-18s %8s %10s  %s\n", "#", "layer", "kind", "bits",
-                "output (HWC)", "MACs", "weights", "kernel / schedule");
-  s << line;
+  // Columns padded to their width; long names widen their row, never cut it.
+  auto row = [&s](const std::vector<std::pair<std::string, size_t>>& cells) {
+    std::string line;
+    for (const auto& [text, width] : cells) line += text + std::string(width > text.size() ? width - text.size() : 0, ' ') + " ";
+    while (!line.empty() && line.back() == ' ') line.pop_back();
+    s << line << "\n";
+  };
+  row({{"  #", 4}, {"layer", 22}, {"kind", 16}, {"bits", 10}, {"output (HWC)", 18}, {"MACs", 8}, {"weights", 10},
+       {"kernel (schedule)", 0}});
   for (size_t i = 0; i < m.layers.size(); ++i) {
     const LayerInfo& l = m.layers[i];
     const TensorInfo& o = m.tensor_infos[l.output];
-    std::snprintf(line, sizeof line, "%3zu  %-22s %-16s %-10s %-18s %8s %10s  %s (%s)\n", i, l.name.c_str(),
-                  l.kind.c_str(), l.precision.c_str(), (type_string(o) + " " + shape_string(o.shape)).c_str(),
-                  count_string(l.macs).c_str(), l.weight_bytes ? bytes_string(l.weight_bytes).c_str() : "-",
-                  l.kernel.c_str(), l.schedule.c_str());
-    s << line;
+    std::string index = std::to_string(i);
+    index.insert(0, index.size() < 3 ? 3 - index.size() : 0, ' ');
+    row({{index, 4}, {l.name, 22}, {l.kind, 16}, {l.precision, 10}, {type_string(o) + " " + shape_string(o.shape), 18},
+         {count_string(l.macs), 8}, {l.weight_bytes ? bytes_string(l.weight_bytes) : "-", 10},
+         {l.kernel + " (" + l.schedule + ")", 0}});
     if (!l.schedule_note.empty()) s << "     note: " << l.schedule_note << "\n";
   }
   if (!m.labels.empty()) {

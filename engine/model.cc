@@ -4,7 +4,6 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
-#include <iostream>
 #include <limits>
 
 #include "engine/bind.h"
@@ -93,7 +92,6 @@ std::unique_ptr<Model::Impl> bind_model(const fb::Model& m) {
   }
 
   // Ops, in file order (the validator proved it is an execution order).
-  std::vector<std::string> notes;
   for (int i = 0; i < static_cast<int>(m.layers()->size()); ++i) {
     const fb::Layer& layer = *m.layers()->Get(i);
     LayerInfo info;
@@ -111,14 +109,9 @@ std::unique_ptr<Model::Impl> bind_model(const fb::Model& m) {
     info.inputs = op->inputs;
     info.output = op->output;
     info.macs = op->macs;
-    if (!info.schedule_note.empty()) notes.push_back("layer " + std::to_string(i) + " '" + info.name + "': " + info.schedule_note);
     impl->scratch_bytes = std::max(impl->scratch_bytes, op->scratch_bytes);
     impl->layers.push_back(std::move(info));
     impl->ops.push_back(std::move(op));
-  }
-  if (!notes.empty()) {
-    std::cerr << "bnn: " << notes.size() << " layer schedule(s) cannot be used on this machine; using defaults:\n";
-    for (const std::string& n : notes) std::cerr << "  " << n << "\n";
   }
 
   // Activation lifetimes in steps: the graph input is written at step 0, layer
@@ -171,11 +164,15 @@ Model::~Model() = default;
 std::shared_ptr<const Model> Model::from_bytes(const uint8_t* data, size_t size, const std::string& origin) {
   // An aligned private copy: the verifier and every typed read see aligned
   // data. It is dropped after binding; the constants were copied out.
-  AlignedBuffer copy(size);
-  if (size) std::memcpy(copy.data(), data, size);
-  const std::string error = validate_model_bytes(copy.data(), size);
-  if (!error.empty()) throw Error(origin + ": " + error);
-  return std::shared_ptr<const Model>(new Model(bind_model(*fb::GetModel(copy.data()))));
+  try {
+    AlignedBuffer copy(size);
+    if (size) std::memcpy(copy.data(), data, size);
+    const std::string error = validate_model_bytes(copy.data(), size);
+    if (!error.empty()) throw Error(origin + ": " + error);
+    return std::shared_ptr<const Model>(new Model(bind_model(*fb::GetModel(copy.data()))));
+  } catch (const std::bad_alloc&) {
+    throw Error(origin + ": out of memory while loading the model");
+  }
 }
 
 std::shared_ptr<const Model> Model::load_buffer(const void* data, size_t size) {
@@ -190,7 +187,12 @@ std::shared_ptr<const Model> Model::load_file(const std::string& path) {
   const std::streamoff size = in.tellg();
   if (size < 0) throw Error(path + ": cannot read");
   if (size > kMaxModelBytes) throw Error(path + ": a model cannot exceed 2 GiB");
-  std::vector<uint8_t> bytes(static_cast<size_t>(size));
+  std::vector<uint8_t> bytes;
+  try {
+    bytes.resize(static_cast<size_t>(size));
+  } catch (const std::bad_alloc&) {
+    throw Error(path + ": out of memory reading the model");
+  }
   in.seekg(0);
   if (size && !in.read(reinterpret_cast<char*>(bytes.data()), size)) throw Error(path + ": cannot read");
   return from_bytes(bytes.data(), bytes.size(), path);

@@ -14,23 +14,21 @@ struct Session::Impl {
   int threads = 1;
 };
 
-namespace {
-
-constexpr int kMaxThreads = 256;
-
-}  // namespace
-
 Session::Session(std::shared_ptr<const Model> model, const SessionOptions& options) : impl_(std::make_unique<Impl>()) {
   if (!model) throw Error("Session: null model");
   if (options.threads < 1 || options.threads > kMaxThreads) {
     throw Error("Session: threads must be 1 to " + std::to_string(kMaxThreads));
   }
-  const Model::Impl& m = model->impl();
+  const Model::Impl& m = *model->impl_;
   impl_->model = std::move(model);
   impl_->threads = options.threads;
-  impl_->arena = AlignedBuffer(static_cast<size_t>(m.arena_bytes));
   impl_->scratch_stride = static_cast<size_t>(align_up(static_cast<int64_t>(m.scratch_bytes)));
-  impl_->scratch = AlignedBuffer(impl_->scratch_stride * options.threads);
+  try {
+    impl_->arena = AlignedBuffer(static_cast<size_t>(m.arena_bytes));
+    impl_->scratch = AlignedBuffer(impl_->scratch_stride * options.threads);
+  } catch (const std::bad_alloc&) {
+    throw Error("Session: cannot allocate " + std::to_string(m.arena_bytes) + " bytes of activation memory");
+  }
 }
 
 Session::~Session() = default;
@@ -39,7 +37,7 @@ const Model& Session::model() const { return *impl_->model; }
 int Session::threads() const { return impl_->threads; }
 
 void Session::run(const float* input_chw, float* output, const LayerObserver& observer) {
-  const Model::Impl& m = impl_->model->impl();
+  const Model::Impl& m = *impl_->model->impl_;
   RunContext ctx;
   ctx.tensors = m.tensors.data();
   ctx.arena = impl_->arena.data();

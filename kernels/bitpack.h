@@ -16,11 +16,18 @@ namespace bnn {
 
 constexpr int kWordBits = 64;
 
-constexpr int words_for(int channels) { return (channels + kWordBits - 1) / kWordBits; }
+// 64-bit: channel counts come from files and must not overflow here.
+constexpr int64_t words_for(int64_t channels) { return (channels + kWordBits - 1) / kWordBits; }
 
 // Words of one packed row of `channels` codes with `bits` planes.
-constexpr int64_t packed_row_words(int channels, int bits) {
-  return static_cast<int64_t>(bits) * words_for(channels);
+constexpr int64_t packed_row_words(int64_t channels, int bits) { return bits * words_for(channels); }
+
+// ORs code q of channel c into `bits` planes of `words` words each (the
+// planes must start cleared).
+inline void set_code(uint64_t* planes, int64_t words, int c, unsigned q, int bits) {
+  for (int i = 0; i < bits; ++i) {
+    planes[i * words + c / kWordBits] |= static_cast<uint64_t>((q >> i) & 1u) << (c % kWordBits);
+  }
 }
 
 // codes: [rows][channels], each < 2^bits  ->  packed: [rows][bits][words_for(channels)].

@@ -31,4 +31,15 @@ inline int64_t conv_output_extent(int64_t in, int64_t pad_begin, int64_t pad_end
   return span / stride + 1;
 }
 
+// Pooling extent. Floor mode is conv_output_extent; ceil mode (PyTorch's
+// ceil_mode=True) adds one window when the division leaves a remainder and that
+// window starts inside the input or its leading pad.
+inline int64_t pool_output_extent(int64_t in, int64_t pad_begin, int64_t pad_end, int64_t kernel, int64_t stride,
+                                  int64_t dilation, bool ceil_mode) {
+  int64_t out = conv_output_extent(in, pad_begin, pad_end, kernel, stride, dilation);
+  const int64_t span = in + pad_begin + pad_end - dilation * (kernel - 1) - 1;
+  if (ceil_mode && out > 0 && span % stride != 0 && out * stride < in + pad_begin) out += 1;
+  return out;
+}
+
 }  // namespace bnn

@@ -21,16 +21,14 @@ void transform_to_float(const float* acc, int channels, const FloatTransform& t,
 
 void transform_to_bits(const int32_t* acc, int channels, const ThresholdTransform& t, uint64_t* out) {
   const int levels = (1 << t.bits) - 1;
-  const int words = words_for(channels);
+  const int64_t words = words_for(channels);
   std::memset(out, 0, sizeof(uint64_t) * t.bits * words);
   for (int c = 0; c < channels; ++c) {
     const int64_t dir = t.direction ? t.direction[c] : 1;
     const int32_t* thresholds = t.thresholds + static_cast<int64_t>(c) * levels;
     unsigned q = 0;
     for (int l = 0; l < levels; ++l) q += dir * acc[c] >= dir * thresholds[l];
-    for (int i = 0; i < t.bits; ++i) {
-      out[i * words + c / kWordBits] |= static_cast<uint64_t>((q >> i) & 1u) << (c % kWordBits);
-    }
+    set_code(out, words, c, q, t.bits);
   }
 }
 

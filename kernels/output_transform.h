@@ -51,7 +51,7 @@ struct ThresholdTransform {
 inline float apply_activation(float x, int c, const ActivationParams& a) {
   switch (a.kind) {
     case ActivationKind::kNone: return x;
-    case ActivationKind::kRelu: return x > 0.0f ? x : 0.0f;
+    case ActivationKind::kRelu: return x < 0.0f ? 0.0f : x;  // NaN stays NaN, as in PyTorch
     case ActivationKind::kPrelu: return x >= 0.0f ? x : a.slope[c] * x;
     case ActivationKind::kRprelu: {
       const float shifted = x - a.shift_in[c];

@@ -1,26 +1,30 @@
-// The table of kernel descriptors that the engine, the tests, bnn-bench and
-// bnn-tune all enumerate. A schedule names a kernel by its descriptor name.
+// The tables of kernel descriptors that the engine, the tests, bnn-bench and
+// bnn-tune all enumerate. A schedule names a kernel by its descriptor name,
+// XNNPACK-style: <op>_<OC>x<PX>c<W>__<isa>, the register tile (output channels
+// x output pixels) and the depth step in 64-bit words always visible.
+//
+// Families with schedulable variants have tables: bitserial conv, float conv,
+// quantize, dense. Pooling, elementwise layers and softmax run their reference
+// functions directly until they have variants of their own.
 #pragma once
 
 #include <cstddef>
-#include <string>
+#include <cstdint>
 
+#include "kernels/cpu_features.h"
+#include "kernels/output_transform.h"
 #include "kernels/ref/bitserial_conv.h"
 #include "kernels/ref/conv2d.h"
 
 namespace bnn {
 
-// Instruction sets a kernel may need. Only "portable" exists so far.
-enum class Isa : unsigned { kPortable = 0 };
-const char* isa_name(Isa isa);
-
-// One bitserial convolution kernel: computes output rows [row_begin, row_end)
-// of a layer, fused with its output transform.
+// Output rows [row_begin, row_end) of a layer, fused with its output transform.
 struct BitserialConvKernel {
   const char* name;
   Isa isa;
-  int tile_oc;  // output channels per register block
-  int tile_px;  // output pixels per register block
+  int tile_oc;     // output channels per register block
+  int tile_px;     // output pixels per register block
+  int tile_words;  // packed 64-bit words per depth step
   void (*run)(const BitserialConvLayer& layer, int row_begin, int row_end, void* scratch);
   size_t (*scratch_bytes)(const ConvGeometry& g, int act_bits);
 };
@@ -28,8 +32,23 @@ struct BitserialConvKernel {
 struct Conv2DKernel {
   const char* name;
   Isa isa;
+  int tile_oc, tile_px;
   void (*run)(const Conv2DLayer& layer, int row_begin, int row_end, void* scratch);
   size_t (*scratch_bytes)(const ConvGeometry& g);
+};
+
+struct QuantizeKernel {
+  const char* name;
+  Isa isa;
+  void (*run)(const float* x, int64_t rows, int channels, const float* scale, const float* bias,
+              const float* thresholds, int bits, uint64_t* packed);
+};
+
+struct DenseKernel {
+  const char* name;
+  Isa isa;
+  void (*run)(const float* x, int in_features, const float* weights, int out_features,
+              const FloatTransform& transform, float* out, void* scratch);
 };
 
 template <typename Kernel>
@@ -41,11 +60,10 @@ struct KernelTable {
   size_t size() const { return static_cast<size_t>(end_ - begin_); }
 };
 
+// Each table lists the portable reference first; later entries are preferred.
 KernelTable<BitserialConvKernel> bitserial_conv_kernels();
 KernelTable<Conv2DKernel> conv2d_kernels();
-
-// The descriptor called `name`, or null.
-const BitserialConvKernel* find_bitserial_conv_kernel(const std::string& name);
-const Conv2DKernel* find_conv2d_kernel(const std::string& name);
+KernelTable<QuantizeKernel> quantize_kernels();
+KernelTable<DenseKernel> dense_kernels();
 
 }  // namespace bnn

@@ -135,15 +135,10 @@ std::vector<int> ModelBuilder::window_output(const std::string& name, int input,
                                              const WindowSpec& w, bool ceil_mode) const {
   const std::vector<int>& in = shape(input);
   if (in.size() != 3) invalid(name, "input must be [H, W, C]");
-  auto extent = [&](int size, int pad_begin, int pad_end, int kernel, int stride, int dilation) {
-    int64_t out = conv_output_extent(size, pad_begin, pad_end, kernel, stride, dilation);
-    const int64_t span = int64_t{size} + pad_begin + pad_end - int64_t{dilation} * (kernel - 1) - 1;
-    // PyTorch's ceil mode: one more window if it starts inside the input or the leading pad.
-    if (ceil_mode && out > 0 && span % stride != 0 && out * stride < size + pad_begin) out += 1;
-    return static_cast<int>(out);
-  };
-  std::vector<int> out = {extent(in[0], w.pad_top, w.pad_bottom, w.kernel_h, w.stride_h, w.dilation_h),
-                          extent(in[1], w.pad_left, w.pad_right, w.kernel_w, w.stride_w, w.dilation_w), out_channels};
+  std::vector<int> out = {
+      static_cast<int>(pool_output_extent(in[0], w.pad_top, w.pad_bottom, w.kernel_h, w.stride_h, w.dilation_h, ceil_mode)),
+      static_cast<int>(pool_output_extent(in[1], w.pad_left, w.pad_right, w.kernel_w, w.stride_w, w.dilation_w, ceil_mode)),
+      out_channels};
   if (out[0] < 1 || out[1] < 1) invalid(name, "the window does not fit the input");
   return out;
 }

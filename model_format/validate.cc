@@ -81,6 +81,7 @@ class Validator {
   void check_tensors() {
     if (!m_.tensors() || m_.tensors()->size() == 0) fail("the model has no tensors");
     const int64_t buffer_count = m_.buffers() ? m_.buffers()->size() : 0;
+    int64_t activation_bytes = 0;
     for (int i = 0; i < static_cast<int>(m_.tensors()->size()); ++i) {
       const fb::Tensor* t = m_.tensors()->Get(i);
       if (!t) fail("tensor " + std::to_string(i) + " is missing");
@@ -93,7 +94,7 @@ class Validator {
         if (d < 1) fail(label + " has a dimension " + std::to_string(d) + " (dimensions must be >= 1)");
         count *= d;
         if (count > kMaxTensorElements) {
-          fail(label + " has more than " + std::to_string(kMaxTensorElements) + " elements");
+          fail(label + " has more than " + std::to_string(kMaxTensorElements) + " elements (the limit)");
         }
       }
       if (!enum_in_range(t->type())) fail(label + " has an unknown element type");
@@ -106,7 +107,11 @@ class Validator {
       } else if (t->bits() != 0) {
         fail(label + " sets bits but is not packed");
       }
+      const int64_t bytes = tensor_byte_size(*t);
+      if (bytes > kMaxTensorBytes) fail(label + " needs " + std::to_string(bytes) + " bytes, over the limit of 1 GiB");
       if (t->buffer() == -1) {
+        activation_bytes += bytes;
+        if (activation_bytes > kMaxActivationBytes) fail("the activations need more than 1 GiB together (the limit)");
         origin_.push_back(Origin::kNotYet);
         continue;
       }
@@ -116,12 +121,30 @@ class Validator {
       }
       const fb::Buffer* b = m_.buffers()->Get(t->buffer());
       const int64_t have = b && b->data() ? b->data()->size() : 0;
-      const int64_t need = tensor_byte_size(*t);
-      if (have != need) {
-        fail(label + " of shape " + shape_string(shape_of(*t)) + " needs " + std::to_string(need) +
+      if (have != bytes) {
+        fail(label + " of shape " + shape_string(shape_of(*t)) + " needs " + std::to_string(bytes) +
              " bytes, but buffer " + std::to_string(t->buffer()) + " holds " + std::to_string(have));
       }
+      if (t->type() == fb::ElementType::PACKED) check_tail_bits(*t, b->data()->data(), label);
       origin_.push_back(Origin::kConstant);
+    }
+  }
+
+  // Kernels rely on the bits past C in each plane's last word being 0: a set
+  // bit there would count as a channel in every popcount.
+  void check_tail_bits(const fb::Tensor& t, const uint8_t* data, const std::string& label) const {
+    const int64_t channels = t.shape()->Get(t.shape()->size() - 1);
+    if (channels % kWordBits == 0) return;
+    const int64_t words = words_for(channels);
+    const uint64_t tail_mask = ~uint64_t{0} << (channels % kWordBits);
+    const int64_t planes = tensor_byte_size(t) / 8 / words;
+    for (int64_t p = 0; p < planes; ++p) {
+      uint64_t last;
+      std::memcpy(&last, data + ((p + 1) * words - 1) * 8, 8);
+      if (last & tail_mask) {
+        fail(label + " has bits set past its " + std::to_string(channels) + " channels (plane " + std::to_string(p) +
+             "); they must be 0");
+      }
     }
   }
 
@@ -234,8 +257,8 @@ class Validator {
   }
 
   // Window fields in range and the output extent the input gives. `pool`
-  // limits pads to half the window, as PyTorch does, so that no window lies
-  // wholly in the padding, and also accepts the ceil-mode extent.
+  // limits pads to half the window, as PyTorch does, and also accepts the
+  // ceil-mode extent.
   Shape window_output(const fb::Window* w, const Shape& in, int64_t out_c, bool pool, const Shape& out_shape) const {
     if (!w) fail("the window is missing");
     for (int v : {w->kernel_h(), w->kernel_w(), w->stride_h(), w->stride_w(), w->dilation_h(), w->dilation_w()}) {
@@ -250,19 +273,16 @@ class Validator {
                  2 * std::max(w->pad_left(), w->pad_right()) > extent_w)) {
       fail("pooling pads must be at most half the window");
     }
-    Shape out = {conv_output_extent(in[0], w->pad_top(), w->pad_bottom(), w->kernel_h(), w->stride_h(), w->dilation_h()),
-                 conv_output_extent(in[1], w->pad_left(), w->pad_right(), w->kernel_w(), w->stride_w(), w->dilation_w()),
-                 out_c};
+    auto extent = [&](bool ceil_mode) {
+      return Shape{pool_output_extent(in[0], w->pad_top(), w->pad_bottom(), w->kernel_h(), w->stride_h(),
+                                      w->dilation_h(), ceil_mode),
+                   pool_output_extent(in[1], w->pad_left(), w->pad_right(), w->kernel_w(), w->stride_w(),
+                                      w->dilation_w(), ceil_mode),
+                   out_c};
+    };
+    const Shape out = extent(false);
     if (out[0] < 1 || out[1] < 1) fail("the window does not fit the input " + shape_string(in));
-    if (pool && out_shape.size() == 3 && out_shape != out) {
-      // Ceil mode: one more window, kept only if it starts inside the input or the leading pad.
-      Shape ceil_out = out;
-      const int64_t more_h = (in[0] + w->pad_top() + w->pad_bottom() - extent_h) % w->stride_h() != 0;
-      const int64_t more_w = (in[1] + w->pad_left() + w->pad_right() - extent_w) % w->stride_w() != 0;
-      if (more_h && (out[0]) * w->stride_h() < in[0] + w->pad_top()) ceil_out[0] += 1;
-      if (more_w && (out[1]) * w->stride_w() < in[1] + w->pad_left()) ceil_out[1] += 1;
-      if (out_shape == ceil_out) return ceil_out;
-    }
+    if (pool && out_shape != out && out_shape == extent(true)) return out_shape;
     return out;
   }
 
@@ -285,6 +305,12 @@ class Validator {
     if (kind == fb::ActivationKind::HARDTANH && !(a->min_value() <= a->max_value())) {
       fail("hardtanh needs min_value <= max_value");
     }
+  }
+
+  // A residual is read before the layer's output is marked written, so a layer
+  // cannot add its own output.
+  void check_residual_source(const fb::OutputTransform* t) const {
+    if (t && t->residual() != -1) read(t->residual(), "residual", fb::ElementType::FLOAT32);
   }
 
   // The transform of a layer whose output tensor `out` has `channels` channels.
@@ -313,7 +339,7 @@ class Validator {
     optional_constant(t->bias(), "bias", fb::ElementType::FLOAT32, per_channel);
     if (!enum_in_range(t->residual_position())) fail("unknown residual position");
     if (t->residual() != -1) {
-      const fb::Tensor& r = read(t->residual(), "residual", fb::ElementType::FLOAT32);
+      const fb::Tensor& r = tensor(t->residual());  // its source was checked before the output was written
       if (shape_of(r) != shape_of(out)) {
         fail("residual " + tensor_label(t->residual()) + " has shape " + shape_string(shape_of(r)) +
              ", expected the output's " + shape_string(shape_of(out)));
@@ -338,9 +364,8 @@ class Validator {
     const fb::Window* win = l.window();
     if (!win) fail("the window is missing");
     constant(l.weights(), "weights", fb::ElementType::FLOAT32, {w[0], win->kernel_h(), win->kernel_w(), in[2] / l.groups()});
-    check_index(l.output(), "output");
-    const Shape out_shape = window_output(win, in, w[0], false, {});
-    const fb::Tensor& out = write(l.output(), out_shape);
+    check_residual_source(l.transform());
+    const fb::Tensor& out = write(l.output(), window_output(win, in, w[0], false, {}));
     if (out.type() != fb::ElementType::FLOAT32) fail("output " + tensor_label(l.output()) + " must be FLOAT32");
     check_transform(l.transform(), out, w[0], false);
   }
@@ -367,8 +392,8 @@ class Validator {
       fail("the accumulator can reach " + std::to_string(taps * max_product) +
            ", beyond 2^24 where float copies stop being exact");
     }
-    const Shape out_shape = window_output(win, in, w[0], false, {});
-    const fb::Tensor& out = write(l.output(), out_shape);
+    check_residual_source(l.transform());
+    const fb::Tensor& out = write(l.output(), window_output(win, in, w[0], false, {}));
     if (out.type() != fb::ElementType::FLOAT32 && out.type() != fb::ElementType::PACKED) {
       fail("output " + tensor_label(l.output()) + " must be FLOAT32 or PACKED");
     }
@@ -452,7 +477,9 @@ class Validator {
   void check_schedule(const fb::Schedule* s) const {
     if (!s) return;
     for (int v : {s->tile_oc(), s->tile_oh(), s->tile_ow(), s->unroll(), s->threads()}) {
-      if (v < 0 || v > kMaxWindow) fail("schedule tiles, unroll and threads must be 0 to " + std::to_string(kMaxWindow));
+      if (v < 0 || v > kMaxScheduleKnob) {
+        fail("schedule tiles, unroll and threads must be 0 to " + std::to_string(kMaxScheduleKnob));
+      }
     }
     if (!enum_in_range(s->loop_order()) || !enum_in_range(s->parallel_axis())) fail("schedule has an unknown enum value");
   }
@@ -509,7 +536,7 @@ int64_t tensor_byte_size(const fb::Tensor& t) {
       if (t.bits() < 1 || t.bits() > kMaxBits) return -1;
       const int64_t channels = t.shape()->Get(t.shape()->size() - 1);
       const int64_t rows = count / channels;
-      return rows * packed_row_words(static_cast<int>(channels), t.bits()) * 8;
+      return rows * packed_row_words(channels, t.bits()) * 8;
     }
   }
   return -1;

@@ -8,9 +8,10 @@ namespace {
 class DenseOp : public Op {
  public:
   void run(const RunContext& ctx) const override {
-    dense_ref(ctx.data<const float>(inputs[0]), in_features_, weights_, out_features_, transform_,
-              ctx.data<float>(output), ctx.scratch_for(0));
+    kernel_->run(ctx.data<const float>(inputs[0]), in_features_, weights_, out_features_, transform_,
+                 ctx.data<float>(output), ctx.scratch_for(0));
   }
+  const DenseKernel* kernel_ = nullptr;
   int in_features_ = 0, out_features_ = 0;
   const float* weights_ = nullptr;
   FloatTransform transform_;
@@ -35,7 +36,8 @@ std::unique_ptr<Op> make_dense_op(const fb::Dense& l, const BindContext& ctx) {
   op->inputs = {l.input()};
   op->output = l.output();
   op->scratch_bytes = sizeof(float) * op->out_features_;
-  op->kernel = "dense_f32_ref";
+  op->kernel_ = ctx.choose(dense_kernels());
+  op->kernel = op->kernel_->name;
   op->macs = int64_t{op->in_features_} * op->out_features_;
   return op;
 }

@@ -1,5 +1,4 @@
 #include "engine/bind.h"
-#include "kernels/ref/quantize.h"
 
 namespace bnn {
 namespace {
@@ -7,10 +6,11 @@ namespace {
 class QuantizeOp : public Op {
  public:
   void run(const RunContext& ctx) const override {
-    quantize_ref(ctx.data<const float>(input_), rows_, channels_, scale_, bias_, thresholds_, bits_,
+    kernel_->run(ctx.data<const float>(input_), rows_, channels_, scale_, bias_, thresholds_, bits_,
                  ctx.data<uint64_t>(output));
   }
 
+  const QuantizeKernel* kernel_ = nullptr;
   int input_ = -1;
   int64_t rows_ = 0;
   int channels_ = 0, bits_ = 1;
@@ -31,7 +31,8 @@ std::unique_ptr<Op> make_quantize_op(const fb::Quantize& l, const BindContext& c
   op->thresholds_ = ctx.constant<float>(l.thresholds());
   op->inputs = {l.input()};
   op->output = l.output();
-  op->kernel = "quantize_ref";
+  op->kernel_ = ctx.choose(quantize_kernels());
+  op->kernel = op->kernel_->name;
   return op;
 }
 

@@ -16,9 +16,9 @@ inline int popcount(uint64_t x) { return __builtin_popcountll(x); }
 //   unipolar x unipolar: sum w a          = popcount(w & a)
 //   bipolar  x unipolar: sum (2w-1) a     = 2 popcount(w & a) - popcount(a)
 //   unipolar x bipolar : sum w (2a-1)     = 2 popcount(w & a) - popcount(w)
-int64_t plane_dot(const uint64_t* w, const uint64_t* a, int words, int n, Encoding we, Encoding ae) {
+int64_t plane_dot(const uint64_t* w, const uint64_t* a, int64_t words, int n, Encoding we, Encoding ae) {
   int64_t both = 0, w_ones = 0, a_ones = 0, differ = 0;
-  for (int k = 0; k < words; ++k) {
+  for (int64_t k = 0; k < words; ++k) {
     both += popcount(w[k] & a[k]);
     w_ones += popcount(w[k]);
     a_ones += popcount(a[k]);
@@ -33,11 +33,11 @@ int64_t plane_dot(const uint64_t* w, const uint64_t* a, int words, int n, Encodi
 
 // Sum over n channels of the weight values of one tap (all planes): what a
 // padded tap whose activation is the value 1 would contribute.
-int64_t weight_tap_sum(const uint64_t* w, int words, int n, int bits, Encoding we) {
+int64_t weight_tap_sum(const uint64_t* w, int64_t words, int n, int bits, Encoding we) {
   int64_t sum = 0;
   for (int i = 0; i < bits; ++i) {
     int64_t ones = 0;
-    for (int k = 0; k < words; ++k) ones += popcount(w[i * words + k]);
+    for (int64_t k = 0; k < words; ++k) ones += popcount(w[i * words + k]);
     const int64_t plane = we == Encoding::kBipolar ? 2 * ones - n : ones;
     sum += plane * (int64_t{1} << i);
   }
@@ -56,8 +56,8 @@ void bitserial_conv_pixel_ref(const BitserialConvArgs& a, int oy, int ox, int32_
   const ConvGeometry& g = a.geometry;
   const int cg = g.in_c_per_group();
   const int og = g.out_c_per_group();
-  const int in_words = words_for(g.in_c);
-  const int group_words = words_for(cg);
+  const int64_t in_words = words_for(g.in_c);
+  const int64_t group_words = words_for(cg);
   const int64_t in_pixel_words = static_cast<int64_t>(a.act_bits) * in_words;
   const int64_t w_tap_words = static_cast<int64_t>(a.weight_bits) * group_words;
 
@@ -108,13 +108,13 @@ void bitserial_conv2d_ref(const BitserialConvLayer& layer, int row_begin, int ro
   int32_t* acc = reinterpret_cast<int32_t*>(group_scratch + layer.conv.act_bits * words_for(g.in_c_per_group()));
   // Float copies of the accumulators, exact since |acc| < 2^24.
   float* acc_f = reinterpret_cast<float*>(acc + g.out_c);
-  const int64_t out_pixel_words = packed_row_words(g.out_c, layer.to_bits.bits);
   for (int oy = row_begin; oy < row_end; ++oy) {
     for (int ox = 0; ox < g.out_w; ++ox) {
       bitserial_conv_pixel_ref(layer.conv, oy, ox, acc, group_scratch);
       const int64_t pixel = static_cast<int64_t>(oy) * g.out_w + ox;
       if (layer.out_packed) {
-        transform_to_bits(acc, g.out_c, layer.to_bits, layer.out_packed + pixel * out_pixel_words);
+        transform_to_bits(acc, g.out_c, layer.to_bits,
+                          layer.out_packed + pixel * packed_row_words(g.out_c, layer.to_bits.bits));
       } else {
         for (int c = 0; c < g.out_c; ++c) acc_f[c] = static_cast<float>(acc[c]);
         const float* residual = layer.residual ? layer.residual + pixel * g.out_c : nullptr;

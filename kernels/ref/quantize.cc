@@ -9,7 +9,7 @@ namespace bnn {
 void quantize_ref(const float* x, int64_t rows, int channels, const float* scale, const float* bias,
                   const float* thresholds, int bits, uint64_t* packed) {
   const int levels = (1 << bits) - 1;
-  const int words = words_for(channels);
+  const int64_t words = words_for(channels);
   for (int64_t r = 0; r < rows; ++r) {
     const float* row = x + r * channels;
     uint64_t* planes = packed + r * bits * words;
@@ -20,9 +20,7 @@ void quantize_ref(const float* x, int64_t rows, int channels, const float* scale
       if (bias) y = y + bias[c];
       unsigned q = 0;
       for (int l = 0; l < levels; ++l) q += y >= thresholds[c * levels + l];
-      for (int i = 0; i < bits; ++i) {
-        planes[i * words + c / kWordBits] |= static_cast<uint64_t>((q >> i) & 1u) << (c % kWordBits);
-      }
+      set_code(planes, words, c, q, bits);
     }
   }
 }

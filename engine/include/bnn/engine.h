@@ -22,6 +22,9 @@
 
 namespace bnn {
 
+// Threads a Session may use inside each layer.
+constexpr int kMaxThreads = 256;
+
 class Error : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
@@ -51,12 +54,14 @@ struct LayerInfo {
   int output = -1;
   int64_t macs = 0;     // multiply-accumulates per image (bit-level ops for bitserial layers count once per tap)
   int64_t weight_bytes = 0;
-  std::string schedule_note;  // non-empty when the baked schedule could not be used
+  std::string schedule_note;  // non-empty when the baked schedule could not be used; say it once
 };
 
 class Model {
  public:
   // Reads, verifies and validates a model, then binds each layer to a kernel.
+  // Layers whose baked schedule cannot be used here run this CPU's default and
+  // carry a LayerInfo::schedule_note; the library prints nothing.
   static std::shared_ptr<const Model> load_file(const std::string& path);
   // The same from memory; the bytes are copied, the caller's buffer may go.
   static std::shared_ptr<const Model> load_buffer(const void* data, size_t size);
@@ -85,9 +90,9 @@ class Model {
   std::string describe() const;
 
   struct Impl;
-  const Impl& impl() const { return *impl_; }
 
  private:
+  friend class Session;
   explicit Model(std::unique_ptr<Impl> impl);
   static std::shared_ptr<const Model> from_bytes(const uint8_t* data, size_t size, const std::string& origin);
   std::unique_ptr<Impl> impl_;

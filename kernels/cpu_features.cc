@@ -1,0 +1,132 @@
+#include "kernels/cpu_features.h"
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#if defined(__arm__) && defined(__linux__)
+#include <sys/auxv.h>
+#ifndef HWCAP_NEON
+#define HWCAP_NEON (1 << 12)
+#endif
+#endif
+
+namespace bnn {
+namespace {
+
+constexpr Isa kAllIsas[] = {Isa::kPortable, Isa::kAvx2, Isa::kAvx512Vpopcnt, Isa::kNeon64, Isa::kNeon32};
+
+// Kernels of an ISA are compiled in only where the toolchain targets it; its
+// kernel files use the same conditions.
+bool built(Isa isa) {
+  switch (isa) {
+    case Isa::kPortable: return true;
+    case Isa::kAvx2:
+    case Isa::kAvx512Vpopcnt: return false;  // no x86 SIMD kernels yet
+    case Isa::kNeon64:
+    case Isa::kNeon32: return false;  // no NEON kernels yet
+  }
+  return false;
+}
+
+bool detected(Isa isa) {
+  switch (isa) {
+    case Isa::kPortable: return true;
+#if defined(__x86_64__) || defined(__i386__)
+    case Isa::kAvx2: return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("popcnt");
+    case Isa::kAvx512Vpopcnt:
+      return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+             __builtin_cpu_supports("avx512vpopcntdq");
+#else
+    case Isa::kAvx2:
+    case Isa::kAvx512Vpopcnt: return false;
+#endif
+#if defined(__aarch64__)
+    case Isa::kNeon64: return true;  // NEON is part of AArch64
+#else
+    case Isa::kNeon64: return false;
+#endif
+#if defined(__arm__) && defined(__linux__)
+    case Isa::kNeon32: return (getauxval(AT_HWCAP) & HWCAP_NEON) != 0;
+#else
+    case Isa::kNeon32: return false;
+#endif
+  }
+  return false;
+}
+
+// The BNN_ISA allow-list; unset or empty allows everything.
+bool allowed(Isa isa) {
+  const char* list = std::getenv("BNN_ISA");
+  if (!list || !*list || isa == Isa::kPortable) return true;
+  std::stringstream names(list);
+  std::string name;
+  while (std::getline(names, name, ',')) {
+    if (name == isa_name(isa)) return true;
+  }
+  return false;
+}
+
+struct Features {
+  bool available[sizeof(kAllIsas) / sizeof(kAllIsas[0])] = {};
+  std::string arch, model_name;
+
+  Features() {
+    for (Isa isa : kAllIsas) available[static_cast<unsigned>(isa)] = built(isa) && detected(isa) && allowed(isa);
+#if defined(__x86_64__)
+    arch = "x86_64";
+#elif defined(__aarch64__)
+    arch = "aarch64";
+#elif defined(__arm__)
+    arch = "armv7";
+#else
+    arch = "other";
+#endif
+    // "model name" on x86, "CPU part" on ARM (e.g. 0xd08 is Cortex-A72).
+    std::ifstream cpuinfo("/proc/cpuinfo");
+    std::string line, part;
+    while (std::getline(cpuinfo, line)) {
+      const size_t colon = line.find(':');
+      if (colon == std::string::npos) continue;
+      std::string key = line.substr(0, colon), value = line.substr(colon + 1);
+      while (!key.empty() && (key.back() == ' ' || key.back() == '\t')) key.pop_back();
+      while (!value.empty() && value.front() == ' ') value.erase(0, 1);
+      if (key == "model name" && model_name.empty()) model_name = value;
+      if (key == "CPU part" && part.empty()) part = value;
+    }
+    if (model_name.empty()) model_name = part.empty() ? "unknown" : "CPU part " + part;
+  }
+};
+
+const Features& features() {
+  static const Features f;  // detected once, thread-safe
+  return f;
+}
+
+}  // namespace
+
+const char* isa_name(Isa isa) {
+  switch (isa) {
+    case Isa::kPortable: return "portable";
+    case Isa::kAvx2: return "avx2";
+    case Isa::kAvx512Vpopcnt: return "avx512vpopcnt";
+    case Isa::kNeon64: return "neon64";
+    case Isa::kNeon32: return "neon32";
+  }
+  return "unknown";
+}
+
+bool isa_available(Isa isa) { return features().available[static_cast<unsigned>(isa)]; }
+
+std::string available_isas() {
+  std::string s;
+  for (Isa isa : kAllIsas) {
+    if (isa_available(isa)) s += (s.empty() ? "" : " ") + std::string(isa_name(isa));
+  }
+  return s;
+}
+
+const std::string& cpu_arch() { return features().arch; }
+const std::string& cpu_model_name() { return features().model_name; }
+
+}  // namespace bnn

@@ -1,0 +1,25 @@
+// The instruction sets this process may use: compiled in, detected on this
+// CPU, and allowed by BNN_ISA. Detected once and cached (ruy's
+// GetRuntimeEnabledPaths); BNN_ISA=portable,avx2 (names as isa_name) narrows
+// the set, which is how tests force a path.
+#pragma once
+
+#include <string>
+
+namespace bnn {
+
+enum class Isa : unsigned { kPortable, kAvx2, kAvx512Vpopcnt, kNeon64, kNeon32 };
+
+const char* isa_name(Isa isa);
+
+// True if kernels of `isa` can run here. kPortable always can.
+bool isa_available(Isa isa);
+
+// "portable avx2 ..." for logs and --info.
+std::string available_isas();
+
+// This CPU, as a schedule records it: architecture and model name.
+const std::string& cpu_arch();
+const std::string& cpu_model_name();
+
+}  // namespace bnn
