@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <map>
+#include <string>
 #include <numeric>
 
 #include "bnn/engine.h"
@@ -178,9 +180,24 @@ struct TinyResNet {
     return b.finish();
   }
 
-  // The naive evaluation; `binarized` collects each quantized tensor's values
-  // (CHW) for comparison with the engine's packed tensors.
-  std::vector<double> evaluate(const Chw& image, std::vector<Chw>* binarized) const {
+  // The naive evaluation. `engine` holds the engine's output of every layer
+  // (CHW, by layer name). Each binarization is decided on the engine's own
+  // float input, after checking that it agrees with the naive value: a value
+  // a few ulps from a threshold may then fall either way in both, so the exact
+  // comparison of the binary layers cannot hinge on float rounding.
+  // `binarized` collects each quantized tensor (CHW) for that comparison.
+  std::vector<double> evaluate(const Chw& image, const std::map<std::string, std::vector<float>>& engine,
+                               std::vector<Chw>* binarized) const {
+    auto engine_input = [&](const std::string& layer, const Chw& naive) {
+      const std::vector<float>& got = engine.at(layer);
+      REQUIRE(got.size() == naive.v.size());
+      Chw x = naive;
+      for (size_t i = 0; i < got.size(); ++i) {
+        REQUIRE(got[i] == doctest::Approx(naive.v[i]).epsilon(1e-4).scale(1.0));
+        x.v[i] = got[i];
+      }
+      return x;
+    };
     Chw x = conv(image, to_double(stem_w), 16, 3, 1, 1);
     x = per_channel(x, [&](int c, double v) {
       v = v * stem_scale[c] + stem_bias[c];
@@ -201,8 +218,7 @@ struct TinyResNet {
           }
       x = p;
     }
-    // Float32 where the engine's result feeds a binarization, so the sign is
-    // decided on the same number.
+    x = engine_input("pool", x);
     Chw s1 = per_channel(x, [&](int c, double v) {
       const float y = static_cast<float>(v) * q1_scale[c] + q1_bias[c];
       return y >= 0 ? 1.0 : -1.0;
@@ -220,6 +236,7 @@ struct TinyResNet {
       const double v = a2.v[i] * c2_scale[c] + c2_bias[c] + x.v[i] - c2_in[c];
       y1.v[i] = (v >= 0 ? v : c2_slope[c] * v) + c2_out[c];
     }
+    y1 = engine_input("b1.conv2", y1);
     Chw s3 = per_channel(y1, [&](int c, double v) {
       int q = 0;
       for (int l = 0; l < 3; ++l) q += static_cast<float>(v) >= q2_thresholds[c * 3 + l];
@@ -245,6 +262,7 @@ struct TinyResNet {
     REQUIRE(shortcut.w == main_path.w);
     Chw y2 = main_path;
     for (size_t i = 0; i < y2.v.size(); ++i) y2.v[i] = std::min(1.5, std::max(-1.5, main_path.v[i] + shortcut.v[i]));
+    y2 = engine_input("b2.add", y2);
     Chw s4 = per_channel(y2, [&](int c, double v) { return static_cast<float>(v) >= q3_thresholds[c] ? 1.0 : -1.0; });
     binarized->push_back(s4);
     Chw a4 = conv(s4, code_values(c4_w, 1, true), 24, 3, 1, 2, 2, 2, -1.0);
@@ -285,14 +303,15 @@ TEST_CASE("a small binarized ResNet matches a naive float evaluation of the same
     std::vector<float> input = rng.normals(image.v.size());
     for (size_t i = 0; i < input.size(); ++i) image.v[i] = input[i];
 
-    std::vector<Chw> naive_binarized;
-    const std::vector<double> want = net.evaluate(image, &naive_binarized);
-
+    std::map<std::string, std::vector<float>> engine_outputs;
     std::vector<std::vector<float>> engine_binarized;
     std::vector<float> got(10);
-    session.run(input.data(), got.data(), [&](int, const TensorView& view) {
+    session.run(input.data(), got.data(), [&](int layer, const TensorView& view) {
+      engine_outputs[model->layers()[layer].name] = view.values_chw();
       if (view.info->type == ElementType::kPacked) engine_binarized.push_back(view.values_chw());
     });
+    std::vector<Chw> naive_binarized;
+    const std::vector<double> want = net.evaluate(image, engine_outputs, &naive_binarized);
     // Binarized activations are exact: no value may differ.
     REQUIRE(engine_binarized.size() == naive_binarized.size());
     for (size_t t = 0; t < naive_binarized.size(); ++t) {

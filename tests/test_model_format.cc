@@ -170,6 +170,24 @@ TEST_CASE("invalid models are refused naming the tensor or layer and the rule") 
   CHECK(error_after([](fb::ModelT& m) { m.tensors[tensor_named(m, "prob")]->shape = {2147483647, 2147483647}; })
             .find("elements") != std::string::npos);
   CHECK(error_after([](fb::ModelT& m) { m.layers.clear(); }).find("no layers") != std::string::npos);
+  // A layer adding its own output would read stale arena bytes.
+  CHECK(error_after([](fb::ModelT& m) {
+          auto* conv = m.layers[3]->options.AsBitserialConv2D();
+          conv->transform->residual = conv->output;
+        }).find("residual tensor") != std::string::npos);
+  // Bits past the channel count must be 0: kernels count every bit.
+  CHECK(error_after([](fb::ModelT& m) {
+          m.buffers[m.tensors[tensor_named(m, "bconv1.weights")]->buffer]->data[7] = 0x80;
+        }).find("has bits set past its 8 channels (plane 0)") != std::string::npos);
+  // A pooled extent that is neither the floor nor the ceil-mode one.
+  CHECK(error_after([](fb::ModelT& m) { m.tensors[tensor_named(m, "pool")]->shape = {4, 3, 8}; })
+            .find("output tensor") != std::string::npos);
+  // A required index left at its default (-1) is refused, never read as tensor 0.
+  CHECK(error_after([](fb::ModelT& m) { m.layers[1]->options.AsQuantize()->thresholds = -1; })
+            .find("thresholds refers to tensor -1") != std::string::npos);
+  // A large activation is refused by size before anything is allocated.
+  CHECK(error_after([](fb::ModelT& m) { m.tensors[tensor_named(m, "prob")]->shape = {1 << 15, 1 << 14}; })
+            .find("elements (the limit)") != std::string::npos);
 }
 
 TEST_CASE("the builder refuses layers that cannot be valid") {

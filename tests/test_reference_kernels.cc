@@ -2,6 +2,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <cstring>
 #include <cmath>
 #include <limits>
 #include <sstream>
@@ -15,6 +16,8 @@
 #include "kernels/ref/elementwise.h"
 #include "kernels/ref/pool.h"
 #include "kernels/ref/quantize.h"
+#include "kernels/registry.h"
+#include "support/bitserial_conv_tester.h"
 #include "support/naive.h"
 #include "support/random.h"
 
@@ -23,175 +26,116 @@ namespace {
 
 using test::make_geometry;
 
-struct BitserialCase {
-  int in_h, in_w, in_c, out_c, kernel, stride, pad, dilation, groups;
-  int weight_bits, act_bits;
-  Encoding weight_encoding, act_encoding;
-  PadValue pad_value;
-
-  std::string name() const {
-    std::ostringstream s;
-    s << in_h << "x" << in_w << "x" << in_c << "->" << out_c << " k" << kernel << " s" << stride << " p" << pad << " d"
-      << dilation << " g" << groups << " W" << weight_bits << (weight_encoding == Encoding::kBipolar ? "b" : "u") << "A"
-      << act_bits << (act_encoding == Encoding::kBipolar ? "b" : "u")
-      << (pad_value == PadValue::kMinusOne ? " pad-1" : " pad0");
-    return s.str();
+// The descriptors of a table whose ISA this CPU can run; the rest are skipped,
+// and the first test case says which ran.
+template <typename Kernel>
+std::vector<const Kernel*> runnable(KernelTable<Kernel> table) {
+  std::vector<const Kernel*> kernels;
+  for (const Kernel& k : table) {
+    if (isa_available(k.isa)) kernels.push_back(&k);
   }
-};
+  return kernels;
+}
 
-// Checks every accumulator of one case exactly against the naive convolution.
-void check_bitserial_case(const BitserialCase& c, uint32_t seed) {
-  INFO("case " << c.name() << ", seed " << seed);
-  test::Random rng(seed);
-  const ConvGeometry g = make_geometry(c.in_h, c.in_w, c.in_c, c.out_c, c.kernel, c.stride, c.pad, c.dilation, c.groups);
-  REQUIRE(g.out_h >= 1);
-  REQUIRE(g.out_w >= 1);
-  const int cg = c.in_c / c.groups;
-  const std::vector<uint8_t> x_codes = rng.codes(size_t(c.in_h) * c.in_w * c.in_c, c.act_bits);
-  const std::vector<uint8_t> w_codes = rng.codes(size_t(c.out_c) * c.kernel * c.kernel * cg, c.weight_bits);
+TEST_CASE("kernel tables: which descriptors run on this CPU") {
+  std::string ran, skipped;
+  auto note = [&](const char* name, Isa isa) {
+    (isa_available(isa) ? ran : skipped) += std::string(" ") + name + " (" + isa_name(isa) + ")";
+  };
+  for (const auto& k : bitserial_conv_kernels()) note(k.name, k.isa);
+  for (const auto& k : conv2d_kernels()) note(k.name, k.isa);
+  for (const auto& k : quantize_kernels()) note(k.name, k.isa);
+  for (const auto& k : dense_kernels()) note(k.name, k.isa);
+  MESSAGE("kernels tested:" << ran << (skipped.empty() ? "" : "; skipped (ISA absent):" + skipped));
+  CHECK(!ran.empty());
+}
 
-  std::vector<uint64_t> x(size_t(c.in_h) * c.in_w * packed_row_words(c.in_c, c.act_bits));
-  pack_codes(x_codes.data(), int64_t(c.in_h) * c.in_w, c.in_c, c.act_bits, x.data());
-  std::vector<uint64_t> w(size_t(c.out_c) * c.kernel * c.kernel * packed_row_words(cg, c.weight_bits));
-  pack_codes(w_codes.data(), int64_t(c.out_c) * c.kernel * c.kernel, cg, c.weight_bits, w.data());
+TEST_CASE("bitserial conv kernels: channels 1 3 63 65 100 x kernels 1 3 7 x strides 1 2 x pads 0 1 3 (W1A1)") {
+  uint32_t seed = 100;
+  for (const BitserialConvKernel* k : runnable(bitserial_conv_kernels())) {
+    for (int channels : {1, 3, 63, 65, 100})
+      for (int kernel : {1, 3, 7})
+        for (int stride : {1, 2})
+          for (int pad : {0, 1, 3}) {
+            test::BitserialConvTester t;
+            t.input(9, 8, channels).output_channels(5).kernel(kernel, kernel).stride(stride, stride);
+            t.pads(pad, pad, pad, pad).seed(seed++);
+            SUBCASE(t.name().c_str()) { t.test(*k); }
+          }
+  }
+}
 
-  BitserialConvArgs args;
-  args.geometry = g;
-  args.input = x.data();
-  args.act_bits = c.act_bits;
-  args.act_encoding = c.act_encoding;
-  args.weights = w.data();
-  args.weight_bits = c.weight_bits;
-  args.weight_encoding = c.weight_encoding;
-  args.pad_value = c.pad_value;
-
-  const int pad = c.pad_value == PadValue::kMinusOne ? -1 : 0;
-  const std::vector<int64_t> expected = test::naive_conv_hwc<int, int64_t>(
-      g, test::code_values(x_codes, c.act_bits, c.act_encoding), test::code_values(w_codes, c.weight_bits, c.weight_encoding),
-      pad);
-
-  std::vector<uint8_t> scratch(bitserial_conv2d_ref_scratch_bytes(g, c.act_bits));
-  std::vector<int32_t> acc(c.out_c);
-  for (int oy = 0; oy < g.out_h; ++oy) {
-    for (int ox = 0; ox < g.out_w; ++ox) {
-      bitserial_conv_pixel_ref(args, oy, ox, acc.data(), reinterpret_cast<uint64_t*>(scratch.data()));
-      for (int oc = 0; oc < c.out_c; ++oc) {
-        const int64_t want = expected[(size_t(oy) * g.out_w + ox) * c.out_c + oc];
-        if (acc[oc] != want) {
-          FAIL_CHECK("pixel (" << oy << ", " << ox << ") channel " << oc << ": got " << acc[oc] << ", want " << want);
-          return;
-        }
-      }
+TEST_CASE("bitserial conv kernels: bit widths - encodings - -1 padding - groups - dilation - asymmetric windows") {
+  const Encoding B = Encoding::kBipolar, U = Encoding::kUnipolar;
+  std::vector<test::BitserialConvTester> cases;
+  auto add = [&]() -> test::BitserialConvTester& { return cases.emplace_back().seed(200 + cases.size()); };
+  add().input(8, 8, 64).output_channels(64).kernel(3, 3).pads(1, 1, 1, 1);                     // ResNet 3x3, one word
+  add().input(9, 7, 65).output_channels(16).kernel(3, 3).stride(2, 2).pads(1, 1, 1, 1);        // a word and a bit
+  add().input(6, 6, 128).output_channels(8).kernel(1, 1).stride(2, 2);                         // 1x1 downsample
+  add().input(5, 5, 3).output_channels(4).kernel(7, 7).stride(2, 2).pads(3, 3, 3, 3);          // all border
+  add().input(8, 8, 64).output_channels(16).kernel(3, 3).pads(1, 1, 1, 1).pad_value(PadValue::kMinusOne);
+  add().input(7, 7, 100).output_channels(12).kernel(3, 3).pads(1, 1, 1, 1).bits(1, 2).encodings(B, U);  // DoReFa W1A2
+  add().input(7, 7, 100).output_channels(12).kernel(3, 3).pads(1, 1, 1, 1).bits(2, 2).encodings(U, U);
+  add().input(7, 7, 100).output_channels(12).kernel(3, 3).pads(1, 1, 1, 1).bits(2, 2).pad_value(PadValue::kMinusOne);
+  add().input(6, 5, 130).output_channels(6).kernel(3, 3).pads(2, 2, 2, 2).dilation(2, 2).bits(4, 4).encodings(U, B);
+  add().input(6, 6, 64).output_channels(8).kernel(3, 3).pads(1, 1, 1, 1).groups(2);            // 32 per group
+  add().input(6, 6, 100).output_channels(10).kernel(3, 3).pads(1, 1, 1, 1).groups(5).bits(1, 2).encodings(B, U);
+  add().input(7, 9, 33).output_channels(7).kernel(3, 1).stride(2, 1).pads(0, 1, 2, 0);         // ONNX-style asymmetric
+  add().input(8, 6, 70).output_channels(3).kernel(1, 5).stride(1, 3).pads(1, 2, 0, 1).bits(3, 2).encodings(B, B);
+  add().input(5, 9, 17).output_channels(9).kernel(2, 4).stride(3, 2).pads(0, 0, 1, 3).dilation(1, 2);
+  add().input(1, 1, 200).output_channels(10).kernel(1, 1).bits(1, 1);                          // a binary dense layer
+  for (const BitserialConvKernel* k : runnable(bitserial_conv_kernels())) {
+    for (const test::BitserialConvTester& t : cases) {
+      SUBCASE(t.name().c_str()) { t.test(*k); }
     }
   }
 }
 
-// Random cases from the parameter grid; odd channel counts, every stride,
-// pad, kernel and bit combination appear, with borders on every image.
-std::vector<BitserialCase> sample_bitserial_cases(int count, uint32_t seed) {
+// Random cases over the whole parameter space, asymmetric windows included.
+std::vector<test::BitserialConvTester> sample_cases(int count, uint32_t seed) {
   test::Random rng(seed);
-  const int channels[] = {1, 3, 7, 63, 64, 65, 100, 130};
-  const int out_channels[] = {1, 2, 5, 16};
-  const int kernels[] = {1, 3, 5, 7};
-  const int pads[] = {0, 1, 2, 3};
-  const int bit_combos[][2] = {{1, 1}, {1, 2}, {2, 1}, {2, 2}, {1, 4}, {3, 2}, {4, 4}};
-  std::vector<BitserialCase> cases;
+  const int channels[] = {1, 2, 3, 7, 31, 63, 64, 65, 100, 127, 130};
+  const int bit_combos[][2] = {{1, 1}, {1, 2}, {2, 1}, {2, 2}, {1, 4}, {3, 2}, {4, 4}, {2, 3}};
+  std::vector<test::BitserialConvTester> cases;
   while (static_cast<int>(cases.size()) < count) {
-    BitserialCase c;
-    c.in_h = rng.uniform_int(1, 9);
-    c.in_w = rng.uniform_int(1, 9);
-    c.in_c = channels[rng.uniform_int(0, 7)];
-    c.out_c = out_channels[rng.uniform_int(0, 3)];
-    c.kernel = kernels[rng.uniform_int(0, 3)];
-    c.stride = rng.uniform_int(1, 2);
-    c.pad = pads[rng.uniform_int(0, 3)];
-    c.dilation = rng.uniform_int(0, 4) == 0 ? 2 : 1;
-    c.groups = 1;
-    if (rng.uniform_int(0, 4) == 0 && c.in_c % 2 == 0 && c.out_c % 2 == 0) c.groups = 2;
-    const auto& bits = bit_combos[rng.uniform_int(0, 6)];
-    c.weight_bits = bits[0];
-    c.act_bits = bits[1];
-    c.weight_encoding = rng.uniform_int(0, 1) ? Encoding::kBipolar : Encoding::kUnipolar;
-    c.act_encoding = rng.uniform_int(0, 1) ? Encoding::kBipolar : Encoding::kUnipolar;
-    c.pad_value = (c.act_encoding == Encoding::kBipolar && rng.uniform_int(0, 2) == 0) ? PadValue::kMinusOne
-                                                                                        : PadValue::kZero;
-    if (test::naive_extent(c.in_h, c.pad, c.pad, c.kernel, c.stride, c.dilation) < 1 ||
-        test::naive_extent(c.in_w, c.pad, c.pad, c.kernel, c.stride, c.dilation) < 1) {
-      continue;
+    test::BitserialConvTester t;
+    const int in_c = channels[rng.uniform_int(0, 10)];
+    int out_c = rng.uniform_int(1, 17);
+    int groups = 1;
+    if (rng.uniform_int(0, 4) == 0) {
+      groups = in_c % 3 == 0 ? 3 : (in_c % 2 == 0 ? 2 : 1);
+      out_c = groups * rng.uniform_int(1, 5);
     }
-    cases.push_back(c);
+    const auto& bits = bit_combos[rng.uniform_int(0, 7)];
+    const Encoding aenc = rng.uniform_int(0, 1) ? Encoding::kBipolar : Encoding::kUnipolar;
+    t.input(rng.uniform_int(1, 10), rng.uniform_int(1, 10), in_c).output_channels(out_c).groups(groups);
+    t.kernel(rng.uniform_int(1, 7), rng.uniform_int(1, 7)).stride(rng.uniform_int(1, 3), rng.uniform_int(1, 3));
+    t.pads(rng.uniform_int(0, 3), rng.uniform_int(0, 3), rng.uniform_int(0, 3), rng.uniform_int(0, 3));
+    t.dilation(rng.uniform_int(0, 3) ? 1 : 2, rng.uniform_int(0, 3) ? 1 : 2).bits(bits[0], bits[1]);
+    t.encodings(rng.uniform_int(0, 1) ? Encoding::kBipolar : Encoding::kUnipolar, aenc);
+    t.pad_value(aenc == Encoding::kBipolar && rng.uniform_int(0, 2) == 0 ? PadValue::kMinusOne : PadValue::kZero);
+    t.seed(seed * 100000 + static_cast<uint32_t>(cases.size()));
+    if (t.valid()) cases.push_back(t);
   }
   return cases;
 }
 
-TEST_CASE("bitserial_conv_ref: ResNet-like shapes and borders - exact") {
-  const Encoding B = Encoding::kBipolar, U = Encoding::kUnipolar;
-  const PadValue Z = PadValue::kZero, M = PadValue::kMinusOne;
-  const BitserialCase cases[] = {
-      {8, 8, 64, 64, 3, 1, 1, 1, 1, 1, 1, B, B, Z},    // a ResNet 3x3, one word
-      {9, 7, 65, 16, 3, 2, 1, 1, 1, 1, 1, B, B, Z},    // one bit past a word, stride 2, odd sizes
-      {6, 6, 128, 8, 1, 2, 0, 1, 1, 1, 1, B, B, Z},    // 1x1 stride-2 downsample
-      {5, 5, 3, 4, 7, 2, 3, 1, 1, 1, 1, B, B, Z},      // 7x7 over a tiny image: mostly border
-      {8, 8, 64, 16, 3, 1, 1, 1, 1, 1, 1, B, B, M},    // daBNN's -1 padding
-      {7, 7, 100, 12, 3, 1, 1, 1, 1, 1, 2, B, U, Z},   // W1A2 (DoReFa)
-      {7, 7, 100, 12, 3, 1, 1, 1, 1, 2, 2, U, U, Z},   // W2A2 unipolar
-      {7, 7, 100, 12, 3, 1, 1, 1, 1, 2, 2, B, B, M},   // W2A2 bipolar, -1 padding
-      {6, 5, 130, 6, 3, 1, 2, 2, 1, 4, 4, U, B, Z},    // W4A4, dilation 2
-      {6, 6, 64, 8, 3, 1, 1, 1, 2, 1, 1, B, B, Z},     // groups 2: 32 channels per group
-      {6, 6, 100, 10, 3, 1, 1, 1, 5, 1, 2, B, U, Z},   // groups 5: 20 channels, unaligned cuts
-  };
-  uint32_t seed = 100;
-  for (const BitserialCase& c : cases) check_bitserial_case(c, seed++);
-}
-
-TEST_CASE("bitserial_conv_ref: sampled shape grid - exact (fast tier)") {
-  uint32_t seed = 1000;
-  for (const BitserialCase& c : sample_bitserial_cases(150, 7)) check_bitserial_case(c, seed++);
-}
-
-TEST_CASE("bitserial_conv_ref: sampled shape grid - exact (full tier)" * doctest::test_suite("slow")) {
-  uint32_t seed = 5000;
-  for (const BitserialCase& c : sample_bitserial_cases(2000, 8)) check_bitserial_case(c, seed++);
-}
-
-TEST_CASE("bitserial_conv2d_ref: fused threshold output equals counting thresholds on the accumulator") {
-  test::Random rng(21);
-  for (int out_bits : {1, 2, 3}) {
-    CAPTURE(out_bits);
-    const ConvGeometry g = make_geometry(6, 5, 70, 67, 3, 1, 1);
-    const std::vector<uint8_t> x_codes = rng.codes(6 * 5 * 70, 1);
-    const std::vector<uint8_t> w_codes = rng.codes(67 * 9 * 70, 1);
-    std::vector<uint64_t> x(6 * 5 * packed_row_words(70, 1)), w(67 * 9 * packed_row_words(70, 1));
-    pack_codes(x_codes.data(), 30, 70, 1, x.data());
-    pack_codes(w_codes.data(), 67 * 9, 70, 1, w.data());
-    const int levels = (1 << out_bits) - 1;
-    std::vector<int32_t> thresholds(67 * levels);
-    std::vector<int8_t> direction(67);
-    for (int c = 0; c < 67; ++c) {
-      direction[c] = rng.uniform_int(0, 1) ? 1 : -1;
-      for (int l = 0; l < levels; ++l) thresholds[c * levels + l] = rng.uniform_int(-60, 60);
+TEST_CASE("bitserial conv kernels: sampled shape grid (fast tier)") {
+  for (const BitserialConvKernel* k : runnable(bitserial_conv_kernels())) {
+    for (const test::BitserialConvTester& t : sample_cases(100, 7)) {
+      SUBCASE(t.name().c_str()) { t.test(*k); }
     }
-    BitserialConvLayer layer;
-    layer.conv.geometry = g;
-    layer.conv.input = x.data();
-    layer.conv.weights = w.data();
-    layer.to_bits = {thresholds.data(), direction.data(), out_bits};
-    std::vector<uint64_t> out(g.out_h * g.out_w * packed_row_words(67, out_bits));
-    layer.out_packed = out.data();
-    std::vector<uint8_t> scratch(bitserial_conv2d_ref_scratch_bytes(g, 1));
-    bitserial_conv2d_ref(layer, 0, g.out_h, scratch.data());
+  }
+}
 
-    const auto acc = test::naive_conv_hwc<int, int64_t>(g, test::code_values(x_codes, 1, Encoding::kBipolar),
-                                                         test::code_values(w_codes, 1, Encoding::kBipolar), 0);
-    std::vector<uint8_t> got(acc.size());
-    unpack_codes(out.data(), g.out_h * g.out_w, 67, out_bits, got.data());
-    for (size_t i = 0; i < acc.size(); ++i) {
-      const int c = static_cast<int>(i % 67);
-      int q = 0;
-      for (int l = 0; l < levels; ++l) {
-        q += direction[c] > 0 ? acc[i] >= thresholds[c * levels + l] : acc[i] <= thresholds[c * levels + l];
+TEST_CASE("bitserial conv kernels: sampled shape grid (full tier)" * doctest::test_suite("slow")) {
+  // 2000 cases in 20 named chunks; each failure names its case.
+  const std::vector<test::BitserialConvTester> cases = sample_cases(2000, 8);
+  for (const BitserialConvKernel* k : runnable(bitserial_conv_kernels())) {
+    for (size_t chunk = 0; chunk < cases.size(); chunk += 100) {
+      SUBCASE(("cases " + std::to_string(chunk) + "-" + std::to_string(chunk + 99)).c_str()) {
+        for (size_t i = chunk; i < chunk + 100; ++i) cases[i].test(*k);
       }
-      REQUIRE(got[i] == q);
     }
   }
 }
@@ -253,33 +197,42 @@ TEST_CASE("bitserial_conv2d_ref: fused float output (scale - bias - residual - a
   }
 }
 
-TEST_CASE("conv2d_ref matches a double-precision convolution") {
+TEST_CASE("float conv kernels match a double-precision convolution - any row split gives the same bits") {
   test::Random rng(31);
-  struct Case { int h, w, c, o, k, s, p, d, groups; };
-  const Case cases[] = {{9, 9, 3, 8, 7, 2, 3, 1, 1},  {8, 7, 1, 5, 3, 1, 1, 1, 1}, {6, 6, 65, 4, 1, 2, 0, 1, 1},
-                        {7, 5, 6, 9, 3, 1, 2, 2, 3},  {5, 5, 8, 8, 3, 1, 1, 1, 8}, {4, 9, 3, 2, 5, 3, 0, 1, 1}};
-  for (const Case& c : cases) {
-    CAPTURE(c.h);
-    CAPTURE(c.c);
-    CAPTURE(c.k);
-    const ConvGeometry g = make_geometry(c.h, c.w, c.c, c.o, c.k, c.s, c.p, c.d, c.groups);
-    const std::vector<float> x = rng.normals(size_t(c.h) * c.w * c.c);
-    const std::vector<float> w = rng.normals(size_t(c.o) * c.k * c.k * (c.c / c.groups));
-    const std::vector<float> bias = rng.normals(c.o);
-    const auto want = test::naive_conv_hwc<float, double>(g, x, w, 0.0f);
-    std::vector<float> out(size_t(g.out_h) * g.out_w * c.o);
-    Conv2DLayer layer;
-    layer.geometry = g;
-    layer.input = x.data();
-    layer.weights = w.data();
-    layer.transform.bias = bias.data();
-    layer.output = out.data();
-    std::vector<uint8_t> scratch(conv2d_ref_scratch_bytes(g));
-    // Two row ranges: a split must not change anything.
-    conv2d_ref(layer, 0, g.out_h / 2, scratch.data());
-    conv2d_ref(layer, g.out_h / 2, g.out_h, scratch.data());
-    for (size_t i = 0; i < out.size(); ++i) {
-      REQUIRE(out[i] == doctest::Approx(want[i] + bias[i % c.o]).epsilon(1e-4).scale(1.0));
+  struct Case { int h, w, c, o, kh, kw, sh, sw, pt, pl, pb, pr, d, groups; };
+  const Case cases[] = {{9, 9, 3, 8, 7, 7, 2, 2, 3, 3, 3, 3, 1, 1},  {8, 7, 1, 5, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},
+                        {6, 6, 65, 4, 1, 1, 2, 2, 0, 0, 0, 0, 1, 1},  {7, 5, 6, 9, 3, 3, 1, 1, 2, 2, 2, 2, 2, 3},
+                        {5, 5, 8, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 8},   {4, 9, 3, 2, 5, 5, 3, 3, 0, 0, 0, 0, 1, 1},
+                        {7, 8, 5, 6, 3, 2, 2, 1, 0, 1, 2, 0, 1, 1}};
+  for (const Conv2DKernel* k : runnable(conv2d_kernels())) {
+    for (const Case& c : cases) {
+      ConvGeometry g;
+      g.in_h = c.h, g.in_w = c.w, g.in_c = c.c, g.out_c = c.o, g.kernel_h = c.kh, g.kernel_w = c.kw;
+      g.stride_h = c.sh, g.stride_w = c.sw, g.pad_top = c.pt, g.pad_left = c.pl, g.pad_bottom = c.pb, g.pad_right = c.pr;
+      g.dilation_h = g.dilation_w = c.d, g.groups = c.groups;
+      g.out_h = test::naive_extent(c.h, c.pt, c.pb, c.kh, c.sh, c.d);
+      g.out_w = test::naive_extent(c.w, c.pl, c.pr, c.kw, c.sw, c.d);
+      INFO(k->name << " " << c.h << "x" << c.w << "x" << c.c << "->" << c.o << " k" << c.kh << "x" << c.kw << " g" << c.groups);
+      const std::vector<float> x = rng.normals(size_t(c.h) * c.w * c.c);
+      const std::vector<float> w = rng.normals(size_t(c.o) * c.kh * c.kw * (c.c / c.groups));
+      const std::vector<float> bias = rng.normals(c.o);
+      const auto want = test::naive_conv_hwc<float, double>(g, x, w, 0.0f);
+      std::vector<float> whole(size_t(g.out_h) * g.out_w * c.o), split(whole.size());
+      Conv2DLayer layer;
+      layer.geometry = g;
+      layer.input = x.data();
+      layer.weights = w.data();
+      layer.transform.bias = bias.data();
+      std::vector<uint8_t> scratch(k->scratch_bytes(g));
+      layer.output = whole.data();
+      k->run(layer, 0, g.out_h, scratch.data());
+      layer.output = split.data();
+      k->run(layer, 0, g.out_h / 2, scratch.data());
+      k->run(layer, g.out_h / 2, g.out_h, scratch.data());
+      CHECK(std::memcmp(whole.data(), split.data(), whole.size() * sizeof(float)) == 0);
+      for (size_t i = 0; i < whole.size(); ++i) {
+        REQUIRE(whole[i] == doctest::Approx(want[i] + bias[i % c.o]).epsilon(1e-4).scale(1.0));
+      }
     }
   }
 }
@@ -289,10 +242,13 @@ TEST_CASE("quantize_ref: thresholds count - x >= 0 is +1 - -0 is +1 - NaN is cod
   const std::vector<float> x = {-1.0f, -0.0f, 0.0f, 1e-30f, -1e-30f, nan, 5.0f};
   const std::vector<float> zero = {0.0f};
   std::vector<float> thresholds(1, 0.0f);
-  std::vector<uint64_t> packed(x.size());
-  quantize_ref(x.data(), static_cast<int64_t>(x.size()), 1, nullptr, nullptr, thresholds.data(), 1, packed.data());
-  const uint64_t want[] = {0, 1, 1, 1, 0, 0, 1};
-  for (size_t i = 0; i < x.size(); ++i) CHECK(packed[i] == want[i]);
+  for (const QuantizeKernel* k : runnable(quantize_kernels())) {
+    INFO(k->name);
+    std::vector<uint64_t> packed(x.size());
+    k->run(x.data(), static_cast<int64_t>(x.size()), 1, nullptr, nullptr, thresholds.data(), 1, packed.data());
+    const uint64_t want[] = {0, 1, 1, 1, 0, 0, 1};
+    for (size_t i = 0; i < x.size(); ++i) CHECK(packed[i] == want[i]);
+  }
 
   // Two bits with scale and bias: q = #{l : x * s + b >= t_l}.
   test::Random rng(41);
@@ -305,14 +261,17 @@ TEST_CASE("quantize_ref: thresholds count - x >= 0 is +1 - -0 is +1 - NaN is cod
     std::sort(three.begin(), three.end());
     std::copy(three.begin(), three.end(), t.begin() + c * 3);
   }
-  std::vector<uint64_t> out(rows * packed_row_words(channels, 2));
-  quantize_ref(data.data(), rows, channels, scale.data(), bias.data(), t.data(), 2, out.data());
-  std::vector<uint8_t> codes(rows * channels);
-  unpack_codes(out.data(), rows, channels, 2, codes.data());
-  for (int i = 0; i < rows * channels; ++i) {
-    const int c = i % channels;
-    const float y = data[i] * scale[c] + bias[c];
-    CHECK(codes[i] == (y >= t[c * 3]) + (y >= t[c * 3 + 1]) + (y >= t[c * 3 + 2]));
+  for (const QuantizeKernel* k : runnable(quantize_kernels())) {
+    INFO(k->name);
+    std::vector<uint64_t> out(rows * packed_row_words(channels, 2));
+    k->run(data.data(), rows, channels, scale.data(), bias.data(), t.data(), 2, out.data());
+    std::vector<uint8_t> codes(rows * channels);
+    unpack_codes(out.data(), rows, channels, 2, codes.data());
+    for (int i = 0; i < rows * channels; ++i) {
+      const int c = i % channels;
+      const float y = data[i] * scale[c] + bias[c];
+      CHECK(codes[i] == (y >= t[c * 3]) + (y >= t[c * 3 + 1]) + (y >= t[c * 3 + 2]));
+    }
   }
 }
 
@@ -356,10 +315,33 @@ TEST_CASE("max and average pooling match naive windows - padding and ceil-mode e
   }
 }
 
-TEST_CASE("max_pool_packed_ref takes the max code (OR for one bit)") {
+TEST_CASE("max pooling with dilation and asymmetric pads matches naive windows") {
+  test::Random rng(53);
+  ConvGeometry g = make_geometry(9, 8, 3, 3, 3, 2, 0, 2);
+  g.pad_top = 2, g.pad_left = 1, g.pad_bottom = 0, g.pad_right = 2;
+  g.out_h = test::naive_extent(9, 2, 0, 3, 2, 2);
+  g.out_w = test::naive_extent(8, 1, 2, 3, 2, 2);
+  const std::vector<float> x = rng.normals(9 * 8 * 3);
+  std::vector<float> out(size_t(g.out_h) * g.out_w * 3);
+  max_pool_float_ref(g, x.data(), out.data());
+  for (int oy = 0; oy < g.out_h; ++oy)
+    for (int ox = 0; ox < g.out_w; ++ox)
+      for (int c = 0; c < 3; ++c) {
+        float best = -INFINITY;
+        for (int ky = 0; ky < 3; ++ky)
+          for (int kx = 0; kx < 3; ++kx) {
+            const int iy = oy * 2 - 2 + 2 * ky, ix = ox * 2 - 1 + 2 * kx;
+            if (iy >= 0 && iy < 9 && ix >= 0 && ix < 8) best = std::max(best, x[(iy * 8 + ix) * 3 + c]);
+          }
+        REQUIRE(out[(oy * g.out_w + ox) * 3 + c] == best);
+      }
+}
+
+TEST_CASE("max_pool_packed_ref takes the max code (OR for one bit) - ceil-mode extents included") {
   test::Random rng(52);
   for (int bits : {1, 2, 4}) {
-    const ConvGeometry g = make_geometry(7, 6, 70, 70, 3, 2, 1);
+    ConvGeometry g = make_geometry(7, 6, 70, 70, 3, 2, 1);
+    g.out_w += 1;  // ceil mode: the last window starts at column 5, inside the input
     const std::vector<uint8_t> codes = rng.codes(7 * 6 * 70, bits);
     std::vector<uint64_t> in(42 * packed_row_words(70, bits)), out(g.out_h * g.out_w * packed_row_words(70, bits));
     pack_codes(codes.data(), 42, 70, bits, in.data());
@@ -395,8 +377,13 @@ TEST_CASE("global average pool - dense - softmax and the elementwise layers matc
   const std::vector<float> w = rng.normals(10 * 33), bias = rng.normals(10);
   FloatTransform t;
   t.bias = bias.data();
-  std::vector<float> logits(10), scratch(10), prob(10);
-  dense_ref(gap.data(), 33, w.data(), 10, t, logits.data(), scratch.data());
+  std::vector<float> logits(10), scratch(10), prob(10), other(10);
+  const std::vector<const DenseKernel*> dense = runnable(dense_kernels());
+  dense.front()->run(gap.data(), 33, w.data(), 10, t, logits.data(), scratch.data());
+  for (const DenseKernel* k : dense) {  // one reduction order: every variant gives the same bits
+    k->run(gap.data(), 33, w.data(), 10, t, other.data(), scratch.data());
+    CHECK(std::memcmp(other.data(), logits.data(), sizeof(float) * 10) == 0);
+  }
   double total = 0;
   for (int o = 0; o < 10; ++o) {
     double sum = bias[o];

@@ -9,8 +9,7 @@
 namespace bnn {
 
 // Padded taps never win (PyTorch pads max pooling with -inf). A window with no
-// valid tap (only possible with extreme padding, refused by the validator)
-// yields -inf.
+// valid tap (possible with dilation) yields -inf, as in PyTorch. NaN wins.
 void max_pool_float_ref(const ConvGeometry& g, const float* input, float* output);
 
 // Average over the window clipped to the padded input [-pad, in + pad_end)

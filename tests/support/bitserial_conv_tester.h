@@ -1,0 +1,130 @@
+// BitserialConvTester (XNNPACK's GemmMicrokernelTester idea): set a shape
+// with chained setters, then test() runs a kernel descriptor on random data
+// and compares it exactly with a naive integer convolution over decoded
+// values. Each kernel runs over split row ranges with exactly the scratch it
+// asks for, once with a float output (no scale or bias: the accumulator
+// itself) and once with a threshold output (packed codes).
+#pragma once
+
+#include <doctest/doctest.h>
+
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "kernels/bitpack.h"
+#include "kernels/registry.h"
+#include "support/naive.h"
+#include "support/random.h"
+
+namespace bnn::test {
+
+class BitserialConvTester {
+ public:
+  BitserialConvTester& input(int h, int w, int c) { g_.in_h = h, g_.in_w = w, g_.in_c = c; return *this; }
+  BitserialConvTester& output_channels(int c) { g_.out_c = c; return *this; }
+  BitserialConvTester& kernel(int h, int w) { g_.kernel_h = h, g_.kernel_w = w; return *this; }
+  BitserialConvTester& stride(int h, int w) { g_.stride_h = h, g_.stride_w = w; return *this; }
+  BitserialConvTester& pads(int top, int left, int bottom, int right) {
+    g_.pad_top = top, g_.pad_left = left, g_.pad_bottom = bottom, g_.pad_right = right;
+    return *this;
+  }
+  BitserialConvTester& dilation(int h, int w) { g_.dilation_h = h, g_.dilation_w = w; return *this; }
+  BitserialConvTester& groups(int g) { g_.groups = g; return *this; }
+  BitserialConvTester& bits(int weight_bits, int act_bits) { wbits_ = weight_bits, abits_ = act_bits; return *this; }
+  BitserialConvTester& encodings(Encoding w, Encoding a) { wenc_ = w, aenc_ = a; return *this; }
+  BitserialConvTester& pad_value(PadValue p) { pad_ = p; return *this; }
+  BitserialConvTester& seed(uint32_t s) { seed_ = s; return *this; }
+
+  // The geometry with its output extent filled in.
+  ConvGeometry geometry() const {
+    ConvGeometry g = g_;
+    g.out_h = naive_extent(g.in_h, g.pad_top, g.pad_bottom, g.kernel_h, g.stride_h, g.dilation_h);
+    g.out_w = naive_extent(g.in_w, g.pad_left, g.pad_right, g.kernel_w, g.stride_w, g.dilation_w);
+    return g;
+  }
+  bool valid() const { return geometry().out_h >= 1 && geometry().out_w >= 1; }
+
+  std::string name() const {
+    std::ostringstream s;
+    s << g_.in_h << "x" << g_.in_w << "x" << g_.in_c << "->" << g_.out_c << " k" << g_.kernel_h << "x" << g_.kernel_w
+      << " s" << g_.stride_h << "x" << g_.stride_w << " p" << g_.pad_top << "." << g_.pad_left << "." << g_.pad_bottom
+      << "." << g_.pad_right << " d" << g_.dilation_h << "x" << g_.dilation_w << " g" << g_.groups << " W" << wbits_
+      << (wenc_ == Encoding::kBipolar ? "b" : "u") << "A" << abits_ << (aenc_ == Encoding::kBipolar ? "b" : "u")
+      << (pad_ == PadValue::kMinusOne ? " pad-1" : "") << " seed" << seed_;
+    return s.str();
+  }
+
+  void test(const BitserialConvKernel& k) const {
+    INFO("kernel " << k.name << ", case " << name());
+    const ConvGeometry g = geometry();
+    REQUIRE(valid());
+    Random rng(seed_);
+    const int cg = g.in_c / g.groups;
+    const std::vector<uint8_t> x_codes = rng.codes(size_t(g.in_h) * g.in_w * g.in_c, abits_);
+    const std::vector<uint8_t> w_codes = rng.codes(size_t(g.out_c) * g.kernel_h * g.kernel_w * cg, wbits_);
+    std::vector<uint64_t> x(size_t(g.in_h) * g.in_w * packed_row_words(g.in_c, abits_));
+    pack_codes(x_codes.data(), int64_t(g.in_h) * g.in_w, g.in_c, abits_, x.data());
+    std::vector<uint64_t> w(size_t(g.out_c) * g.kernel_h * g.kernel_w * packed_row_words(cg, wbits_));
+    pack_codes(w_codes.data(), int64_t(g.out_c) * g.kernel_h * g.kernel_w, cg, wbits_, w.data());
+    const std::vector<int64_t> want = naive_conv_hwc<int, int64_t>(
+        g, code_values(x_codes, abits_, aenc_), code_values(w_codes, wbits_, wenc_), pad_ == PadValue::kMinusOne ? -1 : 0);
+
+    BitserialConvLayer layer;
+    layer.conv = {g, x.data(), abits_, aenc_, w.data(), wbits_, wenc_, pad_};
+    const size_t pixels = size_t(g.out_h) * g.out_w;
+
+    // Float output: the accumulator, converted exactly.
+    std::vector<float> out(pixels * g.out_c, -12345.0f);
+    layer.out_float = out.data();
+    run_split(k, layer, g);
+    for (size_t i = 0; i < out.size(); ++i) {
+      if (out[i] != static_cast<float>(want[i])) {
+        FAIL("accumulator " << i << " (pixel " << i / g.out_c << ", channel " << i % g.out_c << "): got " << out[i]
+                            << ", want " << want[i]);
+      }
+    }
+
+    // Threshold output, 2 bits, mixed directions.
+    std::vector<int32_t> thresholds(size_t(g.out_c) * 3);
+    std::vector<int8_t> direction(g.out_c);
+    for (int c = 0; c < g.out_c; ++c) {
+      direction[c] = rng.uniform_int(0, 1) ? 1 : -1;
+      for (int l = 0; l < 3; ++l) thresholds[c * 3 + l] = static_cast<int32_t>(want[c]) + rng.uniform_int(-3, 3);
+    }
+    std::vector<uint64_t> packed(pixels * packed_row_words(g.out_c, 2), ~uint64_t{0});
+    layer.out_float = nullptr;
+    layer.out_packed = packed.data();
+    layer.to_bits = {thresholds.data(), direction.data(), 2};
+    run_split(k, layer, g);
+    std::vector<uint8_t> codes(pixels * g.out_c);
+    unpack_codes(packed.data(), static_cast<int64_t>(pixels), g.out_c, 2, codes.data());
+    for (size_t i = 0; i < codes.size(); ++i) {
+      const int c = static_cast<int>(i % g.out_c);
+      int q = 0;
+      for (int l = 0; l < 3; ++l) q += direction[c] > 0 ? want[i] >= thresholds[c * 3 + l] : want[i] <= thresholds[c * 3 + l];
+      if (codes[i] != q) FAIL("code " << i << ": got " << int(codes[i]) << ", want " << q);
+    }
+  }
+
+ private:
+  // Rows [0, h/3) then [h/3, h): a split must change nothing.
+  static void run_split(const BitserialConvKernel& k, const BitserialConvLayer& layer, const ConvGeometry& g) {
+    std::vector<uint8_t> scratch(k.scratch_bytes(g, layer.conv.act_bits));
+    k.run(layer, 0, g.out_h / 3, scratch.data());
+    k.run(layer, g.out_h / 3, g.out_h, scratch.data());
+  }
+
+  ConvGeometry g_ = [] {
+    ConvGeometry g;
+    g.in_h = g.in_w = 5;
+    g.in_c = g.out_c = 8;
+    return g;
+  }();
+  int wbits_ = 1, abits_ = 1;
+  Encoding wenc_ = Encoding::kBipolar, aenc_ = Encoding::kBipolar;
+  PadValue pad_ = PadValue::kZero;
+  uint32_t seed_ = 1;
+};
+
+}  // namespace bnn::test
