@@ -14,7 +14,8 @@ inline int64_t product(const std::vector<int>& shape) {
   return n;
 }
 
-inline void chw_to_hwc(const float* src, const std::vector<int>& hwc, float* dst) {
+// Copies one rank-3 tensor between the layouts; `to_hwc` picks the direction.
+inline void convert_layout(const float* src, const std::vector<int>& hwc, float* dst, bool to_hwc) {
   if (hwc.size() != 3) {
     std::copy(src, src + product(hwc), dst);
     return;
@@ -22,18 +23,17 @@ inline void chw_to_hwc(const float* src, const std::vector<int>& hwc, float* dst
   const int64_t h = hwc[0], w = hwc[1], c = hwc[2];
   for (int64_t ci = 0; ci < c; ++ci)
     for (int64_t y = 0; y < h; ++y)
-      for (int64_t x = 0; x < w; ++x) dst[(y * w + x) * c + ci] = src[(ci * h + y) * w + x];
+      for (int64_t x = 0; x < w; ++x) {
+        const int64_t chw_index = (ci * h + y) * w + x, hwc_index = (y * w + x) * c + ci;
+        if (to_hwc) {
+          dst[hwc_index] = src[chw_index];
+        } else {
+          dst[chw_index] = src[hwc_index];
+        }
+      }
 }
 
-inline void hwc_to_chw(const float* src, const std::vector<int>& hwc, float* dst) {
-  if (hwc.size() != 3) {
-    std::copy(src, src + product(hwc), dst);
-    return;
-  }
-  const int64_t h = hwc[0], w = hwc[1], c = hwc[2];
-  for (int64_t ci = 0; ci < c; ++ci)
-    for (int64_t y = 0; y < h; ++y)
-      for (int64_t x = 0; x < w; ++x) dst[(ci * h + y) * w + x] = src[(y * w + x) * c + ci];
-}
+inline void chw_to_hwc(const float* src, const std::vector<int>& hwc, float* dst) { convert_layout(src, hwc, dst, true); }
+inline void hwc_to_chw(const float* src, const std::vector<int>& hwc, float* dst) { convert_layout(src, hwc, dst, false); }
 
 }  // namespace bnn

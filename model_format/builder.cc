@@ -173,9 +173,9 @@ int ModelBuilder::conv2d(const std::string& name, int input, int out_channels, c
   return add_layer(name, std::move(l), l.output);
 }
 
-int ModelBuilder::bitserial_conv2d(const std::string& name, int input, int out_channels, const WindowSpec& window,
-                                   const CodeWeights& weights, const FloatTransformSpec& transform, int groups,
-                                   PadValue pad_value) {
+fb::BitserialConv2DT ModelBuilder::bitserial_conv2d_base(const std::string& name, int input, int out_channels,
+                                                        const WindowSpec& window, const CodeWeights& weights,
+                                                        int groups, PadValue pad_value) {
   const int in_c = shape(input).at(2);
   if (groups < 1 || in_c % groups != 0) invalid(name, "groups must divide the input channels");
   fb::BitserialConv2DT l;
@@ -184,6 +184,13 @@ int ModelBuilder::bitserial_conv2d(const std::string& name, int input, int out_c
   l.window = make_window(window);
   l.groups = groups;
   l.pad_value = pad_value == PadValue::kZero ? fb::PadValue::ZERO : fb::PadValue::MINUS_ONE;
+  return l;
+}
+
+int ModelBuilder::bitserial_conv2d(const std::string& name, int input, int out_channels, const WindowSpec& window,
+                                   const CodeWeights& weights, const FloatTransformSpec& transform, int groups,
+                                   PadValue pad_value) {
+  fb::BitserialConv2DT l = bitserial_conv2d_base(name, input, out_channels, window, weights, groups, pad_value);
   l.transform = make_float_transform(name, out_channels, transform);
   l.output = add_tensor(name, window_output(name, input, out_channels, window, false), fb::ElementType::FLOAT32);
   return add_layer(name, std::move(l), l.output);
@@ -192,18 +199,11 @@ int ModelBuilder::bitserial_conv2d(const std::string& name, int input, int out_c
 int ModelBuilder::bitserial_conv2d(const std::string& name, int input, int out_channels, const WindowSpec& window,
                                    const CodeWeights& weights, const ThresholdSpec& thresholds, int groups,
                                    PadValue pad_value) {
-  const int in_c = shape(input).at(2);
-  if (groups < 1 || in_c % groups != 0) invalid(name, "groups must divide the input channels");
   const int levels = (1 << thresholds.bits) - 1;
   if (static_cast<int64_t>(thresholds.thresholds.size()) != int64_t{out_channels} * levels) {
     invalid(name, "expected " + std::to_string(out_channels * levels) + " thresholds");
   }
-  fb::BitserialConv2DT l;
-  l.input = input;
-  l.weights = add_code_weights(name + ".weights", {out_channels, window.kernel_h, window.kernel_w, in_c / groups}, weights);
-  l.window = make_window(window);
-  l.groups = groups;
-  l.pad_value = pad_value == PadValue::kZero ? fb::PadValue::ZERO : fb::PadValue::MINUS_ONE;
+  fb::BitserialConv2DT l = bitserial_conv2d_base(name, input, out_channels, window, weights, groups, pad_value);
   l.transform = std::make_unique<fb::OutputTransformT>();
   l.transform->thresholds = add_constant(name + ".thresholds", {out_channels, levels}, fb::ElementType::INT32,
                                          thresholds.thresholds.data(), thresholds.thresholds.size() * 4);

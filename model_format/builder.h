@@ -127,6 +127,9 @@ class ModelBuilder {
                                                              const FloatTransformSpec& t);
   std::vector<int> window_output(const std::string& name, int input, int out_channels, const WindowSpec& w,
                                  bool ceil_mode) const;
+  fb::BitserialConv2DT bitserial_conv2d_base(const std::string& name, int input, int out_channels,
+                                             const WindowSpec& window, const CodeWeights& weights, int groups,
+                                             PadValue pad_value);
   template <typename Options>
   int add_layer(const std::string& name, Options options, int output);
 
