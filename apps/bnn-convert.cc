@@ -1,0 +1,131 @@
+// bnn-convert: a PyTorch-exported ONNX model to a bnn model file.
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "converter/convert.h"
+#include "model_format/builder.h"
+
+namespace {
+
+const char kUsage[] =
+    "usage: bnn-convert MODEL.onnx -o MODEL.bnn [options]\n"
+    "\n"
+    "Converts a binarized or low-bit model exported by torch.onnx.export (opsets 11-17)\n"
+    "into a bnn model. Binarizers (Sign, where(x >= 0, 1, -1), straight-through\n"
+    "forms, RSign), DoReFa/PACT k-bit quantizers, binarized and k-bit weights\n"
+    "(folded or computed in the graph), batchnorm, PReLU/RPReLU/hardtanh and the rest\n"
+    "of a ResNet are recognized; anything else is refused, naming the ONNX node.\n"
+    "\n"
+    "  -o, --output M.bnn     the model to write (required)\n"
+    "  --labels FILE          class names, one per line, in output order\n"
+    "  --mean R,G,B           per-channel mean of the input normalization\n"
+    "  --std R,G,B            per-channel std of the input normalization\n"
+    "  --color rgb|bgr|grey   the input's channel order (default rgb)\n"
+    "  --input CxHxW          the input size, when the ONNX input has none fixed\n"
+    "  --description TEXT     stored in the model, shown by bnn-run --info\n"
+    "  -h, --help             this text\n"
+    "\n"
+    "Exit status: 0 on success, 1 when the model cannot be converted, 2 on bad usage.\n";
+
+[[noreturn]] void usage_error(const std::string& message) {
+  std::fprintf(stderr, "bnn-convert: %s\n(see bnn-convert --help)\n", message.c_str());
+  std::exit(2);
+}
+
+std::vector<float> parse_floats(const std::string& flag, const std::string& text) {
+  std::vector<float> values;
+  std::stringstream s(text);
+  std::string item;
+  while (std::getline(s, item, ',')) {
+    char* end = nullptr;
+    const float v = std::strtof(item.c_str(), &end);
+    if (item.empty() || *end) usage_error(flag + " needs numbers separated by commas, got '" + text + "'");
+    values.push_back(v);
+  }
+  return values;
+}
+
+std::vector<int> parse_chw(const std::string& text) {
+  std::vector<int> dims;
+  std::stringstream s(text);
+  std::string item;
+  while (std::getline(s, item, 'x')) {
+    char* end = nullptr;
+    const long v = std::strtol(item.c_str(), &end, 10);
+    if (item.empty() || *end || v < 1 || v > 65536) usage_error("--input needs CxHxW, e.g. 3x224x224");
+    dims.push_back(static_cast<int>(v));
+  }
+  if (dims.size() != 3) usage_error("--input needs CxHxW, e.g. 3x224x224");
+  return dims;
+}
+
+std::vector<std::string> read_labels(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw std::runtime_error(path + ": cannot open the labels file");
+  std::vector<std::string> labels;
+  for (std::string line; std::getline(in, line);) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (!line.empty()) labels.push_back(line);
+  }
+  return labels;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string input, output, labels_path;
+  bnn::convert::ConvertOptions options;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    auto value = [&]() -> std::string {
+      if (i + 1 >= argc) usage_error(arg + " needs a value");
+      return argv[++i];
+    };
+    if (arg == "-h" || arg == "--help") {
+      std::fputs(kUsage, stdout);
+      return 0;
+    } else if (arg == "-o" || arg == "--output") {
+      output = value();
+    } else if (arg == "--labels") {
+      labels_path = value();
+    } else if (arg == "--mean") {
+      options.mean = parse_floats(arg, value());
+    } else if (arg == "--std") {
+      options.std = parse_floats(arg, value());
+    } else if (arg == "--color") {
+      const std::string c = value();
+      if (c == "rgb") options.color = bnn::fb::ColorOrder::RGB;
+      else if (c == "bgr") options.color = bnn::fb::ColorOrder::BGR;
+      else if (c == "grey" || c == "gray") options.color = bnn::fb::ColorOrder::GRAY;
+      else usage_error("--color takes rgb, bgr or grey");
+    } else if (arg == "--input") {
+      options.input_chw = parse_chw(value());
+    } else if (arg == "--description") {
+      options.description = value();
+    } else if (!arg.empty() && arg[0] == '-') {
+      usage_error("unknown option '" + arg + "'");
+    } else if (input.empty()) {
+      input = arg;
+    } else {
+      usage_error("more than one input model given");
+    }
+  }
+  if (input.empty() || output.empty()) usage_error("an input model and -o OUTPUT are required");
+  try {
+    if (!labels_path.empty()) options.labels = read_labels(labels_path);
+    bnn::convert::ConvertReport report;
+    const std::vector<uint8_t> model = bnn::convert::convert_onnx_file(input, options, &report);
+    bnn::write_file(output, model);
+    for (const std::string& w : report.warnings) std::fprintf(stderr, "bnn-convert: warning: %s\n", w.c_str());
+    std::fprintf(stderr, "bnn-convert: wrote %s (%zu bytes): %d bitserial conv, %d quantize, %d float layers\n",
+                 output.c_str(), model.size(), report.bitserial_layers, report.quantize_layers, report.float_layers);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "bnn-convert: error: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}

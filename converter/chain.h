@@ -1,0 +1,89 @@
+// Elementwise chains: the per-channel float ops between a tensor and what
+// consumes it, read off the graph and evaluated in float32 the way PyTorch
+// evaluates them. Two uses:
+// - a quantizer chain ends in a binarizer (Sign, where(x >= t, a, -a)) or a
+//   k-bit uniform quantizer (clip, scale, round): its thresholds are found by
+//   evaluating the chain itself, so the engine's codes are PyTorch's codes;
+// - a transform chain (batchnorm, per-channel affine, then one activation) is
+//   folded into a layer's float output transform.
+#pragma once
+
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "converter/ir.h"
+#include "kernels/types.h"
+
+namespace bnn::convert {
+
+// One elementwise step, with per-channel parameters (a scalar is broadcast).
+struct ChainStep {
+  enum class Kind { kScaleShift, kAdd, kSub, kReverseSub, kMul, kDiv, kClip, kRound, kRelu, kPrelu, kNeg } kind;
+  std::vector<float> a, b;  // kScaleShift: y = x * a + b; kAdd/kSub/kMul/kDiv: operand a; kReverseSub: a - x;
+                            // kClip: [a, b]; kPrelu: slope a
+  float apply(int c, float x) const;
+};
+
+struct QuantizerChain {
+  std::vector<ChainStep> steps;  // before the terminal
+  enum class Terminal { kAtLeast, kGreater, kRound } terminal = Terminal::kAtLeast;
+  std::vector<float> cut;        // kAtLeast: code 1 iff y >= cut[c]; kGreater: iff y > cut[c]
+  bool high_is_one = true;       // binarizers: false when the larger value is the "false" branch
+  int bits = 1;
+  Encoding encoding = Encoding::kBipolar;
+  double value_scale = 1;        // real value = value_scale * code value
+  std::set<size_t> nodes;        // the graph nodes the chain covers
+  std::string output;            // the value the chain's last node writes
+  bool sign_op = false;          // ends in ONNX Sign, which gives 0 at exactly 0
+
+  // The code of channel c for a chain input x (already float32).
+  int code(int c, float x) const;
+};
+
+// The quantizer that starts at node `first` (which reads a float tensor of
+// `channels` channels), or nothing if the nodes from there are not one.
+std::optional<QuantizerChain> match_quantizer(const Graph& g, size_t first, int channels);
+
+// Float thresholds t (count per channel = 2^bits - 1) and the direction the
+// chain runs in x: code(x) = #{ l : dir * x >= t[l] }. Found by binary search
+// over float32 values, exact for any monotone chain; throws ConvertError if a
+// channel's chain is not monotone.
+struct FloatThresholds {
+  std::vector<float> thresholds;  // [C][levels]
+  std::vector<float> direction;   // [C] of +1/-1
+};
+FloatThresholds float_thresholds(const QuantizerChain& q, int channels, const std::string& where);
+
+// Integer thresholds on an accumulator: the chain input is
+// x = acc * acc_scale[c] + acc_bias[c] in float32; acc lies in [-bound, bound].
+struct IntThresholds {
+  std::vector<int32_t> thresholds;  // [C][levels]
+  std::vector<int8_t> direction;    // [C]
+};
+IntThresholds int_thresholds(const QuantizerChain& q, const std::vector<float>& acc_scale,
+                             const std::vector<float>& acc_bias, int64_t bound, const std::string& where);
+
+// A transform chain starting at node `first`: per-channel affine steps folded
+// into scale/bias (y = x * scale + bias), then at most one activation.
+struct TransformChain {
+  std::vector<double> scale, bias;  // [C]
+  ActivationKind activation = ActivationKind::kNone;
+  std::vector<float> slope, shift_in, shift_out;
+  float min_value = -1, max_value = 1;
+  std::set<size_t> nodes;
+  std::string output;
+};
+// Follows single-consumer nodes from `first` while they are affine steps or
+// an activation. `affine` false: activations only (after an Add).
+std::optional<TransformChain> match_transform(const Graph& g, size_t first, int channels, bool affine);
+
+// A per-channel constant operand: scalar, [C], [1, C, 1, 1], [C, 1, 1] or
+// [1, C]; nothing if the constant has another shape.
+std::optional<std::vector<float>> per_channel(const Constant& c, int channels);
+
+// The only node reading `value`, if exactly one does and it is not the graph output.
+std::optional<size_t> single_consumer(const Graph& g, const std::string& value);
+
+}  // namespace bnn::convert

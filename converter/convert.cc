@@ -1,0 +1,451 @@
+#include "converter/convert.h"
+
+#include <cmath>
+#include <map>
+#include <optional>
+#include <set>
+
+#include "converter/chain.h"
+#include "converter/onnx_import.h"
+#include "converter/simplify.h"
+#include "converter/weights.h"
+#include "model_format/builder.h"
+
+namespace bnn::convert {
+namespace {
+
+// An ONNX value as the model holds it.
+struct Value;
+Value float_value(int tensor);
+
+struct Value {
+  int tensor = -1;
+  bool packed = false;
+  double scale = 1;             // packed: real value = scale * code value
+  bool flattened_chw = false;   // a [H, W, C] tensor that ONNX flattened in C, H, W order
+  // A Pad node waiting for its Conv: pads (top, left, bottom, right) and value.
+  std::vector<int64_t> pending_pads;
+  double pending_pad_value = 0;
+};
+
+Value float_value(int tensor) {
+  Value v;
+  v.tensor = tensor;
+  return v;
+}
+
+class Lowering {
+ public:
+  Lowering(Graph& g, const ConvertOptions& options, ConvertReport* report) : g_(g), options_(options), report_(report) {}
+
+  std::vector<uint8_t> run() {
+    add_input();
+    for (size_t i = 0; i < g_.nodes.size(); ++i) {
+      if (!done_.count(i)) lower(i);
+    }
+    const Value& out = value(g_.output, "the graph output");
+    if (out.packed) throw ConvertError("the graph output '" + g_.output + "' is binarized; the model must end in floats");
+    b_.set_output(out.tensor);
+    if (!options_.labels.empty()) b_.set_labels(options_.labels);
+    if (!options_.mean.empty() || !options_.std.empty() || options_.color != fb::ColorOrder::RGB) {
+      b_.set_input_info(options_.color, options_.mean, options_.std);
+    }
+    b_.set_description(options_.description);
+    b_.raw().producer = "bnn-convert (ONNX opset " + std::to_string(g_.opset) + ")";
+    if (sign_ops_ > 0) {
+      warn(std::to_string(sign_ops_) +
+           " Sign op(s) binarize activations: ONNX Sign gives 0 at exactly 0, the engine gives +1 (x >= 0 -> +1); "
+           "train with a binarizer whose forward is x >= 0 -> +1 to be exact");
+    }
+    try {
+      return b_.finish();
+    } catch (const std::invalid_argument& e) {
+      throw ConvertError(e.what());
+    }
+  }
+
+ private:
+  void warn(const std::string& message) { report_->warnings.push_back(message); }
+
+  const Value& value(const std::string& name, const std::string& where) const {
+    auto it = values_.find(name);
+    if (it == values_.end()) throw ConvertError(where + ": input '" + name + "' is not an activation the model computes");
+    return it->second;
+  }
+  int channels(const Value& v) const { return b_.shape(v.tensor).back(); }
+  static std::string name_of(const Node& n) { return n.name.empty() ? n.outputs[0] : n.name; }
+
+  const Constant& constant(const Node& n, size_t input, const std::string& role) const {
+    if (input >= n.inputs.size() || !g_.is_constant(n.inputs[input])) {
+      throw ConvertError(n.label() + ": " + role + " must be a constant (an initializer, or computed from them)");
+    }
+    return g_.constants.at(n.inputs[input]);
+  }
+
+  void add_input() {
+    std::vector<int> chw = options_.input_chw;
+    if (chw.empty()) {
+      if (g_.input_shape.size() != 4) throw ConvertError("the input '" + g_.input + "' must be N x C x H x W");
+      for (int i = 1; i < 4; ++i) {
+        if (g_.input_shape[i] < 1) {
+          throw ConvertError("the input '" + g_.input + "' has no fixed C, H, W: give them with --input CxHxW");
+        }
+        chw.push_back(static_cast<int>(g_.input_shape[i]));
+      }
+    }
+    Value v;
+    v.tensor = b_.input(g_.input, chw[1], chw[2], chw[0]);
+    values_[g_.input] = v;
+  }
+
+  // Marks nodes as lowered.
+  void take(const std::set<size_t>& nodes) { done_.insert(nodes.begin(), nodes.end()); }
+
+  // The first non-constant input of a node.
+  std::string data_input(const Node& n) const {
+    for (const std::string& in : n.inputs) {
+      if (!in.empty() && !g_.is_constant(in)) return in;
+    }
+    throw ConvertError(n.label() + ": has no activation input");
+  }
+
+  void lower(size_t i) {
+    const Node& n = g_.nodes[i];
+    const std::string in_name = data_input(n);
+    const Value& in = value(in_name, n.label());
+    if (!in.packed && !in.flattened_chw) {
+      if (auto q = match_quantizer(g_, i, channels(in))) return emit_quantize(n, in, *q);
+    }
+    const std::string& op = n.op;
+    if (op == "Conv") return lower_conv(i);
+    if (op == "Pad") return lower_pad(n, in);
+    if (op == "MaxPool" || op == "AveragePool") return lower_pool(n, in);
+    if (in.packed) {
+      throw ConvertError(n.label() + ": " + op + " on binarized input is not supported (only Conv and MaxPool are)");
+    }
+    if (op == "Add" && n.inputs.size() == 2 && !g_.is_constant(n.inputs[0]) && !g_.is_constant(n.inputs[1])) {
+      return lower_add(i);
+    }
+    if (op == "GlobalAveragePool") return emit(n, float_value(b_.global_avg_pool(name_of(n), in.tensor)));
+    if (op == "Flatten" || op == "Reshape" || op == "Squeeze") return lower_flatten(n, in);
+    if (op == "Gemm" || op == "MatMul") return lower_dense(i, in);
+    if (op == "Softmax") {
+      if (b_.shape(in.tensor).size() != 1) throw ConvertError(n.label() + ": softmax is supported on [N, classes] only");
+      return emit(n, float_value(b_.softmax(name_of(n), in.tensor)));
+    }
+    if (auto t = match_transform(g_, i, channels(in), true)) return emit_transform(n, in, *t);
+    throw ConvertError(n.label() + ": not supported" +
+                       (op == "Sign" || op == "Round" ? " here (it does not end a recognized quantizer chain)" : ""));
+  }
+
+  void emit(const Node& n, const Value& v) {
+    values_[n.outputs[0]] = v;
+    done_.insert(static_cast<size_t>(&n - g_.nodes.data()));
+  }
+
+  void emit_quantize(const Node& n, const Value& in, const QuantizerChain& q) {
+    const int c = channels(in);
+    const FloatThresholds t = float_thresholds(q, c, n.label());
+    // A decreasing chain (a negative batchnorm scale) counts thresholds on -x.
+    std::vector<float> scale;
+    for (float d : t.direction) {
+      if (d < 0) {
+        scale = t.direction;
+        break;
+      }
+    }
+    Value out;
+    out.tensor = b_.quantize(name_of(n), in.tensor, q.bits, q.encoding, t.thresholds, scale);
+    out.packed = true;
+    out.scale = q.value_scale;
+    values_[q.output] = out;
+    take(q.nodes);
+    if (q.sign_op) ++sign_ops_;
+    ++report_->quantize_layers;
+  }
+
+  void emit_transform(const Node& n, const Value& in, const TransformChain& t) {
+    int x = in.tensor;
+    bool identity = true;
+    for (size_t c = 0; c < t.scale.size(); ++c) identity = identity && t.scale[c] == 1 && t.bias[c] == 0;
+    if (!identity) {
+      x = b_.batchnorm(name_of(n), x, std::vector<float>(t.scale.begin(), t.scale.end()),
+                       std::vector<float>(t.bias.begin(), t.bias.end()));
+    }
+    if (t.activation != ActivationKind::kNone) x = b_.activation(name_of(n) + ".act", x, activation_of(t));
+    Value out;
+    out.tensor = x;
+    values_[t.output] = out;
+    take(t.nodes);
+    ++report_->float_layers;
+  }
+
+  static ActivationSpec activation_of(const TransformChain& t) {
+    ActivationSpec a;
+    a.kind = t.activation;
+    a.slope = t.slope;
+    a.shift_in = t.shift_in;
+    a.shift_out = t.shift_out;
+    a.min_value = t.min_value;
+    a.max_value = t.max_value;
+    return a;
+  }
+
+  // Window attributes; `extra_pads` come from a Pad node folded into a Conv.
+  WindowSpec window_of(const Node& n, const std::vector<int64_t>& kernel, const std::vector<int64_t>& extra_pads) {
+    const std::string auto_pad = n.has("auto_pad") ? n.attributes.at("auto_pad").s : "NOTSET";
+    if (auto_pad != "NOTSET" && auto_pad != "VALID") throw ConvertError(n.label() + ": auto_pad " + auto_pad + " is not supported");
+    if (kernel.size() != 2) throw ConvertError(n.label() + ": only 2-D windows are supported");
+    const std::vector<int64_t> strides = n.ints_attr("strides", {1, 1});
+    const std::vector<int64_t> dilations = n.ints_attr("dilations", {1, 1});
+    std::vector<int64_t> pads = n.ints_attr("pads", {0, 0, 0, 0});  // top, left, bottom, right
+    if (pads.size() != 4 || strides.size() != 2 || dilations.size() != 2) throw ConvertError(n.label() + ": bad window attributes");
+    for (size_t k = 0; k < extra_pads.size(); ++k) pads[k] += extra_pads[k];
+    WindowSpec w;
+    w.kernel_h = static_cast<int>(kernel[0]), w.kernel_w = static_cast<int>(kernel[1]);
+    w.stride_h = static_cast<int>(strides[0]), w.stride_w = static_cast<int>(strides[1]);
+    w.pad_top = static_cast<int>(pads[0]), w.pad_left = static_cast<int>(pads[1]);
+    w.pad_bottom = static_cast<int>(pads[2]), w.pad_right = static_cast<int>(pads[3]);
+    w.dilation_h = static_cast<int>(dilations[0]), w.dilation_w = static_cast<int>(dilations[1]);
+    return w;
+  }
+
+  void lower_pad(const Node& n, const Value& in) {
+    // A constant Pad in front of a Conv folds into the Conv's padding.
+    const std::string mode = n.has("mode") ? n.attributes.at("mode").s : "constant";
+    auto user = single_consumer(g_, n.outputs[0]);
+    if (mode != "constant" || !user || g_.nodes[*user].op != "Conv") {
+      throw ConvertError(n.label() + ": only a constant Pad feeding a single Conv is supported");
+    }
+    std::vector<int64_t> pads = n.ints_attr("pads");
+    if (pads.empty()) {
+      const Constant& p = constant(n, 1, "pads");
+      for (double v : p.values) pads.push_back(static_cast<int64_t>(v));
+    }
+    double pad_value = n.float_attr("value", 0);
+    if (n.inputs.size() > 2 && !n.inputs[2].empty()) pad_value = constant(n, 2, "the pad value").values.at(0);
+    // ONNX order: begins of N, C, H, W then ends of N, C, H, W.
+    if (pads.size() != 8 || pads[0] || pads[1] || pads[4] || pads[5]) {
+      throw ConvertError(n.label() + ": only spatial padding is supported");
+    }
+    Value v = in;
+    v.pending_pads = {pads[2], pads[3], pads[6], pads[7]};
+    v.pending_pad_value = pad_value;
+    emit(n, v);
+  }
+
+  void lower_conv(size_t i) {
+    const Node& n = g_.nodes[i];
+    const Value in = value(n.inputs.at(0), n.label());
+    const Constant& w = constant(n, 1, "the weight");
+    if (w.shape.size() != 4) throw ConvertError(n.label() + ": only 2-D convolutions are supported");
+    const int out_c = static_cast<int>(w.shape[0]);
+    const int groups = static_cast<int>(n.int_attr("group", 1));
+    std::vector<float> conv_bias(out_c, 0.0f);
+    const bool has_bias = n.inputs.size() > 2 && !n.inputs[2].empty();
+    if (has_bias) conv_bias = *per_channel(constant(n, 2, "the bias"), out_c);
+    const WindowSpec window = window_of(n, n.ints_attr("kernel_shape", {w.shape[2], w.shape[3]}), in.pending_pads);
+    const auto user = single_consumer(g_, n.outputs[0]);
+
+    if (!in.packed) {
+      if (!in.pending_pads.empty() && in.pending_pad_value != 0) {
+        throw ConvertError(n.label() + ": a float Conv after a Pad with value " + std::to_string(in.pending_pad_value) +
+                           " is not supported");
+      }
+      FloatTransformSpec spec;
+      if (has_bias) spec.bias = conv_bias;
+      std::string out_name = n.outputs[0];
+      if (user && !match_quantizer(g_, *user, out_c)) {
+        if (auto t = match_transform(g_, *user, out_c, true)) {
+          fuse(&spec, std::vector<float>(out_c, 1.0f), conv_bias, *t);
+          out_name = t->output;
+          take(t->nodes);
+        }
+      }
+      Value out;
+      out.tensor = b_.conv2d(name_of(n), in.tensor, out_c, window, oihw_to_ohwi(w), spec, groups);
+      values_[out_name] = out;
+      done_.insert(i);
+      ++report_->float_layers;
+      return;
+    }
+
+    PadValue pad_value = PadValue::kZero;
+    if (!in.pending_pads.empty() && in.pending_pad_value != 0) {
+      if (in.pending_pad_value != -1 * in.scale) {
+        throw ConvertError(n.label() + ": padding binarized input with " + std::to_string(in.pending_pad_value) +
+                           " is not supported (0 and -1 are)");
+      }
+      pad_value = PadValue::kMinusOne;
+    }
+    const LowBitWeights lw = low_bit_weights(w, n.label());
+    if (lw.zeros > 0) {
+      warn(n.label() + ": " + std::to_string(lw.zeros) +
+           " weight(s) are exactly 0, which one bit cannot hold; they run as +1 (sign(0) is 0 in PyTorch)");
+    }
+    std::vector<float> acc_scale(out_c);
+    for (int c = 0; c < out_c; ++c) acc_scale[c] = static_cast<float>(lw.scale[c] * in.scale);
+    const CodeWeights codes{lw.bits, lw.encoding, lw.codes_ohwi};
+    const std::string name = name_of(n);
+    ++report_->bitserial_layers;
+    done_.insert(i);
+
+    if (user) {
+      if (auto q = match_quantizer(g_, *user, out_c)) {
+        const Value& src = in;
+        const int64_t in_levels = (int64_t{1} << b_.raw().tensors[src.tensor]->bits) - 1;
+        const int64_t bound = w.shape[1] * w.shape[2] * w.shape[3] * ((int64_t{1} << lw.bits) - 1) * in_levels;
+        const IntThresholds t = int_thresholds(*q, acc_scale, conv_bias, bound, n.label());
+        Value out;
+        out.tensor = b_.bitserial_conv2d(name, in.tensor, out_c, window, codes,
+                                         ThresholdSpec{q->bits, q->encoding, t.thresholds, t.direction}, groups,
+                                         pad_value);
+        out.packed = true;
+        out.scale = q->value_scale;
+        values_[q->output] = out;
+        take(q->nodes);
+        if (q->sign_op) ++sign_ops_;
+        return;
+      }
+    }
+    FloatTransformSpec spec;
+    spec.scale = acc_scale;
+    if (has_bias) spec.bias = conv_bias;
+    std::string out_name = n.outputs[0];
+    if (user) {
+      if (auto t = match_transform(g_, *user, out_c, true)) {
+        fuse(&spec, acc_scale, conv_bias, *t);
+        out_name = t->output;
+        take(t->nodes);
+      }
+    }
+    Value out;
+    out.tensor = b_.bitserial_conv2d(name, in.tensor, out_c, window, codes, spec, groups, pad_value);
+    values_[out_name] = out;
+  }
+
+  // y = (acc * scale + bias) * t.scale + t.bias, then t's activation.
+  static void fuse(FloatTransformSpec* spec, const std::vector<float>& scale, const std::vector<float>& bias,
+                   const TransformChain& t) {
+    spec->scale.resize(scale.size());
+    spec->bias.resize(scale.size());
+    for (size_t c = 0; c < scale.size(); ++c) {
+      spec->scale[c] = static_cast<float>(scale[c] * t.scale[c]);
+      spec->bias[c] = static_cast<float>(bias[c] * t.scale[c] + t.bias[c]);
+    }
+    spec->activation = activation_of(t);
+  }
+
+  void lower_pool(const Node& n, const Value& in) {
+    if (!in.pending_pads.empty()) throw ConvertError(n.label() + ": a Pad before pooling is not supported");
+    const bool average = n.op == "AveragePool";
+    if (average && in.packed) throw ConvertError(n.label() + ": average pooling on binarized input is not supported");
+    const WindowSpec window = window_of(n, n.ints_attr("kernel_shape"), {});
+    const bool ceil_mode = n.int_attr("ceil_mode", 0) != 0;
+    Value out = in;
+    out.tensor = average ? b_.avg_pool(name_of(n), in.tensor, window, n.int_attr("count_include_pad", 0) != 0, ceil_mode)
+                         : b_.max_pool(name_of(n), in.tensor, window, ceil_mode);
+    emit(n, out);
+  }
+
+  void lower_add(size_t i) {
+    const Node& n = g_.nodes[i];
+    const Value& a = value(n.inputs[0], n.label());
+    const Value& b = value(n.inputs[1], n.label());
+    if (a.packed || b.packed) throw ConvertError(n.label() + ": Add of a binarized tensor is not supported");
+    if (b_.shape(a.tensor) != b_.shape(b.tensor)) throw ConvertError(n.label() + ": Add with broadcasting is not supported");
+    ActivationSpec act;
+    std::string out_name = n.outputs[0];
+    const int c = channels(a);
+    if (auto user = single_consumer(g_, n.outputs[0]); user && !match_quantizer(g_, *user, c)) {
+      if (auto t = match_transform(g_, *user, c, false)) {
+        act = activation_of(*t);
+        out_name = t->output;
+        take(t->nodes);
+      }
+    }
+    Value out;
+    out.tensor = b_.add(name_of(n), a.tensor, b.tensor, act);
+    values_[out_name] = out;
+    done_.insert(i);
+    ++report_->float_layers;
+  }
+
+  void lower_flatten(const Node& n, const Value& in) {
+    Value out = in;
+    if (b_.shape(in.tensor).size() == 3) out.flattened_chw = true;  // a Dense reads it in C, H, W order
+    emit(n, out);
+  }
+
+  void lower_dense(size_t i, const Value& in) {
+    const Node& n = g_.nodes[i];
+    const Constant& w = constant(n, 1, "the weight");
+    if (w.shape.size() != 2) throw ConvertError(n.label() + ": the weight must be 2-D");
+    const bool gemm = n.op == "Gemm";
+    if (gemm && n.int_attr("transA", 0) != 0) throw ConvertError(n.label() + ": transA is not supported");
+    const bool trans_b = gemm && n.int_attr("transB", 0) != 0;
+    const int64_t out_f = trans_b ? w.shape[0] : w.shape[1], in_f = trans_b ? w.shape[1] : w.shape[0];
+    const std::vector<int> in_shape = b_.shape(in.tensor);
+    int64_t in_count = 1;
+    for (int d : in_shape) in_count *= d;
+    if (in_count != in_f) throw ConvertError(n.label() + ": " + std::to_string(in_f) + " input features expected, the input has " + std::to_string(in_count));
+    const double alpha = gemm ? n.float_attr("alpha", 1.0) : 1.0;
+    std::vector<float> weights(static_cast<size_t>(out_f * in_f));
+    for (int64_t o = 0; o < out_f; ++o) {
+      for (int64_t k = 0; k < in_f; ++k) {
+        // Our input index k is NHWC; ONNX's flattened index is C, H, W.
+        int64_t src = k;
+        if (in.flattened_chw) {
+          const int64_t h = in_shape[0], wd = in_shape[1], c = in_shape[2];
+          const int64_t y = k / (wd * c), x = (k / c) % wd, ch = k % c;
+          src = (ch * h + y) * wd + x;
+        }
+        const double v = trans_b ? w.values[o * in_f + src] : w.values[src * out_f + o];
+        weights[o * in_f + k] = static_cast<float>(alpha * v);
+      }
+    }
+    FloatTransformSpec spec;
+    std::vector<float> bias(out_f, 0.0f);
+    if (gemm && n.inputs.size() > 2 && !n.inputs[2].empty()) {
+      auto b = per_channel(constant(n, 2, "the bias"), static_cast<int>(out_f));
+      if (!b) throw ConvertError(n.label() + ": the bias must have one value per output");
+      const double beta = n.float_attr("beta", 1.0);
+      for (int64_t o = 0; o < out_f; ++o) bias[o] = static_cast<float>(beta * (*b)[o]);
+      spec.bias = bias;
+    }
+    std::string out_name = n.outputs[0];
+    if (auto user = single_consumer(g_, n.outputs[0])) {
+      if (auto t = match_transform(g_, *user, static_cast<int>(out_f), true)) {
+        fuse(&spec, std::vector<float>(out_f, 1.0f), bias, *t);
+        out_name = t->output;
+        take(t->nodes);
+      }
+    }
+    Value out;
+    out.tensor = b_.dense(name_of(n), in.tensor, static_cast<int>(out_f), weights, spec);
+    values_[out_name] = out;
+    done_.insert(i);
+    ++report_->float_layers;
+  }
+
+  Graph& g_;
+  const ConvertOptions& options_;
+  ConvertReport* report_;
+  ModelBuilder b_;
+  std::map<std::string, Value> values_;
+  std::set<size_t> done_;
+  int sign_ops_ = 0;
+};
+
+}  // namespace
+
+std::vector<uint8_t> convert_graph(Graph graph, const ConvertOptions& options, ConvertReport* report) {
+  simplify(graph);
+  return Lowering(graph, options, report).run();
+}
+
+std::vector<uint8_t> convert_onnx_file(const std::string& path, const ConvertOptions& options, ConvertReport* report) {
+  return convert_graph(import_onnx(path), options, report);
+}
+
+}  // namespace bnn::convert

@@ -1,0 +1,68 @@
+// The converter's graph: ONNX's, read into plain C++ so that no pass needs
+// protobuf. Constants hold doubles, which represent every float32 and every
+// integer an ONNX shape or index uses exactly.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace bnn::convert {
+
+// A conversion failure: names the ONNX node, its op type and why.
+class ConvertError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct Constant {
+  std::vector<int64_t> shape;
+  std::vector<double> values;  // row-major
+
+  int64_t size() const { return static_cast<int64_t>(values.size()); }
+  bool is_scalar() const { return values.size() == 1; }
+};
+
+struct Attribute {
+  enum class Kind { kInt, kFloat, kInts, kFloats, kString, kTensor, kOther } kind = Kind::kOther;
+  int64_t i = 0;
+  double f = 0;
+  std::vector<int64_t> ints;
+  std::vector<double> floats;
+  std::string s;
+  Constant t;
+};
+
+struct Node {
+  std::string name;
+  std::string op;
+  std::vector<std::string> inputs;   // "" for an omitted optional input
+  std::vector<std::string> outputs;
+  std::map<std::string, Attribute> attributes;
+
+  // "node NAME (OP)": the start of every error about this node.
+  std::string label() const { return "node " + (name.empty() ? outputs.at(0) : name) + " (" + op + ")"; }
+  bool has(const std::string& attribute) const { return attributes.count(attribute) != 0; }
+  int64_t int_attr(const std::string& key, int64_t fallback) const;
+  double float_attr(const std::string& key, double fallback) const;
+  std::vector<int64_t> ints_attr(const std::string& key, std::vector<int64_t> fallback = {}) const;
+};
+
+struct Graph {
+  std::vector<Node> nodes;  // topologically ordered (ONNX requires it)
+  std::map<std::string, Constant> constants;
+  std::string input;
+  std::vector<int64_t> input_shape;  // N, C, H, W; a dimension without a fixed size is -1
+  std::string output;
+  int64_t opset = 0;
+
+  bool is_constant(const std::string& value) const { return constants.count(value) != 0; }
+  // Indices of the nodes that read `value`.
+  std::vector<size_t> consumers(const std::string& value) const;
+  // The index of the node that writes `value`, or -1.
+  long producer(const std::string& value) const;
+};
+
+}  // namespace bnn::convert

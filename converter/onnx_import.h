@@ -1,0 +1,15 @@
+// Reading an ONNX file (as torch.onnx.export writes it, opsets 11 to 17) into
+// the converter's graph. The only file that includes ONNX's protobuf headers.
+#pragma once
+
+#include <string>
+
+#include "converter/ir.h"
+
+namespace bnn::convert {
+
+// Throws ConvertError naming the file and the problem. Every size in the file
+// is checked against limits before anything is allocated for it.
+Graph import_onnx(const std::string& path);
+
+}  // namespace bnn::convert

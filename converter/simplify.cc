@@ -1,0 +1,367 @@
+#include "converter/simplify.h"
+
+#include <algorithm>
+#include <cmath>
+#include <functional>
+#include <numeric>
+#include <set>
+
+namespace bnn::convert {
+namespace {
+
+constexpr int64_t kOnnxFloat = 1;
+
+// Rounds to float32: folded values are what PyTorch, computing in float32, held.
+double f32(double v) { return static_cast<double>(static_cast<float>(v)); }
+
+// numpy-style broadcast of two shapes; false if they do not broadcast.
+bool broadcast_shape(const std::vector<int64_t>& a, const std::vector<int64_t>& b, std::vector<int64_t>* out) {
+  const size_t rank = std::max(a.size(), b.size());
+  out->assign(rank, 1);
+  for (size_t i = 0; i < rank; ++i) {
+    const int64_t da = i < rank - a.size() ? 1 : a[i - (rank - a.size())];
+    const int64_t db = i < rank - b.size() ? 1 : b[i - (rank - b.size())];
+    if (da != db && da != 1 && db != 1) return false;
+    (*out)[i] = std::max(da, db);
+  }
+  return true;
+}
+
+// The flat index into `shape` (right-aligned, broadcast) of position `index` in `out_shape`.
+int64_t broadcast_index(int64_t index, const std::vector<int64_t>& out_shape, const std::vector<int64_t>& shape) {
+  int64_t result = 0, stride = 1;
+  for (size_t i = out_shape.size(); i-- > 0;) {
+    const int64_t coord = index % out_shape[i];
+    index /= out_shape[i];
+    const size_t j = i + shape.size();
+    if (j >= out_shape.size()) {
+      const int64_t dim = shape[j - out_shape.size()];
+      result += (dim == 1 ? 0 : coord) * stride;
+      stride *= dim;
+    }
+  }
+  return result;
+}
+
+bool binary(const std::vector<const Constant*>& in, Constant* out, const std::function<double(double, double)>& f) {
+  if (in.size() != 2 || !in[0] || !in[1] || !broadcast_shape(in[0]->shape, in[1]->shape, &out->shape)) return false;
+  const int64_t n = std::accumulate(out->shape.begin(), out->shape.end(), int64_t{1}, std::multiplies<>());
+  out->values.resize(n);
+  for (int64_t i = 0; i < n; ++i) {
+    out->values[i] = f(in[0]->values[broadcast_index(i, out->shape, in[0]->shape)],
+                       in[1]->values[broadcast_index(i, out->shape, in[1]->shape)]);
+  }
+  return true;
+}
+
+bool unary(const std::vector<const Constant*>& in, Constant* out, const std::function<double(double)>& f) {
+  if (in.empty() || !in[0]) return false;
+  *out = *in[0];
+  for (double& v : out->values) v = f(v);
+  return true;
+}
+
+// Axes from the attribute (older opsets) or the second input (newer ones).
+std::vector<int64_t> axes_of(const Node& n, const std::vector<const Constant*>& in, size_t rank) {
+  std::vector<int64_t> axes = n.ints_attr("axes");
+  if (axes.empty() && in.size() > 1 && in[1]) {
+    for (double v : in[1]->values) axes.push_back(static_cast<int64_t>(v));
+  }
+  for (int64_t& a : axes) a = a < 0 ? a + static_cast<int64_t>(rank) : a;
+  return axes;
+}
+
+bool reduce(const Node& n, const std::vector<const Constant*>& in, Constant* out) {
+  const Constant& x = *in[0];
+  std::vector<int64_t> axes = axes_of(n, in, x.shape.size());
+  if (axes.empty()) {
+    axes.resize(x.shape.size());
+    std::iota(axes.begin(), axes.end(), 0);
+  }
+  const bool keep = n.int_attr("keepdims", 1) != 0;
+  std::vector<int64_t> kept_shape = x.shape;
+  for (int64_t a : axes) {
+    if (a < 0 || a >= static_cast<int64_t>(x.shape.size())) return false;
+    kept_shape[a] = 1;
+  }
+  const int64_t n_out = std::accumulate(kept_shape.begin(), kept_shape.end(), int64_t{1}, std::multiplies<>());
+  std::vector<double> acc(n_out, n.op == "ReduceMax" ? -INFINITY : (n.op == "ReduceMin" ? INFINITY : 0.0));
+  std::vector<int64_t> count(n_out, 0);
+  for (int64_t i = 0; i < x.size(); ++i) {
+    const int64_t o = broadcast_index(i, x.shape, kept_shape);
+    const double v = x.values[i];
+    if (n.op == "ReduceMax") acc[o] = std::max(acc[o], v);
+    else if (n.op == "ReduceMin") acc[o] = std::min(acc[o], v);
+    else acc[o] += v;
+    ++count[o];
+  }
+  if (n.op == "ReduceMean") {
+    for (int64_t o = 0; o < n_out; ++o) acc[o] /= static_cast<double>(count[o]);
+  }
+  for (double& v : acc) v = f32(v);
+  out->values = acc;
+  out->shape.clear();
+  for (size_t d = 0; d < kept_shape.size(); ++d) {
+    const bool reduced = std::find(axes.begin(), axes.end(), static_cast<int64_t>(d)) != axes.end();
+    if (!reduced || keep) out->shape.push_back(kept_shape[d]);
+  }
+  return true;
+}
+
+bool reshape(const std::vector<const Constant*>& in, Constant* out) {
+  if (in.size() < 2 || !in[0] || !in[1]) return false;
+  std::vector<int64_t> shape;
+  int64_t known = 1, infer = -1;
+  for (size_t i = 0; i < in[1]->values.size(); ++i) {
+    int64_t d = static_cast<int64_t>(in[1]->values[i]);
+    if (d == 0 && i < in[0]->shape.size()) d = in[0]->shape[i];
+    if (d == -1) {
+      infer = static_cast<int64_t>(i);
+      d = 1;
+    } else if (d < 0) {
+      return false;
+    } else {
+      known *= d;
+    }
+    shape.push_back(d);
+  }
+  if (infer >= 0) {
+    if (known == 0 || in[0]->size() % known != 0) return false;
+    shape[infer] = in[0]->size() / known;
+  }
+  if (std::accumulate(shape.begin(), shape.end(), int64_t{1}, std::multiplies<>()) != in[0]->size()) return false;
+  out->values = in[0]->values;
+  out->shape = shape;
+  return true;
+}
+
+bool transpose(const Node& n, const std::vector<const Constant*>& in, Constant* out) {
+  const Constant& x = *in[0];
+  const size_t rank = x.shape.size();
+  std::vector<int64_t> perm = n.ints_attr("perm");
+  if (perm.empty()) {
+    perm.resize(rank);
+    std::iota(perm.rbegin(), perm.rend(), 0);
+  }
+  if (perm.size() != rank) return false;
+  out->shape.resize(rank);
+  for (size_t i = 0; i < rank; ++i) out->shape[i] = x.shape[perm[i]];
+  std::vector<int64_t> in_strides(rank, 1);
+  for (size_t i = rank; i-- > 1;) in_strides[i - 1] = in_strides[i] * x.shape[i];
+  out->values.resize(x.values.size());
+  for (int64_t o = 0; o < x.size(); ++o) {
+    int64_t rest = o, src = 0;
+    for (size_t i = rank; i-- > 0;) {
+      src += (rest % out->shape[i]) * in_strides[perm[i]];
+      rest /= out->shape[i];
+    }
+    out->values[o] = x.values[src];
+  }
+  return true;
+}
+
+}  // namespace
+
+bool evaluate_constant_node(const Node& n, const std::vector<const Constant*>& in, Constant* out) {
+  const std::string& op = n.op;
+  if (op == "Constant") {
+    if (!n.has("value")) return false;
+    *out = n.attributes.at("value").t;
+    return true;
+  }
+  for (const Constant* c : in) {
+    if (!c) return false;
+  }
+  if (in.empty()) return false;
+  if (op == "Identity") return unary(in, out, [](double v) { return v; });
+  if (op == "Cast") {
+    const int64_t to = n.int_attr("to", kOnnxFloat);
+    if (to == 9) return unary(in, out, [](double v) { return double(v != 0); });            // BOOL
+    if (to == 1) return unary(in, out, [](double v) { return f32(v); });                   // FLOAT
+    if (to == 11) return unary(in, out, [](double v) { return v; });                       // DOUBLE
+    return unary(in, out, [](double v) { return std::trunc(v); });                        // integers
+  }
+  if (op == "Neg") return unary(in, out, [](double v) { return -v; });
+  if (op == "Abs") return unary(in, out, [](double v) { return std::fabs(v); });
+  if (op == "Sign") return unary(in, out, [](double v) { return double((v > 0) - (v < 0)); });
+  if (op == "Sqrt") return unary(in, out, [](double v) { return f32(std::sqrt(v)); });
+  if (op == "Reciprocal") return unary(in, out, [](double v) { return f32(1.0 / v); });
+  if (op == "Exp") return unary(in, out, [](double v) { return f32(std::exp(v)); });
+  if (op == "Tanh") return unary(in, out, [](double v) { return f32(std::tanh(v)); });
+  if (op == "Round") return unary(in, out, [](double v) { return std::nearbyint(v); });  // half to even
+  if (op == "Floor") return unary(in, out, [](double v) { return std::floor(v); });
+  if (op == "Ceil") return unary(in, out, [](double v) { return std::ceil(v); });
+  if (op == "Relu") return unary(in, out, [](double v) { return v < 0 ? 0.0 : v; });
+  if (op == "Not") return unary(in, out, [](double v) { return double(v == 0); });
+  if (op == "Add") return binary(in, out, [](double a, double b) { return f32(a + b); });
+  if (op == "Sub") return binary(in, out, [](double a, double b) { return f32(a - b); });
+  if (op == "Mul") return binary(in, out, [](double a, double b) { return f32(a * b); });
+  if (op == "Div") return binary(in, out, [](double a, double b) { return f32(a / b); });
+  if (op == "Pow") return binary(in, out, [](double a, double b) { return f32(std::pow(a, b)); });
+  if (op == "Max") return binary(in, out, [](double a, double b) { return std::max(a, b); });
+  if (op == "Min") return binary(in, out, [](double a, double b) { return std::min(a, b); });
+  if (op == "Equal") return binary(in, out, [](double a, double b) { return double(a == b); });
+  if (op == "Less") return binary(in, out, [](double a, double b) { return double(a < b); });
+  if (op == "LessOrEqual") return binary(in, out, [](double a, double b) { return double(a <= b); });
+  if (op == "Greater") return binary(in, out, [](double a, double b) { return double(a > b); });
+  if (op == "GreaterOrEqual") return binary(in, out, [](double a, double b) { return double(a >= b); });
+  if (op == "ReduceMean" || op == "ReduceSum" || op == "ReduceMax" || op == "ReduceMin") return reduce(n, in, out);
+  if (op == "Reshape") return reshape(in, out);
+  if (op == "Transpose") return transpose(n, in, out);
+  if (op == "Shape") {
+    out->shape = {static_cast<int64_t>(in[0]->shape.size())};
+    out->values.assign(in[0]->shape.begin(), in[0]->shape.end());
+    return true;
+  }
+  if (op == "Clip") {
+    double lo = n.float_attr("min", -INFINITY), hi = n.float_attr("max", INFINITY);
+    if (in.size() > 1 && in[1]) lo = in[1]->values.at(0);
+    if (in.size() > 2 && in[2]) hi = in[2]->values.at(0);
+    return unary(in, out, [&](double v) { return std::min(std::max(v, lo), hi); });
+  }
+  if (op == "Where" && in.size() == 3) {
+    Constant cond_then;
+    if (!binary({in[0], in[1]}, &cond_then, [](double c, double a) { return c != 0 ? a : NAN; })) return false;
+    return binary({&cond_then, in[2]}, out, [](double picked, double b) { return std::isnan(picked) ? b : picked; });
+  }
+  if (op == "Unsqueeze" || op == "Squeeze") {
+    *out = *in[0];
+    std::vector<int64_t> axes = axes_of(n, in, op == "Unsqueeze" ? in[0]->shape.size() + 1 : in[0]->shape.size());
+    if (op == "Unsqueeze") {
+      const size_t rank = in[0]->shape.size() + axes.size();
+      for (int64_t& a : axes) a = a < 0 ? a + static_cast<int64_t>(rank) : a;
+      std::sort(axes.begin(), axes.end());
+      for (int64_t a : axes) out->shape.insert(out->shape.begin() + std::min<int64_t>(a, out->shape.size()), 1);
+    } else {
+      std::vector<int64_t> shape;
+      for (size_t d = 0; d < in[0]->shape.size(); ++d) {
+        const bool drop = axes.empty() ? in[0]->shape[d] == 1
+                                       : std::find(axes.begin(), axes.end(), static_cast<int64_t>(d)) != axes.end();
+        if (!drop) shape.push_back(in[0]->shape[d]);
+      }
+      out->shape = shape;
+    }
+    return true;
+  }
+  if (op == "Gather" && in.size() == 2 && in[0]->shape.size() == 1 && n.int_attr("axis", 0) == 0) {
+    out->shape = in[1]->shape;
+    out->values.clear();
+    for (double i : in[1]->values) {
+      int64_t k = static_cast<int64_t>(i);
+      if (k < 0) k += in[0]->size();
+      if (k < 0 || k >= in[0]->size()) return false;
+      out->values.push_back(in[0]->values[k]);
+    }
+    return true;
+  }
+  if (op == "Concat" && n.int_attr("axis", 0) == 0) {
+    out->shape = {0};
+    out->values.clear();
+    for (const Constant* c : in) {
+      if (c->shape.size() > 1) return false;
+      out->values.insert(out->values.end(), c->values.begin(), c->values.end());
+    }
+    out->shape[0] = static_cast<int64_t>(out->values.size());
+    return true;
+  }
+  return false;
+}
+
+void replace_uses(Graph& g, const std::string& from, const std::string& to) {
+  for (Node& n : g.nodes) {
+    for (std::string& in : n.inputs) {
+      if (in == from) in = to;
+    }
+  }
+  if (g.output == from) g.output = to;
+}
+
+void remove_identities(Graph& g) {
+  for (size_t i = 0; i < g.nodes.size();) {
+    const Node& n = g.nodes[i];
+    const bool identity = n.op == "Identity" || n.op == "Dropout" ||
+                          (n.op == "Cast" && n.int_attr("to", 0) == kOnnxFloat);
+    if (identity && !n.inputs.empty() && !g.is_constant(n.inputs[0])) {
+      const std::string from = n.outputs[0], to = n.inputs[0];
+      g.nodes.erase(g.nodes.begin() + static_cast<long>(i));
+      replace_uses(g, from, to);
+    } else {
+      ++i;
+    }
+  }
+}
+
+void fold_straight_through(Graph& g) {
+  for (size_t i = 0; i < g.nodes.size(); ++i) {
+    const Node& add = g.nodes[i];
+    if (add.op != "Add" || add.inputs.size() != 2) continue;
+    for (int side = 0; side < 2; ++side) {
+      const std::string& x = add.inputs[side];
+      const long sub = g.producer(add.inputs[1 - side]);
+      if (sub < 0 || g.nodes[sub].op != "Sub" || g.nodes[sub].inputs.size() != 2 || g.nodes[sub].inputs[1] != x) continue;
+      // add = x + (f - x): its value is f.
+      const std::string f = g.nodes[sub].inputs[0], out = add.outputs[0];
+      replace_uses(g, out, f);
+      break;
+    }
+  }
+}
+
+void fold_constants(Graph& g) {
+  for (size_t i = 0; i < g.nodes.size();) {
+    const Node& n = g.nodes[i];
+    std::vector<const Constant*> inputs;
+    bool all_constant = true;
+    for (const std::string& in : n.inputs) {
+      if (in.empty()) {
+        inputs.push_back(nullptr);  // an omitted optional input
+        continue;
+      }
+      auto it = g.constants.find(in);
+      if (it == g.constants.end()) {
+        all_constant = false;
+        break;
+      }
+      inputs.push_back(&it->second);
+    }
+    Constant result;
+    if (all_constant && n.outputs.size() == 1 && evaluate_constant_node(n, inputs, &result)) {
+      g.constants[n.outputs[0]] = std::move(result);
+      g.nodes.erase(g.nodes.begin() + static_cast<long>(i));
+    } else {
+      ++i;
+    }
+  }
+}
+
+void remove_dead_nodes(Graph& g) {
+  std::set<std::string> live = {g.output};
+  std::vector<bool> keep(g.nodes.size(), false);
+  for (size_t i = g.nodes.size(); i-- > 0;) {
+    for (const std::string& out : g.nodes[i].outputs) {
+      if (live.count(out)) keep[i] = true;
+    }
+    if (keep[i]) live.insert(g.nodes[i].inputs.begin(), g.nodes[i].inputs.end());
+  }
+  std::vector<Node> kept;
+  for (size_t i = 0; i < g.nodes.size(); ++i) {
+    if (keep[i]) kept.push_back(std::move(g.nodes[i]));
+  }
+  g.nodes = std::move(kept);
+  for (auto it = g.constants.begin(); it != g.constants.end();) {
+    it = live.count(it->first) ? std::next(it) : g.constants.erase(it);
+  }
+}
+
+void simplify(Graph& g) {
+  size_t before;
+  do {
+    before = g.nodes.size();
+    remove_identities(g);
+    fold_straight_through(g);
+    remove_dead_nodes(g);
+    fold_constants(g);
+  } while (g.nodes.size() != before);
+}
+
+}  // namespace bnn::convert
