@@ -220,9 +220,14 @@ std::optional<QuantizerChain> match_quantizer(const Graph& g, size_t first, int 
       q.encoding = Encoding::kUnipolar;
       q.output = n.outputs[0];
       // The range of codes: the chain's values at the ends of the float line.
-      const int lowest = q.code(0, -kInf), highest = q.code(0, kInf);
+      // A channel with a negative batchnorm scale runs the other way.
+      auto range = [&](int c) {
+        const int a = q.code(c, -kInf), b = q.code(c, kInf);
+        return std::make_pair(std::min(a, b), std::max(a, b));
+      };
+      const auto [lowest, highest] = range(0);
       for (int c = 1; c < channels; ++c) {
-        if (q.code(c, -kInf) != lowest || q.code(c, kInf) != highest) return std::nullopt;
+        if (range(c) != std::make_pair(lowest, highest)) return std::nullopt;
       }
       if (lowest != 0 || highest < 1 || highest > 15 || ((highest + 1) & highest) != 0) return std::nullopt;
       q.bits = 0;

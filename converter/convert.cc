@@ -1,5 +1,6 @@
 #include "converter/convert.h"
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 #include <optional>
@@ -213,10 +214,6 @@ class Lowering {
   void lower_pad(const Node& n, const Value& in) {
     // A constant Pad in front of a Conv folds into the Conv's padding.
     const std::string mode = n.has("mode") ? n.attributes.at("mode").s : "constant";
-    auto user = single_consumer(g_, n.outputs[0]);
-    if (mode != "constant" || !user || g_.nodes[*user].op != "Conv") {
-      throw ConvertError(n.label() + ": only a constant Pad feeding a single Conv is supported");
-    }
     std::vector<int64_t> pads = n.ints_attr("pads");
     if (pads.empty()) {
       const Constant& p = constant(n, 1, "pads");
@@ -228,7 +225,13 @@ class Lowering {
     if (pads.size() != 8 || pads[0] || pads[1] || pads[4] || pads[5]) {
       throw ConvertError(n.label() + ": only spatial padding is supported");
     }
+    auto user = single_consumer(g_, n.outputs[0]);
+    const bool pads_nothing = std::all_of(pads.begin(), pads.end(), [](int64_t p) { return p == 0; });
+    if (mode != "constant" || (!pads_nothing && (!user || g_.nodes[*user].op != "Conv"))) {
+      throw ConvertError(n.label() + ": only a constant Pad feeding a single Conv is supported");
+    }
     Value v = in;
+    if (pads_nothing) return emit(n, v);  // the exporter pads by 0 before a ceil-mode AveragePool
     v.pending_pads = {pads[2], pads[3], pads[6], pads[7]};
     v.pending_pad_value = pad_value;
     emit(n, v);

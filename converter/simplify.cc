@@ -10,6 +10,7 @@ namespace bnn::convert {
 namespace {
 
 constexpr int64_t kOnnxFloat = 1;
+constexpr int64_t kOnnxDouble = 11;
 
 // Rounds to float32: folded values are what PyTorch, computing in float32, held.
 double f32(double v) { return static_cast<double>(static_cast<float>(v)); }
@@ -279,9 +280,14 @@ void replace_uses(Graph& g, const std::string& from, const std::string& to) {
 void remove_identities(Graph& g) {
   for (size_t i = 0; i < g.nodes.size();) {
     const Node& n = g.nodes[i];
+    // Casts between float and double are identities here: the exporter types
+    // Python scalars as double, but the model computes in float32.
+    const int64_t to = n.int_attr("to", 0);
     const bool identity = n.op == "Identity" || n.op == "Dropout" ||
-                          (n.op == "Cast" && n.int_attr("to", 0) == kOnnxFloat);
-    if (identity && !n.inputs.empty() && !g.is_constant(n.inputs[0])) {
+                          (n.op == "Cast" && (to == kOnnxFloat || to == kOnnxDouble));
+    // An Identity of an initializer is an alias (the exporter deduplicates
+    // equal initializers this way); the graph output keeps its own name.
+    if (identity && !n.inputs.empty() && !(g.is_constant(n.inputs[0]) && n.outputs[0] == g.output)) {
       const std::string from = n.outputs[0], to = n.inputs[0];
       g.nodes.erase(g.nodes.begin() + static_cast<long>(i));
       replace_uses(g, from, to);

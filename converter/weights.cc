@@ -9,10 +9,11 @@ namespace {
 // float32 operations, so they sit within a few ulps of their level.
 constexpr double kTolerance = 1e-4;
 
-// Tries to write one channel's weights as scale * code_value(q). `allow_zero`:
+// Tries to write one channel's weights as alpha * code_value(q); alpha <= 0
+// takes the channel's own largest magnitude as the top level. `allow_zero`:
 // one bipolar bit with exact zeros (sign(W) of a W with zeros) stores 0 as +1.
-bool fit_channel(const std::vector<double>& v, int bits, Encoding enc, bool allow_zero, std::vector<uint8_t>* codes,
-                 float* scale, int64_t* zeros) {
+bool fit_channel(const std::vector<double>& v, int bits, Encoding enc, bool allow_zero, double alpha,
+                 std::vector<uint8_t>* codes, float* scale, int64_t* zeros) {
   const int levels = (1 << bits) - 1;
   double m = 0;
   for (double x : v) m = std::max(m, std::fabs(x));
@@ -22,7 +23,7 @@ bool fit_channel(const std::vector<double>& v, int bits, Encoding enc, bool allo
     if (enc == Encoding::kBipolar) *zeros += static_cast<int64_t>(v.size());
     return true;
   }
-  const double alpha = enc == Encoding::kBipolar ? m / levels : m / levels;
+  if (alpha <= 0) alpha = m / levels;
   for (size_t i = 0; i < v.size(); ++i) {
     const double u = v[i] / alpha;  // bipolar: 2q - L; unipolar: q
     if (enc == Encoding::kUnipolar) {
@@ -61,11 +62,17 @@ std::vector<float> oihw_to_ohwi(const Constant& w) {
 LowBitWeights low_bit_weights(const Constant& w, const std::string& where) {
   if (w.shape.size() != 4) throw ConvertError(where + ": weights must be 4-D (OIHW)");
   const int64_t o = w.shape[0], per_channel = w.size() / std::max<int64_t>(o, 1);
+  // One scale for the whole tensor first (DoReFa normalizes by the tensor's
+  // maximum, so a channel need not reach the top level), then one per channel
+  // (XNOR-Net's mean |W| per output channel).
+  double tensor_max = 0;
+  for (double x : w.values) tensor_max = std::max(tensor_max, std::fabs(x));
   struct Try { int bits; Encoding enc; bool allow_zero; };
   const Try tries[] = {{1, Encoding::kBipolar, false}, {1, Encoding::kUnipolar, false}, {2, Encoding::kBipolar, false},
                        {2, Encoding::kUnipolar, false}, {3, Encoding::kBipolar, false}, {3, Encoding::kUnipolar, false},
                        {4, Encoding::kBipolar, false}, {4, Encoding::kUnipolar, false}, {1, Encoding::kBipolar, true}};
   for (const Try& t : tries) {
+   for (const bool per_tensor : {true, false}) {
     LowBitWeights r;
     r.bits = t.bits;
     r.encoding = t.enc;
@@ -75,7 +82,8 @@ LowBitWeights low_bit_weights(const Constant& w, const std::string& where) {
     for (int64_t c = 0; c < o && ok; ++c) {
       const std::vector<double> v(w.values.begin() + c * per_channel, w.values.begin() + (c + 1) * per_channel);
       float scale = 0;
-      ok = fit_channel(v, t.bits, t.enc, t.allow_zero, &channel_codes, &scale, &r.zeros);
+      const double alpha = per_tensor ? tensor_max / ((1 << t.bits) - 1) : 0.0;
+      ok = fit_channel(v, t.bits, t.enc, t.allow_zero, alpha, &channel_codes, &scale, &r.zeros);
       r.scale.push_back(scale);
       codes_oihw.insert(codes_oihw.end(), channel_codes.begin(), channel_codes.end());
     }
@@ -89,6 +97,7 @@ LowBitWeights low_bit_weights(const Constant& w, const std::string& where) {
             r.codes_ohwi[((a * kh + y) * kw + x) * i + b] = codes_oihw[((a * i + b) * kh + y) * kw + x];
           }
     return r;
+   }
   }
   throw ConvertError(where + ": the weights are not binary or k-bit uniform (k <= 4) per output channel, so this "
                              "convolution on binarized input cannot run bitserially");

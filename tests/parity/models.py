@@ -1,0 +1,266 @@
+"""Binarized and low-bit ResNets in the idioms people train them with.
+
+Every binarizer and quantizer here is written the way it appears in the
+papers' reference code (straight-through estimators with .detach(), Bi-Real's
+ApproxSign, ReActNet's RSign and RPReLU, DoReFa's quantizers), so that
+torch.onnx.export produces the graphs users will hand to bnn-convert.
+Weights are random but realistic: batchnorm statistics are non-trivial and
+some batchnorm scales are negative.
+"""
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+# ---------------------------------------------------------------- binarizers
+
+class SignWhere(nn.Module):
+    """x >= 0 -> +1, else -1, with a straight-through gradient (exact in the engine)."""
+
+    def forward(self, x):
+        return x + (torch.where(x >= 0, 1.0, -1.0) - x).detach()
+
+
+class SignSTE(nn.Module):
+    """torch.sign with a straight-through gradient (XNOR-Net style)."""
+
+    def forward(self, x):
+        return x + (torch.sign(x) - x).detach()
+
+
+class ApproxSign(nn.Module):
+    """Bi-Real-Net's binarizer: sign forward, a piecewise polynomial backward."""
+
+    def forward(self, x):
+        out_forward = torch.sign(x)
+        mask1 = x < -1
+        mask2 = x < 0
+        mask3 = x < 1
+        out1 = (-1) * mask1.type(torch.float32) + (x * x + 2 * x) * (1 - mask1.type(torch.float32))
+        out2 = out1 * mask2.type(torch.float32) + (-x * x + 2 * x) * (1 - mask2.type(torch.float32))
+        out3 = out2 * mask3.type(torch.float32) + 1 * (1 - mask3.type(torch.float32))
+        return out_forward.detach() - out3.detach() + out3
+
+
+class RSign(nn.Module):
+    """ReActNet's sign with a learned per-channel threshold."""
+
+    def __init__(self, channels):
+        super().__init__()
+        self.bias = nn.Parameter(torch.zeros(1, channels, 1, 1))
+
+    def forward(self, x):
+        x = x + self.bias
+        return x + (torch.where(x >= 0, 1.0, -1.0) - x).detach()
+
+
+class RPReLU(nn.Module):
+    """ReActNet's shifted PReLU: prelu(x - gamma) + zeta."""
+
+    def __init__(self, channels):
+        super().__init__()
+        self.shift_in = nn.Parameter(torch.zeros(1, channels, 1, 1))
+        self.prelu = nn.PReLU(channels, init=0.25)
+        self.shift_out = nn.Parameter(torch.zeros(1, channels, 1, 1))
+
+    def forward(self, x):
+        return self.prelu(x - self.shift_in) + self.shift_out
+
+
+class DoReFaAct(nn.Module):
+    """DoReFa's k-bit activation: round(clamp(x, 0, 1) * n) / n, n = 2^k - 1."""
+
+    def __init__(self, bits):
+        super().__init__()
+        self.n = float(2 ** bits - 1)
+
+    def forward(self, x):
+        x = torch.clamp(x, 0, 1)
+        return x + (torch.round(x * self.n) / self.n - x).detach()
+
+
+# ---------------------------------------------------------------- convolutions
+
+class BinConv2d(nn.Conv2d):
+    """Binary weights sign(W) scaled per output channel by mean |W|, computed in the graph."""
+
+    def forward(self, x):
+        w = self.weight
+        scale = w.abs().mean(dim=(1, 2, 3), keepdim=True).detach()
+        bw = w + (scale * torch.where(w >= 0, 1.0, -1.0) - w).detach()
+        return F.conv2d(x, bw, self.bias, self.stride, self.padding, self.dilation, self.groups)
+
+
+class DoReFaConv2d(nn.Conv2d):
+    """DoReFa's k-bit weights: 2 * quantize_k(tanh(W) / (2 max |tanh W|) + 1/2) - 1."""
+
+    def __init__(self, *args, bits=2, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.n = float(2 ** bits - 1)
+        self.bits = bits
+
+    def forward(self, x):
+        if self.bits == 1:
+            e = self.weight.abs().mean()
+            wq = torch.where(self.weight >= 0, 1.0, -1.0) * e
+        else:
+            w = torch.tanh(self.weight)
+            w = w / (2 * w.abs().max()) + 0.5
+            wq = 2 * (torch.round(w * self.n) / self.n) - 1
+        wq = self.weight + (wq - self.weight).detach()
+        return F.conv2d(x, wq, self.bias, self.stride, self.padding, self.dilation, self.groups)
+
+
+def downsample(cin, cout, stride, kind):
+    if stride == 1 and cin == cout:
+        return nn.Identity()
+    if kind == "avgpool":  # Bi-Real / ReActNet
+        layers = [nn.AvgPool2d(2, 2, ceil_mode=True)] if stride == 2 else []
+        return nn.Sequential(*layers, nn.Conv2d(cin, cout, 1, bias=False), nn.BatchNorm2d(cout))
+    return nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout))
+
+
+# ---------------------------------------------------------------- blocks
+
+class XnorBlock(nn.Module):
+    """batchnorm -> sign -> binary conv, twice; the first pair's batchnorm and
+    sign fold into integer thresholds between the two binary layers."""
+
+    def __init__(self, cin, cout, stride):
+        super().__init__()
+        self.bn1, self.sign1 = nn.BatchNorm2d(cin), SignWhere()
+        self.conv1 = BinConv2d(cin, cout, 3, stride, 1, bias=False)
+        self.bn2, self.sign2 = nn.BatchNorm2d(cout), SignWhere()
+        self.conv2 = BinConv2d(cout, cout, 3, 1, 1, bias=False)
+        self.bn3 = nn.BatchNorm2d(cout)
+        self.shortcut = downsample(cin, cout, stride, "conv")
+
+    def forward(self, x):
+        h = self.conv1(self.sign1(self.bn1(x)))
+        h = self.conv2(self.sign2(self.bn2(h)))
+        return self.bn3(h) + self.shortcut(x)
+
+
+class BiRealBlock(nn.Module):
+    """A real-valued shortcut around every binary 3x3 conv."""
+
+    def __init__(self, cin, cout, stride, sign=ApproxSign):
+        super().__init__()
+        self.sign = sign()
+        self.conv = BinConv2d(cin, cout, 3, stride, 1, bias=False)
+        self.bn = nn.BatchNorm2d(cout)
+        self.shortcut = downsample(cin, cout, stride, "avgpool")
+
+    def forward(self, x):
+        return self.bn(self.conv(self.sign(x))) + self.shortcut(x)
+
+
+class ReActBlock(nn.Module):
+    """RSign -> binary conv -> batchnorm -> + shortcut -> RPReLU."""
+
+    def __init__(self, cin, cout, stride):
+        super().__init__()
+        self.sign = RSign(cin)
+        self.conv = BinConv2d(cin, cout, 3, stride, 1, bias=False)
+        self.bn = nn.BatchNorm2d(cout)
+        self.shortcut = downsample(cin, cout, stride, "avgpool")
+        self.act = RPReLU(cout)
+
+    def forward(self, x):
+        return self.act(self.bn(self.conv(self.sign(x))) + self.shortcut(x))
+
+
+class DoReFaBlock(nn.Module):
+    """Pre-activation block with k-bit activations and weights."""
+
+    def __init__(self, cin, cout, stride, wbits, abits):
+        super().__init__()
+        self.bn1, self.act1 = nn.BatchNorm2d(cin), DoReFaAct(abits)
+        self.conv1 = DoReFaConv2d(cin, cout, 3, stride, 1, bias=False, bits=wbits)
+        self.bn2, self.act2 = nn.BatchNorm2d(cout), DoReFaAct(abits)
+        self.conv2 = DoReFaConv2d(cout, cout, 3, 1, 1, bias=False, bits=wbits)
+        self.shortcut = downsample(cin, cout, stride, "conv")
+
+    def forward(self, x):
+        h = self.conv1(self.act1(self.bn1(x)))
+        h = self.conv2(self.act2(self.bn2(h)))
+        return h + self.shortcut(x)
+
+
+# ---------------------------------------------------------------- networks
+
+class ResNet(nn.Module):
+    """A ResNet body: full-precision stem, four stages of `block`, pooled dense head."""
+
+    def __init__(self, make_block, blocks, widths, classes=10, in_channels=3, stem_stride=2, maxpool=True,
+                 stem_relu=True):
+        super().__init__()
+        # Bi-Real-Net and ReActNet have no ReLU in the stem: sign(0) = 0 would
+        # otherwise hit every zero the ReLU makes.
+        self.stem = nn.Sequential(
+            nn.Conv2d(in_channels, widths[0], 7 if stem_stride == 2 else 3, stem_stride,
+                      3 if stem_stride == 2 else 1, bias=False),
+            nn.BatchNorm2d(widths[0]), nn.ReLU() if stem_relu else nn.Identity())
+        self.pool = nn.MaxPool2d(3, 2, 1) if maxpool else nn.Identity()
+        layers, cin = [], widths[0]
+        for stage, (count, cout) in enumerate(zip(blocks, widths)):
+            for i in range(count):
+                layers.append(make_block(cin, cout, 2 if (i == 0 and stage > 0) else 1))
+                cin = cout
+        self.layers = nn.Sequential(*layers)
+        self.head_bn = nn.BatchNorm2d(cin)
+        self.fc = nn.Linear(cin, classes)
+
+    def forward(self, x):
+        x = self.layers(self.pool(self.stem(x)))
+        x = F.adaptive_avg_pool2d(F.relu(self.head_bn(x)), 1)
+        return self.fc(torch.flatten(x, 1))
+
+
+def randomize(model, seed):
+    """Random weights with realistic batchnorm statistics (some scales negative)."""
+    g = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, nn.BatchNorm2d):
+                c = m.num_features
+                m.weight.copy_(torch.randn(c, generator=g) * 0.5 + 0.8)
+                m.weight[torch.rand(c, generator=g) < 0.15] *= -1
+                m.bias.copy_(torch.randn(c, generator=g) * 0.3)
+                m.running_mean.copy_(torch.randn(c, generator=g) * 0.5)
+                m.running_var.copy_(torch.rand(c, generator=g) * 1.5 + 0.3)
+            elif isinstance(m, (nn.Conv2d, nn.Linear)):
+                m.weight.copy_(torch.randn(m.weight.shape, generator=g) * (2.0 / m.weight[0].numel()) ** 0.5)
+                if m.bias is not None:
+                    m.bias.copy_(torch.randn(m.bias.shape, generator=g) * 0.1)
+            elif isinstance(m, RSign):
+                m.bias.copy_(torch.randn(m.bias.shape, generator=g) * 0.2)
+            elif isinstance(m, RPReLU):
+                m.shift_in.copy_(torch.randn(m.shift_in.shape, generator=g) * 0.2)
+                m.shift_out.copy_(torch.randn(m.shift_out.shape, generator=g) * 0.2)
+                m.prelu.weight.copy_(torch.rand(m.prelu.weight.shape, generator=g) * 0.3)
+    return model.eval()
+
+
+def family(name, small):
+    """The model called `name`; `small` uses narrow stages for a quick CI run."""
+    wide = [64, 128, 256, 512]
+    widths = [16, 24, 40, 72] if small else wide
+    if name == "xnor-resnet18":
+        return ResNet(XnorBlock, [2, 2, 2, 2], widths)
+    if name == "bireal-resnet18":
+        return ResNet(BiRealBlock, [4, 4, 4, 4], widths, stem_relu=False)
+    if name == "bireal-resnet34":
+        return ResNet(BiRealBlock, [6, 8, 12, 6], widths, stem_relu=False)
+    if name == "reactnet-resnet18":
+        return ResNet(ReActBlock, [4, 4, 4, 4], widths, stem_relu=False)
+    if name == "dorefa-resnet18-w1a2":
+        return ResNet(lambda i, o, s: DoReFaBlock(i, o, s, 1, 2), [2, 2, 2, 2], widths)
+    if name == "dorefa-resnet18-w2a2":
+        return ResNet(lambda i, o, s: DoReFaBlock(i, o, s, 2, 2), [2, 2, 2, 2], widths)
+    if name == "dorefa-w4a4-layer":
+        return ResNet(lambda i, o, s: DoReFaBlock(i, o, s, 4, 4), [1, 1, 1, 1], widths)
+    if name == "odd-channels":  # odd widths, Bi-Real blocks with torch.sign and x >= 0 binarizers mixed
+        return ResNet(lambda i, o, s: BiRealBlock(i, o, s, sign=SignWhere) if o != 40 else XnorBlock(i, o, s),
+                      [1, 2, 1, 1], [24, 40, 72, 100], in_channels=3, stem_stride=1, maxpool=False)
+    raise ValueError(f"unknown family {name}")

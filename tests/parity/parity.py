@@ -1,0 +1,124 @@
+#!/usr/bin/python3
+"""PyTorch parity, run live: build a model family with random weights, export
+it with torch.onnx.export, convert it with bnn-convert, run it with bnn-run,
+and compare with PyTorch's own output on the same inputs.
+
+Passes when top-1 is identical on every input and every logit is within
+TOLERANCE (see below) of PyTorch's. Prints the max error and, layer by layer,
+the fraction of binarized activations that differ.
+
+usage: parity.py FAMILY --bin DIR [--size CxHxW] [--batch N] [--opset K] [--full]
+"""
+import argparse
+import os
+import re
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import models  # noqa: E402
+
+# Logits may differ by TOLERANCE * (1 + max |logit|). Why this much: binary
+# layers are integer-exact, but every float layer (first conv, batchnorm
+# folding, shortcuts, pooling, dense) sums in another order than PyTorch, each
+# costing a few float32 ulps (~1e-7 relative), and a binarization input that
+# lands within those ulps of its threshold may flip one activation, which moves
+# later values by one weight's worth. 1e-3 covers a handful of such flips in a
+# ResNet-18 while any real error (a wrong threshold, a dropped bias, a
+# transposed weight) is orders of magnitude larger.
+TOLERANCE = 1e-3
+
+BINARIZERS = (models.SignWhere, models.SignSTE, models.ApproxSign, models.RSign, models.DoReFaAct)
+
+
+def run(cmd):
+    result = subprocess.run(cmd, capture_output=True, text=True)
+    if result.returncode != 0:
+        sys.exit(f"FAILED: {' '.join(cmd)}\n{result.stdout}{result.stderr}")
+    return result.stdout + result.stderr
+
+
+def packed_layers(info_text):
+    """Indices of the layers whose output is binarized (Quantize, or a conv with a threshold output)."""
+    found = []
+    for line in info_text.splitlines():
+        m = re.match(r"\s*(\d+)\s+\S+\s+(\S+)\s+(\S+)", line)
+        if m and (m.group(2) == "Quantize" or "->A" in m.group(3)):
+            found.append(int(m.group(1)))
+    return found
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("family")
+    p.add_argument("--bin", required=True, help="directory with bnn-convert and bnn-run")
+    p.add_argument("--size", default="3x32x32")
+    p.add_argument("--batch", type=int, default=2)
+    p.add_argument("--opset", type=int, default=13)
+    p.add_argument("--full", action="store_true", help="ResNet widths 64..512 instead of narrow ones")
+    p.add_argument("--seed", type=int, default=1)
+    args = p.parse_args()
+    c, h, w = (int(v) for v in args.size.split("x"))
+
+    torch.manual_seed(args.seed)
+    model = models.randomize(models.family(args.family, small=not args.full), args.seed)
+    x = torch.randn(args.batch, c, h, w, generator=torch.Generator().manual_seed(args.seed + 1))
+
+    captured = []
+
+    def capture(module, inputs, output):
+        captured.append(output.detach().numpy())
+
+    for m in model.modules():
+        if isinstance(m, BINARIZERS):
+            m.register_forward_hook(capture)
+    with torch.no_grad():
+        want = model(x).numpy()
+    binarized = list(captured)  # the export below runs the model again
+
+    with tempfile.TemporaryDirectory() as tmp:
+        onnx_path, bnn_path = os.path.join(tmp, "m.onnx"), os.path.join(tmp, "m.bnn")
+        in_path, out_path, dump = os.path.join(tmp, "x.npy"), os.path.join(tmp, "y.npy"), os.path.join(tmp, "dump")
+        torch.onnx.export(model, x[:1], onnx_path, opset_version=args.opset, input_names=["image"],
+                          output_names=["logits"])
+        convert_log = run([os.path.join(args.bin, "bnn-convert"), onnx_path, "-o", bnn_path])
+        info = run([os.path.join(args.bin, "bnn-run"), "--info", bnn_path])
+        np.save(in_path, x.numpy())
+        run([os.path.join(args.bin, "bnn-run"), "--model", bnn_path, "--input", in_path, "--output", out_path,
+             "--dump-dir", dump])
+        got = np.load(out_path)
+        dumps = sorted(os.listdir(dump))
+        ours = [np.load(os.path.join(dump, dumps[i])) for i in packed_layers(info)]
+
+    print(f"{args.family}: input {args.batch}x{c}x{h}x{w}, opset {args.opset}, "
+          f"{'full' if args.full else 'narrow'} widths")
+    print("  " + convert_log.strip().splitlines()[-1])
+    # Binarized activations, in execution order on both sides.
+    flips = []
+    if len(ours) != len(binarized):
+        sys.exit(f"FAILED: {len(binarized)} binarizer calls in PyTorch, {len(ours)} binarized tensors in the model")
+    for t, o in zip(binarized, ours):
+        if t.shape != o.shape:
+            sys.exit(f"FAILED: binarized tensor shapes differ: {t.shape} vs {o.shape}")
+        tn = t / max(np.abs(t).max(), 1e-30)
+        on = o / max(np.abs(o).max(), 1e-30)
+        flips.append(float(np.mean(np.abs(tn - on) > 1e-5)))
+    print(f"  binarized tensors: {len(ours)}, fraction of activations that differ: max {max(flips):.2e}, "
+          f"mean {np.mean(flips):.2e}")
+    err = np.abs(got - want)
+    scale = 1 + np.abs(want).max()
+    rel = err.max() / scale
+    top1_same = bool((got.argmax(1) == want.argmax(1)).all())
+    print(f"  logits: max |diff| {err.max():.3e} (relative to 1 + max|logit|: {rel:.3e}, tolerance {TOLERANCE:g}); "
+          f"top-1 identical: {top1_same}")
+    if not top1_same or rel > TOLERANCE:
+        sys.exit("FAILED")
+    print("  PASSED")
+
+
+if __name__ == "__main__":
+    main()
