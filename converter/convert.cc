@@ -227,8 +227,9 @@ class Lowering {
     }
     auto user = single_consumer(g_, n.outputs[0]);
     const bool pads_nothing = std::all_of(pads.begin(), pads.end(), [](int64_t p) { return p == 0; });
-    if (mode != "constant" || (!pads_nothing && (!user || g_.nodes[*user].op != "Conv"))) {
-      throw ConvertError(n.label() + ": only a constant Pad feeding a single Conv is supported");
+    const bool feeds_window = user && (g_.nodes[*user].op == "Conv" || g_.nodes[*user].op == "AveragePool");
+    if (mode != "constant" || (!pads_nothing && !feeds_window)) {
+      throw ConvertError(n.label() + ": only a constant Pad feeding a single Conv or AveragePool is supported");
     }
     Value v = in;
     if (pads_nothing) return emit(n, v);  // the exporter pads by 0 before a ceil-mode AveragePool
@@ -340,13 +341,21 @@ class Lowering {
   }
 
   void lower_pool(const Node& n, const Value& in) {
-    if (!in.pending_pads.empty()) throw ConvertError(n.label() + ": a Pad before pooling is not supported");
     const bool average = n.op == "AveragePool";
     if (average && in.packed) throw ConvertError(n.label() + ": average pooling on binarized input is not supported");
-    const WindowSpec window = window_of(n, n.ints_attr("kernel_shape"), {});
+    // PyTorch exports AvgPool2d(padding=p, count_include_pad=True) as a zero
+    // Pad and an AveragePool: the padded zeros count, so the pads fold in with
+    // count_include_pad.
+    bool count_include_pad = n.int_attr("count_include_pad", 0) != 0;
+    if (!in.pending_pads.empty()) {
+      if (!average || in.pending_pad_value != 0) throw ConvertError(n.label() + ": only a zero Pad may precede pooling");
+      count_include_pad = true;
+    }
+    const WindowSpec window = window_of(n, n.ints_attr("kernel_shape"), in.pending_pads);
     const bool ceil_mode = n.int_attr("ceil_mode", 0) != 0;
     Value out = in;
-    out.tensor = average ? b_.avg_pool(name_of(n), in.tensor, window, n.int_attr("count_include_pad", 0) != 0, ceil_mode)
+    out.pending_pads.clear();
+    out.tensor = average ? b_.avg_pool(name_of(n), in.tensor, window, count_include_pad, ceil_mode)
                          : b_.max_pool(name_of(n), in.tensor, window, ceil_mode);
     emit(n, out);
   }

@@ -88,6 +88,12 @@ LowBitWeights low_bit_weights(const Constant& w, const std::string& where) {
       codes_oihw.insert(codes_oihw.end(), channel_codes.begin(), channel_codes.end());
     }
     if (!ok) continue;
+    // A few exact zeros are sign(W) of a W that was exactly 0; many are a
+    // ternary or pruned layer, which one bit would get badly wrong.
+    if (t.allow_zero && r.zeros * 100 > w.size()) {
+      throw ConvertError(where + ": " + std::to_string(r.zeros) + " of " + std::to_string(w.size()) +
+                         " weights are exactly 0 (ternary or pruned?); the weights are not binary or k-bit uniform");
+    }
     const int64_t i = w.shape[1], kh = w.shape[2], kw = w.shape[3];
     r.codes_ohwi.resize(codes_oihw.size());
     for (int64_t a = 0; a < o; ++a)

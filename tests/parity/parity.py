@@ -15,6 +15,7 @@ import re
 import subprocess
 import sys
 import tempfile
+import warnings
 
 import numpy as np
 import torch
@@ -53,6 +54,7 @@ def packed_layers(info_text):
 
 
 def main():
+    warnings.filterwarnings("ignore")  # the exporter's tracer warnings are about training-time code paths
     p = argparse.ArgumentParser()
     p.add_argument("family")
     p.add_argument("--bin", required=True, help="directory with bnn-convert and bnn-run")

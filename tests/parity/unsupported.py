@@ -1,0 +1,110 @@
+#!/usr/bin/python3
+"""bnn-convert on models it must refuse (or warn about): each refusal names the
+ONNX node, its op type and why; nothing converts silently wrong.
+
+usage: unsupported.py --bin DIR
+"""
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import warnings
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import models  # noqa: E402
+
+
+class Net(nn.Module):
+    """stem conv -> `middle` -> pooled dense head; `middle` maps x (16 channels) to 16 channels."""
+
+    def __init__(self, middle):
+        super().__init__()
+        self.stem = nn.Conv2d(3, 16, 3, padding=1)
+        self.middle = middle
+        self.fc = nn.Linear(16, 4)
+
+    def forward(self, x):
+        x = self.middle(self.stem(x))
+        return self.fc(torch.flatten(F.adaptive_avg_pool2d(x, 1), 1))
+
+
+class Lambda(nn.Module):
+    def __init__(self, f, **modules):
+        super().__init__()
+        self.f = f
+        for k, m in modules.items():
+            setattr(self, k, m)
+
+    def forward(self, x):
+        return self.f(self, x)
+
+
+class TernaryConv(nn.Conv2d):
+    def forward(self, x):
+        w = torch.where(self.weight.abs() < 0.05, torch.zeros_like(self.weight), torch.sign(self.weight))
+        return F.conv2d(x, w, None, 1, 1)
+
+
+class ZeroWeightConv(models.BinConv2d):
+    def forward(self, x):
+        w = torch.sign(self.weight)  # sign(0) = 0: a zero weight one bit cannot hold
+        return F.conv2d(x, w, None, 1, 1)
+
+
+sign = models.SignWhere()
+CASES = [
+    # (name, middle, expected exit status, text that must appear)
+    ("a sigmoid", nn.Sigmoid(), 1, "(Sigmoid): not supported"),
+    ("ternary weights on binarized input",
+     Lambda(lambda s, x: s.conv(sign(x)), conv=TernaryConv(16, 16, 3, padding=1, bias=False)), 1,
+     "weights are exactly 0 (ternary or pruned?)"),
+    ("average pooling of binarized activations", Lambda(lambda s, x: F.avg_pool2d(sign(x), 3, 1, 1)), 1,
+     "(AveragePool): average pooling on binarized input is not supported"),
+    ("adding a binarized tensor", Lambda(lambda s, x: sign(x) + x), 1, "on binarized input is not supported"),
+    ("a rounding with no clip (not a k-bit quantizer)", Lambda(lambda s, x: torch.round(x * 3) / 3), 1,
+     "(Round): not supported here"),
+    ("a 5-bit quantizer", Lambda(lambda s, x: torch.round(torch.clamp(x, 0, 1) * 31) / 31), 1,
+     "(Round): not supported here"),
+    ("weights exactly zero", Lambda(lambda s, x: s.conv(sign(x)), conv=ZeroWeightConv(16, 16, 3, padding=1, bias=False)),
+     0, "weight(s) are exactly 0"),
+]
+
+
+def main():
+    warnings.filterwarnings("ignore")
+    p = argparse.ArgumentParser()
+    p.add_argument("--bin", required=True)
+    args = p.parse_args()
+    convert = os.path.join(args.bin, "bnn-convert")
+    failed = 0
+    with tempfile.TemporaryDirectory() as tmp:
+        onnx_path, bnn_path = os.path.join(tmp, "m.onnx"), os.path.join(tmp, "m.bnn")
+        for name, middle, status, text in CASES:
+            torch.manual_seed(0)
+            model = Net(middle).eval()
+            if isinstance(getattr(middle, "conv", None), ZeroWeightConv):
+                with torch.no_grad():
+                    middle.conv.weight[0, 0, 0, 0] = 0.0
+            torch.onnx.export(model, torch.randn(1, 3, 8, 8), onnx_path, opset_version=13)
+            r = subprocess.run([convert, onnx_path, "-o", bnn_path], capture_output=True, text=True)
+            ok = r.returncode == status and text in r.stderr
+            failed += not ok
+            print(f"{'ok  ' if ok else 'FAIL'} {name}: exit {r.returncode}: {r.stderr.strip().splitlines()[-1 if status else 0]}")
+        # Not an ONNX file at all.
+        with open(onnx_path, "w") as f:
+            f.write("not a model")
+        r = subprocess.run([convert, onnx_path, "-o", bnn_path], capture_output=True, text=True)
+        ok = r.returncode == 1 and "not an ONNX model" in r.stderr
+        failed += not ok
+        print(f"{'ok  ' if ok else 'FAIL'} a text file: exit {r.returncode}: {r.stderr.strip()}")
+    print(f"{len(CASES) + 1 - failed} passed, {failed} failed")
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()
