@@ -8,6 +8,9 @@ namespace bnn::convert {
 namespace {
 
 constexpr float kInf = std::numeric_limits<float>::infinity();
+// The chain is searched over finite inputs: at +-inf a zero batchnorm scale
+// would make 0 * inf = NaN, which no finite activation ever meets.
+constexpr float kMax = std::numeric_limits<float>::max();
 
 const Constant* constant_input(const Graph& g, const Node& n, size_t i) {
   if (i >= n.inputs.size() || n.inputs[i].empty()) return nullptr;
@@ -126,7 +129,7 @@ float ChainStep::apply(int c, float x) const {
 int QuantizerChain::code(int c, float x) const {
   for (const ChainStep& s : steps) x = s.apply(c, x);
   switch (terminal) {
-    case Terminal::kRound: return static_cast<int>(std::nearbyint(x));
+    case Terminal::kRound: return std::isnan(x) ? 0 : static_cast<int>(std::nearbyint(std::max(-1e9f, std::min(x, 1e9f))));
     case Terminal::kAtLeast: return (x >= cut[c]) == high_is_one ? 1 : 0;
     case Terminal::kGreater: return (x > cut[c]) == high_is_one ? 1 : 0;
   }
@@ -222,7 +225,7 @@ std::optional<QuantizerChain> match_quantizer(const Graph& g, size_t first, int 
       // The range of codes: the chain's values at the ends of the float line.
       // A channel with a negative batchnorm scale runs the other way.
       auto range = [&](int c) {
-        const int a = q.code(c, -kInf), b = q.code(c, kInf);
+        const int a = q.code(c, -kMax), b = q.code(c, kMax);
         return std::make_pair(std::min(a, b), std::max(a, b));
       };
       const auto [lowest, highest] = range(0);
@@ -262,9 +265,9 @@ FloatThresholds float_thresholds(const QuantizerChain& q, int channels, const st
   FloatThresholds t;
   t.thresholds.resize(static_cast<size_t>(channels) * levels);
   t.direction.resize(channels);
-  const int64_t lo = key_of(-kInf), hi = key_of(kInf);
+  const int64_t lo = key_of(-kMax), hi = key_of(kMax);
   for (int c = 0; c < channels; ++c) {
-    const int low_code = q.code(c, -kInf), high_code = q.code(c, kInf);
+    const int low_code = q.code(c, -kMax), high_code = q.code(c, kMax);
     const float dir = high_code >= low_code ? 1.0f : -1.0f;
     t.direction[c] = dir;
     // code as a function of the key of x' = dir * x: non-decreasing if monotone.

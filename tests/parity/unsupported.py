@@ -102,7 +102,15 @@ def main():
         ok = r.returncode == 1 and "not an ONNX model" in r.stderr
         failed += not ok
         print(f"{'ok  ' if ok else 'FAIL'} a text file: exit {r.returncode}: {r.stderr.strip()}")
-    print(f"{len(CASES) + 1 - failed} passed, {failed} failed")
+        # The command line itself.
+        for argv, status, text in [(["--help"], 0, "usage: bnn-convert"), ([], 2, "required"),
+                                   ([onnx_path, "-o", bnn_path, "--color", "cmyk"], 2, "--color takes"),
+                                   (["/nonexistent.onnx", "-o", bnn_path], 1, "cannot open")]:
+            r = subprocess.run([convert] + argv, capture_output=True, text=True)
+            ok = r.returncode == status and text in (r.stdout + r.stderr)
+            failed += not ok
+            print(f"{'ok  ' if ok else 'FAIL'} bnn-convert {' '.join(argv)}: exit {r.returncode}")
+    print(f"{len(CASES) + 5 - failed} passed, {failed} failed")
     sys.exit(1 if failed else 0)
 
 

@@ -1,0 +1,257 @@
+// Golden tests, one per converter pass: a small graph in, the graph (or the
+// numbers) expected out. Whole models are covered by tests/parity/ against
+// PyTorch run live.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <limits>
+
+#include "converter/chain.h"
+#include "converter/simplify.h"
+#include "converter/weights.h"
+#include "support/random.h"
+
+namespace bnn::convert {
+namespace {
+
+Node node(const std::string& op, std::vector<std::string> inputs, std::string output) {
+  Node n;
+  n.name = output;
+  n.op = op;
+  n.inputs = std::move(inputs);
+  n.outputs = {std::move(output)};
+  return n;
+}
+
+Constant scalar(double v) { return Constant{{}, {v}}; }
+Constant vec(std::vector<double> v) { return Constant{{static_cast<int64_t>(v.size())}, std::move(v)}; }
+
+std::vector<std::string> ops(const Graph& g) {
+  std::vector<std::string> out;
+  for (const Node& n : g.nodes) out.push_back(n.op);
+  return out;
+}
+
+TEST_CASE("fold_straight_through: x + (f - x) and Bi-Real's f - F + F become f") {
+  Graph g;
+  g.input = "x";
+  g.nodes = {node("Sign", {"x"}, "s"), node("Sub", {"s", "x"}, "d"), node("Add", {"x", "d"}, "ste"),
+             node("Neg", {"ste"}, "F"), node("Sub", {"ste", "F"}, "e"), node("Add", {"e", "F"}, "y")};
+  g.output = "y";
+  simplify(g);
+  CHECK(ops(g) == std::vector<std::string>{"Sign"});
+  CHECK(g.output == "s");
+}
+
+TEST_CASE("remove_identities: Identity, Cast to float or double, and Identity of an initializer are aliases") {
+  Graph g;
+  g.input = "x";
+  g.constants["w"] = vec({1, 2});
+  Node cast = node("Cast", {"x"}, "c");
+  cast.attributes["to"].i = 11;
+  g.nodes = {node("Identity", {"w"}, "w2"), cast, node("Mul", {"c", "w2"}, "y")};
+  g.output = "y";
+  remove_identities(g);
+  REQUIRE(g.nodes.size() == 1);
+  CHECK(g.nodes[0].inputs == std::vector<std::string>{"x", "w"});
+}
+
+TEST_CASE("fold_constants: a weight binarized in the graph folds to sign(W) * mean|W| per channel") {
+  Graph g;
+  g.input = "x";
+  g.constants["W"] = Constant{{2, 1, 1, 2}, {0.5, -1.5, -0.25, 0.75}};
+  g.constants["zero"] = scalar(0);
+  g.constants["one"] = scalar(1);
+  g.constants["minus_one"] = scalar(-1);
+  Node mean = node("ReduceMean", {"absW"}, "m");
+  mean.attributes["axes"].ints = {1, 2, 3};
+  g.nodes = {node("Abs", {"W"}, "absW"), mean, node("GreaterOrEqual", {"W", "zero"}, "ge"),
+             node("Where", {"ge", "one", "minus_one"}, "sgn"), node("Mul", {"m", "sgn"}, "bw"),
+             node("Conv", {"x", "bw"}, "y")};
+  g.output = "y";
+  simplify(g);
+  CHECK(ops(g) == std::vector<std::string>{"Conv"});
+  const Constant& bw = g.constants.at(g.nodes[0].inputs[1]);
+  CHECK(bw.shape == std::vector<int64_t>{2, 1, 1, 2});
+  CHECK(bw.values == std::vector<double>{1.0, -1.0, -0.5, 0.5});
+}
+
+TEST_CASE("remove_dead_nodes drops what does not reach the output") {
+  Graph g;
+  g.input = "x";
+  g.nodes = {node("Relu", {"x"}, "unused"), node("Neg", {"x"}, "y")};
+  g.output = "y";
+  remove_dead_nodes(g);
+  CHECK(ops(g) == std::vector<std::string>{"Neg"});
+}
+
+// A graph x -> BatchNormalization(gamma, beta, mean, var) -> the given tail.
+Graph batchnorm_then(const std::vector<double>& gamma, std::vector<Node> tail) {
+  Graph g;
+  g.input = "x";
+  const size_t c = gamma.size();
+  g.constants["gamma"] = vec(gamma);
+  g.constants["beta"] = vec(std::vector<double>(c, 0.25));
+  g.constants["mean"] = vec(std::vector<double>(c, -0.5));
+  g.constants["var"] = vec(std::vector<double>(c, 2.0));
+  g.nodes = {node("BatchNormalization", {"x", "gamma", "beta", "mean", "var"}, "bn")};
+  for (Node& n : tail) g.nodes.push_back(std::move(n));
+  g.output = g.nodes.back().outputs[0];
+  return g;
+}
+
+// Every threshold set must give the chain's own code for every x tried.
+void check_float_thresholds(const QuantizerChain& q, int channels, const std::vector<float>& xs) {
+  const FloatThresholds t = float_thresholds(q, channels, "test");
+  const int levels = (1 << q.bits) - 1;
+  for (int c = 0; c < channels; ++c) {
+    for (float x : xs) {
+      int counted = 0;
+      for (int l = 0; l < levels; ++l) counted += t.direction[c] * x >= t.thresholds[c * levels + l];
+      REQUIRE_MESSAGE(counted == q.code(c, x), "channel " << c << " x " << x);
+    }
+  }
+}
+
+std::vector<float> probe_points(uint32_t seed) {
+  test::Random rng(seed);
+  std::vector<float> xs = {0.0f, -0.0f, 1.0f, -1.0f, 0.5f, 1.5f, 2.5f, 1e30f, -1e30f};
+  for (int i = 0; i < 2000; ++i) xs.push_back(rng.normal(0, 3));
+  // Every float near each probe, so a boundary off by one ulp is caught.
+  const size_t n = xs.size();
+  for (size_t i = 0; i < n; ++i) {
+    float v = xs[i];
+    for (int k = 0; k < 3; ++k) xs.push_back(v = std::nextafter(v, INFINITY));
+    v = xs[i];
+    for (int k = 0; k < 3; ++k) xs.push_back(v = std::nextafter(v, -INFINITY));
+  }
+  return xs;
+}
+
+TEST_CASE("a batchnorm -> sign chain: thresholds equal the float32 chain everywhere - negative scales included") {
+  Graph g = batchnorm_then({1.5, -0.7, 0.0}, {node("Sign", {"bn"}, "s")});
+  auto q = match_quantizer(g, 0, 3);
+  REQUIRE(q);
+  CHECK(q->bits == 1);
+  CHECK(q->sign_op);
+  CHECK(q->nodes.size() == 2);
+  check_float_thresholds(*q, 3, probe_points(1));
+  // Probe right at each channel's boundary too.
+  const FloatThresholds t = float_thresholds(*q, 3, "test");
+  std::vector<float> edges;
+  for (float th : t.thresholds) {
+    if (std::isfinite(th)) edges.insert(edges.end(), {th, std::nextafter(th, INFINITY), std::nextafter(th, -INFINITY)});
+  }
+  check_float_thresholds(*q, 3, edges);
+}
+
+TEST_CASE("DoReFa's 2-bit quantizer: round half to even at the exact ties") {
+  Graph g;
+  g.input = "x";
+  g.constants["zero"] = scalar(0);
+  g.constants["three"] = scalar(3);
+  g.nodes = {node("Clip", {"x", "zero", "three"}, "c"), node("Round", {"c"}, "r"), node("Div", {"r", "three"}, "q")};
+  g.output = "q";
+  auto q = match_quantizer(g, 0, 1);
+  REQUIRE(q);
+  CHECK(q->bits == 2);
+  CHECK(q->encoding == Encoding::kUnipolar);
+  CHECK(q->value_scale == doctest::Approx(1.0 / 3));
+  CHECK(q->code(0, 0.5f) == 0);  // ties go to even
+  CHECK(q->code(0, 1.5f) == 2);
+  CHECK(q->code(0, 2.5f) == 2);
+  check_float_thresholds(*q, 1, probe_points(2));
+}
+
+TEST_CASE("where(x >= t - 1 - -1) after a learned shift (RSign) is one bipolar bit") {
+  Graph g;
+  g.input = "x";
+  g.constants["b"] = Constant{{1, 2, 1, 1}, {0.3, -0.2}};
+  g.constants["zero"] = scalar(0);
+  g.constants["one"] = scalar(1);
+  g.constants["minus_one"] = scalar(-1);
+  g.nodes = {node("Add", {"x", "b"}, "y"), node("GreaterOrEqual", {"y", "zero"}, "ge"),
+             node("Where", {"ge", "one", "minus_one"}, "s")};
+  g.output = "s";
+  auto q = match_quantizer(g, 0, 2);
+  REQUIRE(q);
+  CHECK_FALSE(q->sign_op);
+  CHECK(q->code(0, -0.3f) == 1);
+  CHECK(q->code(0, std::nextafter(-0.3f, -INFINITY)) == 0);
+  check_float_thresholds(*q, 2, probe_points(3));
+}
+
+TEST_CASE("integer thresholds on an accumulator equal the chain at every integer") {
+  Graph g = batchnorm_then({1.5, -0.7, 0.9}, {node("Sign", {"bn"}, "s")});
+  auto q = match_quantizer(g, 0, 3);
+  REQUIRE(q);
+  const std::vector<float> scale = {0.013f, 0.021f, -0.05f}, bias = {0.0f, 0.1f, -0.3f};
+  const int64_t bound = 600;
+  const IntThresholds t = int_thresholds(*q, scale, bias, bound, "test");
+  for (int c = 0; c < 3; ++c) {
+    for (int64_t acc = -bound; acc <= bound; ++acc) {
+      float x = static_cast<float>(acc) * scale[c];
+      if (bias[c] != 0.0f) x = x + bias[c];
+      const int counted = t.direction[c] * acc >= t.direction[c] * static_cast<int64_t>(t.thresholds[c]);
+      REQUIRE_MESSAGE(counted == q->code(c, x), "channel " << c << " acc " << acc);
+    }
+  }
+}
+
+TEST_CASE("a transform chain folds batchnorm and affine steps and stops at one activation - RPReLU included") {
+  Graph g = batchnorm_then({2.0, -1.0}, {});
+  g.constants["gamma_shift"] = vec({0.5, -0.5});
+  g.constants["slope"] = Constant{{2, 1, 1}, {0.25, 0.125}};
+  g.constants["zeta"] = vec({1.0, 2.0});
+  g.nodes.push_back(node("Sub", {"bn", "gamma_shift"}, "shifted"));
+  g.nodes.push_back(node("PRelu", {"shifted", "slope"}, "p"));
+  g.nodes.push_back(node("Add", {"p", "zeta"}, "out"));
+  g.output = "out";
+  auto t = match_transform(g, 0, 2, true);
+  REQUIRE(t);
+  CHECK(t->activation == ActivationKind::kRprelu);
+  CHECK(t->nodes.size() == 4);
+  CHECK(t->shift_in == std::vector<float>{0.5f, -0.5f});
+  CHECK(t->shift_out == std::vector<float>{1.0f, 2.0f});
+  const float invstd = 1.0f / std::sqrt(2.0f + 1e-5f);
+  CHECK(t->scale[0] == doctest::Approx(2.0 * invstd));
+  CHECK(t->bias[1] == doctest::Approx(0.25 - (-0.5) * (-1.0 * invstd)));
+}
+
+TEST_CASE("low-bit weights: +-alpha per channel - DoReFa levels with one tensor scale - unipolar - refusals") {
+  // One bit, a scale per output channel.
+  const LowBitWeights one = low_bit_weights(Constant{{2, 2, 1, 1}, {0.5, -0.5, -2, 2}}, "test");
+  CHECK(one.bits == 1);
+  CHECK(one.encoding == Encoding::kBipolar);
+  CHECK(one.scale == std::vector<float>{0.5f, 2.0f});
+  CHECK(one.codes_ohwi == std::vector<uint8_t>{1, 0, 0, 1});
+
+  // DoReFa 2-bit: levels (2q - 3) / 3 shared by the tensor; channel 1 never reaches the top level.
+  const float third = 1.0f / 3;
+  const LowBitWeights two = low_bit_weights(Constant{{2, 2, 1, 1}, {1.0, -third, third, -third}}, "test");
+  CHECK(two.bits == 2);
+  CHECK(two.encoding == Encoding::kBipolar);
+  CHECK(two.scale[1] == doctest::Approx(third));
+  CHECK(two.codes_ohwi == std::vector<uint8_t>{3, 1, 2, 1});
+
+  const LowBitWeights unipolar = low_bit_weights(Constant{{1, 4, 1, 1}, {0, 0.5, 1.5, 1.0}}, "test");
+  CHECK(unipolar.bits == 2);
+  CHECK(unipolar.encoding == Encoding::kUnipolar);
+
+  CHECK_THROWS_WITH_AS(low_bit_weights(Constant{{1, 4, 1, 1}, {0.1, 0.2, 0.35, -1}}, "node c (Conv)"),
+                       doctest::Contains("node c (Conv): the weights are not binary or k-bit uniform"), ConvertError);
+  CHECK_THROWS_WITH_AS(low_bit_weights(Constant{{1, 4, 1, 1}, {0, 0, 1, -1}}, "node c (Conv)"),
+                       doctest::Contains("2 of 4 weights are exactly 0"), ConvertError);
+}
+
+TEST_CASE("per-channel constants: scalar - [C] - [1 C 1 1] - [C 1 1]; spatial shapes are not") {
+  CHECK(per_channel(scalar(2), 3) == std::vector<float>{2, 2, 2});
+  CHECK(per_channel(vec({1, 2, 3}), 3) == std::vector<float>{1, 2, 3});
+  CHECK(per_channel(Constant{{1, 3, 1, 1}, {1, 2, 3}}, 3) == std::vector<float>{1, 2, 3});
+  CHECK(per_channel(Constant{{3, 1, 1}, {1, 2, 3}}, 3) == std::vector<float>{1, 2, 3});
+  CHECK_FALSE(per_channel(Constant{{1, 1, 1, 3}, {1, 2, 3}}, 3));
+  CHECK_FALSE(per_channel(vec({1, 2}), 3));
+}
+
+}  // namespace
+}  // namespace bnn::convert
