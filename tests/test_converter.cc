@@ -244,7 +244,7 @@ TEST_CASE("low-bit weights: +-alpha per channel - DoReFa levels with one tensor 
                        doctest::Contains("2 of 4 weights are exactly 0"), ConvertError);
 }
 
-TEST_CASE("per-channel constants: scalar - [C] - [1 C 1 1] - [C 1 1]; spatial shapes are not") {
+TEST_CASE("per-channel constants: scalar - [C] - [1 C 1 1] - [C 1 1] but not spatial shapes") {
   CHECK(per_channel(scalar(2), 3) == std::vector<float>{2, 2, 2});
   CHECK(per_channel(vec({1, 2, 3}), 3) == std::vector<float>{1, 2, 3});
   CHECK(per_channel(Constant{{1, 3, 1, 1}, {1, 2, 3}}, 3) == std::vector<float>{1, 2, 3});
