@@ -43,7 +43,7 @@ TEST_CASE("fold_straight_through: x + (f - x) and Bi-Real's f - F + F become f")
   CHECK(g.output == "s");
 }
 
-TEST_CASE("remove_identities: Identity, Cast to float or double, and Identity of an initializer are aliases") {
+TEST_CASE("remove_identities: Identity - casts to float or double - an Identity of an initializer are aliases") {
   Graph g;
   g.input = "x";
   g.constants["w"] = vec({1, 2});
