@@ -87,8 +87,26 @@ class BinConv2d(nn.Conv2d):
     def forward(self, x):
         w = self.weight
         scale = w.abs().mean(dim=(1, 2, 3), keepdim=True).detach()
-        bw = w + (scale * torch.where(w >= 0, 1.0, -1.0) - w).detach()
+        bw = w + (scale * torch.sign(w) - w).detach()
         return F.conv2d(x, bw, self.bias, self.stride, self.padding, self.dilation, self.groups)
+
+
+class FoldedBinConv2d(nn.Conv2d):
+    """A plain convolution whose stored weights are already +-alpha per channel
+    (what an export with the binarization folded in, or a cleaned checkpoint, holds)."""
+
+
+class PACTAct(nn.Module):
+    """PACT: clamp to a learned alpha, then k-bit uniform levels on [0, alpha]."""
+
+    def __init__(self, bits):
+        super().__init__()
+        self.n = float(2 ** bits - 1)
+        self.alpha = nn.Parameter(torch.tensor(2.0))
+
+    def forward(self, x):
+        y = torch.clamp(x, torch.zeros(()), self.alpha)
+        return y + (torch.round(y * (self.n / self.alpha)) * (self.alpha / self.n) - y).detach()
 
 
 class DoReFaConv2d(nn.Conv2d):
@@ -130,10 +148,13 @@ class XnorBlock(nn.Module):
         super().__init__()
         self.bn1, self.sign1 = nn.BatchNorm2d(cin), SignWhere()
         self.conv1 = BinConv2d(cin, cout, 3, stride, 1, bias=False)
-        self.bn2, self.sign2 = nn.BatchNorm2d(cout), SignWhere()
+        self.bn2, self.sign2 = nn.BatchNorm2d(cout), SignSTE()
         self.conv2 = BinConv2d(cout, cout, 3, 1, 1, bias=False)
         self.bn3 = nn.BatchNorm2d(cout)
-        self.shortcut = downsample(cin, cout, stride, "conv")
+        if stride == 1 and cin == cout:
+            self.shortcut = nn.Identity()
+        else:  # a binary 1x1 stride-2 downsample
+            self.shortcut = nn.Sequential(SignWhere(), BinConv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout))
 
     def forward(self, x):
         h = self.conv1(self.sign1(self.bn1(x)))
@@ -144,15 +165,17 @@ class XnorBlock(nn.Module):
 class BiRealBlock(nn.Module):
     """A real-valued shortcut around every binary 3x3 conv."""
 
-    def __init__(self, cin, cout, stride, sign=ApproxSign):
+    def __init__(self, cin, cout, stride, sign=ApproxSign, conv=BinConv2d, hardtanh=False):
         super().__init__()
         self.sign = sign()
-        self.conv = BinConv2d(cin, cout, 3, stride, 1, bias=False)
+        self.conv = conv(cin, cout, 3, stride, 1, bias=False)
         self.bn = nn.BatchNorm2d(cout)
         self.shortcut = downsample(cin, cout, stride, "avgpool")
+        self.hardtanh = hardtanh
 
     def forward(self, x):
-        return self.bn(self.conv(self.sign(x))) + self.shortcut(x)
+        y = self.bn(self.conv(self.sign(x))) + self.shortcut(x)
+        return F.hardtanh(y, -1.5, 1.5) if self.hardtanh else y
 
 
 class ReActBlock(nn.Module):
@@ -173,11 +196,11 @@ class ReActBlock(nn.Module):
 class DoReFaBlock(nn.Module):
     """Pre-activation block with k-bit activations and weights."""
 
-    def __init__(self, cin, cout, stride, wbits, abits):
+    def __init__(self, cin, cout, stride, wbits, abits, act=DoReFaAct):
         super().__init__()
-        self.bn1, self.act1 = nn.BatchNorm2d(cin), DoReFaAct(abits)
+        self.bn1, self.act1 = nn.BatchNorm2d(cin), act(abits)
         self.conv1 = DoReFaConv2d(cin, cout, 3, stride, 1, bias=False, bits=wbits)
-        self.bn2, self.act2 = nn.BatchNorm2d(cout), DoReFaAct(abits)
+        self.bn2, self.act2 = nn.BatchNorm2d(cout), act(abits)
         self.conv2 = DoReFaConv2d(cout, cout, 3, 1, 1, bias=False, bits=wbits)
         self.shortcut = downsample(cin, cout, stride, "conv")
 
@@ -193,14 +216,16 @@ class ResNet(nn.Module):
     """A ResNet body: full-precision stem, four stages of `block`, pooled dense head."""
 
     def __init__(self, make_block, blocks, widths, classes=10, in_channels=3, stem_stride=2, maxpool=True,
-                 stem_relu=True):
+                 stem_relu=True, stem_prelu=False, softmax=False):
         super().__init__()
         # Bi-Real-Net and ReActNet have no ReLU in the stem: sign(0) = 0 would
         # otherwise hit every zero the ReLU makes.
         self.stem = nn.Sequential(
             nn.Conv2d(in_channels, widths[0], 7 if stem_stride == 2 else 3, stem_stride,
                       3 if stem_stride == 2 else 1, bias=False),
-            nn.BatchNorm2d(widths[0]), nn.ReLU() if stem_relu else nn.Identity())
+            nn.BatchNorm2d(widths[0]),
+            nn.PReLU(widths[0]) if stem_prelu else (nn.ReLU() if stem_relu else nn.Identity()))
+        self.softmax = softmax
         self.pool = nn.MaxPool2d(3, 2, 1) if maxpool else nn.Identity()
         layers, cin = [], widths[0]
         for stage, (count, cout) in enumerate(zip(blocks, widths)):
@@ -214,7 +239,8 @@ class ResNet(nn.Module):
     def forward(self, x):
         x = self.layers(self.pool(self.stem(x)))
         x = F.adaptive_avg_pool2d(F.relu(self.head_bn(x)), 1)
-        return self.fc(torch.flatten(x, 1))
+        x = self.fc(torch.flatten(x, 1))
+        return F.softmax(x, dim=1) if self.softmax else x
 
 
 def randomize(model, seed):
@@ -229,12 +255,19 @@ def randomize(model, seed):
                 m.bias.copy_(torch.randn(c, generator=g) * 0.3)
                 m.running_mean.copy_(torch.randn(c, generator=g) * 0.5)
                 m.running_var.copy_(torch.rand(c, generator=g) * 1.5 + 0.3)
+            elif isinstance(m, FoldedBinConv2d):
+                w = torch.randn(m.weight.shape, generator=g)
+                m.weight.copy_(torch.sign(w) * w.abs().mean(dim=(1, 2, 3), keepdim=True))
             elif isinstance(m, (nn.Conv2d, nn.Linear)):
                 m.weight.copy_(torch.randn(m.weight.shape, generator=g) * (2.0 / m.weight[0].numel()) ** 0.5)
                 if m.bias is not None:
                     m.bias.copy_(torch.randn(m.bias.shape, generator=g) * 0.1)
             elif isinstance(m, RSign):
                 m.bias.copy_(torch.randn(m.bias.shape, generator=g) * 0.2)
+            elif isinstance(m, PACTAct):
+                m.alpha.copy_(torch.rand((), generator=g) * 2 + 1)
+            elif isinstance(m, nn.PReLU):
+                m.weight.copy_(torch.rand(m.weight.shape, generator=g) * 0.3)
             elif isinstance(m, RPReLU):
                 m.shift_in.copy_(torch.randn(m.shift_in.shape, generator=g) * 0.2)
                 m.shift_out.copy_(torch.randn(m.shift_out.shape, generator=g) * 0.2)
@@ -258,9 +291,15 @@ def family(name, small):
         return ResNet(lambda i, o, s: DoReFaBlock(i, o, s, 1, 2), [2, 2, 2, 2], widths)
     if name == "dorefa-resnet18-w2a2":
         return ResNet(lambda i, o, s: DoReFaBlock(i, o, s, 2, 2), [2, 2, 2, 2], widths)
-    if name == "dorefa-w4a4-layer":
-        return ResNet(lambda i, o, s: DoReFaBlock(i, o, s, 4, 4), [1, 1, 1, 1], widths)
-    if name == "odd-channels":  # odd widths, Bi-Real blocks with torch.sign and x >= 0 binarizers mixed
-        return ResNet(lambda i, o, s: BiRealBlock(i, o, s, sign=SignWhere) if o != 40 else XnorBlock(i, o, s),
-                      [1, 2, 1, 1], [24, 40, 72, 100], in_channels=3, stem_stride=1, maxpool=False)
+    if name == "dorefa-w4a4-layer":  # W4A4 with PACT activations (a learned clipping level)
+        return ResNet(lambda i, o, s: DoReFaBlock(i, o, s, 4, 4, act=PACTAct), [1, 1, 1, 1], widths)
+    if name == "odd-channels":
+        # Odd widths; Bi-Real blocks with pre-folded +-alpha weights and hardtanh, an XNOR stage,
+        # a PReLU stem and a softmax head.
+        def block(i, o, s):
+            if o == 40:
+                return XnorBlock(i, o, s)
+            return BiRealBlock(i, o, s, sign=SignWhere, conv=FoldedBinConv2d, hardtanh=True)
+        return ResNet(block, [1, 2, 1, 1], [24, 40, 72, 100], in_channels=3, stem_stride=1, maxpool=False,
+                      stem_prelu=True, softmax=True)
     raise ValueError(f"unknown family {name}")
