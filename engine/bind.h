@@ -42,11 +42,12 @@ struct BindContext {
   // schedule's kernel is used only if the schedule was tuned on this kind of
   // CPU and names a kernel that can run here; otherwise the default runs and
   // the reason is noted (TVM's cfg.is_fallback).
-  template <typename Kernel>
-  const Kernel* choose(KernelTable<Kernel> table) const {
+  // `usable` says whether a kernel can run this particular layer.
+  template <typename Kernel, typename Usable>
+  const Kernel* choose(KernelTable<Kernel> table, const Usable& usable) const {
     const Kernel* fallback = table.begin();
     for (const Kernel& k : table) {
-      if (isa_available(k.isa)) fallback = &k;
+      if (isa_available(k.isa) && usable(k)) fallback = &k;
     }
     if (!schedule) return fallback;
     const std::string named = schedule->kernel() ? schedule->kernel()->str() : "";
@@ -63,14 +64,19 @@ struct BindContext {
     if (named.empty()) return fallback;
     for (const Kernel& k : table) {
       if (named != k.name) continue;
-      if (isa_available(k.isa)) return &k;
-      *schedule_note = "schedule names kernel '" + named + "' (" + isa_name(k.isa) +
-                       "), which this CPU cannot run; using '" + fallback->name + "'";
+      if (isa_available(k.isa) && usable(k)) return &k;
+      *schedule_note = "schedule names kernel '" + named + "' (" + isa_name(k.isa) + "), which " +
+                       (isa_available(k.isa) ? "cannot run this layer" : "this CPU cannot run") + "; using '" +
+                       fallback->name + "'";
       return fallback;
     }
     *schedule_note = "schedule names kernel '" + named + "', which this build does not have; using '" +
                      fallback->name + "'";
     return fallback;
+  }
+  template <typename Kernel>
+  const Kernel* choose(KernelTable<Kernel> table) const {
+    return choose(table, [](const Kernel&) { return true; });
   }
 };
 

@@ -11,6 +11,19 @@
 #endif
 #endif
 
+#ifndef BNN_HAVE_AVX2
+#define BNN_HAVE_AVX2 0
+#endif
+#ifndef BNN_HAVE_AVX512VPOPCNT
+#define BNN_HAVE_AVX512VPOPCNT 0
+#endif
+#ifndef BNN_HAVE_NEON64
+#define BNN_HAVE_NEON64 0
+#endif
+#ifndef BNN_HAVE_NEON32
+#define BNN_HAVE_NEON32 0
+#endif
+
 namespace bnn {
 namespace {
 
@@ -21,10 +34,10 @@ constexpr Isa kAllIsas[] = {Isa::kPortable, Isa::kAvx2, Isa::kAvx512Vpopcnt, Isa
 bool built(Isa isa) {
   switch (isa) {
     case Isa::kPortable: return true;
-    case Isa::kAvx2:
-    case Isa::kAvx512Vpopcnt: return false;  // no x86 SIMD kernels yet
-    case Isa::kNeon64:
-    case Isa::kNeon32: return false;  // no NEON kernels yet
+    case Isa::kAvx2: return BNN_HAVE_AVX2 + 0 != 0;
+    case Isa::kAvx512Vpopcnt: return BNN_HAVE_AVX512VPOPCNT + 0 != 0;
+    case Isa::kNeon64: return BNN_HAVE_NEON64 + 0 != 0;
+    case Isa::kNeon32: return BNN_HAVE_NEON32 + 0 != 0;
   }
   return false;
 }

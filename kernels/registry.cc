@@ -8,8 +8,24 @@
 namespace bnn {
 namespace {
 
+// Reference first; later entries are preferred where their ISA is available.
 const BitserialConvKernel kBitserialConvKernels[] = {
-    {"bitserial_conv_1x1c1__ref", Isa::kPortable, 1, 1, 1, bitserial_conv2d_ref, bitserial_conv2d_ref_scratch_bytes},
+    {"bitserial_conv_1x1c1__ref", Isa::kPortable, 1, 1, 1, nullptr},
+    {"bgemm_ukernel_4x4c1__portable", Isa::kPortable, 4, 4, 1, bgemm_ukernel_portable<4, 4>},
+    {"bgemm_ukernel_8x2c1__portable", Isa::kPortable, 8, 2, 1, bgemm_ukernel_portable<8, 2>},
+#if defined(BNN_HAVE_NEON32)
+    {"bgemm_ukernel_4x4c1__neon32", Isa::kNeon32, 4, 4, 1, neon32::bgemm_ukernel_4x4},
+#endif
+#if defined(BNN_HAVE_NEON64)
+    {"bgemm_ukernel_4x4c1__neon64", Isa::kNeon64, 4, 4, 1, neon64::bgemm_ukernel_4x4},
+#endif
+#if defined(BNN_HAVE_AVX2)
+    {"bgemm_ukernel_4x4c1__avx2", Isa::kAvx2, 4, 4, 1, avx2::bgemm_ukernel_4x4},
+#endif
+#if defined(BNN_HAVE_AVX512VPOPCNT)
+    {"bgemm_ukernel_8x4c1__avx512vpopcnt", Isa::kAvx512Vpopcnt, 8, 4, 1, avx512vpopcnt::bgemm_ukernel_8x4},
+    {"bgemm_ukernel_8x8c1__avx512vpopcnt", Isa::kAvx512Vpopcnt, 8, 8, 1, avx512vpopcnt::bgemm_ukernel_8x8},
+#endif
 };
 
 const Conv2DKernel kConv2DKernels[] = {
@@ -25,6 +41,30 @@ const DenseKernel kDenseKernels[] = {
 };
 
 }  // namespace
+
+bool bitserial_conv_supports(const BitserialConvKernel& k, const BitserialConvArgs& args) {
+  return k.ukernel == nullptr || args.geometry.groups == 1;  // the GEMM driver has no groups
+}
+
+std::shared_ptr<const BitserialGemmPlan> bitserial_conv_prepare(const BitserialConvKernel& k,
+                                                                const BitserialConvArgs& args) {
+  if (!k.ukernel) return nullptr;
+  return make_bitserial_gemm_plan(args, k.ukernel, k.tile_oc, k.tile_px);
+}
+
+size_t bitserial_conv_scratch_bytes(const BitserialConvKernel& k, const BitserialGemmPlan* plan,
+                                    const ConvGeometry& g, int act_bits) {
+  return k.ukernel ? bitserial_gemm_scratch_bytes(*plan, g) : bitserial_conv2d_ref_scratch_bytes(g, act_bits);
+}
+
+void bitserial_conv_run(const BitserialConvKernel& k, const BitserialGemmPlan* plan, const BitserialConvLayer& layer,
+                        int row_begin, int row_end, void* scratch) {
+  if (k.ukernel) {
+    bitserial_gemm_run(*plan, layer, row_begin, row_end, scratch);
+  } else {
+    bitserial_conv2d_ref(layer, row_begin, row_end, scratch);
+  }
+}
 
 KernelTable<BitserialConvKernel> bitserial_conv_kernels() {
   return {std::begin(kBitserialConvKernels), std::end(kBitserialConvKernels)};

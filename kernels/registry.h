@@ -11,6 +11,9 @@
 #include <cstddef>
 #include <cstdint>
 
+#include <memory>
+
+#include "kernels/bitserial_gemm.h"
 #include "kernels/cpu_features.h"
 #include "kernels/output_transform.h"
 #include "kernels/ref/bitserial_conv.h"
@@ -18,16 +21,27 @@
 
 namespace bnn {
 
-// Output rows [row_begin, row_end) of a layer, fused with its output transform.
+// A bitserial convolution kernel: the reference (no microkernel), or the GEMM
+// driver (bitserial_gemm.h) with one ISA's microkernel and its register tile.
 struct BitserialConvKernel {
   const char* name;
   Isa isa;
   int tile_oc;     // output channels per register block
   int tile_px;     // output pixels per register block
   int tile_words;  // packed 64-bit words per depth step
-  void (*run)(const BitserialConvLayer& layer, int row_begin, int row_end, void* scratch);
-  size_t (*scratch_bytes)(const ConvGeometry& g, int act_bits);
+  BgemmUkernel ukernel;  // null for the reference
 };
+
+// The one way to use any bitserial descriptor (engine, tests, bench, tune):
+// check it supports the layer, prepare it once (packs weights; null for the
+// reference), then run row ranges with its scratch.
+bool bitserial_conv_supports(const BitserialConvKernel& k, const BitserialConvArgs& args);
+std::shared_ptr<const BitserialGemmPlan> bitserial_conv_prepare(const BitserialConvKernel& k,
+                                                                const BitserialConvArgs& args);
+size_t bitserial_conv_scratch_bytes(const BitserialConvKernel& k, const BitserialGemmPlan* plan,
+                                    const ConvGeometry& g, int act_bits);
+void bitserial_conv_run(const BitserialConvKernel& k, const BitserialGemmPlan* plan, const BitserialConvLayer& layer,
+                        int row_begin, int row_end, void* scratch);
 
 struct Conv2DKernel {
   const char* name;

@@ -28,7 +28,11 @@ class Conv2DOp : public Op {
 class BitserialConv2DOp : public Op {
  public:
   BitserialConv2DOp(const BitserialConvLayer& layer, const BitserialConvKernel* k, int input, int residual, bool packed)
-      : layer_(layer), kernel_(k), input_(input), residual_(residual), packed_(packed) {}
+      : layer_(layer), kernel_(k), plan_(bitserial_conv_prepare(*k, layer.conv)), input_(input), residual_(residual),
+        packed_(packed) {}
+  size_t kernel_scratch_bytes() const {
+    return bitserial_conv_scratch_bytes(*kernel_, plan_.get(), layer_.conv.geometry, layer_.conv.act_bits);
+  }
 
   void run(const RunContext& ctx) const override {
     BitserialConvLayer layer = layer_;
@@ -39,13 +43,15 @@ class BitserialConv2DOp : public Op {
     } else {
       layer.out_float = ctx.data<float>(output);
     }
-    parallel_rows(ctx.threads, layer.conv.geometry.out_h,
-                  [&](int t, int begin, int end) { kernel_->run(layer, begin, end, ctx.scratch_for(t)); });
+    parallel_rows(ctx.threads, layer.conv.geometry.out_h, [&](int t, int begin, int end) {
+      bitserial_conv_run(*kernel_, plan_.get(), layer, begin, end, ctx.scratch_for(t));
+    });
   }
 
  private:
   BitserialConvLayer layer_;
   const BitserialConvKernel* kernel_;
+  std::shared_ptr<const BitserialGemmPlan> plan_;  // packed weights and border corrections
   int input_, residual_;
   bool packed_;
 };
@@ -93,13 +99,14 @@ std::unique_ptr<Op> make_bitserial_conv2d_op(const fb::BitserialConv2D& l, const
     layer.to_float = ctx.float_transform(l.transform());
     residual = l.transform() ? l.transform()->residual() : -1;
   }
-  const BitserialConvKernel* kernel = ctx.choose(bitserial_conv_kernels());
+  const BitserialConvKernel* kernel =
+      ctx.choose(bitserial_conv_kernels(), [&](const BitserialConvKernel& k) { return bitserial_conv_supports(k, conv); });
   auto op = std::make_unique<BitserialConv2DOp>(layer, kernel, l.input(), residual, packed);
   op->inputs = {l.input()};
   if (residual >= 0) op->inputs.push_back(residual);
   op->output = l.output();
   op->kernel = kernel->name;
-  op->scratch_bytes = kernel->scratch_bytes(conv.geometry, conv.act_bits);
+  op->scratch_bytes = op->kernel_scratch_bytes();
   op->macs = conv_macs(conv.geometry);
   return op;
 }

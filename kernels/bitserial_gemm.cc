@@ -1,0 +1,224 @@
+#include "kernels/bitserial_gemm.h"
+
+#include <algorithm>
+#include <cassert>
+#include <cstring>
+
+#include "kernels/bitpack.h"
+
+namespace bnn {
+namespace {
+
+inline int popcount(uint64_t x) { return __builtin_popcountll(x); }
+
+// The value-level dot product of one weight tap with one activation tap whose
+// every channel has the value `a_value` (0, or -1 for MINUS_ONE padding):
+// a_value * sum over channels of the weight values.
+int64_t tap_with_constant(const uint64_t* w, int64_t words, int channels, int bits, Encoding enc, int a_value) {
+  int64_t sum = 0;
+  for (int i = 0; i < bits; ++i) {
+    int64_t ones = 0;
+    for (int64_t k = 0; k < words; ++k) ones += popcount(w[i * words + k]);
+    sum += (enc == Encoding::kBipolar ? 2 * ones - channels : ones) * (int64_t{1} << i);
+  }
+  return a_value * sum;
+}
+
+// What the microkernel plus epilogue count for one tap whose activation is
+// code 0 (all bits clear), per the formulas in the header.
+int64_t tap_at_code_zero(const uint64_t* w, int64_t words, int channels, int wbits, int abits, Encoding we,
+                         Encoding ae) {
+  const int64_t la = (int64_t{1} << abits) - 1;
+  if (we == Encoding::kBipolar && ae == Encoding::kBipolar) {
+    // A code-0 bipolar activation is -La in every channel.
+    return tap_with_constant(w, words, channels, wbits, we, static_cast<int>(-la));
+  }
+  if (we == Encoding::kUnipolar && ae == Encoding::kBipolar) {
+    return tap_with_constant(w, words, channels, wbits, we, static_cast<int>(-la));
+  }
+  return 0;  // unipolar activations: code 0 is the value 0
+}
+
+}  // namespace
+
+std::shared_ptr<const BitserialGemmPlan> make_bitserial_gemm_plan(const BitserialConvArgs& a, BgemmUkernel ukernel,
+                                                                   int tile_oc, int tile_px) {
+  const ConvGeometry& g = a.geometry;
+  assert(g.groups == 1);
+  auto plan = std::make_shared<BitserialGemmPlan>();
+  plan->ukernel = ukernel;
+  plan->tile_oc = tile_oc;
+  plan->tile_px = tile_px;
+  plan->taps = g.kernel_h * g.kernel_w;
+  plan->words = static_cast<int>(words_for(g.in_c));
+  plan->weight_bits = a.weight_bits;
+  plan->act_bits = a.act_bits;
+  plan->oc_blocks = (g.out_c + tile_oc - 1) / tile_oc;
+  const bool wb = a.weight_encoding == Encoding::kBipolar, ab = a.act_encoding == Encoding::kBipolar;
+  using E = BitserialGemmPlan::Epilogue;
+  plan->epilogue = wb && ab ? E::kXor : (!wb && !ab ? E::kAnd : (wb ? E::kAndMinusActivationSum : E::kAndMinusWeightSum));
+  const int64_t lw = (int64_t{1} << a.weight_bits) - 1, la = (int64_t{1} << a.act_bits) - 1;
+  plan->xor_base = int64_t{plan->taps} * g.in_c * lw * la;
+
+  // Weights: the reference layout [oc][tap][plane][word] regrouped as
+  // [oc block][tap][plane][word][oc in block].
+  const int64_t words = plan->words, tap_words = a.weight_bits * words;
+  plan->weights.assign(static_cast<size_t>(plan->oc_blocks) * plan->taps * tap_words * tile_oc, 0);
+  for (int oc = 0; oc < g.out_c; ++oc) {
+    const int block = oc / tile_oc, lane = oc % tile_oc;
+    for (int t = 0; t < plan->taps; ++t) {
+      for (int64_t w = 0; w < tap_words; ++w) {
+        plan->weights[((static_cast<int64_t>(block) * plan->taps + t) * tap_words + w) * tile_oc + lane] =
+            a.weights[(static_cast<int64_t>(oc) * plan->taps + t) * tap_words + w];
+      }
+    }
+  }
+
+  plan->weight_sums.assign(g.out_c, 0);
+  plan->padded_tap.assign(static_cast<size_t>(g.out_c) * plan->taps, 0);
+  const int pad_value = a.pad_value == PadValue::kMinusOne ? -1 : 0;
+  for (int oc = 0; oc < g.out_c; ++oc) {
+    for (int t = 0; t < plan->taps; ++t) {
+      const uint64_t* w = a.weights + (static_cast<int64_t>(oc) * plan->taps + t) * tap_words;
+      for (int i = 0; i < a.weight_bits; ++i) {
+        for (int64_t k = 0; k < words; ++k) plan->weight_sums[oc] += popcount(w[i * words + k]) << i;
+      }
+      const int64_t meant = tap_with_constant(w, words, g.in_c, a.weight_bits, a.weight_encoding, pad_value);
+      const int64_t seen = tap_at_code_zero(w, words, g.in_c, a.weight_bits, a.act_bits, a.weight_encoding,
+                                            a.act_encoding);
+      plan->padded_tap[static_cast<size_t>(oc) * plan->taps + t] = static_cast<int32_t>(meant - seen);
+    }
+  }
+  plan->zero_row.assign(static_cast<size_t>(a.act_bits) * words, 0);
+  return plan;
+}
+
+size_t bitserial_gemm_scratch_bytes(const BitserialGemmPlan& p, const ConvGeometry& g) {
+  const size_t oc_padded = static_cast<size_t>(p.oc_blocks) * p.tile_oc;
+  return sizeof(const uint64_t*) * p.taps * p.tile_px   // indirection
+         + sizeof(int32_t) * p.tile_px * p.tile_oc      // one microkernel tile
+         + sizeof(int32_t) * p.tile_px * oc_padded      // the block's accumulators
+         + sizeof(int32_t) * p.tile_px                  // activation code sums
+         + sizeof(float) * g.out_c;                     // float copies for the transform
+}
+
+void bitserial_gemm_run(const BitserialGemmPlan& p, const BitserialConvLayer& layer, int row_begin, int row_end,
+                        void* scratch) {
+  const ConvGeometry& g = layer.conv.geometry;
+  const int px = p.tile_px, oc = p.tile_oc;
+  const size_t oc_padded = static_cast<size_t>(p.oc_blocks) * oc;
+  auto** a_ptrs = static_cast<const uint64_t**>(scratch);
+  int32_t* tile = reinterpret_cast<int32_t*>(a_ptrs + p.taps * px);
+  int32_t* acc = tile + px * oc;
+  int32_t* act_sums = acc + px * oc_padded;
+  float* acc_f = reinterpret_cast<float*>(act_sums + px);
+
+  const int64_t pixel_words = static_cast<int64_t>(p.act_bits) * p.words;
+  const int64_t block_words = static_cast<int64_t>(p.taps) * p.weight_bits * p.words * oc;
+  const int64_t la = (int64_t{1} << p.act_bits) - 1, lw = (int64_t{1} << p.weight_bits) - 1;
+  using E = BitserialGemmPlan::Epilogue;
+
+  BgemmUkernelArgs args;
+  args.taps = p.taps;
+  args.words = p.words;
+  args.weight_bits = p.weight_bits;
+  args.act_bits = p.act_bits;
+  args.xor_op = p.epilogue == E::kXor;
+  args.a = a_ptrs;
+  args.s = tile;
+
+  const int64_t first = static_cast<int64_t>(row_begin) * g.out_w, last = static_cast<int64_t>(row_end) * g.out_w;
+  for (int64_t base = first; base < last; base += px) {
+    const int count = static_cast<int>(std::min<int64_t>(px, last - base));
+    // Indirection: each tap of each pixel points at its input row or the zero
+    // row. Pixels past `count` repeat the last one; their results are dropped.
+    for (int j = 0; j < px; ++j) {
+      const int64_t pixel = base + std::min(j, count - 1);
+      const int oy = static_cast<int>(pixel / g.out_w), ox = static_cast<int>(pixel % g.out_w);
+      int32_t code_sum = 0;
+      for (int kh = 0, t = 0; kh < g.kernel_h; ++kh) {
+        for (int kw = 0; kw < g.kernel_w; ++kw, ++t) {
+          const int iy = g.in_y0(oy) + kh * g.dilation_h, ix = g.in_x0(ox) + kw * g.dilation_w;
+          const bool inside = iy >= 0 && iy < g.in_h && ix >= 0 && ix < g.in_w;
+          const uint64_t* row = inside ? layer.conv.input + (static_cast<int64_t>(iy) * g.in_w + ix) * pixel_words
+                                       : p.zero_row.data();
+          a_ptrs[t * px + j] = row;
+          if (p.epilogue == E::kAndMinusActivationSum && inside) {
+            for (int b = 0; b < p.act_bits; ++b) {
+              for (int k = 0; k < p.words; ++k) code_sum += popcount(row[b * p.words + k]) << b;
+            }
+          }
+        }
+      }
+      act_sums[j] = code_sum;
+    }
+    for (int block = 0; block < p.oc_blocks; ++block) {
+      args.w = p.weights.data() + block * block_words;
+      p.ukernel(args);
+      for (int j = 0; j < count; ++j) std::memcpy(acc + j * oc_padded + block * oc, tile + j * oc, sizeof(int32_t) * oc);
+    }
+    for (int j = 0; j < count; ++j) {
+      const int64_t pixel = base + j;
+      const int oy = static_cast<int>(pixel / g.out_w), ox = static_cast<int>(pixel % g.out_w);
+      int32_t* a = acc + j * oc_padded;
+      for (int c = 0; c < g.out_c; ++c) {
+        const int64_t s = a[c];
+        switch (p.epilogue) {
+          case E::kXor: a[c] = static_cast<int32_t>(p.xor_base - 2 * s); break;
+          case E::kAnd: break;
+          case E::kAndMinusActivationSum: a[c] = static_cast<int32_t>(2 * s - lw * act_sums[j]); break;
+          case E::kAndMinusWeightSum: a[c] = static_cast<int32_t>(2 * s - la * p.weight_sums[c]); break;
+        }
+      }
+      // Border pixels: correct each padded tap.
+      const bool border = g.in_y0(oy) < 0 || g.in_x0(ox) < 0 ||
+                          g.in_y0(oy) + (g.kernel_h - 1) * g.dilation_h >= g.in_h ||
+                          g.in_x0(ox) + (g.kernel_w - 1) * g.dilation_w >= g.in_w;
+      if (border) {
+        for (int kh = 0, t = 0; kh < g.kernel_h; ++kh) {
+          for (int kw = 0; kw < g.kernel_w; ++kw, ++t) {
+            const int iy = g.in_y0(oy) + kh * g.dilation_h, ix = g.in_x0(ox) + kw * g.dilation_w;
+            if (iy >= 0 && iy < g.in_h && ix >= 0 && ix < g.in_w) continue;
+            for (int c = 0; c < g.out_c; ++c) a[c] += p.padded_tap[static_cast<size_t>(c) * p.taps + t];
+          }
+        }
+      }
+      if (layer.out_packed) {
+        transform_to_bits(a, g.out_c, layer.to_bits,
+                          layer.out_packed + pixel * packed_row_words(g.out_c, layer.to_bits.bits));
+      } else {
+        for (int c = 0; c < g.out_c; ++c) acc_f[c] = static_cast<float>(a[c]);
+        const float* residual = layer.residual ? layer.residual + pixel * g.out_c : nullptr;
+        transform_to_float(acc_f, g.out_c, layer.to_float, residual, layer.out_float + pixel * g.out_c);
+      }
+    }
+  }
+}
+
+template <int kTileOc, int kTilePx>
+void bgemm_ukernel_portable(const BgemmUkernelArgs& args) {
+  int32_t s[kTilePx][kTileOc] = {};
+  for (int t = 0; t < args.taps; ++t) {
+    const uint64_t* w_tap = args.w + static_cast<int64_t>(t) * args.weight_bits * args.words * kTileOc;
+    for (int i = 0; i < args.weight_bits; ++i) {
+      for (int j = 0; j < args.act_bits; ++j) {
+        for (int k = 0; k < args.words; ++k) {
+          const uint64_t* w = w_tap + (static_cast<int64_t>(i) * args.words + k) * kTileOc;
+          for (int p = 0; p < kTilePx; ++p) {
+            const uint64_t a = args.a[t * kTilePx + p][j * args.words + k];
+            for (int o = 0; o < kTileOc; ++o) {
+              const uint64_t x = args.xor_op ? (w[o] ^ a) : (w[o] & a);
+              s[p][o] += popcount(x) << (i + j);
+            }
+          }
+        }
+      }
+    }
+  }
+  std::memcpy(args.s, s, sizeof(s));
+}
+
+template void bgemm_ukernel_portable<4, 4>(const BgemmUkernelArgs&);
+template void bgemm_ukernel_portable<8, 2>(const BgemmUkernelArgs&);
+
+}  // namespace bnn

@@ -1,0 +1,65 @@
+// The bitserial convolution as a GEMM over bit planes: one portable driver,
+// one small microkernel per ISA and register tile.
+//
+// The microkernel computes, for a tile of OC output channels x PX output
+// pixels, the raw popcount sums
+//   S[p][o] = sum over taps t, weight planes i, activation planes j of
+//             2^(i+j) * sum over words k of popcount(op(w[t][i][k], a[t][p][j][k]))
+// with op XOR when both operands are bipolar and AND otherwise. It sees every
+// tap as valid: a tap in the padding points at a row of zero words, i.e. code 0
+// (Larq's indirect BGEMM). The driver turns S into the exact accumulator:
+//   bipolar x bipolar   acc = taps * C * Lw * La - 2 S
+//   unipolar x unipolar acc = S
+//   bipolar w, unipolar a: acc = 2 S - Lw * (sum of the pixel's activation codes)
+//   unipolar w, bipolar a: acc = 2 S - La * (sum of the channel's weight codes)
+// (Lw = 2^wbits - 1, La = 2^abits - 1; docs/numerics.md has the plane sums),
+// then, for a border pixel, adds for each padded tap the difference between
+// what the padding means (0, or the value -1) and the code 0 the microkernel
+// saw. Those differences are precomputed per output channel and tap, so the
+// border is exact and costs a few adds. Then the output transform runs on the
+// pixel, as in the reference kernel.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "kernels/bgemm_ukernel.h"
+#include "kernels/ref/bitserial_conv.h"
+
+namespace bnn {
+
+
+// What a GEMM kernel prepares once per layer (at model load).
+struct BitserialGemmPlan {
+  enum class Epilogue { kXor, kAnd, kAndMinusActivationSum, kAndMinusWeightSum };
+
+  BgemmUkernel ukernel = nullptr;
+  int tile_oc = 1, tile_px = 1;
+  int taps = 0, words = 0, weight_bits = 1, act_bits = 1, oc_blocks = 0;
+  Epilogue epilogue = Epilogue::kXor;
+  int64_t xor_base = 0;               // taps * C * Lw * La (kXor)
+  std::vector<uint64_t> weights;      // [oc_blocks][taps][weight_bits][words][tile_oc], zero-filled past out_c
+  std::vector<int32_t> weight_sums;   // [out_c] sum of weight codes (kAndMinusWeightSum)
+  std::vector<int32_t> padded_tap;    // [out_c][taps] added per padded tap
+  std::vector<uint64_t> zero_row;     // act_bits * words zeros
+};
+
+// Packs the weights and precomputes the corrections for one layer.
+std::shared_ptr<const BitserialGemmPlan> make_bitserial_gemm_plan(const BitserialConvArgs& args, BgemmUkernel ukernel,
+                                                                   int tile_oc, int tile_px);
+
+// Output rows [row_begin, row_end) of a layer, with its output transform.
+void bitserial_gemm_run(const BitserialGemmPlan& plan, const BitserialConvLayer& layer, int row_begin, int row_end,
+                        void* scratch);
+
+size_t bitserial_gemm_scratch_bytes(const BitserialGemmPlan& plan, const ConvGeometry& g);
+
+// The portable microkernel, a template over its tile: the readable
+// specification of every SIMD microkernel (they are tested against the
+// reference through the driver).
+template <int kTileOc, int kTilePx>
+void bgemm_ukernel_portable(const BgemmUkernelArgs& args);
+
+}  // namespace bnn
