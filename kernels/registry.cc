@@ -69,6 +69,13 @@ void bitserial_conv_run(const BitserialConvKernel& k, const BitserialGemmPlan* p
 KernelTable<BitserialConvKernel> bitserial_conv_kernels() {
   return {std::begin(kBitserialConvKernels), std::end(kBitserialConvKernels)};
 }
+const BitserialConvKernel* find_bitserial_conv_kernel(const std::string& name) {
+  for (const BitserialConvKernel& k : kBitserialConvKernels) {
+    if (name == k.name) return &k;
+  }
+  return nullptr;
+}
+
 KernelTable<Conv2DKernel> conv2d_kernels() { return {std::begin(kConv2DKernels), std::end(kConv2DKernels)}; }
 KernelTable<QuantizeKernel> quantize_kernels() { return {std::begin(kQuantizeKernels), std::end(kQuantizeKernels)}; }
 KernelTable<DenseKernel> dense_kernels() { return {std::begin(kDenseKernels), std::end(kDenseKernels)}; }

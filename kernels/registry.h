@@ -12,6 +12,7 @@
 #include <cstdint>
 
 #include <memory>
+#include <string>
 
 #include "kernels/bitserial_gemm.h"
 #include "kernels/cpu_features.h"
@@ -79,5 +80,8 @@ KernelTable<BitserialConvKernel> bitserial_conv_kernels();
 KernelTable<Conv2DKernel> conv2d_kernels();
 KernelTable<QuantizeKernel> quantize_kernels();
 KernelTable<DenseKernel> dense_kernels();
+
+// The bitserial descriptor called `name`, or null.
+const BitserialConvKernel* find_bitserial_conv_kernel(const std::string& name);
 
 }  // namespace bnn
