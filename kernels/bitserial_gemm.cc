@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cassert>
+#include <climits>
 #include <cstring>
 
 #include "kernels/bitpack.h"
@@ -39,10 +40,17 @@ int64_t tap_at_code_zero(const uint64_t* w, int64_t words, int channels, int wbi
   return 0;  // unipolar activations: code 0 is the value 0
 }
 
+// True if some tap of output pixel (oy, ox) falls in the padding.
+bool is_border(const ConvGeometry& g, int oy, int ox) {
+  return g.in_y0(oy) < 0 || g.in_x0(ox) < 0 || g.in_y0(oy) + (g.kernel_h - 1) * g.dilation_h >= g.in_h ||
+         g.in_x0(ox) + (g.kernel_w - 1) * g.dilation_w >= g.in_w;
+}
+
 }  // namespace
 
-std::shared_ptr<const BitserialGemmPlan> make_bitserial_gemm_plan(const BitserialConvArgs& a, BgemmUkernel ukernel,
-                                                                   int tile_oc, int tile_px) {
+std::shared_ptr<const BitserialGemmPlan> make_bitserial_gemm_plan(const BitserialConvLayer& layer,
+                                                                   BgemmUkernel ukernel, int tile_oc, int tile_px) {
+  const BitserialConvArgs& a = layer.conv;
   const ConvGeometry& g = a.geometry;
   assert(g.groups == 1);
   auto plan = std::make_shared<BitserialGemmPlan>();
@@ -90,6 +98,33 @@ std::shared_ptr<const BitserialGemmPlan> make_bitserial_gemm_plan(const Bitseria
     }
   }
   plan->zero_row.assign(static_cast<size_t>(a.act_bits) * words, 0);
+
+  // acc = xor_base - 2 S (XOR) or acc = S (AND), and bit = dir * acc >= dir * T:
+  //   XOR, dir +1: S <= floor((xor_base - T) / 2)     XOR, dir -1: S >= ceil((xor_base - T) / 2)
+  //   AND, dir +1: S >= T                              AND, dir -1: S <= T
+  // and S >= L is !(S <= L - 1).
+  const bool packed_one_bit = layer.to_bits.thresholds && layer.to_bits.bits == 1;
+  if (packed_one_bit && (plan->epilogue == E::kXor || plan->epilogue == E::kAnd)) {
+    plan->direct_bits = true;
+    plan->bound.resize(g.out_c);
+    plan->invert.resize(g.out_c);
+    auto floor_half = [](int64_t v) { return v >= 0 ? v / 2 : -((-v + 1) / 2); };
+    for (int c = 0; c < g.out_c; ++c) {
+      const int64_t t = layer.to_bits.thresholds[c];
+      const bool up = !layer.to_bits.direction || layer.to_bits.direction[c] > 0;
+      int64_t bound;
+      bool invert;
+      if (plan->epilogue == E::kXor) {
+        bound = up ? floor_half(plan->xor_base - t) : -floor_half(-(plan->xor_base - t)) - 1;
+        invert = !up;
+      } else {
+        bound = up ? t - 1 : t;
+        invert = up;
+      }
+      plan->bound[c] = static_cast<int32_t>(std::max<int64_t>(INT32_MIN, std::min<int64_t>(INT32_MAX, bound)));
+      plan->invert[c] = invert;
+    }
+  }
   return plan;
 }
 
@@ -152,12 +187,36 @@ void bitserial_gemm_run(const BitserialGemmPlan& p, const BitserialConvLayer& la
       }
       act_sums[j] = code_sum;
     }
+    // Interior pixels of a one-bit packed output take their bits straight
+    // from the tiles; the rest go through the accumulator.
+    uint32_t direct = 0;  // bit j: pixel j is written directly
+    const int64_t out_words = words_for(g.out_c);
+    for (int j = 0; j < count && p.direct_bits; ++j) {
+      const int64_t pixel = base + j;
+      if (!is_border(g, static_cast<int>(pixel / g.out_w), static_cast<int>(pixel % g.out_w))) {
+        direct |= 1u << j;
+        std::memset(layer.out_packed + pixel * out_words, 0, sizeof(uint64_t) * out_words);
+      }
+    }
     for (int block = 0; block < p.oc_blocks; ++block) {
       args.w = p.weights.data() + block * block_words;
       p.ukernel(args);
-      for (int j = 0; j < count; ++j) std::memcpy(acc + j * oc_padded + block * oc, tile + j * oc, sizeof(int32_t) * oc);
+      for (int j = 0; j < count; ++j) {
+        if (direct >> j & 1) {
+          uint64_t* out = layer.out_packed + (base + j) * out_words;
+          const int c0 = block * oc, c1 = std::min(c0 + oc, g.out_c);
+          uint64_t bits = 0;
+          for (int c = c0; c < c1; ++c) {
+            bits |= static_cast<uint64_t>((tile[j * oc + c - c0] <= p.bound[c]) != (p.invert[c] != 0)) << (c - c0);
+          }
+          out[c0 / kWordBits] |= bits << (c0 % kWordBits);  // a block never straddles a word (tile_oc divides 64)
+        } else {
+          std::memcpy(acc + j * oc_padded + block * oc, tile + j * oc, sizeof(int32_t) * oc);
+        }
+      }
     }
     for (int j = 0; j < count; ++j) {
+      if (direct >> j & 1) continue;
       const int64_t pixel = base + j;
       const int oy = static_cast<int>(pixel / g.out_w), ox = static_cast<int>(pixel % g.out_w);
       int32_t* a = acc + j * oc_padded;
@@ -171,10 +230,7 @@ void bitserial_gemm_run(const BitserialGemmPlan& p, const BitserialConvLayer& la
         }
       }
       // Border pixels: correct each padded tap.
-      const bool border = g.in_y0(oy) < 0 || g.in_x0(ox) < 0 ||
-                          g.in_y0(oy) + (g.kernel_h - 1) * g.dilation_h >= g.in_h ||
-                          g.in_x0(ox) + (g.kernel_w - 1) * g.dilation_w >= g.in_w;
-      if (border) {
+      if (is_border(g, oy, ox)) {
         for (int kh = 0, t = 0; kh < g.kernel_h; ++kh) {
           for (int kw = 0; kw < g.kernel_w; ++kw, ++t) {
             const int iy = g.in_y0(oy) + kh * g.dilation_h, ix = g.in_x0(ox) + kw * g.dilation_w;

@@ -44,11 +44,18 @@ struct BitserialGemmPlan {
   std::vector<int32_t> weight_sums;   // [out_c] sum of weight codes (kAndMinusWeightSum)
   std::vector<int32_t> padded_tap;    // [out_c][taps] added per padded tap
   std::vector<uint64_t> zero_row;     // act_bits * words zeros
+
+  // One-bit packed output on interior pixels: the threshold folded onto the
+  // raw sum, bit = (S <= bound[c]) != invert[c]; no accumulator is formed.
+  bool direct_bits = false;
+  std::vector<int32_t> bound;
+  std::vector<uint8_t> invert;
 };
 
-// Packs the weights and precomputes the corrections for one layer.
-std::shared_ptr<const BitserialGemmPlan> make_bitserial_gemm_plan(const BitserialConvArgs& args, BgemmUkernel ukernel,
-                                                                   int tile_oc, int tile_px);
+// Packs the weights and precomputes the corrections for one layer (its
+// constants: weights, and thresholds when the output is packed).
+std::shared_ptr<const BitserialGemmPlan> make_bitserial_gemm_plan(const BitserialConvLayer& layer,
+                                                                   BgemmUkernel ukernel, int tile_oc, int tile_px);
 
 // Output rows [row_begin, row_end) of a layer, with its output transform.
 void bitserial_gemm_run(const BitserialGemmPlan& plan, const BitserialConvLayer& layer, int row_begin, int row_end,

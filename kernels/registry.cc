@@ -47,9 +47,9 @@ bool bitserial_conv_supports(const BitserialConvKernel& k, const BitserialConvAr
 }
 
 std::shared_ptr<const BitserialGemmPlan> bitserial_conv_prepare(const BitserialConvKernel& k,
-                                                                const BitserialConvArgs& args) {
+                                                                const BitserialConvLayer& layer) {
   if (!k.ukernel) return nullptr;
-  return make_bitserial_gemm_plan(args, k.ukernel, k.tile_oc, k.tile_px);
+  return make_bitserial_gemm_plan(layer, k.ukernel, k.tile_oc, k.tile_px);
 }
 
 size_t bitserial_conv_scratch_bytes(const BitserialConvKernel& k, const BitserialGemmPlan* plan,

@@ -28,7 +28,7 @@ class Conv2DOp : public Op {
 class BitserialConv2DOp : public Op {
  public:
   BitserialConv2DOp(const BitserialConvLayer& layer, const BitserialConvKernel* k, int input, int residual, bool packed)
-      : layer_(layer), kernel_(k), plan_(bitserial_conv_prepare(*k, layer.conv)), input_(input), residual_(residual),
+      : layer_(layer), kernel_(k), plan_(bitserial_conv_prepare(*k, layer)), input_(input), residual_(residual),
         packed_(packed) {}
   size_t kernel_scratch_bytes() const {
     return bitserial_conv_scratch_bytes(*kernel_, plan_.get(), layer_.conv.geometry, layer_.conv.act_bits);

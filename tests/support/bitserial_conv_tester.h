@@ -77,13 +77,12 @@ class BitserialConvTester {
 
     BitserialConvLayer layer;
     layer.conv = {g, x.data(), abits_, aenc_, w.data(), wbits_, wenc_, pad_};
-    const auto plan = bitserial_conv_prepare(k, layer.conv);
     const size_t pixels = size_t(g.out_h) * g.out_w;
 
     // Float output: the accumulator, converted exactly.
     std::vector<float> out(pixels * g.out_c, -12345.0f);
     layer.out_float = out.data();
-    run_split(k, plan.get(), layer, g);
+    run_split(k, layer, g);
     for (size_t i = 0; i < out.size(); ++i) {
       if (out[i] != static_cast<float>(want[i])) {
         FAIL("accumulator " << i << " (pixel " << i / g.out_c << ", channel " << i % g.out_c << "): got " << out[i]
@@ -91,35 +90,43 @@ class BitserialConvTester {
       }
     }
 
-    // Threshold output, 2 bits, mixed directions.
-    std::vector<int32_t> thresholds(size_t(g.out_c) * 3);
-    std::vector<int8_t> direction(g.out_c);
-    for (int c = 0; c < g.out_c; ++c) {
-      direction[c] = rng.uniform_int(0, 1) ? 1 : -1;
-      for (int l = 0; l < 3; ++l) thresholds[c * 3 + l] = static_cast<int32_t>(want[c]) + rng.uniform_int(-3, 3);
-    }
-    std::vector<uint64_t> packed(pixels * packed_row_words(g.out_c, 2), ~uint64_t{0});
-    layer.out_float = nullptr;
-    layer.out_packed = packed.data();
-    layer.to_bits = {thresholds.data(), direction.data(), 2};
-    run_split(k, plan.get(), layer, g);
-    std::vector<uint8_t> codes(pixels * g.out_c);
-    unpack_codes(packed.data(), static_cast<int64_t>(pixels), g.out_c, 2, codes.data());
-    for (size_t i = 0; i < codes.size(); ++i) {
-      const int c = static_cast<int>(i % g.out_c);
-      int q = 0;
-      for (int l = 0; l < 3; ++l) q += direction[c] > 0 ? want[i] >= thresholds[c * 3 + l] : want[i] <= thresholds[c * 3 + l];
-      if (codes[i] != q) FAIL("code " << i << ": got " << int(codes[i]) << ", want " << q);
+    // Threshold outputs, mixed directions: 2 bits (the accumulator path) and
+    // 1 bit (which kernels may decide on their raw sums).
+    for (int out_bits : {2, 1}) {
+      const int levels = (1 << out_bits) - 1;
+      std::vector<int32_t> thresholds(size_t(g.out_c) * levels);
+      std::vector<int8_t> direction(g.out_c);
+      for (int c = 0; c < g.out_c; ++c) {
+        direction[c] = rng.uniform_int(0, 1) ? 1 : -1;
+        for (int l = 0; l < levels; ++l) thresholds[c * levels + l] = static_cast<int32_t>(want[c]) + rng.uniform_int(-3, 3);
+      }
+      std::vector<uint64_t> packed(pixels * packed_row_words(g.out_c, out_bits), ~uint64_t{0});
+      layer.out_float = nullptr;
+      layer.out_packed = packed.data();
+      layer.to_bits = {thresholds.data(), direction.data(), out_bits};
+      run_split(k, layer, g);
+      std::vector<uint8_t> codes(pixels * g.out_c);
+      unpack_codes(packed.data(), static_cast<int64_t>(pixels), g.out_c, out_bits, codes.data());
+      for (size_t i = 0; i < codes.size(); ++i) {
+        const int c = static_cast<int>(i % g.out_c);
+        int q = 0;
+        for (int l = 0; l < levels; ++l) {
+          q += direction[c] > 0 ? want[i] >= thresholds[c * levels + l] : want[i] <= thresholds[c * levels + l];
+        }
+        if (codes[i] != q) FAIL(out_bits << "-bit code " << i << ": got " << int(codes[i]) << ", want " << q);
+      }
     }
   }
 
  private:
   // Rows [0, h/3) then [h/3, h): a split must change nothing.
-  static void run_split(const BitserialConvKernel& k, const BitserialGemmPlan* plan, const BitserialConvLayer& layer,
-                        const ConvGeometry& g) {
-    std::vector<uint8_t> scratch(bitserial_conv_scratch_bytes(k, plan, g, layer.conv.act_bits));
-    bitserial_conv_run(k, plan, layer, 0, g.out_h / 3, scratch.data());
-    bitserial_conv_run(k, plan, layer, g.out_h / 3, g.out_h, scratch.data());
+  // Prepares the kernel for this layer (as the engine does at load), then runs
+  // rows [0, h/3) and [h/3, h): a split must change nothing.
+  static void run_split(const BitserialConvKernel& k, const BitserialConvLayer& layer, const ConvGeometry& g) {
+    const auto plan = bitserial_conv_prepare(k, layer);
+    std::vector<uint8_t> scratch(bitserial_conv_scratch_bytes(k, plan.get(), g, layer.conv.act_bits));
+    bitserial_conv_run(k, plan.get(), layer, 0, g.out_h / 3, scratch.data());
+    bitserial_conv_run(k, plan.get(), layer, g.out_h / 3, g.out_h, scratch.data());
   }
 
   ConvGeometry g_ = [] {

@@ -1,0 +1,85 @@
+#include "apps/bench/conv_bench.h"
+
+#include <random>
+
+#include "engine/parallel.h"
+#include "kernels/bitpack.h"
+
+namespace bnn::bench {
+
+ConvGeometry ConvShape::geometry() const {
+  ConvGeometry g;
+  g.in_h = in_h, g.in_w = in_w, g.in_c = in_c, g.out_c = out_c;
+  g.kernel_h = g.kernel_w = kernel;
+  g.stride_h = g.stride_w = stride;
+  g.pad_top = g.pad_left = g.pad_bottom = g.pad_right = pad;
+  g.out_h = static_cast<int>(conv_output_extent(in_h, pad, pad, kernel, stride, 1));
+  g.out_w = static_cast<int>(conv_output_extent(in_w, pad, pad, kernel, stride, 1));
+  return g;
+}
+
+int64_t ConvShape::macs() const {
+  const ConvGeometry g = geometry();
+  return int64_t{g.out_h} * g.out_w * out_c * kernel * kernel * in_c;
+}
+
+std::vector<ConvShape> resnet18_layers() {
+  return {{"C2", 56, 56, 64, 64, 3, 1, 1},     {"C3", 56, 56, 64, 64, 1, 1, 0},    {"C4", 56, 56, 64, 128, 3, 2, 1},
+          {"C5", 56, 56, 64, 128, 1, 2, 0},    {"C6", 28, 28, 128, 128, 3, 1, 1},  {"C7", 28, 28, 128, 256, 3, 2, 1},
+          {"C8", 28, 28, 128, 256, 1, 2, 0},   {"C9", 14, 14, 256, 256, 3, 1, 1},  {"C10", 14, 14, 256, 512, 3, 2, 1},
+          {"C11", 14, 14, 256, 512, 1, 2, 0},  {"C12", 7, 7, 512, 512, 3, 1, 1}};
+}
+
+ConvBench::ConvBench(const ConvShape& shape, int weight_bits, int act_bits, uint32_t seed) : shape_(shape) {
+  const ConvGeometry g = shape.geometry();
+  std::mt19937_64 rng(seed);
+  const Encoding act_enc = act_bits == 1 ? Encoding::kBipolar : Encoding::kUnipolar;
+  auto random_codes = [&](int64_t rows, int channels, int bits, std::vector<uint64_t>* packed) {
+    std::vector<uint8_t> codes(static_cast<size_t>(rows) * channels);
+    for (uint8_t& q : codes) q = static_cast<uint8_t>(rng() & ((1u << bits) - 1));
+    packed->assign(static_cast<size_t>(rows * packed_row_words(channels, bits)), 0);
+    pack_codes(codes.data(), rows, channels, bits, packed->data());
+  };
+  random_codes(int64_t{g.in_h} * g.in_w, g.in_c, act_bits, &input_);
+  random_codes(int64_t{g.out_c} * g.kernel_h * g.kernel_w, g.in_c, weight_bits, &weights_);
+  thresholds_.assign(g.out_c, 0);
+  output_.assign(static_cast<size_t>(int64_t{g.out_h} * g.out_w * words_for(g.out_c)), 0);
+  layer_.conv = {g, input_.data(), act_bits, act_enc, weights_.data(), weight_bits, Encoding::kBipolar, PadValue::kZero};
+  layer_.to_bits = {thresholds_.data(), nullptr, 1};
+  layer_.out_packed = output_.data();
+}
+
+Timing ConvBench::time(const BitserialConvKernel& kernel, int threads) const {
+  const auto plan = bitserial_conv_prepare(kernel, layer_);
+  const size_t stride = bitserial_conv_scratch_bytes(kernel, plan.get(), layer_.conv.geometry, layer_.conv.act_bits);
+  std::vector<uint8_t> scratch(stride * threads + 64);
+  return measure([&] {
+    parallel_rows(threads, layer_.conv.geometry.out_h, [&](int t, int begin, int end) {
+      bitserial_conv_run(kernel, plan.get(), layer_, begin, end, scratch.data() + t * stride);
+    });
+  });
+}
+
+double peak_gmacs(const BitserialConvKernel& kernel) {
+  if (!kernel.ukernel) return 0;
+  // 9 taps of 8 words (512 channels), all rows in L1: only the microkernel runs.
+  BgemmUkernelArgs args;
+  args.taps = 9;
+  args.words = 8;
+  std::vector<uint64_t> rows(static_cast<size_t>(args.taps) * kernel.tile_px * args.words, 0x5555555555555555ull);
+  std::vector<const uint64_t*> ptrs(static_cast<size_t>(args.taps) * kernel.tile_px);
+  for (size_t i = 0; i < ptrs.size(); ++i) ptrs[i] = rows.data() + i * args.words;
+  std::vector<uint64_t> w(static_cast<size_t>(args.taps) * args.words * kernel.tile_oc, 0x3333333333333333ull);
+  std::vector<int32_t> s(static_cast<size_t>(kernel.tile_px) * kernel.tile_oc);
+  args.a = ptrs.data();
+  args.w = w.data();
+  args.s = s.data();
+  const int calls = 2000;
+  const Timing t = measure([&] {
+    for (int i = 0; i < calls; ++i) kernel.ukernel(args);
+  });
+  const double macs = double(calls) * kernel.tile_oc * kernel.tile_px * args.taps * args.words * 64;
+  return macs / (t.median_ms * 1e-3) / 1e9;
+}
+
+}  // namespace bnn::bench

@@ -1,0 +1,47 @@
+// One bitserial convolution layer set up with random data, to time kernels on
+// its real shape: what bnn-bench reports and what bnn-tune compares.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "apps/bench/timing.h"
+#include "kernels/registry.h"
+
+namespace bnn::bench {
+
+struct ConvShape {
+  std::string name;  // e.g. "C2"
+  int in_h, in_w, in_c, out_c, kernel, stride, pad;
+
+  ConvGeometry geometry() const;
+  int64_t macs() const;  // multiply-accumulates of one image
+};
+
+// The ResNet-18 convolutions C2-C12 as TVM's bitserial paper numbers them
+// (C1, the 7x7 first layer, stays full precision).
+std::vector<ConvShape> resnet18_layers();
+
+class ConvBench {
+ public:
+  ConvBench(const ConvShape& shape, int weight_bits, int act_bits, uint32_t seed = 1);
+
+  // Median time of the whole layer (packed 1-bit output through thresholds,
+  // as between two binary layers) with `kernel` on `threads` threads.
+  Timing time(const BitserialConvKernel& kernel, int threads) const;
+  const BitserialConvArgs& args() const { return layer_.conv; }
+
+ private:
+  ConvShape shape_;
+  std::vector<uint64_t> input_, weights_, output_;
+  std::vector<int32_t> thresholds_;
+  BitserialConvLayer layer_;
+};
+
+// This core's binary-MAC rate with `kernel` on L1-resident data (the physical
+// ceiling the layer figures are reported against), in GMAC/s.
+double peak_gmacs(const BitserialConvKernel& kernel);
+
+}  // namespace bnn::bench

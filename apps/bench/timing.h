@@ -1,0 +1,40 @@
+// Timing for benchmarks and tuning: a warm-up, then repeats until enough time
+// has passed, median and p90 reported. Never used in tests.
+#pragma once
+
+#include <algorithm>
+#include <chrono>
+#include <vector>
+
+namespace bnn::bench {
+
+struct Timing {
+  double median_ms = 0, p90_ms = 0;
+  int runs = 0;
+};
+
+// Runs fn() twice to warm caches, then at least `min_runs` times and until
+// `min_seconds` have passed (at most `max_runs`).
+template <typename Fn>
+Timing measure(const Fn& fn, int min_runs = 5, double min_seconds = 0.2, int max_runs = 1000) {
+  using clock = std::chrono::steady_clock;
+  fn();
+  fn();
+  std::vector<double> ms;
+  const auto start = clock::now();
+  while (static_cast<int>(ms.size()) < max_runs &&
+         (static_cast<int>(ms.size()) < min_runs ||
+          std::chrono::duration<double>(clock::now() - start).count() < min_seconds)) {
+    const auto t0 = clock::now();
+    fn();
+    ms.push_back(std::chrono::duration<double, std::milli>(clock::now() - t0).count());
+  }
+  std::sort(ms.begin(), ms.end());
+  Timing t;
+  t.runs = static_cast<int>(ms.size());
+  t.median_ms = ms[ms.size() / 2];
+  t.p90_ms = ms[std::min(ms.size() - 1, ms.size() * 9 / 10)];
+  return t;
+}
+
+}  // namespace bnn::bench

@@ -1,0 +1,247 @@
+// bnn-bench: measured speed, never a test. Three modes: this core's binary-MAC
+// peak, the ResNet-18 layers against oneDNN fp32/int8 in the same run, and a
+// whole model with its per-layer profile.
+#include <sys/resource.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "apps/bench/conv_bench.h"
+#include "apps/bench/onednn_baseline.h"
+#include "bnn/engine.h"
+#include "kernels/cpu_features.h"
+
+namespace {
+
+using namespace bnn;
+using namespace bnn::bench;
+
+const char kUsage[] =
+    "usage: bnn-bench --peak [--json]\n"
+    "       bnn-bench --layers resnet18 [--bits 1x1,1x2,2x2] [--threads N] [--kernel NAME|all] [--json]\n"
+    "       bnn-bench --model M.bnn [--threads N] [--json]\n"
+    "\n"
+    "Measures speed (a benchmark, not a test: run it on an idle machine).\n"
+    "\n"
+    "  --peak            binary MACs per second of each available microkernel on\n"
+    "                    L1-resident data: the ceiling the layer figures are measured against\n"
+    "  --layers resnet18 the ResNet-18 convolutions C2-C12 (batch 1), each the median of\n"
+    "                    repeated runs, beside oneDNN fp32 and int8 (u8 x s8) convolutions of\n"
+    "                    the same shape timed in the same run (when built with libdnnl-dev)\n"
+    "  --bits WxA,...    weight x activation bits to run (default 1x1,1x2,2x2)\n"
+    "  --kernel NAME     a bitserial kernel by descriptor name, or 'all' (default: this\n"
+    "                    CPU's default kernel)\n"
+    "  --model M.bnn     end-to-end latency (median, p90), a per-layer profile, peak RSS\n"
+    "  --threads N       threads inside each layer (default 1)\n"
+    "  --json            one JSON object per result line instead of a table\n"
+    "  -h, --help        this text\n";
+
+[[noreturn]] void usage_error(const std::string& message) {
+  std::fprintf(stderr, "bnn-bench: %s\n(see bnn-bench --help)\n", message.c_str());
+  std::exit(2);
+}
+
+struct Options {
+  bool peak = false, json = false;
+  std::string layers, model, kernel;
+  std::vector<std::pair<int, int>> bits = {{1, 1}, {1, 2}, {2, 2}};
+  int threads = 1;
+};
+
+Options parse(int argc, char** argv) {
+  Options o;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    auto value = [&]() -> std::string {
+      if (i + 1 >= argc) usage_error(arg + " needs a value");
+      return argv[++i];
+    };
+    if (arg == "-h" || arg == "--help") {
+      std::fputs(kUsage, stdout);
+      std::exit(0);
+    } else if (arg == "--peak") {
+      o.peak = true;
+    } else if (arg == "--json") {
+      o.json = true;
+    } else if (arg == "--layers") {
+      o.layers = value();
+      if (o.layers != "resnet18") usage_error("--layers knows resnet18");
+    } else if (arg == "--model") {
+      o.model = value();
+    } else if (arg == "--kernel") {
+      o.kernel = value();
+    } else if (arg == "--threads") {
+      const std::string v = value();
+      o.threads = std::atoi(v.c_str());
+      if (o.threads < 1 || o.threads > kMaxThreads) usage_error("--threads needs 1 to " + std::to_string(kMaxThreads));
+    } else if (arg == "--bits") {
+      o.bits.clear();
+      std::stringstream s(value());
+      std::string item;
+      while (std::getline(s, item, ',')) {
+        int w = 0, a = 0;
+        if (std::sscanf(item.c_str(), "%dx%d", &w, &a) != 2 || w < 1 || w > 4 || a < 1 || a > 4) {
+          usage_error("--bits takes WxA pairs with 1 to 4 bits, e.g. 1x1,2x2");
+        }
+        o.bits.emplace_back(w, a);
+      }
+    } else {
+      usage_error("unknown argument '" + arg + "'");
+    }
+  }
+  if (o.peak + !o.layers.empty() + !o.model.empty() != 1) usage_error("choose one of --peak, --layers, --model");
+  return o;
+}
+
+std::vector<const BitserialConvKernel*> available_kernels() {
+  std::vector<const BitserialConvKernel*> out;
+  for (const BitserialConvKernel& k : bitserial_conv_kernels()) {
+    if (isa_available(k.isa)) out.push_back(&k);
+  }
+  return out;
+}
+
+void print_machine(const Options& o) {
+  if (!o.json) {
+    std::printf("CPU: %s (%s), kernels for: %s, threads: %d\n", cpu_model_name().c_str(), cpu_arch().c_str(),
+                available_isas().c_str(), o.threads);
+  }
+}
+
+int run_peak(const Options& o) {
+  print_machine(o);
+  if (!o.json) std::printf("\n%-36s %12s\n", "microkernel", "GMAC/s");
+  for (const BitserialConvKernel* k : available_kernels()) {
+    if (!k->ukernel) continue;
+    const double g = peak_gmacs(*k);
+    if (o.json) {
+      std::printf("{\"mode\": \"peak\", \"kernel\": \"%s\", \"gmacs\": %.1f}\n", k->name, g);
+    } else {
+      std::printf("%-36s %12.1f\n", k->name, g);
+    }
+  }
+  return 0;
+}
+
+int run_layers(const Options& o) {
+  print_machine(o);
+  std::vector<const BitserialConvKernel*> kernels;
+  const std::vector<const BitserialConvKernel*> all = available_kernels();
+  if (o.kernel == "all") {
+    for (const BitserialConvKernel* k : all) {
+      if (k->ukernel) kernels.push_back(k);
+    }
+  } else if (!o.kernel.empty()) {
+    const BitserialConvKernel* k = find_bitserial_conv_kernel(o.kernel);
+    if (!k || !isa_available(k->isa)) usage_error("no kernel '" + o.kernel + "' that this CPU can run");
+    kernels.push_back(k);
+  } else {
+    kernels.push_back(all.back());
+  }
+  // The peak of the best kernel, on one core: the reference for "% of peak".
+  const double peak = peak_gmacs(*all.back()) * o.threads;
+  const bool dnnl = onednn_available();
+  if (!o.json) {
+    std::printf("peak (%s x %d threads): %.1f GMAC/s binary\n%s\n\n", all.back()->name, o.threads, peak,
+                dnnl ? "baseline: oneDNN, same shapes, same run" : "baseline: none (built without libdnnl-dev)");
+    std::printf("%-4s %-22s %-5s %-34s %9s %9s %7s %10s %10s %8s %8s\n", "", "shape", "bits", "kernel", "ms",
+                "GMAC/s", "%peak", "dnnl f32", "dnnl int8", "vs f32", "vs int8");
+  }
+  for (const ConvShape& shape : resnet18_layers()) {
+    Timing f32, i8;
+    if (dnnl) {
+      f32 = onednn_conv(shape, false, o.threads);
+      i8 = onednn_conv(shape, true, o.threads);
+    }
+    for (const auto& [wb, ab] : o.bits) {
+      const ConvBench bench(shape, wb, ab);
+      for (const BitserialConvKernel* k : kernels) {
+        const Timing t = bench.time(*k, o.threads);
+        const double gmacs = shape.macs() / (t.median_ms * 1e-3) / 1e9;
+        const double pct = 100.0 * gmacs * wb * ab / peak;  // bit-plane MACs against the 1-bit peak
+        char dims[64];
+        std::snprintf(dims, sizeof dims, "%dx%dx%d>%d k%d s%d", shape.in_h, shape.in_w, shape.in_c, shape.out_c,
+                      shape.kernel, shape.stride);
+        if (o.json) {
+          std::printf("{\"mode\": \"layers\", \"layer\": \"%s\", \"shape\": \"%s\", \"bits\": \"%dx%d\", \"kernel\": \"%s\", "
+                      "\"threads\": %d, \"ms\": %.4f, \"gmacs\": %.2f, \"percent_of_peak\": %.1f, "
+                      "\"onednn_f32_ms\": %.4f, \"onednn_int8_ms\": %.4f}\n",
+                      shape.name.c_str(), dims, wb, ab, k->name, o.threads, t.median_ms, gmacs, pct, f32.median_ms,
+                      i8.median_ms);
+        } else {
+          std::printf("%-4s %-22s %dx%-3d %-34s %9.4f %9.1f %6.1f%% %10.4f %10.4f %7.1fx %7.1fx\n", shape.name.c_str(),
+                      dims, wb, ab, k->name, t.median_ms, gmacs, pct, f32.median_ms, i8.median_ms,
+                      dnnl ? f32.median_ms / t.median_ms : 0.0, dnnl ? i8.median_ms / t.median_ms : 0.0);
+        }
+      }
+    }
+  }
+  return 0;
+}
+
+int run_model(const Options& o) {
+  const auto model = Model::load_file(o.model);
+  Session session(model, SessionOptions{o.threads});
+  std::vector<float> input(model->input().element_count(), 0.5f), output(model->output().element_count());
+  const size_t layers = model->layers().size();
+  std::vector<double> layer_ms(layers, 0.0);
+  using clock = std::chrono::steady_clock;
+  // Per-layer time: the gap between consecutive layer callbacks, summed over runs.
+  clock::time_point last;
+  const Session::LayerObserver profile = [&](int layer, const TensorView&) {
+    const clock::time_point now = clock::now();
+    layer_ms[layer] += std::chrono::duration<double, std::milli>(now - last).count();
+    last = now;
+  };
+  const Timing total = measure([&] { session.run(input.data(), output.data()); }, 10, 0.5);
+  const int profile_runs = std::max(5, total.runs / 2);
+  for (int r = 0; r < profile_runs; ++r) {
+    last = clock::now();
+    session.run(input.data(), output.data(), profile);
+  }
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  const double peak_rss_mib = usage.ru_maxrss / 1024.0;
+  if (o.json) {
+    std::printf("{\"mode\": \"model\", \"model\": \"%s\", \"threads\": %d, \"median_ms\": %.4f, \"p90_ms\": %.4f, "
+                "\"peak_rss_mib\": %.1f}\n",
+                o.model.c_str(), o.threads, total.median_ms, total.p90_ms, peak_rss_mib);
+  } else {
+    print_machine(o);
+    std::printf("%s: median %.3f ms, p90 %.3f ms over %d runs; peak RSS %.1f MiB\n\n", o.model.c_str(),
+                total.median_ms, total.p90_ms, total.runs, peak_rss_mib);
+    std::printf("%3s  %-26s %-16s %-10s %10s %7s  %s\n", "#", "layer", "kind", "bits", "ms", "share", "kernel");
+  }
+  double sum = 0;
+  for (double v : layer_ms) sum += v;
+  for (size_t i = 0; i < layers; ++i) {
+    const LayerInfo& l = model->layers()[i];
+    const double ms = layer_ms[i] / profile_runs;
+    if (o.json) {
+      std::printf("{\"mode\": \"model_layer\", \"index\": %zu, \"layer\": \"%s\", \"kind\": \"%s\", \"ms\": %.4f, "
+                  "\"kernel\": \"%s\"}\n", i, l.name.c_str(), l.kind.c_str(), ms, l.kernel.c_str());
+    } else {
+      std::printf("%3zu  %-26s %-16s %-10s %10.4f %6.1f%%  %s\n", i, l.name.c_str(), l.kind.c_str(),
+                  l.precision.c_str(), ms, 100.0 * layer_ms[i] / sum, l.kernel.c_str());
+    }
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const Options o = parse(argc, argv);
+  try {
+    if (o.peak) return run_peak(o);
+    if (!o.layers.empty()) return run_layers(o);
+    return run_model(o);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "bnn-bench: error: %s\n", e.what());
+    return 1;
+  }
+}
