@@ -2,7 +2,9 @@
 
 #include <iterator>
 
+#include "kernels/conv2d_f32_oc.h"
 #include "kernels/ref/dense.h"
+#include "kernels/quantize_kernels.h"
 #include "kernels/ref/quantize.h"
 
 namespace bnn {
@@ -28,12 +30,30 @@ const BitserialConvKernel kBitserialConvKernels[] = {
 #endif
 };
 
+std::vector<float> no_packing(const Conv2DLayer&) { return {}; }
+void conv2d_ref_unpacked(const Conv2DLayer& layer, const float*, int row_begin, int row_end, void* scratch) {
+  conv2d_ref(layer, row_begin, row_end, scratch);
+}
+
 const Conv2DKernel kConv2DKernels[] = {
-    {"conv2d_f32_1x1__ref", Isa::kPortable, 1, 1, conv2d_ref, conv2d_ref_scratch_bytes},
+    {"conv2d_f32_1x1__ref", Isa::kPortable, 1, 1, no_packing, conv2d_ref_unpacked, conv2d_ref_scratch_bytes, true},
+    {"conv2d_f32_16x1__portable", Isa::kPortable, 16, 1, portable::conv2d_f32_oc_prepare, portable::conv2d_f32_oc_run,
+     portable::conv2d_f32_oc_scratch_bytes, false},
+#if defined(BNN_HAVE_AVX2)
+    {"conv2d_f32_16x1__avx2", Isa::kAvx2, 16, 1, avx2::conv2d_f32_oc_prepare, avx2::conv2d_f32_oc_run,
+     avx2::conv2d_f32_oc_scratch_bytes, false},
+#endif
+#if defined(BNN_HAVE_AVX512VPOPCNT)
+    {"conv2d_f32_16x1__avx512", Isa::kAvx512Vpopcnt, 16, 1, avx512vpopcnt::conv2d_f32_oc_prepare,
+     avx512vpopcnt::conv2d_f32_oc_run, avx512vpopcnt::conv2d_f32_oc_scratch_bytes, false},
+#endif
 };
 
 const QuantizeKernel kQuantizeKernels[] = {
     {"quantize_f32__ref", Isa::kPortable, quantize_ref},
+#if defined(BNN_HAVE_AVX512VPOPCNT)
+    {"quantize_f32_16x1__avx512", Isa::kAvx512Vpopcnt, avx512vpopcnt::quantize_1bit},
+#endif
 };
 
 const DenseKernel kDenseKernels[] = {

@@ -13,6 +13,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "kernels/bitserial_gemm.h"
 #include "kernels/cpu_features.h"
@@ -44,12 +45,16 @@ size_t bitserial_conv_scratch_bytes(const BitserialConvKernel& k, const Bitseria
 void bitserial_conv_run(const BitserialConvKernel& k, const BitserialGemmPlan* plan, const BitserialConvLayer& layer,
                         int row_begin, int row_end, void* scratch);
 
+// A float convolution kernel. `prepare` repacks the weights once (empty for
+// the reference, which reads OHWI directly); `run` gets them back.
 struct Conv2DKernel {
   const char* name;
   Isa isa;
   int tile_oc, tile_px;
-  void (*run)(const Conv2DLayer& layer, int row_begin, int row_end, void* scratch);
+  std::vector<float> (*prepare)(const Conv2DLayer& layer);
+  void (*run)(const Conv2DLayer& layer, const float* packed, int row_begin, int row_end, void* scratch);
   size_t (*scratch_bytes)(const ConvGeometry& g);
+  bool grouped;  // handles groups > 1
 };
 
 struct QuantizeKernel {

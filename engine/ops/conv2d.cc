@@ -8,20 +8,22 @@ namespace {
 class Conv2DOp : public Op {
  public:
   Conv2DOp(const Conv2DLayer& layer, const Conv2DKernel* k, int input, int residual)
-      : layer_(layer), kernel_(k), input_(input), residual_(residual) {}
+      : layer_(layer), kernel_(k), packed_(k->prepare(layer)), input_(input), residual_(residual) {}
 
   void run(const RunContext& ctx) const override {
     Conv2DLayer layer = layer_;
     layer.input = ctx.data<const float>(input_);
     layer.residual = residual_ >= 0 ? ctx.data<const float>(residual_) : nullptr;
     layer.output = ctx.data<float>(output);
-    parallel_rows(ctx.threads, layer.geometry.out_h,
-                  [&](int t, int begin, int end) { kernel_->run(layer, begin, end, ctx.scratch_for(t)); });
+    parallel_rows(ctx.threads, layer.geometry.out_h, [&](int t, int begin, int end) {
+      kernel_->run(layer, packed_.data(), begin, end, ctx.scratch_for(t));
+    });
   }
 
  private:
   Conv2DLayer layer_;  // constants bound; activation pointers filled per run
   const Conv2DKernel* kernel_;
+  std::vector<float> packed_;  // the kernel's weight layout
   int input_, residual_;
 };
 
@@ -68,7 +70,8 @@ std::unique_ptr<Op> make_conv2d_op(const fb::Conv2D& l, const BindContext& ctx) 
   layer.weights = ctx.constant<float>(l.weights());
   layer.transform = ctx.float_transform(l.transform());
   const int residual = l.transform() ? l.transform()->residual() : -1;
-  const Conv2DKernel* kernel = ctx.choose(conv2d_kernels());
+  const Conv2DKernel* kernel =
+      ctx.choose(conv2d_kernels(), [&](const Conv2DKernel& k) { return k.grouped || l.groups() == 1; });
   auto op = std::make_unique<Conv2DOp>(layer, kernel, l.input(), residual);
   op->inputs = {l.input()};
   if (residual >= 0) op->inputs.push_back(residual);

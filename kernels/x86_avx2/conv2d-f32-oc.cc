@@ -1,0 +1,3 @@
+// The output-channel-vectorized float convolution built with -mavx2.
+#define BNN_FLOAT_NAMESPACE avx2
+#include "kernels/conv2d_f32_oc.inc"

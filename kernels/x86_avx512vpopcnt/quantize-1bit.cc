@@ -1,0 +1,34 @@
+// AVX-512 quantize to one bit: 16 channels per compare, and the compare mask
+// is the packed bits. y = x * scale + bias is a separate multiply and add, as
+// in the reference, so the bits are the reference's. More than one bit goes to
+// the reference. Built with -mavx512f (only this file).
+#include <immintrin.h>
+
+#include <cstdint>
+#include <cstring>
+
+#include "kernels/quantize_kernels.h"
+
+namespace bnn::avx512vpopcnt {
+
+void quantize_1bit(const float* x, int64_t rows, int channels, const float* scale, const float* bias,
+                   const float* thresholds, int bits, uint64_t* packed) {
+  if (bits != 1) return quantize_ref(x, rows, channels, scale, bias, thresholds, bits, packed);
+  const int64_t words = (channels + 63) / 64;
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* row = x + r * channels;
+    uint64_t* out = packed + r * words;
+    std::memset(out, 0, sizeof(uint64_t) * words);
+    for (int c = 0; c < channels; c += 16) {
+      const __mmask16 live = channels - c >= 16 ? 0xFFFF : static_cast<__mmask16>((1u << (channels - c)) - 1);
+      __m512 y = _mm512_maskz_loadu_ps(live, row + c);
+      if (scale) y = _mm512_mul_ps(y, _mm512_maskz_loadu_ps(live, scale + c));
+      if (bias) y = _mm512_add_ps(y, _mm512_maskz_loadu_ps(live, bias + c));
+      // y >= t, false for NaN (ordered, non-signalling): the reference's rule.
+      const __mmask16 bits16 = _mm512_mask_cmp_ps_mask(live, y, _mm512_maskz_loadu_ps(live, thresholds + c), _CMP_GE_OQ);
+      out[c / 64] |= static_cast<uint64_t>(bits16) << (c % 64);
+    }
+  }
+}
+
+}  // namespace bnn::avx512vpopcnt
