@@ -1,0 +1,80 @@
+#!/usr/bin/python3
+"""End to end, side by side in one run: the engine on Bi-Real-Net-18 (224x224,
+batch 1, full widths) against PyTorch fp32 on a standard ResNet-18 of the same
+shape, at the same thread count. A benchmark, not a test.
+
+usage: end_to_end.py --bin build/bin [--threads 1,2] [--runs 30]
+"""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+
+import torch
+import torch.nn as nn
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "parity"))
+import models  # noqa: E402
+
+
+class BasicBlock(nn.Module):
+    def __init__(self, cin, cout, stride):
+        super().__init__()
+        self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(cout)
+        self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(cout)
+        self.shortcut = models.downsample(cin, cout, stride, "conv")
+
+    def forward(self, x):
+        h = torch.relu(self.bn1(self.conv1(x)))
+        return torch.relu(self.bn2(self.conv2(h)) + self.shortcut(x))
+
+
+def median_ms(fn, runs):
+    fn()
+    fn()
+    times = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - t0) * 1e3)
+    return statistics.median(times)
+
+
+def main():
+    warnings.filterwarnings("ignore")
+    p = argparse.ArgumentParser()
+    p.add_argument("--bin", default="build/bin")
+    p.add_argument("--threads", default="1,2")
+    p.add_argument("--runs", type=int, default=30)
+    args = p.parse_args()
+
+    binary = models.randomize(models.family("bireal-resnet18", small=False), 1)
+    fp32 = models.randomize(models.ResNet(BasicBlock, [2, 2, 2, 2], [64, 128, 256, 512], classes=1000), 2)
+    x = torch.randn(1, 3, 224, 224)
+    with tempfile.TemporaryDirectory() as tmp:
+        onnx_path, bnn_path = os.path.join(tmp, "bireal18.onnx"), os.path.join(tmp, "bireal18.bnn")
+        torch.onnx.export(binary, x, onnx_path, opset_version=13)
+        subprocess.run([os.path.join(args.bin, "bnn-convert"), onnx_path, "-o", bnn_path], check=True,
+                       capture_output=True)
+        print(f"{'threads':>7} {'bnn Bi-Real-18 ms':>18} {'PyTorch fp32 ResNet-18 ms':>26} {'PyTorch Bi-Real-18 ms':>22} "
+              f"{'speedup vs fp32':>16}")
+        for threads in (int(t) for t in args.threads.split(",")):
+            out = subprocess.run([os.path.join(args.bin, "bnn-bench"), "--model", bnn_path, "--threads", str(threads),
+                                  "--json"], check=True, capture_output=True, text=True).stdout
+            ours = next(json.loads(line) for line in out.splitlines() if '"mode": "model"' in line)["median_ms"]
+            torch.set_num_threads(threads)
+            with torch.no_grad():
+                theirs = median_ms(lambda: fp32(x), args.runs)
+                emulated = median_ms(lambda: binary(x), args.runs)
+            print(f"{threads:>7} {ours:>18.2f} {theirs:>26.2f} {emulated:>22.2f} {theirs / ours:>15.1f}x")
+
+
+if __name__ == "__main__":
+    main()
