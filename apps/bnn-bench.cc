@@ -214,10 +214,14 @@ int run_model(const Options& o) {
     print_machine(o);
     std::printf("%s: median %.3f ms, p90 %.3f ms over %d runs; peak RSS %.1f MiB\n\n", o.model.c_str(),
                 total.median_ms, total.p90_ms, total.runs, peak_rss_mib);
-    std::printf("%3s  %-26s %-16s %-10s %10s %7s  %s\n", "#", "layer", "kind", "bits", "ms", "share", "kernel");
+    std::printf("%3s  %-26s %-16s %-10s %10s %7s %7s  %s\n", "#", "layer", "kind", "bits", "ms", "share", "%peak",
+                "kernel");
   }
   double sum = 0;
   for (double v : layer_ms) sum += v;
+  // "% of peak" for bitserial layers: bit-plane MACs per second against the
+  // best microkernel's one-core peak times the threads.
+  const double peak = peak_gmacs(*available_kernels().back()) * o.threads;
   for (size_t i = 0; i < layers; ++i) {
     const LayerInfo& l = model->layers()[i];
     const double ms = layer_ms[i] / profile_runs;
@@ -225,8 +229,13 @@ int run_model(const Options& o) {
       std::printf("{\"mode\": \"model_layer\", \"index\": %zu, \"layer\": \"%s\", \"kind\": \"%s\", \"ms\": %.4f, "
                   "\"kernel\": \"%s\"}\n", i, l.name.c_str(), l.kind.c_str(), ms, l.kernel.c_str());
     } else {
-      std::printf("%3zu  %-26s %-16s %-10s %10.4f %6.1f%%  %s\n", i, l.name.c_str(), l.kind.c_str(),
-                  l.precision.c_str(), ms, 100.0 * layer_ms[i] / sum, l.kernel.c_str());
+      int wb = 0, ab = 0;
+      char pct[16] = "-";
+      if (l.kind == "BitserialConv2D" && std::sscanf(l.precision.c_str(), "W%dA%d", &wb, &ab) == 2 && peak > 0) {
+        std::snprintf(pct, sizeof pct, "%.1f%%", 100.0 * l.macs * wb * ab / (ms * 1e-3) / 1e9 / peak);
+      }
+      std::printf("%3zu  %-26s %-16s %-10s %10.4f %6.1f%% %7s  %s\n", i, l.name.c_str(), l.kind.c_str(),
+                  l.precision.c_str(), ms, 100.0 * layer_ms[i] / sum, pct, l.kernel.c_str());
     }
   }
   return 0;

@@ -7,13 +7,16 @@ namespace {
 
 class Pool2DOp : public Op {
  public:
-  enum class Mode { kMaxFloat, kAvgFloat, kMaxPacked };
+  enum class Mode { kMaxFloat, kAvgFloat, kMaxPacked, kMaxOneBit };
 
   void run(const RunContext& ctx) const override {
     switch (mode_) {
       case Mode::kMaxFloat: max_pool_float_ref(g_, ctx.data<const float>(inputs[0]), ctx.data<float>(output)); break;
       case Mode::kAvgFloat:
         avg_pool_float_ref(g_, count_include_pad_, ctx.data<const float>(inputs[0]), ctx.data<float>(output));
+        break;
+      case Mode::kMaxOneBit:
+        max_pool_1bit_or(g_, ctx.data<const uint64_t>(inputs[0]), ctx.data<uint64_t>(output));
         break;
       case Mode::kMaxPacked:
         max_pool_packed_ref(g_, bits_, ctx.data<const uint64_t>(inputs[0]), ctx.data<uint64_t>(output),
@@ -47,6 +50,9 @@ std::unique_ptr<Op> make_pool2d_op(const fb::Pool2D& l, const BindContext& ctx) 
     op->mode_ = Pool2DOp::Mode::kAvgFloat;
     op->count_include_pad_ = l.count_include_pad();
     op->kernel = "avg_pool_f32_ref";
+  } else if (in.type == ElementType::kPacked && in.bits == 1) {
+    op->mode_ = Pool2DOp::Mode::kMaxOneBit;
+    op->kernel = "max_pool_1bit_or";
   } else if (in.type == ElementType::kPacked) {
     op->mode_ = Pool2DOp::Mode::kMaxPacked;
     op->bits_ = in.bits;

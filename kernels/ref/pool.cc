@@ -78,6 +78,26 @@ void max_pool_packed_ref(const ConvGeometry& g, int bits, const uint64_t* input,
   }
 }
 
+void max_pool_1bit_or(const ConvGeometry& g, const uint64_t* input, uint64_t* output) {
+  const int64_t words = words_for(g.out_c);
+  for (int oy = 0; oy < g.out_h; ++oy) {
+    for (int ox = 0; ox < g.out_w; ++ox) {
+      uint64_t* out = output + (static_cast<int64_t>(oy) * g.out_w + ox) * words;
+      std::memset(out, 0, sizeof(uint64_t) * words);
+      for (int kh = 0; kh < g.kernel_h; ++kh) {
+        const int iy = g.in_y0(oy) + kh * g.dilation_h;
+        if (iy < 0 || iy >= g.in_h) continue;
+        for (int kw = 0; kw < g.kernel_w; ++kw) {
+          const int ix = g.in_x0(ox) + kw * g.dilation_w;
+          if (ix < 0 || ix >= g.in_w) continue;
+          const uint64_t* in = input + (static_cast<int64_t>(iy) * g.in_w + ix) * words;
+          for (int64_t k = 0; k < words; ++k) out[k] |= in[k];
+        }
+      }
+    }
+  }
+}
+
 void global_avg_pool_ref(const float* input, int64_t pixels, int channels, float* output) {
   for (int c = 0; c < channels; ++c) {
     float sum = 0.0f;

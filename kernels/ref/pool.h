@@ -24,6 +24,11 @@ void max_pool_packed_ref(const ConvGeometry& g, int bits, const uint64_t* input,
                          void* scratch);
 size_t max_pool_packed_ref_scratch_bytes(const ConvGeometry& g);
 
+// The same for one bit, word by word: the max of +-1 values is the OR of
+// their bits (bit 1 is +1). A window with no valid tap gives all -1 (code 0),
+// as the reference does.
+void max_pool_1bit_or(const ConvGeometry& g, const uint64_t* input, uint64_t* output);
+
 // [pixels][channels] -> [channels]: the sum over pixels in order, divided by
 // the pixel count.
 void global_avg_pool_ref(const float* input, int64_t pixels, int channels, float* output);
