@@ -1,6 +1,7 @@
 #include "converter/chain.h"
 
 #include <cmath>
+#include <algorithm>
 #include <cstring>
 #include <limits>
 
@@ -32,7 +33,7 @@ ChainStep batchnorm_step(const Graph& g, const Node& n, int channels) {
   std::vector<float> p[4];
   for (int i = 0; i < 4; ++i) {
     const Constant* c = constant_input(g, n, i + 1);
-    auto v = c ? per_channel(*c, channels) : std::nullopt;
+    auto v = c ? per_channel(*c, channels, 1) : std::nullopt;
     if (!v) throw ConvertError(n.label() + ": batchnorm parameters must be constant, one per channel");
     p[i] = *v;
   }
@@ -47,7 +48,7 @@ ChainStep batchnorm_step(const Graph& g, const Node& n, int channels) {
 }
 
 // The step node `n` applies to `value`, if it is one.
-std::optional<ChainStep> step_of(const Graph& g, const Node& n, const std::string& value, int channels) {
+std::optional<ChainStep> step_of(const Graph& g, const Node& n, const std::string& value, int channels, int rank) {
   using K = ChainStep::Kind;
   const int at = data_input(n, value);
   if (at < 0) return std::nullopt;
@@ -72,7 +73,7 @@ std::optional<ChainStep> step_of(const Graph& g, const Node& n, const std::strin
   if (n.inputs.size() != 2) return std::nullopt;
   const Constant* other = constant_input(g, n, 1 - at);
   if (!other) return std::nullopt;
-  auto operand = per_channel(*other, channels);
+  auto operand = per_channel(*other, channels, rank);
   if (!operand) return std::nullopt;
   if (n.op == "PRelu" && at == 0) return ChainStep{K::kPrelu, *operand, {}};
   if (n.op == "Add") return ChainStep{K::kAdd, *operand, {}};
@@ -136,19 +137,21 @@ int QuantizerChain::code(int c, float x) const {
   return 0;
 }
 
-std::optional<std::vector<float>> per_channel(const Constant& c, int channels) {
-  if (c.is_scalar()) return std::vector<float>(channels, static_cast<float>(c.values[0]));
-  int64_t non_unit = 0, extent = 0;
-  for (int64_t d : c.shape) {
-    if (d != 1) ++non_unit, extent = d;
+std::optional<std::vector<float>> per_channel(const Constant& c, int channels, int data_rank) {
+  const int rank = static_cast<int>(c.shape.size());
+  if (rank > std::max(data_rank, 1)) return std::nullopt;  // would raise the data's rank
+  for (double v : c.values) {
+    if (!std::isfinite(v)) return std::nullopt;
   }
-  if (non_unit != 1 || extent != channels || c.size() != channels) return std::nullopt;
-  // [C], [1, C], [C, 1, 1] and [1, C, 1, 1] are all channel vectors; a [1, 1, 1, W]
-  // would be a spatial one, so the channel must sit at position 1 of a 4-D or 2-D
-  // shape, or position 0 of a 3-D or 1-D one.
-  const size_t rank = c.shape.size();
-  const size_t channel_axis = (rank == 4 || rank == 2) ? 1 : 0;
-  if (c.shape[channel_axis] != channels) return std::nullopt;
+  if (c.is_scalar()) return std::vector<float>(channels, static_cast<float>(c.values[0]));
+  if (c.size() != channels) return std::nullopt;
+  // Right-aligned broadcasting: the channel axis of rank-4 data is third from
+  // the right, of rank-2 data the last one.
+  std::vector<int64_t> want;
+  if (data_rank == 4) want = rank == 4 ? std::vector<int64_t>{1, channels, 1, 1} : std::vector<int64_t>{channels, 1, 1};
+  else if (data_rank == 2) want = rank == 2 ? std::vector<int64_t>{1, channels} : std::vector<int64_t>{channels};
+  else want = {channels};
+  if (c.shape != want) return std::nullopt;
   return std::vector<float>(c.values.begin(), c.values.end());
 }
 
@@ -159,7 +162,7 @@ std::optional<size_t> single_consumer(const Graph& g, const std::string& value) 
   return users[0];
 }
 
-std::optional<QuantizerChain> match_quantizer(const Graph& g, size_t first, int channels) {
+std::optional<QuantizerChain> match_quantizer(const Graph& g, size_t first, int channels, int rank) {
   QuantizerChain q;
   size_t at = first;
   std::string value;  // the value flowing into node `at`
@@ -187,7 +190,7 @@ std::optional<QuantizerChain> match_quantizer(const Graph& g, size_t first, int 
     if ((n.op == "GreaterOrEqual" || n.op == "Greater" || n.op == "Less" || n.op == "LessOrEqual") &&
         n.inputs.size() == 2 && n.inputs[0] == value) {
       const Constant* t = constant_input(g, n, 1);
-      auto cut = t ? per_channel(*t, channels) : std::nullopt;
+      auto cut = t ? per_channel(*t, channels, rank) : std::nullopt;
       if (!cut) return std::nullopt;
       std::set<size_t> nodes = {at};
       bool negated = n.op == "Less" || n.op == "LessOrEqual";  // y < t is !(y >= t)
@@ -237,20 +240,30 @@ std::optional<QuantizerChain> match_quantizer(const Graph& g, size_t first, int 
       while ((1 << q.bits) - 1 < highest) ++q.bits;
       // Dequantization: scalar multiplies and divides after the rounding.
       for (auto user = single_consumer(g, q.output); user; user = single_consumer(g, q.output)) {
-        auto s = step_of(g, g.nodes[*user], q.output, channels);
+        auto s = step_of(g, g.nodes[*user], q.output, channels, rank);
         if (!s || (s->kind != ChainStep::Kind::kMul && s->kind != ChainStep::Kind::kDiv)) break;
         const float factor = s->a[0];
         for (float v : s->a) {
           if (v != factor) return q;  // a per-channel factor belongs to the next layer
         }
+        // A max over codes is a max over values only for a positive scale.
+        if (!(factor > 0)) return std::nullopt;
         q.value_scale = s->kind == ChainStep::Kind::kMul ? q.value_scale * factor : q.value_scale / factor;
         q.nodes.insert(*user);
         q.output = g.nodes[*user].outputs[0];
       }
       return q;
     }
-    auto s = step_of(g, n, value, channels);
+    auto s = step_of(g, n, value, channels, rank);
     if (!s) return std::nullopt;
+    // Every step must be monotone for thresholds to exist: a PReLU with a
+    // negative slope folds the line back on itself (the sampled check below is
+    // only a second guard).
+    if (s->kind == ChainStep::Kind::kPrelu) {
+      for (float slope : s->a) {
+        if (!(slope >= 0)) return std::nullopt;
+      }
+    }
     q.steps.push_back(*s);
     q.nodes.insert(at);
     auto next = single_consumer(g, n.outputs[0]);
@@ -319,7 +332,7 @@ IntThresholds int_thresholds(const QuantizerChain& q, const std::vector<float>& 
   return t;
 }
 
-std::optional<TransformChain> match_transform(const Graph& g, size_t first, int channels, bool affine) {
+std::optional<TransformChain> match_transform(const Graph& g, size_t first, int channels, int rank, bool affine) {
   TransformChain t;
   t.scale.assign(channels, 1.0);
   t.bias.assign(channels, 0.0);
@@ -337,7 +350,7 @@ std::optional<TransformChain> match_transform(const Graph& g, size_t first, int 
   };
   for (;;) {
     const Node& n = g.nodes[at];
-    auto s = step_of(g, n, value, channels);
+    auto s = step_of(g, n, value, channels, rank);
     if (!s) break;
     using K = ChainStep::Kind;
     // RPReLU: shift, PReLU, shift. Checked first, or the first shift would fold into the bias.
@@ -345,9 +358,9 @@ std::optional<TransformChain> match_transform(const Graph& g, size_t first, int 
       auto prelu_node = single_consumer(g, n.outputs[0]);
       std::optional<ChainStep> prelu, shift_out;
       std::optional<size_t> out_node;
-      if (prelu_node) prelu = step_of(g, g.nodes[*prelu_node], n.outputs[0], channels);
+      if (prelu_node) prelu = step_of(g, g.nodes[*prelu_node], n.outputs[0], channels, rank);
       if (prelu && prelu->kind == K::kPrelu) out_node = single_consumer(g, g.nodes[*prelu_node].outputs[0]);
-      if (out_node) shift_out = step_of(g, g.nodes[*out_node], g.nodes[*prelu_node].outputs[0], channels);
+      if (out_node) shift_out = step_of(g, g.nodes[*out_node], g.nodes[*prelu_node].outputs[0], channels, rank);
       if (shift_out && (shift_out->kind == K::kAdd || shift_out->kind == K::kSub)) {
         t.activation = ActivationKind::kRprelu;
         for (int c = 0; c < channels; ++c) {

@@ -44,7 +44,7 @@ struct QuantizerChain {
 
 // The quantizer that starts at node `first` (which reads a float tensor of
 // `channels` channels), or nothing if the nodes from there are not one.
-std::optional<QuantizerChain> match_quantizer(const Graph& g, size_t first, int channels);
+std::optional<QuantizerChain> match_quantizer(const Graph& g, size_t first, int channels, int data_rank);
 
 // Float thresholds t (count per channel = 2^bits - 1) and the direction the
 // chain runs in x: code(x) = #{ l : dir * x >= t[l] }. Found by binary search
@@ -77,11 +77,14 @@ struct TransformChain {
 };
 // Follows single-consumer nodes from `first` while they are affine steps or
 // an activation. `affine` false: activations only (after an Add).
-std::optional<TransformChain> match_transform(const Graph& g, size_t first, int channels, bool affine);
+std::optional<TransformChain> match_transform(const Graph& g, size_t first, int channels, int data_rank, bool affine);
 
-// A per-channel constant operand: scalar, [C], [1, C, 1, 1], [C, 1, 1] or
-// [1, C]; nothing if the constant has another shape.
-std::optional<std::vector<float>> per_channel(const Constant& c, int channels);
+// A constant operand that broadcasts to one value per channel of an ONNX
+// tensor of rank `data_rank` (NCHW: 4; N x features: 2): a scalar, or
+// [C, 1, 1] / [1, C, 1, 1] for rank 4, [C] / [1, C] for rank 2. Rank 1 means
+// a parameter vector that is per channel by definition (batchnorm, conv
+// bias): [C]. Nothing for any other shape, which would broadcast another way.
+std::optional<std::vector<float>> per_channel(const Constant& c, int channels, int data_rank);
 
 // The only node reading `value`, if exactly one does and it is not the graph output.
 std::optional<size_t> single_consumer(const Graph& g, const std::string& value);

@@ -24,6 +24,7 @@ struct Value {
   bool packed = false;
   double scale = 1;             // packed: real value = scale * code value
   bool flattened_chw = false;   // a [H, W, C] tensor that ONNX flattened in C, H, W order
+  int onnx_rank = 4;            // the rank ONNX gives it (NCHW 4, N x features 2): decides broadcasting
   // A Pad node waiting for its Conv: pads (top, left, bottom, right) and value.
   std::vector<int64_t> pending_pads;
   double pending_pad_value = 0;
@@ -115,8 +116,9 @@ class Lowering {
     const std::string in_name = data_input(n);
     const Value& in = value(in_name, n.label());
     if (!in.packed && !in.flattened_chw) {
-      if (auto q = match_quantizer(g_, i, channels(in))) return emit_quantize(n, in, *q);
+      if (auto q = match_quantizer(g_, i, channels(in), in.onnx_rank)) return emit_quantize(n, in, *q);
     }
+    if (in.flattened_chw) return lower_flattened(i, in);
     const std::string& op = n.op;
     if (op == "Conv") return lower_conv(i);
     if (op == "Pad") return lower_pad(n, in);
@@ -127,14 +129,14 @@ class Lowering {
     if (op == "Add" && n.inputs.size() == 2 && !g_.is_constant(n.inputs[0]) && !g_.is_constant(n.inputs[1])) {
       return lower_add(i);
     }
-    if (op == "GlobalAveragePool") return emit(n, float_value(b_.global_avg_pool(name_of(n), in.tensor)));
+    if (op == "GlobalAveragePool") return emit(n, float_value(b_.global_avg_pool(name_of(n), in.tensor)));  // N x C x 1 x 1
     if (op == "Flatten" || op == "Reshape" || op == "Squeeze") return lower_flatten(n, in);
     if (op == "Gemm" || op == "MatMul") return lower_dense(i, in);
     if (op == "Softmax") {
       if (b_.shape(in.tensor).size() != 1) throw ConvertError(n.label() + ": softmax is supported on [N, classes] only");
       return emit(n, float_value(b_.softmax(name_of(n), in.tensor)));
     }
-    if (auto t = match_transform(g_, i, channels(in), true)) return emit_transform(n, in, *t);
+    if (auto t = match_transform(g_, i, channels(in), in.onnx_rank, true)) return emit_transform(n, in, *t);
     throw ConvertError(n.label() + ": not supported" +
                        (op == "Sign" || op == "Round" ? " here (it does not end a recognized quantizer chain)" : ""));
   }
@@ -157,6 +159,7 @@ class Lowering {
     }
     Value out;
     out.tensor = b_.quantize(name_of(n), in.tensor, q.bits, q.encoding, t.thresholds, scale);
+    out.onnx_rank = in.onnx_rank;
     out.packed = true;
     out.scale = q.value_scale;
     values_[q.output] = out;
@@ -174,7 +177,7 @@ class Lowering {
                        std::vector<float>(t.bias.begin(), t.bias.end()));
     }
     if (t.activation != ActivationKind::kNone) x = b_.activation(name_of(n) + ".act", x, activation_of(t));
-    Value out;
+    Value out = in;
     out.tensor = x;
     values_[t.output] = out;
     take(t.nodes);
@@ -202,6 +205,12 @@ class Lowering {
     std::vector<int64_t> pads = n.ints_attr("pads", {0, 0, 0, 0});  // top, left, bottom, right
     if (pads.size() != 4 || strides.size() != 2 || dilations.size() != 2) throw ConvertError(n.label() + ": bad window attributes");
     for (size_t k = 0; k < extra_pads.size(); ++k) pads[k] += extra_pads[k];
+    auto in_range = [&](const std::vector<int64_t>& v, int64_t lo) {
+      return std::all_of(v.begin(), v.end(), [&](int64_t x) { return x >= lo && x <= (int64_t{1} << 12); });
+    };
+    if (!in_range(kernel, 1) || !in_range(strides, 1) || !in_range(dilations, 1) || !in_range(pads, 0)) {
+      throw ConvertError(n.label() + ": window attributes out of range (kernel, stride, dilation 1..4096; pads 0..4096)");
+    }
     WindowSpec w;
     w.kernel_h = static_cast<int>(kernel[0]), w.kernel_w = static_cast<int>(kernel[1]);
     w.stride_h = static_cast<int>(strides[0]), w.stride_w = static_cast<int>(strides[1]);
@@ -247,7 +256,11 @@ class Lowering {
     const int groups = static_cast<int>(n.int_attr("group", 1));
     std::vector<float> conv_bias(out_c, 0.0f);
     const bool has_bias = n.inputs.size() > 2 && !n.inputs[2].empty();
-    if (has_bias) conv_bias = *per_channel(constant(n, 2, "the bias"), out_c);
+    if (has_bias) {
+      auto bias = per_channel(constant(n, 2, "the bias"), out_c, 1);
+      if (!bias) throw ConvertError(n.label() + ": the bias must be " + std::to_string(out_c) + " finite values");
+      conv_bias = *bias;
+    }
     const WindowSpec window = window_of(n, n.ints_attr("kernel_shape", {w.shape[2], w.shape[3]}), in.pending_pads);
     const auto user = single_consumer(g_, n.outputs[0]);
 
@@ -259,8 +272,8 @@ class Lowering {
       FloatTransformSpec spec;
       if (has_bias) spec.bias = conv_bias;
       std::string out_name = n.outputs[0];
-      if (user && !match_quantizer(g_, *user, out_c)) {
-        if (auto t = match_transform(g_, *user, out_c, true)) {
+      if (user && !match_quantizer(g_, *user, out_c, 4)) {
+        if (auto t = match_transform(g_, *user, out_c, 4, true)) {
           fuse(&spec, std::vector<float>(out_c, 1.0f), conv_bias, *t);
           out_name = t->output;
           take(t->nodes);
@@ -295,7 +308,7 @@ class Lowering {
     done_.insert(i);
 
     if (user) {
-      if (auto q = match_quantizer(g_, *user, out_c)) {
+      if (auto q = match_quantizer(g_, *user, out_c, 4)) {
         const Value& src = in;
         const int64_t in_levels = (int64_t{1} << b_.raw().tensors[src.tensor]->bits) - 1;
         const int64_t bound = w.shape[1] * w.shape[2] * w.shape[3] * ((int64_t{1} << lw.bits) - 1) * in_levels;
@@ -317,7 +330,7 @@ class Lowering {
     if (has_bias) spec.bias = conv_bias;
     std::string out_name = n.outputs[0];
     if (user) {
-      if (auto t = match_transform(g_, *user, out_c, true)) {
+      if (auto t = match_transform(g_, *user, out_c, 4, true)) {
         fuse(&spec, acc_scale, conv_bias, *t);
         out_name = t->output;
         take(t->nodes);
@@ -369,24 +382,57 @@ class Lowering {
     ActivationSpec act;
     std::string out_name = n.outputs[0];
     const int c = channels(a);
-    if (auto user = single_consumer(g_, n.outputs[0]); user && !match_quantizer(g_, *user, c)) {
-      if (auto t = match_transform(g_, *user, c, false)) {
+    if (auto user = single_consumer(g_, n.outputs[0]); user && !match_quantizer(g_, *user, c, a.onnx_rank)) {
+      if (auto t = match_transform(g_, *user, c, a.onnx_rank, false)) {
         act = activation_of(*t);
         out_name = t->output;
         take(t->nodes);
       }
     }
-    Value out;
+    Value out = a;
     out.tensor = b_.add(name_of(n), a.tensor, b.tensor, act);
     values_[out_name] = out;
     done_.insert(i);
     ++report_->float_layers;
   }
 
+  // Flatten(axis 1), a Reshape to [N, features], or a Squeeze of the 1x1
+  // spatial dims after global pooling: N x C x H x W becomes N x (C*H*W).
   void lower_flatten(const Node& n, const Value& in) {
+    const std::vector<int>& shape = b_.shape(in.tensor);
+    int64_t count = 1;
+    for (int d : shape) count *= d;
+    if (n.op == "Flatten" && n.int_attr("axis", 1) != 1) throw ConvertError(n.label() + ": only axis 1 is supported");
+    if (n.op == "Reshape") {
+      const Constant& target = constant(n, 1, "the shape");
+      const bool ok = target.size() == 2 && (target.values[1] == -1 || target.values[1] == double(count)) &&
+                      (target.values[0] == -1 || target.values[0] == 1 || target.values[0] == 0);
+      if (!ok) throw ConvertError(n.label() + ": only a Reshape to [N, " + std::to_string(count) + "] is supported");
+    }
+    if (n.op == "Squeeze" && !(shape.size() == 1)) {
+      throw ConvertError(n.label() + ": only squeezing the 1x1 output of global pooling is supported");
+    }
     Value out = in;
-    if (b_.shape(in.tensor).size() == 3) out.flattened_chw = true;  // a Dense reads it in C, H, W order
+    out.onnx_rank = 2;
+    if (shape.size() == 3) out.flattened_chw = true;  // a Dense reads it in C, H, W order
     emit(n, out);
+  }
+
+  // A flattened image keeps ONNX's C, H, W order, which the engine's tensor
+  // does not have: only a Dense (which permutes its weights) or an activation
+  // that treats every element alike may follow.
+  void lower_flattened(size_t i, const Value& in) {
+    const Node& n = g_.nodes[i];
+    if (n.op == "Gemm" || n.op == "MatMul") return lower_dense(i, in);
+    if (n.op == "Relu" || n.op == "Clip" || n.op == "LeakyRelu") {
+      if (auto t = match_transform(g_, i, channels(in), 1, false); t && t->nodes.size() == 1) {
+        const bool uniform = t->slope.empty() ||
+                             std::all_of(t->slope.begin(), t->slope.end(), [&](float v) { return v == t->slope[0]; });
+        if (uniform) return emit_transform(n, in, *t);
+      }
+    }
+    throw ConvertError(n.label() + ": " + n.op + " after Flatten of an image is not supported (only Gemm/MatMul, "
+                       "Relu, Clip or LeakyRelu)");
   }
 
   void lower_dense(size_t i, const Value& in) {
@@ -419,7 +465,7 @@ class Lowering {
     FloatTransformSpec spec;
     std::vector<float> bias(out_f, 0.0f);
     if (gemm && n.inputs.size() > 2 && !n.inputs[2].empty()) {
-      auto b = per_channel(constant(n, 2, "the bias"), static_cast<int>(out_f));
+      auto b = per_channel(constant(n, 2, "the bias"), static_cast<int>(out_f), 2);
       if (!b) throw ConvertError(n.label() + ": the bias must have one value per output");
       const double beta = n.float_attr("beta", 1.0);
       for (int64_t o = 0; o < out_f; ++o) bias[o] = static_cast<float>(beta * (*b)[o]);
@@ -427,7 +473,7 @@ class Lowering {
     }
     std::string out_name = n.outputs[0];
     if (auto user = single_consumer(g_, n.outputs[0])) {
-      if (auto t = match_transform(g_, *user, static_cast<int>(out_f), true)) {
+      if (auto t = match_transform(g_, *user, static_cast<int>(out_f), 2, true)) {
         fuse(&spec, std::vector<float>(out_f, 1.0f), bias, *t);
         out_name = t->output;
         take(t->nodes);
@@ -435,6 +481,7 @@ class Lowering {
     }
     Value out;
     out.tensor = b_.dense(name_of(n), in.tensor, static_cast<int>(out_f), weights, spec);
+    out.onnx_rank = 2;
     values_[out_name] = out;
     done_.insert(i);
     ++report_->float_layers;

@@ -146,7 +146,7 @@ Graph import_onnx(const std::string& path) {
   for (const auto& opset : model.opset_import()) {
     if (opset.domain().empty() || opset.domain() == "ai.onnx") g.opset = opset.version();
   }
-  if (g.opset < 11 || g.opset > 18) {
+  if (g.opset < 11 || g.opset > 17) {
     fail(path + ": opset " + std::to_string(g.opset) + " (opsets 11 to 17 from torch.onnx.export are supported)");
   }
   const onnx::GraphProto& graph = model.graph();

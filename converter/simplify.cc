@@ -10,6 +10,8 @@ namespace bnn::convert {
 namespace {
 
 constexpr int64_t kOnnxFloat = 1;
+// Folding never makes a constant larger than an initializer may be.
+constexpr int64_t kMaxFoldedElements = int64_t{1} << 28;
 constexpr int64_t kOnnxDouble = 11;
 
 // Rounds to float32: folded values are what PyTorch, computing in float32, held.
@@ -44,9 +46,27 @@ int64_t broadcast_index(int64_t index, const std::vector<int64_t>& out_shape, co
   return result;
 }
 
+// Element count of a shape, or -1 past the folding limit.
+int64_t capped_count(const std::vector<int64_t>& shape) {
+  int64_t n = 1;
+  for (int64_t d : shape) {
+    if (d < 0 || (d > 0 && n > kMaxFoldedElements / d)) return -1;
+    n *= d;
+  }
+  return n;
+}
+
+// A double that must be a whole number in int64 range (shapes, axes, indices).
+bool whole(double v, int64_t* out) {
+  if (!std::isfinite(v) || std::fabs(v) > 9.0e15 || v != std::trunc(v)) return false;
+  *out = static_cast<int64_t>(v);
+  return true;
+}
+
 bool binary(const std::vector<const Constant*>& in, Constant* out, const std::function<double(double, double)>& f) {
   if (in.size() != 2 || !in[0] || !in[1] || !broadcast_shape(in[0]->shape, in[1]->shape, &out->shape)) return false;
-  const int64_t n = std::accumulate(out->shape.begin(), out->shape.end(), int64_t{1}, std::multiplies<>());
+  const int64_t n = capped_count(out->shape);
+  if (n < 0) return false;
   out->values.resize(n);
   for (int64_t i = 0; i < n; ++i) {
     out->values[i] = f(in[0]->values[broadcast_index(i, out->shape, in[0]->shape)],
@@ -62,29 +82,37 @@ bool unary(const std::vector<const Constant*>& in, Constant* out, const std::fun
   return true;
 }
 
-// Axes from the attribute (older opsets) or the second input (newer ones).
-std::vector<int64_t> axes_of(const Node& n, const std::vector<const Constant*>& in, size_t rank) {
-  std::vector<int64_t> axes = n.ints_attr("axes");
-  if (axes.empty() && in.size() > 1 && in[1]) {
-    for (double v : in[1]->values) axes.push_back(static_cast<int64_t>(v));
+// Axes from the attribute (older opsets) or the second input (newer ones),
+// normalized against `rank`; false if any is not a valid axis.
+bool axes_of(const Node& n, const std::vector<const Constant*>& in, size_t rank, std::vector<int64_t>* axes) {
+  *axes = n.ints_attr("axes");
+  if (axes->empty() && in.size() > 1 && in[1]) {
+    for (double v : in[1]->values) {
+      int64_t a;
+      if (!whole(v, &a)) return false;
+      axes->push_back(a);
+    }
   }
-  for (int64_t& a : axes) a = a < 0 ? a + static_cast<int64_t>(rank) : a;
-  return axes;
+  for (int64_t& a : *axes) {
+    a = a < 0 ? a + static_cast<int64_t>(rank) : a;
+    if (a < 0 || a >= static_cast<int64_t>(rank)) return false;
+  }
+  std::vector<int64_t> sorted = *axes;
+  std::sort(sorted.begin(), sorted.end());
+  return std::adjacent_find(sorted.begin(), sorted.end()) == sorted.end();
 }
 
 bool reduce(const Node& n, const std::vector<const Constant*>& in, Constant* out) {
   const Constant& x = *in[0];
-  std::vector<int64_t> axes = axes_of(n, in, x.shape.size());
+  std::vector<int64_t> axes;
+  if (!axes_of(n, in, x.shape.size(), &axes)) return false;
   if (axes.empty()) {
     axes.resize(x.shape.size());
     std::iota(axes.begin(), axes.end(), 0);
   }
   const bool keep = n.int_attr("keepdims", 1) != 0;
   std::vector<int64_t> kept_shape = x.shape;
-  for (int64_t a : axes) {
-    if (a < 0 || a >= static_cast<int64_t>(x.shape.size())) return false;
-    kept_shape[a] = 1;
-  }
+  for (int64_t a : axes) kept_shape[a] = 1;
   const int64_t n_out = std::accumulate(kept_shape.begin(), kept_shape.end(), int64_t{1}, std::multiplies<>());
   std::vector<double> acc(n_out, n.op == "ReduceMax" ? -INFINITY : (n.op == "ReduceMin" ? INFINITY : 0.0));
   std::vector<int64_t> count(n_out, 0);
@@ -114,7 +142,8 @@ bool reshape(const std::vector<const Constant*>& in, Constant* out) {
   std::vector<int64_t> shape;
   int64_t known = 1, infer = -1;
   for (size_t i = 0; i < in[1]->values.size(); ++i) {
-    int64_t d = static_cast<int64_t>(in[1]->values[i]);
+    int64_t d;
+    if (!whole(in[1]->values[i], &d)) return false;
     if (d == 0 && i < in[0]->shape.size()) d = in[0]->shape[i];
     if (d == -1) {
       infer = static_cast<int64_t>(i);
@@ -145,6 +174,11 @@ bool transpose(const Node& n, const std::vector<const Constant*>& in, Constant* 
     std::iota(perm.rbegin(), perm.rend(), 0);
   }
   if (perm.size() != rank) return false;
+  std::vector<int64_t> sorted = perm;
+  std::sort(sorted.begin(), sorted.end());
+  for (size_t i = 0; i < rank; ++i) {
+    if (sorted[i] != static_cast<int64_t>(i)) return false;  // not a permutation
+  }
   out->shape.resize(rank);
   for (size_t i = 0; i < rank; ++i) out->shape[i] = x.shape[perm[i]];
   std::vector<int64_t> in_strides(rank, 1);
@@ -177,10 +211,13 @@ bool evaluate_constant_node(const Node& n, const std::vector<const Constant*>& i
   if (op == "Identity") return unary(in, out, [](double v) { return v; });
   if (op == "Cast") {
     const int64_t to = n.int_attr("to", kOnnxFloat);
-    if (to == 9) return unary(in, out, [](double v) { return double(v != 0); });            // BOOL
-    if (to == 1) return unary(in, out, [](double v) { return f32(v); });                   // FLOAT
-    if (to == 11) return unary(in, out, [](double v) { return v; });                       // DOUBLE
-    return unary(in, out, [](double v) { return std::trunc(v); });                        // integers
+    if (to == 9) return unary(in, out, [](double v) { return double(v != 0); });  // BOOL
+    if (to == 1) return unary(in, out, [](double v) { return f32(v); });         // FLOAT
+    if (to == 11) return unary(in, out, [](double v) { return v; });             // DOUBLE
+    if (to == 2 || to == 3 || to == 4 || to == 5 || to == 6 || to == 7) {         // integers
+      return unary(in, out, [](double v) { return std::isfinite(v) ? std::trunc(v) : 0.0; });
+    }
+    return false;  // float16, bfloat16, strings...: not folded, so never folded wrong
   }
   if (op == "Neg") return unary(in, out, [](double v) { return -v; });
   if (op == "Abs") return unary(in, out, [](double v) { return std::fabs(v); });
@@ -221,26 +258,39 @@ bool evaluate_constant_node(const Node& n, const std::vector<const Constant*>& i
     return unary(in, out, [&](double v) { return std::min(std::max(v, lo), hi); });
   }
   if (op == "Where" && in.size() == 3) {
-    Constant cond_then;
-    if (!binary({in[0], in[1]}, &cond_then, [](double c, double a) { return c != 0 ? a : NAN; })) return false;
-    return binary({&cond_then, in[2]}, out, [](double picked, double b) { return std::isnan(picked) ? b : picked; });
+    std::vector<int64_t> ab;
+    if (!broadcast_shape(in[0]->shape, in[1]->shape, &ab) || !broadcast_shape(ab, in[2]->shape, &out->shape)) {
+      return false;
+    }
+    const int64_t n_out = capped_count(out->shape);
+    if (n_out < 0) return false;
+    out->values.resize(n_out);
+    for (int64_t i = 0; i < n_out; ++i) {
+      const bool take_a = in[0]->values[broadcast_index(i, out->shape, in[0]->shape)] != 0;
+      const Constant* src = take_a ? in[1] : in[2];
+      out->values[i] = src->values[broadcast_index(i, out->shape, src->shape)];
+    }
+    return true;
   }
-  if (op == "Unsqueeze" || op == "Squeeze") {
+  if (op == "Unsqueeze") {
+    const size_t rank_out = in[0]->shape.size() + (n.has("axes") ? n.ints_attr("axes").size()
+                                                                 : (in.size() > 1 && in[1] ? in[1]->values.size() : 0));
+    std::vector<int64_t> axes;
+    if (!axes_of(n, in, rank_out, &axes)) return false;
+    std::sort(axes.begin(), axes.end());
     *out = *in[0];
-    std::vector<int64_t> axes = axes_of(n, in, op == "Unsqueeze" ? in[0]->shape.size() + 1 : in[0]->shape.size());
-    if (op == "Unsqueeze") {
-      const size_t rank = in[0]->shape.size() + axes.size();
-      for (int64_t& a : axes) a = a < 0 ? a + static_cast<int64_t>(rank) : a;
-      std::sort(axes.begin(), axes.end());
-      for (int64_t a : axes) out->shape.insert(out->shape.begin() + std::min<int64_t>(a, out->shape.size()), 1);
-    } else {
-      std::vector<int64_t> shape;
-      for (size_t d = 0; d < in[0]->shape.size(); ++d) {
-        const bool drop = axes.empty() ? in[0]->shape[d] == 1
-                                       : std::find(axes.begin(), axes.end(), static_cast<int64_t>(d)) != axes.end();
-        if (!drop) shape.push_back(in[0]->shape[d]);
-      }
-      out->shape = shape;
+    for (int64_t a : axes) out->shape.insert(out->shape.begin() + a, 1);
+    return true;
+  }
+  if (op == "Squeeze") {
+    std::vector<int64_t> axes;
+    if (!axes_of(n, in, in[0]->shape.size(), &axes)) return false;
+    *out = *in[0];
+    out->shape.clear();
+    for (size_t d = 0; d < in[0]->shape.size(); ++d) {
+      const bool listed = std::find(axes.begin(), axes.end(), static_cast<int64_t>(d)) != axes.end();
+      if (listed && in[0]->shape[d] != 1) return false;  // ONNX: squeezing a dimension that is not 1 is an error
+      if (!(listed || (axes.empty() && in[0]->shape[d] == 1))) out->shape.push_back(in[0]->shape[d]);
     }
     return true;
   }
@@ -248,7 +298,8 @@ bool evaluate_constant_node(const Node& n, const std::vector<const Constant*>& i
     out->shape = in[1]->shape;
     out->values.clear();
     for (double i : in[1]->values) {
-      int64_t k = static_cast<int64_t>(i);
+      int64_t k;
+      if (!whole(i, &k)) return false;
       if (k < 0) k += in[0]->size();
       if (k < 0 || k >= in[0]->size()) return false;
       out->values.push_back(in[0]->values[k]);
@@ -282,12 +333,14 @@ void remove_identities(Graph& g) {
     const Node& n = g.nodes[i];
     // Casts between float and double are identities here: the exporter types
     // Python scalars as double, but the model computes in float32.
+    // A cast of a constant is folded instead (to float32, as PyTorch rounds it).
     const int64_t to = n.int_attr("to", 0);
+    const bool constant_input = !n.inputs.empty() && g.is_constant(n.inputs[0]);
     const bool identity = n.op == "Identity" || n.op == "Dropout" ||
-                          (n.op == "Cast" && (to == kOnnxFloat || to == kOnnxDouble));
+                          (n.op == "Cast" && !constant_input && (to == kOnnxFloat || to == kOnnxDouble));
     // An Identity of an initializer is an alias (the exporter deduplicates
     // equal initializers this way); the graph output keeps its own name.
-    if (identity && !n.inputs.empty() && !(g.is_constant(n.inputs[0]) && n.outputs[0] == g.output)) {
+    if (identity && !n.inputs.empty() && !(constant_input && n.outputs[0] == g.output)) {
       const std::string from = n.outputs[0], to = n.inputs[0];
       g.nodes.erase(g.nodes.begin() + static_cast<long>(i));
       replace_uses(g, from, to);
@@ -305,7 +358,8 @@ void fold_straight_through(Graph& g) {
       const std::string& x = add.inputs[side];
       const long sub = g.producer(add.inputs[1 - side]);
       if (sub < 0 || g.nodes[sub].op != "Sub" || g.nodes[sub].inputs.size() != 2 || g.nodes[sub].inputs[1] != x) continue;
-      // add = x + (f - x): its value is f.
+      // add = x + (f - x): its forward value is f (up to the float32 rounding
+      // of x + (f - x), which the rewrite removes).
       const std::string f = g.nodes[sub].inputs[0], out = add.outputs[0];
       replace_uses(g, out, f);
       break;

@@ -61,6 +61,9 @@ std::vector<float> oihw_to_ohwi(const Constant& w) {
 
 LowBitWeights low_bit_weights(const Constant& w, const std::string& where) {
   if (w.shape.size() != 4) throw ConvertError(where + ": weights must be 4-D (OIHW)");
+  for (double v : w.values) {
+    if (!std::isfinite(v)) throw ConvertError(where + ": the weights hold NaN or infinity");
+  }
   const int64_t o = w.shape[0], per_channel = w.size() / std::max<int64_t>(o, 1);
   // One scale for the whole tensor first (DoReFa normalizes by the tensor's
   // maximum, so a channel need not reach the top level), then one per channel

@@ -1,5 +1,6 @@
-// The output-channel-vectorized float convolution (conv2d_f32_oc.inc), one
-// instance per ISA this build compiled.
+// The output-channel-vectorized float convolution: weight packing (portable,
+// conv2d_f32_oc.cc) and one run function per ISA this build compiled
+// (conv2d_f32_oc.inc included with that ISA's flags).
 #pragma once
 
 #include <cstddef>
@@ -9,11 +10,16 @@
 
 namespace bnn {
 
-#define BNN_DECLARE_CONV2D_F32_OC(ns)                                                                      \
-  namespace ns {                                                                                           \
-  std::vector<float> conv2d_f32_oc_prepare(const Conv2DLayer& layer);                                      \
+// Output channels per vector chunk; the packed weights pad out_c to it.
+constexpr int kOcPad = 16;
+
+// OHWI weights -> [kh][kw][ic][oc padded to kOcPad].
+std::vector<float> conv2d_f32_oc_prepare(const Conv2DLayer& layer);
+size_t conv2d_f32_oc_scratch_bytes(const ConvGeometry& g);
+
+#define BNN_DECLARE_CONV2D_F32_OC(ns)                                                                          \
+  namespace ns {                                                                                               \
   void conv2d_f32_oc_run(const Conv2DLayer& layer, const float* packed, int row_begin, int row_end, void* scratch); \
-  size_t conv2d_f32_oc_scratch_bytes(const ConvGeometry& g);                                               \
   }
 
 BNN_DECLARE_CONV2D_F32_OC(portable)

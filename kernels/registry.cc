@@ -37,22 +37,22 @@ void conv2d_ref_unpacked(const Conv2DLayer& layer, const float*, int row_begin, 
 
 const Conv2DKernel kConv2DKernels[] = {
     {"conv2d_f32_1x1__ref", Isa::kPortable, 1, 1, no_packing, conv2d_ref_unpacked, conv2d_ref_scratch_bytes, true},
-    {"conv2d_f32_16x1__portable", Isa::kPortable, 16, 1, portable::conv2d_f32_oc_prepare, portable::conv2d_f32_oc_run,
-     portable::conv2d_f32_oc_scratch_bytes, false},
+    {"conv2d_f32_16x1__portable", Isa::kPortable, 16, 1, conv2d_f32_oc_prepare, portable::conv2d_f32_oc_run,
+     conv2d_f32_oc_scratch_bytes, false},
 #if defined(BNN_HAVE_AVX2)
-    {"conv2d_f32_16x1__avx2", Isa::kAvx2, 16, 1, avx2::conv2d_f32_oc_prepare, avx2::conv2d_f32_oc_run,
-     avx2::conv2d_f32_oc_scratch_bytes, false},
+    {"conv2d_f32_16x1__avx2", Isa::kAvx2, 16, 1, conv2d_f32_oc_prepare, avx2::conv2d_f32_oc_run,
+     conv2d_f32_oc_scratch_bytes, false},
 #endif
 #if defined(BNN_HAVE_AVX512VPOPCNT)
-    {"conv2d_f32_16x1__avx512", Isa::kAvx512Vpopcnt, 16, 1, avx512vpopcnt::conv2d_f32_oc_prepare,
-     avx512vpopcnt::conv2d_f32_oc_run, avx512vpopcnt::conv2d_f32_oc_scratch_bytes, false},
+    {"conv2d_f32_16x1__avx512vpopcnt", Isa::kAvx512Vpopcnt, 16, 1, conv2d_f32_oc_prepare,
+     avx512vpopcnt::conv2d_f32_oc_run, conv2d_f32_oc_scratch_bytes, false},
 #endif
 };
 
 const QuantizeKernel kQuantizeKernels[] = {
     {"quantize_f32__ref", Isa::kPortable, quantize_ref},
 #if defined(BNN_HAVE_AVX512VPOPCNT)
-    {"quantize_f32_16x1__avx512", Isa::kAvx512Vpopcnt, avx512vpopcnt::quantize_1bit},
+    {"quantize_f32_16x1__avx512vpopcnt", Isa::kAvx512Vpopcnt, avx512vpopcnt::quantize_1bit},
 #endif
 };
 

@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <limits>
+#include <map>
 
 #include "converter/chain.h"
 #include "converter/simplify.h"
@@ -130,7 +131,7 @@ std::vector<float> probe_points(uint32_t seed) {
 
 TEST_CASE("a batchnorm -> sign chain: thresholds equal the float32 chain everywhere - negative scales included") {
   Graph g = batchnorm_then({1.5, -0.7, 0.0}, {node("Sign", {"bn"}, "s")});
-  auto q = match_quantizer(g, 0, 3);
+  auto q = match_quantizer(g, 0, 3, 4);
   REQUIRE(q);
   CHECK(q->bits == 1);
   CHECK(q->sign_op);
@@ -152,7 +153,7 @@ TEST_CASE("DoReFa's 2-bit quantizer: round half to even at the exact ties") {
   g.constants["three"] = scalar(3);
   g.nodes = {node("Clip", {"x", "zero", "three"}, "c"), node("Round", {"c"}, "r"), node("Div", {"r", "three"}, "q")};
   g.output = "q";
-  auto q = match_quantizer(g, 0, 1);
+  auto q = match_quantizer(g, 0, 1, 4);
   REQUIRE(q);
   CHECK(q->bits == 2);
   CHECK(q->encoding == Encoding::kUnipolar);
@@ -173,7 +174,7 @@ TEST_CASE("where(x >= t - 1 - -1) after a learned shift (RSign) is one bipolar b
   g.nodes = {node("Add", {"x", "b"}, "y"), node("GreaterOrEqual", {"y", "zero"}, "ge"),
              node("Where", {"ge", "one", "minus_one"}, "s")};
   g.output = "s";
-  auto q = match_quantizer(g, 0, 2);
+  auto q = match_quantizer(g, 0, 2, 4);
   REQUIRE(q);
   CHECK_FALSE(q->sign_op);
   CHECK(q->code(0, -0.3f) == 1);
@@ -183,7 +184,7 @@ TEST_CASE("where(x >= t - 1 - -1) after a learned shift (RSign) is one bipolar b
 
 TEST_CASE("integer thresholds on an accumulator equal the chain at every integer") {
   Graph g = batchnorm_then({1.5, -0.7, 0.9}, {node("Sign", {"bn"}, "s")});
-  auto q = match_quantizer(g, 0, 3);
+  auto q = match_quantizer(g, 0, 3, 4);
   REQUIRE(q);
   const std::vector<float> scale = {0.013f, 0.021f, -0.05f}, bias = {0.0f, 0.1f, -0.3f};
   const int64_t bound = 600;
@@ -200,14 +201,14 @@ TEST_CASE("integer thresholds on an accumulator equal the chain at every integer
 
 TEST_CASE("a transform chain folds batchnorm and affine steps and stops at one activation - RPReLU included") {
   Graph g = batchnorm_then({2.0, -1.0}, {});
-  g.constants["gamma_shift"] = vec({0.5, -0.5});
+  g.constants["gamma_shift"] = Constant{{1, 2, 1, 1}, {0.5, -0.5}};
   g.constants["slope"] = Constant{{2, 1, 1}, {0.25, 0.125}};
-  g.constants["zeta"] = vec({1.0, 2.0});
+  g.constants["zeta"] = Constant{{1, 2, 1, 1}, {1.0, 2.0}};
   g.nodes.push_back(node("Sub", {"bn", "gamma_shift"}, "shifted"));
   g.nodes.push_back(node("PRelu", {"shifted", "slope"}, "p"));
   g.nodes.push_back(node("Add", {"p", "zeta"}, "out"));
   g.output = "out";
-  auto t = match_transform(g, 0, 2, true);
+  auto t = match_transform(g, 0, 2, 4, true);
   REQUIRE(t);
   CHECK(t->activation == ActivationKind::kRprelu);
   CHECK(t->nodes.size() == 4);
@@ -244,13 +245,72 @@ TEST_CASE("low-bit weights: +-alpha per channel - DoReFa levels with one tensor 
                        doctest::Contains("2 of 4 weights are exactly 0"), ConvertError);
 }
 
-TEST_CASE("per-channel constants: scalar - [C] - [1 C 1 1] - [C 1 1] but not spatial shapes") {
-  CHECK(per_channel(scalar(2), 3) == std::vector<float>{2, 2, 2});
-  CHECK(per_channel(vec({1, 2, 3}), 3) == std::vector<float>{1, 2, 3});
-  CHECK(per_channel(Constant{{1, 3, 1, 1}, {1, 2, 3}}, 3) == std::vector<float>{1, 2, 3});
-  CHECK(per_channel(Constant{{3, 1, 1}, {1, 2, 3}}, 3) == std::vector<float>{1, 2, 3});
-  CHECK_FALSE(per_channel(Constant{{1, 1, 1, 3}, {1, 2, 3}}, 3));
-  CHECK_FALSE(per_channel(vec({1, 2}), 3));
+TEST_CASE("per-channel constants follow ONNX broadcasting against the data's rank") {
+  // NCHW data: a scalar, [C, 1, 1] or [1, C, 1, 1]; a [C] would broadcast along W.
+  CHECK(per_channel(scalar(2), 3, 4) == std::vector<float>{2, 2, 2});
+  CHECK(per_channel(Constant{{1, 3, 1, 1}, {1, 2, 3}}, 3, 4) == std::vector<float>{1, 2, 3});
+  CHECK(per_channel(Constant{{3, 1, 1}, {1, 2, 3}}, 3, 4) == std::vector<float>{1, 2, 3});
+  CHECK_FALSE(per_channel(vec({1, 2, 3}), 3, 4));
+  CHECK_FALSE(per_channel(Constant{{1, 1, 1, 3}, {1, 2, 3}}, 3, 4));
+  CHECK_FALSE(per_channel(Constant{{1, 1, 1, 1, 1}, {1}}, 3, 4));  // would raise the rank
+  // N x features data: [C] or [1, C].
+  CHECK(per_channel(vec({1, 2, 3}), 3, 2) == std::vector<float>{1, 2, 3});
+  CHECK(per_channel(Constant{{1, 3}, {1, 2, 3}}, 3, 2) == std::vector<float>{1, 2, 3});
+  // A parameter vector (batchnorm, conv bias): [C] only, finite.
+  CHECK(per_channel(vec({1, 2, 3}), 3, 1) == std::vector<float>{1, 2, 3});
+  CHECK_FALSE(per_channel(vec({1, 2}), 3, 1));
+  CHECK_FALSE(per_channel(vec({1, NAN, 3}), 3, 1));
+}
+
+TEST_CASE("a batchnorm -> sign threshold equals the value worked out by hand") {
+  // y = (x - (-0.5)) / sqrt(2 + 1e-5) * 2 + 0.25 >= 0  <=>  x >= -0.5 - 0.25 * sqrt(2.00001) / 2
+  Graph g = batchnorm_then({2.0}, {node("Sign", {"bn"}, "s")});
+  auto q = match_quantizer(g, 0, 1, 4);
+  REQUIRE(q);
+  const FloatThresholds t = float_thresholds(*q, 1, "test");
+  CHECK(t.direction[0] == 1.0f);
+  CHECK(t.thresholds[0] == doctest::Approx(-0.5 - 0.25 * std::sqrt(2.00001) / 2).epsilon(1e-6));
+}
+
+TEST_CASE("a quantizer through a negative PReLU slope is not monotone and is refused") {
+  Graph g;
+  g.input = "x";
+  g.constants["slope"] = scalar(-0.5);
+  g.nodes = {node("PRelu", {"x", "slope"}, "p"), node("Sign", {"p"}, "s")};
+  g.output = "s";
+  CHECK_FALSE(match_quantizer(g, 0, 1, 4));
+}
+
+TEST_CASE("constant folding refuses what it cannot do exactly or safely") {
+  auto fold = [](const std::string& op, std::vector<Constant> inputs, std::map<std::string, Attribute> attrs = {}) {
+    Node n = node(op, {}, "out");
+    n.attributes = std::move(attrs);
+    std::vector<const Constant*> ptrs;
+    for (const Constant& c : inputs) ptrs.push_back(&c);
+    Constant out;
+    return evaluate_constant_node(n, ptrs, &out);
+  };
+  Attribute perm;
+  perm.ints = {0, 0};
+  CHECK_FALSE(fold("Transpose", {Constant{{2, 2}, {1, 2, 3, 4}}}, {{"perm", perm}}));  // not a permutation
+  Attribute axes;
+  axes.ints = {0};
+  CHECK_FALSE(fold("Squeeze", {Constant{{2, 1}, {1, 2}}}, {{"axes", axes}}));  // dimension 0 is not 1
+  axes.ints = {-5};
+  CHECK_FALSE(fold("Unsqueeze", {Constant{{2}, {1, 2}}}, {{"axes", axes}}));
+  Attribute to;
+  to.i = 10;  // FLOAT16
+  CHECK_FALSE(fold("Cast", {vec({1.5})}, {{"to", to}}));
+  // A broadcast beyond the folding limit is not attempted.
+  CHECK_FALSE(fold("Add", {Constant{{1 << 20, 1}, std::vector<double>(1 << 20, 1.0)},
+                           Constant{{1, 1 << 20}, std::vector<double>(1 << 20, 1.0)}}));
+  CHECK_FALSE(fold("Reshape", {vec({1, 2}), vec({NAN})}));
+  // Unsqueeze with two negative axes counts them against the output rank.
+  Node u = node("Unsqueeze", {}, "out");
+  u.attributes["axes"].ints = {-1, -2};
+  Constant x{{2, 3}, {1, 2, 3, 4, 5, 6}}, out;
+  REQUIRE(evaluate_constant_node(u, {&x}, &out));
+  CHECK(out.shape == std::vector<int64_t>{2, 3, 1, 1});
 }
 
 }  // namespace

@@ -51,11 +51,14 @@ ConvBench::ConvBench(const ConvShape& shape, int weight_bits, int act_bits, uint
 
 Timing ConvBench::time(const BitserialConvKernel& kernel, int threads) const {
   const auto plan = bitserial_conv_prepare(kernel, layer_);
-  const size_t stride = bitserial_conv_scratch_bytes(kernel, plan.get(), layer_.conv.geometry, layer_.conv.act_bits);
-  std::vector<uint8_t> scratch(stride * threads + 64);
+  // Per-thread scratch slices aligned like the engine's (pointers live there).
+  const size_t stride =
+      (bitserial_conv_scratch_bytes(kernel, plan.get(), layer_.conv.geometry, layer_.conv.act_bits) + 63) / 64 * 64;
+  std::vector<uint64_t> scratch_words(stride * threads / 8 + 8);
+  uint8_t* scratch = reinterpret_cast<uint8_t*>(scratch_words.data());
   return measure([&] {
     parallel_rows(threads, layer_.conv.geometry.out_h, [&](int t, int begin, int end) {
-      bitserial_conv_run(kernel, plan.get(), layer_, begin, end, scratch.data() + t * stride);
+      bitserial_conv_run(kernel, plan.get(), layer_, begin, end, scratch + t * stride);
     });
   });
 }

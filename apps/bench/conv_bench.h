@@ -27,6 +27,8 @@ std::vector<ConvShape> resnet18_layers();
 class ConvBench {
  public:
   ConvBench(const ConvShape& shape, int weight_bits, int act_bits, uint32_t seed = 1);
+  ConvBench(const ConvBench&) = delete;  // layer_ points into this object's buffers
+  ConvBench& operator=(const ConvBench&) = delete;
 
   // Median time of the whole layer (packed 1-bit output through thresholds,
   // as between two binary layers) with `kernel` on `threads` threads.

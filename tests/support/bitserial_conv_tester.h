@@ -91,14 +91,19 @@ class BitserialConvTester {
     }
 
     // Threshold outputs, mixed directions: 2 bits (the accumulator path) and
-    // 1 bit (which kernels may decide on their raw sums).
+    // 1 bit (which kernels may decide on their raw sums for interior pixels).
+    // Thresholds sit at -1, 0 or +1 from the accumulators of an interior
+    // pixel, so the boundary itself is hit there.
+    const size_t probe = (size_t(g.out_h) / 2 * g.out_w + g.out_w / 2) * g.out_c;
     for (int out_bits : {2, 1}) {
       const int levels = (1 << out_bits) - 1;
       std::vector<int32_t> thresholds(size_t(g.out_c) * levels);
       std::vector<int8_t> direction(g.out_c);
       for (int c = 0; c < g.out_c; ++c) {
         direction[c] = rng.uniform_int(0, 1) ? 1 : -1;
-        for (int l = 0; l < levels; ++l) thresholds[c * levels + l] = static_cast<int32_t>(want[c]) + rng.uniform_int(-3, 3);
+        for (int l = 0; l < levels; ++l) {
+          thresholds[c * levels + l] = static_cast<int32_t>(want[probe + c]) + rng.uniform_int(-1, 1);
+        }
       }
       std::vector<uint64_t> packed(pixels * packed_row_words(g.out_c, out_bits), ~uint64_t{0});
       layer.out_float = nullptr;
@@ -114,6 +119,13 @@ class BitserialConvTester {
           q += direction[c] > 0 ? want[i] >= thresholds[c * levels + l] : want[i] <= thresholds[c * levels + l];
         }
         if (codes[i] != q) FAIL(out_bits << "-bit code " << i << ": got " << int(codes[i]) << ", want " << q);
+      }
+      // Bits past out_c stay 0 (the buffer started as all ones).
+      const int64_t words = words_for(g.out_c);
+      if (g.out_c % 64 != 0) {
+        for (size_t p = 0; p < pixels * out_bits; ++p) {
+          if (packed[(p + 1) * words - 1] >> (g.out_c % 64)) FAIL("tail bits set in plane row " << p);
+        }
       }
     }
   }

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Every symbol an ISA-flagged object file exports must live in that ISA's
+# namespace (bnn::avx2::, bnn::neon64::, ...). A shared inline function or
+# template emitted there could be the copy the linker keeps for every caller,
+# and crash a CPU without the ISA (ruy's reason for per-ISA symbols).
+# Usage: isa_symbols_test.sh NM OBJECT_DIR
+set -u
+nm_tool=$1
+dir=$2
+checked=0
+failed=0
+for folder in x86_avx2:avx2 x86_avx512vpopcnt:avx512vpopcnt arm_neon64:neon64 arm_neon32:neon32; do
+  sub=${folder%%:*}
+  ns=${folder##*:}
+  [ -d "$dir/$sub" ] || continue
+  for object in "$dir/$sub"/*.o; do
+    stray=$("$nm_tool" -C --defined-only --extern-only "$object" | awk '{ $1 = ""; $2 = ""; sub(/^  /, ""); print }' |
+            grep -v "^bnn::$ns::" || true)
+    checked=$((checked + 1))
+    if [ -n "$stray" ]; then
+      echo "FAIL $object exports symbols outside bnn::$ns::"
+      echo "$stray" | head -10
+      failed=$((failed + 1))
+    else
+      echo "ok   $object"
+    fi
+  done
+done
+[ "$checked" -gt 0 ] || { echo "FAIL: no ISA object files found under $dir"; exit 1; }
+echo "$((checked - failed)) passed, $failed failed"
+[ "$failed" -eq 0 ]
