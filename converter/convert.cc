@@ -389,11 +389,21 @@ class Lowering {
         take(t->nodes);
       }
     }
+    // Fused into the convolution that wrote one operand, when only this Add
+    // reads it and the other operand already exists then.
     Value out = a;
-    out.tensor = b_.add(name_of(n), a.tensor, b.tensor, act);
+    out.tensor = -1;
+    for (int side = 0; side < 2 && out.tensor < 0; ++side) {
+      const Value& conv = side == 0 ? a : b;
+      const Value& residual = side == 0 ? b : a;
+      if (single_consumer(g_, n.inputs[side]) && b_.fuse_residual(conv.tensor, residual.tensor, act)) out.tensor = conv.tensor;
+    }
+    if (out.tensor < 0) {
+      out.tensor = b_.add(name_of(n), a.tensor, b.tensor, act);
+      ++report_->float_layers;
+    }
     values_[out_name] = out;
     done_.insert(i);
-    ++report_->float_layers;
   }
 
   // Flatten(axis 1), a Reshape to [N, features], or a Squeeze of the 1x1

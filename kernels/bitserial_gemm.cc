@@ -220,14 +220,21 @@ void bitserial_gemm_run(const BitserialGemmPlan& p, const BitserialConvLayer& la
       const int64_t pixel = base + j;
       const int oy = static_cast<int>(pixel / g.out_w), ox = static_cast<int>(pixel % g.out_w);
       int32_t* a = acc + j * oc_padded;
-      for (int c = 0; c < g.out_c; ++c) {
-        const int64_t s = a[c];
-        switch (p.epilogue) {
-          case E::kXor: a[c] = static_cast<int32_t>(p.xor_base - 2 * s); break;
-          case E::kAnd: break;
-          case E::kAndMinusActivationSum: a[c] = static_cast<int32_t>(2 * s - lw * act_sums[j]); break;
-          case E::kAndMinusWeightSum: a[c] = static_cast<int32_t>(2 * s - la * p.weight_sums[c]); break;
+      switch (p.epilogue) {  // one loop per case, so each vectorizes
+        case E::kXor: {
+          const int32_t base = static_cast<int32_t>(p.xor_base);
+          for (int c = 0; c < g.out_c; ++c) a[c] = base - 2 * a[c];
+          break;
         }
+        case E::kAnd: break;
+        case E::kAndMinusActivationSum: {
+          const int32_t sub = static_cast<int32_t>(lw * act_sums[j]);
+          for (int c = 0; c < g.out_c; ++c) a[c] = 2 * a[c] - sub;
+          break;
+        }
+        case E::kAndMinusWeightSum:
+          for (int c = 0; c < g.out_c; ++c) a[c] = 2 * a[c] - static_cast<int32_t>(la) * p.weight_sums[c];
+          break;
       }
       // Border pixels: correct each padded tap.
       if (is_border(g, oy, ox)) {

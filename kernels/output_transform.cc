@@ -8,14 +8,30 @@ namespace bnn {
 
 void transform_to_float(const float* acc, int channels, const FloatTransform& t, const float* residual,
                         float* out) {
-  for (int c = 0; c < channels; ++c) {
-    float y = acc[c];
-    if (t.scale) y = y * t.scale[c];
-    if (t.bias) y = y + t.bias[c];
-    if (residual && !t.residual_after_activation) y = y + residual[c];
-    y = apply_activation(y, c, t.activation);
-    if (residual && t.residual_after_activation) y = y + residual[c];
-    out[c] = y;
+  // Stage by stage, each a plain loop the compiler vectorizes; every element
+  // still goes through the same operations in the same order.
+  for (int c = 0; c < channels; ++c) out[c] = acc[c];
+  if (t.scale) {
+    for (int c = 0; c < channels; ++c) out[c] = out[c] * t.scale[c];
+  }
+  if (t.bias) {
+    for (int c = 0; c < channels; ++c) out[c] = out[c] + t.bias[c];
+  }
+  if (residual && !t.residual_after_activation) {
+    for (int c = 0; c < channels; ++c) out[c] = out[c] + residual[c];
+  }
+  const ActivationParams& a = t.activation;
+  switch (a.kind) {
+    case ActivationKind::kNone: break;
+    case ActivationKind::kRelu:
+      for (int c = 0; c < channels; ++c) out[c] = out[c] < 0.0f ? 0.0f : out[c];
+      break;
+    default:
+      for (int c = 0; c < channels; ++c) out[c] = apply_activation(out[c], c, a);
+      break;
+  }
+  if (residual && t.residual_after_activation) {
+    for (int c = 0; c < channels; ++c) out[c] = out[c] + residual[c];
   }
 }
 

@@ -333,6 +333,26 @@ void ModelBuilder::set_schedule(int tensor, const fb::ScheduleT& schedule) {
   model_.layers[layer]->schedule = std::make_unique<fb::ScheduleT>(schedule);
 }
 
+bool ModelBuilder::fuse_residual(int tensor, int residual, const ActivationSpec& activation) {
+  shape(tensor);
+  shape(residual);
+  const int layer = producer_of_[tensor];
+  if (layer < 0 || producer_of_[residual] >= layer || model_.tensors[residual]->buffer != -1) return false;
+  if (model_.tensors[tensor]->type != fb::ElementType::FLOAT32 || shape(tensor) != shape(residual)) return false;
+  fb::LayerT& l = *model_.layers[layer];
+  std::unique_ptr<fb::OutputTransformT>* transform = nullptr;
+  if (auto* conv = l.options.AsConv2D()) transform = &conv->transform;
+  if (auto* conv = l.options.AsBitserialConv2D()) transform = &conv->transform;
+  if (!transform) return false;
+  if (!*transform) *transform = std::make_unique<fb::OutputTransformT>();
+  fb::OutputTransformT& t = **transform;
+  if (t.residual != -1 || (t.activation && t.activation->kind != fb::ActivationKind::NONE)) return false;
+  t.residual = residual;
+  t.residual_position = fb::ResidualPosition::BEFORE_ACTIVATION;
+  t.activation = make_activation(l.name + ".residual_act", shape(tensor).back(), activation);
+  return true;
+}
+
 const std::vector<int>& ModelBuilder::shape(int tensor) const {
   if (tensor < 0 || tensor >= static_cast<int>(model_.tensors.size())) {
     throw std::invalid_argument("no tensor " + std::to_string(tensor));

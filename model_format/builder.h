@@ -105,6 +105,13 @@ class ModelBuilder {
   // The schedule of the layer that wrote `tensor` (tuning writes these).
   void set_schedule(int tensor, const fb::ScheduleT& schedule);
 
+  // Folds "+ residual, then activation" into the float output transform of
+  // the convolution that wrote `tensor`, so no separate Add pass runs. Only
+  // when that layer is a Conv2D or BitserialConv2D with a float output and no
+  // residual or activation yet, and `residual` is written before it. Returns
+  // false, changing nothing, otherwise.
+  bool fuse_residual(int tensor, int residual, const ActivationSpec& activation);
+
   const std::vector<int>& shape(int tensor) const;
   int layer_count() const { return static_cast<int>(model_.layers.size()); }
 
