@@ -184,6 +184,13 @@ int run_layers(const Options& o) {
 }
 
 int run_model(const Options& o) {
+  // Load time with and without the constants checksum (median of 10 each).
+  auto load_ms = [&](bool verify) {
+    LoadOptions options;
+    options.verify_checksum = verify;
+    return measure([&] { Model::load_file(o.model, options); }, 10, 0.0, 10).median_ms;
+  };
+  const double load_verified = load_ms(true), load_unverified = load_ms(false);
   const auto model = Model::load_file(o.model);
   Session session(model, SessionOptions{o.threads});
   std::vector<float> input(model->input().element_count(), 0.5f), output(model->output().element_count());
@@ -208,12 +215,14 @@ int run_model(const Options& o) {
   const double peak_rss_mib = usage.ru_maxrss / 1024.0;
   if (o.json) {
     std::printf("{\"mode\": \"model\", \"model\": \"%s\", \"threads\": %d, \"median_ms\": %.4f, \"p90_ms\": %.4f, "
-                "\"peak_rss_mib\": %.1f}\n",
-                o.model.c_str(), o.threads, total.median_ms, total.p90_ms, peak_rss_mib);
+                "\"peak_rss_mib\": %.1f, \"load_ms\": %.3f, \"load_no_verify_ms\": %.3f}\n",
+                o.model.c_str(), o.threads, total.median_ms, total.p90_ms, peak_rss_mib, load_verified,
+                load_unverified);
   } else {
     print_machine(o);
-    std::printf("%s: median %.3f ms, p90 %.3f ms over %d runs; peak RSS %.1f MiB\n\n", o.model.c_str(),
+    std::printf("%s: median %.3f ms, p90 %.3f ms over %d runs; peak RSS %.1f MiB\n", o.model.c_str(),
                 total.median_ms, total.p90_ms, total.runs, peak_rss_mib);
+    std::printf("load: %.3f ms with the checksum check, %.3f ms without\n\n", load_verified, load_unverified);
     std::printf("%3s  %-26s %-16s %-10s %10s %7s %7s  %s\n", "#", "layer", "kind", "bits", "ms", "share", "%peak",
                 "kernel");
   }

@@ -33,6 +33,8 @@ const char kUsage[] =
     "                    for every thread count\n"
     "  --info M.bnn      print the model's graph: layers, shapes, bit widths, kernels,\n"
     "                    schedules, sizes\n"
+    "  --no-verify       skip the check of the constant data against the file's checksum\n"
+    "                    (the structural and semantic checks always run)\n"
     "  -h, --help        this text\n"
     "\n"
     "Exit status: 0 on success, 1 on an error (bad model or input), 2 on bad usage.\n";
@@ -55,6 +57,7 @@ struct Options {
   std::string model, input, output, dump_dir, info;
   int repeat = 0;
   int threads = 1;
+  bnn::LoadOptions load;
 };
 
 Options parse(int argc, char** argv) {
@@ -78,6 +81,8 @@ Options parse(int argc, char** argv) {
       o.dump_dir = value();
     } else if (arg == "--info") {
       o.info = value();
+    } else if (arg == "--no-verify") {
+      o.load.verify_checksum = false;
     } else if (arg == "--repeat") {
       o.repeat = parse_count(arg, value(), 1, 1000000);
     } else if (arg == "--threads") {
@@ -125,11 +130,11 @@ void report_schedule_notes(const bnn::Model& model) {
 
 int run(const Options& o) {
   if (!o.info.empty()) {
-    const auto model = bnn::Model::load_file(o.info);
+    const auto model = bnn::Model::load_file(o.info, o.load);
     std::cout << o.info << "\n" << model->describe();
     return 0;
   }
-  const auto model = bnn::Model::load_file(o.model);
+  const auto model = bnn::Model::load_file(o.model, o.load);
   report_schedule_notes(*model);
   const bnn::NpyArray input = bnn::read_npy(o.input);
 

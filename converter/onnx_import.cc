@@ -7,11 +7,13 @@
 
 #include <onnx/onnx_pb.h>
 
+#include "model_format/limits.h"
+
 namespace bnn::convert {
 namespace {
 
-constexpr int64_t kMaxFileBytes = int64_t{1} << 30;
-constexpr int64_t kMaxConstantElements = int64_t{1} << 28;
+constexpr int64_t kMaxFileBytes = limits::kMaxOnnxBytes;
+constexpr int64_t kMaxConstantElements = limits::kMaxOnnxConstantElements;
 
 [[noreturn]] void fail(const std::string& message) { throw ConvertError(message); }
 

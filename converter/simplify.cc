@@ -1,5 +1,7 @@
 #include "converter/simplify.h"
 
+#include "model_format/limits.h"
+
 #include <algorithm>
 #include <cmath>
 #include <functional>
@@ -11,7 +13,7 @@ namespace {
 
 constexpr int64_t kOnnxFloat = 1;
 // Folding never makes a constant larger than an initializer may be.
-constexpr int64_t kMaxFoldedElements = int64_t{1} << 28;
+constexpr int64_t kMaxFoldedElements = limits::kMaxOnnxConstantElements;
 constexpr int64_t kOnnxDouble = 11;
 
 // Rounds to float32: folded values are what PyTorch, computing in float32, held.

@@ -9,13 +9,13 @@
 #include "engine/bind.h"
 #include "engine/memory_plan.h"
 #include "engine/model_impl.h"
+#include "model_format/checksum.h"
 #include "model_format/validate.h"
 
 namespace bnn {
 namespace {
 
-// FlatBuffers cannot address more than 2 GiB.
-constexpr int64_t kMaxModelBytes = int64_t{std::numeric_limits<int32_t>::max()};
+using limits::kMaxModelBytes;
 
 TensorInfo tensor_info(const fb::Tensor& t) {
   TensorInfo info;
@@ -161,7 +161,8 @@ std::unique_ptr<Model::Impl> bind_model(const fb::Model& m) {
 Model::Model(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Model::~Model() = default;
 
-std::shared_ptr<const Model> Model::from_bytes(const uint8_t* data, size_t size, const std::string& origin) {
+std::shared_ptr<const Model> Model::from_bytes(const uint8_t* data, size_t size, const std::string& origin,
+                                               const LoadOptions& options) {
   // An aligned private copy: the verifier and every typed read see aligned
   // data. It is dropped after binding; the constants were copied out.
   try {
@@ -169,19 +170,28 @@ std::shared_ptr<const Model> Model::from_bytes(const uint8_t* data, size_t size,
     if (size) std::memcpy(copy.data(), data, size);
     const std::string error = validate_model_bytes(copy.data(), size);
     if (!error.empty()) throw Error(origin + ": " + error);
-    return std::shared_ptr<const Model>(new Model(bind_model(*fb::GetModel(copy.data()))));
+    const fb::Model& model = *fb::GetModel(copy.data());
+    if (options.verify_checksum) {
+      if (model.constants_checksum() == 0) {
+        throw Error(origin + ": the model has no constants checksum (load it with verification off to use it anyway)");
+      }
+      if (constants_checksum(model) != model.constants_checksum()) {
+        throw Error(origin + ": the constant data does not match the file's checksum: the file is damaged");
+      }
+    }
+    return std::shared_ptr<const Model>(new Model(bind_model(model)));
   } catch (const std::bad_alloc&) {
     throw Error(origin + ": out of memory while loading the model");
   }
 }
 
-std::shared_ptr<const Model> Model::load_buffer(const void* data, size_t size) {
+std::shared_ptr<const Model> Model::load_buffer(const void* data, size_t size, const LoadOptions& options) {
   if (!data && size) throw Error("<memory>: null model buffer");
   if (static_cast<int64_t>(size) > kMaxModelBytes) throw Error("<memory>: a model cannot exceed 2 GiB");
-  return from_bytes(static_cast<const uint8_t*>(data), size, "<memory>");
+  return from_bytes(static_cast<const uint8_t*>(data), size, "<memory>", options);
 }
 
-std::shared_ptr<const Model> Model::load_file(const std::string& path) {
+std::shared_ptr<const Model> Model::load_file(const std::string& path, const LoadOptions& options) {
   std::ifstream in(path, std::ios::binary | std::ios::ate);
   if (!in) throw Error(path + ": cannot open (" + std::strerror(errno) + ")");
   const std::streamoff size = in.tellg();
@@ -195,7 +205,7 @@ std::shared_ptr<const Model> Model::load_file(const std::string& path) {
   }
   in.seekg(0);
   if (size && !in.read(reinterpret_cast<char*>(bytes.data()), size)) throw Error(path + ": cannot read");
-  return from_bytes(bytes.data(), bytes.size(), path);
+  return from_bytes(bytes.data(), bytes.size(), path, options);
 }
 
 const TensorInfo& Model::input() const { return impl_->tensor_infos[impl_->input]; }

@@ -6,6 +6,7 @@
 
 #include "kernels/bitpack.h"
 #include "kernels/conv_geometry.h"
+#include "model_format/checksum.h"
 #include "model_format/validate.h"
 
 #if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
@@ -360,7 +361,8 @@ const std::vector<int>& ModelBuilder::shape(int tensor) const {
   return model_.tensors[tensor]->shape;
 }
 
-std::vector<uint8_t> ModelBuilder::finish() const {
+std::vector<uint8_t> ModelBuilder::finish() {
+  model_.constants_checksum = constants_checksum(model_);
   flatbuffers::FlatBufferBuilder fbb(1 << 16);
   fb::FinishModelBuffer(fbb, fb::Model::Pack(fbb, &model_));
   std::vector<uint8_t> bytes(fbb.GetBufferPointer(), fbb.GetBufferPointer() + fbb.GetSize());

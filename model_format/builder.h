@@ -115,8 +115,9 @@ class ModelBuilder {
   const std::vector<int>& shape(int tensor) const;
   int layer_count() const { return static_cast<int>(model_.layers.size()); }
 
-  // The model file, validated; throws std::invalid_argument if it is not valid.
-  std::vector<uint8_t> finish() const;
+  // The model file with its constants checksum, validated; throws
+  // std::invalid_argument if it is not valid.
+  std::vector<uint8_t> finish();
 
   // The unpacked model, for tests that need to break it on purpose.
   fb::ModelT& raw() { return model_; }

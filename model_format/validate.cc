@@ -557,7 +557,7 @@ std::string validate_model_bytes(const uint8_t* data, size_t size) {
     return "not a bnn model: the file identifier is '" + std::string(reinterpret_cast<const char*>(data) + 4, 4) +
            "', expected '" + fb::ModelIdentifier() + "'";
   }
-  flatbuffers::Verifier verifier(data, size, /*max_depth=*/64, /*max_tables=*/10'000'000);
+  flatbuffers::Verifier verifier(data, size, limits::kMaxFlatbufferDepth, limits::kMaxFlatbufferTables);
   if (!fb::VerifyModelBuffer(verifier)) {
     return "the model file is damaged or truncated (the FlatBuffers verifier rejected it)";
   }

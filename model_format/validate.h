@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <string>
 
+#include "model_format/limits.h"
 #include "model_format/schema.h"
 
 namespace bnn {
@@ -24,15 +25,8 @@ std::string validate_model_bytes(const uint8_t* data, size_t size);
 // The semantic step alone, for a buffer that passed the structural one.
 std::string validate_model(const fb::Model& model);
 
-// Limits on what a file may ask for (sizes are checked before anything is
-// allocated). Raising one is a format decision: write it down in bnn.fbs.
-constexpr int kMaxRank = 4;
-constexpr int64_t kMaxTensorElements = int64_t{1} << 28;  // also keeps every count inside int
-constexpr int64_t kMaxTensorBytes = int64_t{1} << 30;
-constexpr int64_t kMaxActivationBytes = int64_t{1} << 30;  // all activations together: bounds the arena
-constexpr int kMaxBits = 4;
-constexpr int kMaxWindow = 1 << 12;  // kernel, stride, dilation and pad bounds
-constexpr int kMaxScheduleKnob = 1 << 16;  // tiles, unroll, threads in a schedule
+// The limits a file is checked against live in model_format/limits.h.
+using namespace limits;
 
 // Bytes of a tensor's data in its layout (PACKED: planes of 64-bit words), or
 // -1 if its shape or type is invalid. Computed in 64 bits without overflow.

@@ -2,6 +2,7 @@
 // file refused with a message that names what is wrong.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <functional>
@@ -189,6 +190,27 @@ TEST_CASE("invalid models are refused naming the tensor or layer and the rule") 
   // A large activation is refused by size before anything is allocated.
   CHECK(error_after([](fb::ModelT& m) { m.tensors[tensor_named(m, "prob")]->shape = {1 << 15, 1 << 14}; })
             .find("elements (the limit)") != std::string::npos);
+}
+
+TEST_CASE("the constants checksum catches a flipped weight byte - and can be skipped") {
+  ModelBuilder b = small_model();
+  const std::vector<uint8_t> good = b.finish();
+  CHECK(load_error(good).empty());
+  // Flip one bit inside the stem weights (a float: any value is valid, so only the checksum can tell).
+  const auto& weights = b.raw().buffers[0]->data;
+  auto at = std::search(good.begin(), good.end(), weights.begin(), weights.begin() + 16);
+  REQUIRE(at != good.end());
+  std::vector<uint8_t> damaged = good;
+  damaged[(at - good.begin()) + 9] ^= 0x10;
+  CHECK(load_error(damaged).find("does not match the file's checksum") != std::string::npos);
+  LoadOptions skip;
+  skip.verify_checksum = false;
+  CHECK_NOTHROW(Model::load_buffer(damaged.data(), damaged.size(), skip));
+  // A file written without a checksum is refused unless the check is skipped.
+  ModelBuilder unfinished = small_model();
+  const std::vector<uint8_t> bare = test::pack_unchecked(unfinished.raw());
+  CHECK(load_error(bare).find("has no constants checksum") != std::string::npos);
+  CHECK_NOTHROW(Model::load_buffer(bare.data(), bare.size(), skip));
 }
 
 TEST_CASE("the builder refuses layers that cannot be valid") {

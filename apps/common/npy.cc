@@ -1,5 +1,7 @@
 #include "apps/common/npy.h"
 
+#include "model_format/limits.h"
+
 #include <cstring>
 #include <fstream>
 #include <iterator>
@@ -10,8 +12,8 @@ namespace bnn {
 namespace {
 
 constexpr char kMagic[] = "\x93NUMPY";
-constexpr size_t kMaxHeaderBytes = 1 << 16;
-constexpr int kMaxRank = 8;
+constexpr size_t kMaxHeaderBytes = limits::kMaxNpyHeaderBytes;
+constexpr int kMaxRank = limits::kMaxNpyRank;
 
 [[noreturn]] void fail(const std::string& path, const std::string& why) {
   throw std::runtime_error(path + ": " + why);
@@ -46,7 +48,7 @@ std::vector<int64_t> parse_shape(const std::string& text, const std::string& pat
     int64_t d = 0;
     while (i < text.size() && text[i] >= '0' && text[i] <= '9') {
       d = d * 10 + (text[i] - '0');
-      if (d > std::numeric_limits<int32_t>::max()) fail(path, "a .npy dimension is too large");
+      if (d > limits::kMaxNpyElements) fail(path, "a .npy dimension is too large (limit kMaxNpyElements)");
       ++i;
     }
     shape.push_back(d);
@@ -97,7 +99,7 @@ NpyArray read_npy(const std::string& path) {
   int64_t count = 1;
   for (int64_t d : array.shape) {
     count *= d;
-    if (count > std::numeric_limits<int32_t>::max()) fail(path, "the .npy array is too large");
+    if (count > limits::kMaxNpyElements) fail(path, "the .npy array is too large (limit kMaxNpyElements)");
   }
   const int64_t data_bytes = file_size - static_cast<int64_t>(header_start + header_len);
   if (data_bytes != count * 4) {

@@ -57,14 +57,20 @@ struct LayerInfo {
   std::string schedule_note;  // non-empty when the baked schedule could not be used; say it once
 };
 
+struct LoadOptions {
+  // Check the constant data against the file's checksum (a few ms for a
+  // ResNet-18). Off only for a file known to be intact, or to inspect a damaged one.
+  bool verify_checksum = true;
+};
+
 class Model {
  public:
   // Reads, verifies and validates a model, then binds each layer to a kernel.
   // Layers whose baked schedule cannot be used here run this CPU's default and
   // carry a LayerInfo::schedule_note; the library prints nothing.
-  static std::shared_ptr<const Model> load_file(const std::string& path);
+  static std::shared_ptr<const Model> load_file(const std::string& path, const LoadOptions& options = {});
   // The same from memory; the bytes are copied, the caller's buffer may go.
-  static std::shared_ptr<const Model> load_buffer(const void* data, size_t size);
+  static std::shared_ptr<const Model> load_buffer(const void* data, size_t size, const LoadOptions& options = {});
 
   ~Model();
   Model(const Model&) = delete;
@@ -94,7 +100,8 @@ class Model {
  private:
   friend class Session;
   explicit Model(std::unique_ptr<Impl> impl);
-  static std::shared_ptr<const Model> from_bytes(const uint8_t* data, size_t size, const std::string& origin);
+  static std::shared_ptr<const Model> from_bytes(const uint8_t* data, size_t size, const std::string& origin,
+                                                 const LoadOptions& options);
   std::unique_ptr<Impl> impl_;
 };
 

@@ -1,0 +1,32 @@
+// Every limit on what an input may ask for, in one place. Each parser of
+// untrusted bytes (model files, .npy, ONNX, and later images, checkpoints and
+// camera frames) checks sizes against these before allocating anything, and
+// its refusal names the limit. docs/reliability.md lists them with their reasons.
+#pragma once
+
+#include <cstdint>
+
+namespace bnn::limits {
+
+// Model files (model_format/validate.cc).
+constexpr int kMaxRank = 4;                                   // tensor rank
+constexpr int64_t kMaxTensorElements = int64_t{1} << 28;      // per tensor; also keeps counts inside int
+constexpr int64_t kMaxTensorBytes = int64_t{1} << 30;         // per tensor
+constexpr int64_t kMaxActivationBytes = int64_t{1} << 30;     // all activations together: bounds the arena
+constexpr int kMaxBits = 4;                                   // bit planes of a packed tensor
+constexpr int kMaxWindow = 1 << 12;                           // kernel, stride, dilation and pad
+constexpr int kMaxScheduleKnob = 1 << 16;                     // schedule tiles, unroll, threads
+constexpr int64_t kMaxModelBytes = int64_t{2147483647};       // FlatBuffers cannot address more
+constexpr int kMaxFlatbufferDepth = 64;
+constexpr int kMaxFlatbufferTables = 10'000'000;
+
+// .npy files (apps/common/npy.cc).
+constexpr int64_t kMaxNpyHeaderBytes = 1 << 16;
+constexpr int kMaxNpyRank = 8;
+constexpr int64_t kMaxNpyElements = int64_t{2147483647};
+
+// ONNX files (converter/onnx_import.cc, converter/simplify.cc).
+constexpr int64_t kMaxOnnxBytes = int64_t{1} << 30;
+constexpr int64_t kMaxOnnxConstantElements = int64_t{1} << 28;  // an initializer, or a folded constant
+
+}  // namespace bnn::limits
