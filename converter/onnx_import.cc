@@ -140,9 +140,13 @@ Graph import_onnx(const std::string& path) {
   std::string bytes(static_cast<size_t>(size), '\0');
   in.seekg(0);
   if (!in.read(bytes.data(), size)) fail(path + ": cannot read");
+  return import_onnx_bytes(bytes, path);
+}
+
+Graph import_onnx_bytes(const std::string& bytes, const std::string& path) {
+  if (static_cast<int64_t>(bytes.size()) > kMaxFileBytes) fail(path + ": larger than 1 GiB (limit kMaxOnnxBytes)");
   onnx::ModelProto model;
-  if (size == 0 || !model.ParseFromString(bytes)) fail(path + ": not an ONNX model (protobuf parsing failed)");
-  bytes.clear();
+  if (bytes.empty() || !model.ParseFromString(bytes)) fail(path + ": not an ONNX model (protobuf parsing failed)");
 
   Graph g;
   for (const auto& opset : model.opset_import()) {

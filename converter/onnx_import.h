@@ -12,4 +12,7 @@ namespace bnn::convert {
 // is checked against limits before anything is allocated for it.
 Graph import_onnx(const std::string& path);
 
+// The same on bytes already in memory; `name` labels errors.
+Graph import_onnx_bytes(const std::string& bytes, const std::string& name);
+
 }  // namespace bnn::convert

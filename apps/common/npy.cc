@@ -60,35 +60,38 @@ std::vector<int64_t> parse_shape(const std::string& text, const std::string& pat
 }  // namespace
 
 NpyArray read_npy(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
   if (!in) fail(path, "cannot open");
-  in.seekg(0, std::ios::end);
-  const int64_t file_size = in.tellg();
-  in.seekg(0);
-  char preamble[10];
-  if (file_size < 10 || !in.read(preamble, 10) || std::memcmp(preamble, kMagic, 6) != 0) {
-    fail(path, "not a .npy file");
+  const int64_t size = in.tellg();
+  // The data is at most the largest array plus a header.
+  if (size < 0 || size > limits::kMaxNpyElements * 4 + limits::kMaxNpyHeaderBytes + 16) {
+    fail(path, "not readable, or larger than any .npy this reads (limit kMaxNpyElements)");
   }
-  const int major = static_cast<unsigned char>(preamble[6]);
+  std::vector<uint8_t> bytes(static_cast<size_t>(size));
+  in.seekg(0);
+  if (size && !in.read(reinterpret_cast<char*>(bytes.data()), size)) fail(path, "cannot read");
+  return parse_npy(bytes.data(), bytes.size(), path);
+}
+
+NpyArray parse_npy(const uint8_t* data, size_t size, const std::string& path) {
+  const int64_t file_size = static_cast<int64_t>(size);
+  if (file_size < 10 || std::memcmp(data, kMagic, 6) != 0) fail(path, "not a .npy file");
+  const int major = data[6];
   size_t header_len = 0, header_start = 10;
   if (major == 1) {
-    header_len = static_cast<unsigned char>(preamble[8]) | static_cast<unsigned char>(preamble[9]) << 8;
+    header_len = data[8] | static_cast<size_t>(data[9]) << 8;
   } else if (major == 2 || major == 3) {
-    char more[2];
-    if (!in.read(more, 2)) fail(path, "truncated .npy header");
-    header_len = static_cast<size_t>(static_cast<unsigned char>(preamble[8])) |
-                 static_cast<size_t>(static_cast<unsigned char>(preamble[9])) << 8 |
-                 static_cast<size_t>(static_cast<unsigned char>(more[0])) << 16 |
-                 static_cast<size_t>(static_cast<unsigned char>(more[1])) << 24;
+    if (file_size < 12) fail(path, "truncated .npy header");
+    header_len = data[8] | static_cast<size_t>(data[9]) << 8 | static_cast<size_t>(data[10]) << 16 |
+                 static_cast<size_t>(data[11]) << 24;
     header_start = 12;
   } else {
     fail(path, ".npy version " + std::to_string(major) + " is not supported");
   }
   if (header_len > kMaxHeaderBytes || static_cast<int64_t>(header_start + header_len) > file_size) {
-    fail(path, "truncated or oversized .npy header");
+    fail(path, "truncated or oversized .npy header (limit kMaxNpyHeaderBytes)");
   }
-  std::string header(header_len, '\0');
-  if (!in.read(header.data(), static_cast<std::streamsize>(header_len))) fail(path, "truncated .npy header");
+  const std::string header(reinterpret_cast<const char*>(data) + header_start, header_len);
 
   const std::string descr = dict_value(header, "descr", path);
   if (descr != "'<f4'") fail(path, "the array must be float32 ('<f4'), found " + descr + " (use x.astype(np.float32))");
@@ -107,7 +110,7 @@ NpyArray read_npy(const std::string& path) {
                    std::to_string(data_bytes));
   }
   array.data.resize(static_cast<size_t>(count));
-  if (count && !in.read(reinterpret_cast<char*>(array.data.data()), count * 4)) fail(path, "truncated .npy data");
+  if (count) std::memcpy(array.data.data(), data + header_start + header_len, static_cast<size_t>(count) * 4);
   return array;
 }
 

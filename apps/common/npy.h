@@ -1,6 +1,7 @@
 // NumPy .npy files of float32 (the format PyTorch users save with np.save).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -16,6 +17,9 @@ struct NpyArray {
 // the header is checked against the file's length before anything is
 // allocated. Throws std::runtime_error naming the file and the problem.
 NpyArray read_npy(const std::string& path);
+
+// The same on bytes already in memory; `name` labels errors.
+NpyArray parse_npy(const uint8_t* data, size_t size, const std::string& name);
 
 // Writes a version 1 .npy of float32 in C order.
 void write_npy(const std::string& path, const std::vector<int64_t>& shape, const float* data);

@@ -5,7 +5,9 @@
 // -mavx512vpopcntdq (only this file).
 // GCC 12's avx512fintrin.h initializes some intrinsics from _mm512_undefined_*,
 // which -Wmaybe-uninitialized misreports inside this file's loops.
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 #include <immintrin.h>
 
 #include "kernels/bgemm_ukernel.h"
