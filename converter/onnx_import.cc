@@ -62,7 +62,8 @@ Constant read_tensor(const onnx::TensorProto& t, const std::string& where) {
   auto check_typed = [&](int typed_count) {
     if (typed_count != count) fail(where + ": tensor '" + t.name() + "' holds the wrong number of values");
   };
-  c.values.reserve(static_cast<size_t>(count));
+  // No reserve: the storage grows only as data actually read from the file
+  // arrives, so a header claiming 2^28 elements over no data allocates nothing.
   switch (t.data_type()) {
     case onnx::TensorProto::FLOAT:
       if (!raw.empty()) check_raw(4), append_raw<float>(raw, count, &c.values);

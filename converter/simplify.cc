@@ -13,7 +13,7 @@ namespace {
 
 constexpr int64_t kOnnxFloat = 1;
 // Folding never makes a constant larger than an initializer may be.
-constexpr int64_t kMaxFoldedElements = limits::kMaxOnnxConstantElements;
+constexpr int64_t kMaxFoldedElements = limits::kMaxFoldedElements;
 constexpr int64_t kOnnxDouble = 11;
 
 // Rounds to float32: folded values are what PyTorch, computing in float32, held.

@@ -27,6 +27,7 @@ constexpr int64_t kMaxNpyElements = int64_t{2147483647};
 
 // ONNX files (converter/onnx_import.cc, converter/simplify.cc).
 constexpr int64_t kMaxOnnxBytes = int64_t{1} << 30;
-constexpr int64_t kMaxOnnxConstantElements = int64_t{1} << 28;  // an initializer, or a folded constant
+constexpr int64_t kMaxOnnxConstantElements = int64_t{1} << 28;  // an initializer (its data must be in the file)
+constexpr int64_t kMaxFoldedElements = int64_t{1} << 26;        // a constant folding creates (no file backs it)
 
 }  // namespace bnn::limits

@@ -37,6 +37,7 @@ write_npy() {  # write_npy PATH "(1, 3, 4, 4)" COUNT
 "$build_demo" "$work/demo.bnn" "$work/in.npy" >/dev/null || { echo "FAIL: build-demo-model"; exit 1; }
 
 check "help" 0 "--dump-dir" -- "$bnn_run" --help
+check "help lists --no-verify" 0 "--no-verify" -- "$bnn_run" --help
 check "no arguments is a usage error" 2 "required" -- "$bnn_run"
 check "unknown flag" 2 "unknown argument" -- "$bnn_run" --bogus
 check "bad thread count" 2 "--threads needs a whole number" -- "$bnn_run" --threads 0 --model a --input b --output c

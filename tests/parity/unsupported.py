@@ -6,6 +6,7 @@ usage: unsupported.py --bin DIR
 """
 import argparse
 import os
+import struct
 import subprocess
 import sys
 import tempfile
@@ -102,6 +103,32 @@ def main():
         ok = r.returncode == 1 and "not an ONNX model" in r.stderr
         failed += not ok
         print(f"{'ok  ' if ok else 'FAIL'} a text file: exit {r.returncode}: {r.stderr.strip()}")
+        # Malformed ONNX files: sizes are checked before anything is allocated.
+        import onnx
+        from onnx import TensorProto, helper
+        def graph_with(initializer):
+            node = helper.make_node("Add", ["x", initializer.name], ["y"])
+            g = helper.make_graph([node], "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 1, 2, 2])],
+                                  [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 1, 2, 2])], [initializer])
+            return helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
+        huge = TensorProto(name="w", data_type=TensorProto.FLOAT, dims=[1 << 28])  # claims 1 GiB, holds nothing
+        short = helper.make_tensor("w", TensorProto.FLOAT, [4], struct.pack("<4f", 1, 2, 3, 4), raw=True)
+        short.raw_data = short.raw_data[:7]
+        external = helper.make_tensor("w", TensorProto.FLOAT, [4], [1.0, 2.0, 3.0, 4.0])
+        external.data_location = TensorProto.EXTERNAL
+        torch.onnx.export(Net(nn.Identity()).eval(), torch.randn(1, 3, 8, 8), onnx_path, opset_version=13)
+        exported = open(onnx_path, "rb").read()
+        for name, payload, text in [
+                ("an initializer claiming 2^28 values with none", graph_with(huge).SerializeToString(), "wrong number of values"),
+                ("raw data shorter than its shape", graph_with(short).SerializeToString(), "holds 7 bytes"),
+                ("external data", graph_with(external).SerializeToString(), "external file"),
+                ("a truncated file", exported[: len(exported) // 2], "not an ONNX model")]:
+            with open(onnx_path, "wb") as f:
+                f.write(payload)
+            r = subprocess.run([convert, onnx_path, "-o", bnn_path], capture_output=True, text=True)
+            ok = r.returncode == 1 and text in r.stderr
+            failed += not ok
+            print(f"{'ok  ' if ok else 'FAIL'} {name}: exit {r.returncode}: {r.stderr.strip().splitlines()[-1]}")
         # The command line itself.
         for argv, status, text in [(["--help"], 0, "usage: bnn-convert"), ([], 2, "required"),
                                    ([onnx_path, "-o", bnn_path, "--color", "cmyk"], 2, "--color takes"),
@@ -110,7 +137,7 @@ def main():
             ok = r.returncode == status and text in (r.stdout + r.stderr)
             failed += not ok
             print(f"{'ok  ' if ok else 'FAIL'} bnn-convert {' '.join(argv)}: exit {r.returncode}")
-    print(f"{len(CASES) + 5 - failed} passed, {failed} failed")
+    print(f"{len(CASES) + 9 - failed} passed, {failed} failed")
     sys.exit(1 if failed else 0)
 
 

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# CI stage: build the libFuzzer targets (clang-14, ASan + UBSan) and run each
+# for SECONDS (default 30) from its committed seeds, on a copy of the corpus.
+# Any crash, leak or timeout fails. Last line: "N passed, N failed".
+set -uo pipefail
+cd "$(dirname "$0")/.."
+seconds=${1:-30}
+apt-get install -y -qq clang-14 libfuzzer-14-dev libclang-rt-14-dev libomp-14-dev >/dev/null || exit 1
+CC=clang-14 CXX=clang++-14 cmake -S . -B build-fuzz -DBNN_FUZZ=ON -DBNN_BUILD_TESTS=OFF \
+  -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null || exit 1
+cmake --build build-fuzz -j2 --target fuzz_model_load fuzz_model_fields fuzz_npy fuzz_onnx || exit 1
+passed=0
+failed=0
+for spec in model_load:model model_fields:none npy:npy onnx:onnx; do
+  target=${spec%%:*}
+  seeds=${spec##*:}
+  work=$(mktemp -d)
+  [ -d "tests/fuzz/corpus/$seeds" ] && cp "tests/fuzz/corpus/$seeds"/* "$work/"
+  if build-fuzz/bin/fuzz_$target -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=10 \
+       -artifact_prefix="$work/" "$work" >"$work.log" 2>&1; then
+    passed=$((passed + 1))
+    echo "fuzz_$target: $(grep -E '^#[0-9]+' "$work.log" | tail -1)"
+  else
+    failed=$((failed + 1))
+    echo "fuzz_$target FAILED:"
+    tail -40 "$work.log"
+  fi
+done
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
