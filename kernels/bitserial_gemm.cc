@@ -246,14 +246,7 @@ void bitserial_gemm_run(const BitserialGemmPlan& p, const BitserialConvLayer& la
           }
         }
       }
-      if (layer.out_packed) {
-        transform_to_bits(a, g.out_c, layer.to_bits,
-                          layer.out_packed + pixel * packed_row_words(g.out_c, layer.to_bits.bits));
-      } else {
-        for (int c = 0; c < g.out_c; ++c) acc_f[c] = static_cast<float>(a[c]);
-        const float* residual = layer.residual ? layer.residual + pixel * g.out_c : nullptr;
-        transform_to_float(acc_f, g.out_c, layer.to_float, residual, layer.out_float + pixel * g.out_c);
-      }
+      store_bitserial_pixel(layer, pixel, a, acc_f);
     }
   }
 }

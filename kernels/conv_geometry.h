@@ -21,6 +21,21 @@ struct ConvGeometry {
   int in_x0(int ox) const { return ox * stride_w - pad_left; }
 };
 
+// Calls fn(kh, kw, iy, ix) for each tap of output pixel (oy, ox) inside the input, in
+// kh-then-kw order: the window walk every reference kernel shares. (ISA-flagged
+// files compute taps inline instead: they call no shared inline function.)
+template <typename Fn>
+void for_each_valid_tap(const ConvGeometry& g, int oy, int ox, const Fn& fn) {
+  for (int kh = 0; kh < g.kernel_h; ++kh) {
+    const int iy = g.in_y0(oy) + kh * g.dilation_h;
+    if (iy < 0 || iy >= g.in_h) continue;
+    for (int kw = 0; kw < g.kernel_w; ++kw) {
+      const int ix = g.in_x0(ox) + kw * g.dilation_w;
+      if (ix >= 0 && ix < g.in_w) fn(kh, kw, iy, ix);
+    }
+  }
+}
+
 // Output extent of a window sweep, PyTorch/ONNX floor rule:
 // (in + pads - dilation * (kernel - 1) - 1) / stride + 1. Returns <= 0 when the
 // window does not fit. Computed in 64 bits: every argument may come from a file.

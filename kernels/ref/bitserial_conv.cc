@@ -101,6 +101,18 @@ void bitserial_conv_pixel_ref(const BitserialConvArgs& a, int oy, int ox, int32_
   }
 }
 
+void store_bitserial_pixel(const BitserialConvLayer& layer, int64_t pixel, const int32_t* acc, float* acc_f) {
+  const int channels = layer.conv.geometry.out_c;
+  if (layer.out_packed) {
+    transform_to_bits(acc, channels, layer.to_bits,
+                      layer.out_packed + pixel * packed_row_words(channels, layer.to_bits.bits));
+    return;
+  }
+  for (int c = 0; c < channels; ++c) acc_f[c] = static_cast<float>(acc[c]);  // exact: |acc| < 2^24
+  const float* residual = layer.residual ? layer.residual + pixel * channels : nullptr;
+  transform_to_float(acc_f, channels, layer.to_float, residual, layer.out_float + pixel * channels);
+}
+
 void bitserial_conv2d_ref(const BitserialConvLayer& layer, int row_begin, int row_end, void* scratch) {
   const ConvGeometry& g = layer.conv.geometry;
   assert((layer.out_float != nullptr) != (layer.out_packed != nullptr));
@@ -111,15 +123,7 @@ void bitserial_conv2d_ref(const BitserialConvLayer& layer, int row_begin, int ro
   for (int oy = row_begin; oy < row_end; ++oy) {
     for (int ox = 0; ox < g.out_w; ++ox) {
       bitserial_conv_pixel_ref(layer.conv, oy, ox, acc, group_scratch);
-      const int64_t pixel = static_cast<int64_t>(oy) * g.out_w + ox;
-      if (layer.out_packed) {
-        transform_to_bits(acc, g.out_c, layer.to_bits,
-                          layer.out_packed + pixel * packed_row_words(g.out_c, layer.to_bits.bits));
-      } else {
-        for (int c = 0; c < g.out_c; ++c) acc_f[c] = static_cast<float>(acc[c]);
-        const float* residual = layer.residual ? layer.residual + pixel * g.out_c : nullptr;
-        transform_to_float(acc_f, g.out_c, layer.to_float, residual, layer.out_float + pixel * g.out_c);
-      }
+      store_bitserial_pixel(layer, static_cast<int64_t>(oy) * g.out_w + ox, acc, acc_f);
     }
   }
 }

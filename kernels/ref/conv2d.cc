@@ -14,17 +14,11 @@ void conv2d_ref(const Conv2DLayer& layer, int row_begin, int row_end, void* scra
       for (int oc = 0; oc < g.out_c; ++oc) {
         const int first_in_c = (oc / og) * cg;
         float sum = 0.0f;
-        for (int kh = 0; kh < g.kernel_h; ++kh) {
-          const int iy = g.in_y0(oy) + kh * g.dilation_h;
-          if (iy < 0 || iy >= g.in_h) continue;
-          for (int kw = 0; kw < g.kernel_w; ++kw) {
-            const int ix = g.in_x0(ox) + kw * g.dilation_w;
-            if (ix < 0 || ix >= g.in_w) continue;
-            const float* x = layer.input + (static_cast<int64_t>(iy) * g.in_w + ix) * g.in_c + first_in_c;
-            const float* w = layer.weights + ((static_cast<int64_t>(oc) * g.kernel_h + kh) * g.kernel_w + kw) * cg;
-            for (int ic = 0; ic < cg; ++ic) sum += x[ic] * w[ic];
-          }
-        }
+        for_each_valid_tap(g, oy, ox, [&](int kh, int kw, int iy, int ix) {
+          const float* x = layer.input + (static_cast<int64_t>(iy) * g.in_w + ix) * g.in_c + first_in_c;
+          const float* w = layer.weights + ((static_cast<int64_t>(oc) * g.kernel_h + kh) * g.kernel_w + kw) * cg;
+          for (int ic = 0; ic < cg; ++ic) sum += x[ic] * w[ic];
+        });
         acc[oc] = sum;
       }
       const int64_t pixel = static_cast<int64_t>(oy) * g.out_w + ox;

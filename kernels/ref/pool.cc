@@ -14,17 +14,11 @@ void max_pool_float_ref(const ConvGeometry& g, const float* input, float* output
     for (int ox = 0; ox < g.out_w; ++ox) {
       float* out = output + (static_cast<int64_t>(oy) * g.out_w + ox) * c_count;
       std::fill(out, out + c_count, -std::numeric_limits<float>::infinity());
-      for (int kh = 0; kh < g.kernel_h; ++kh) {
-        const int iy = g.in_y0(oy) + kh * g.dilation_h;
-        if (iy < 0 || iy >= g.in_h) continue;
-        for (int kw = 0; kw < g.kernel_w; ++kw) {
-          const int ix = g.in_x0(ox) + kw * g.dilation_w;
-          if (ix < 0 || ix >= g.in_w) continue;
-          const float* x = input + (static_cast<int64_t>(iy) * g.in_w + ix) * c_count;
-          // NaN propagates, as in PyTorch: a NaN tap wins the comparison below.
-          for (int c = 0; c < c_count; ++c) out[c] = (x[c] > out[c] || x[c] != x[c]) ? x[c] : out[c];
-        }
-      }
+      for_each_valid_tap(g, oy, ox, [&](int, int, int iy, int ix) {
+        const float* x = input + (static_cast<int64_t>(iy) * g.in_w + ix) * c_count;
+        // NaN propagates, as in PyTorch: a NaN tap wins the comparison below.
+        for (int c = 0; c < c_count; ++c) out[c] = (x[c] > out[c] || x[c] != x[c]) ? x[c] : out[c];
+      });
     }
   }
 }
@@ -63,16 +57,10 @@ void max_pool_packed_ref(const ConvGeometry& g, int bits, const uint64_t* input,
   for (int oy = 0; oy < g.out_h; ++oy) {
     for (int ox = 0; ox < g.out_w; ++ox) {
       std::memset(best, 0, c_count);  // code 0 is the smallest value
-      for (int kh = 0; kh < g.kernel_h; ++kh) {
-        const int iy = g.in_y0(oy) + kh * g.dilation_h;
-        if (iy < 0 || iy >= g.in_h) continue;
-        for (int kw = 0; kw < g.kernel_w; ++kw) {
-          const int ix = g.in_x0(ox) + kw * g.dilation_w;
-          if (ix < 0 || ix >= g.in_w) continue;
-          unpack_codes(input + (static_cast<int64_t>(iy) * g.in_w + ix) * pixel_words, 1, c_count, bits, tap);
-          for (int c = 0; c < c_count; ++c) best[c] = std::max(best[c], tap[c]);
-        }
-      }
+      for_each_valid_tap(g, oy, ox, [&](int, int, int iy, int ix) {
+        unpack_codes(input + (static_cast<int64_t>(iy) * g.in_w + ix) * pixel_words, 1, c_count, bits, tap);
+        for (int c = 0; c < c_count; ++c) best[c] = std::max(best[c], tap[c]);
+      });
       pack_codes(best, 1, c_count, bits, output + (static_cast<int64_t>(oy) * g.out_w + ox) * pixel_words);
     }
   }
@@ -84,16 +72,10 @@ void max_pool_1bit_or(const ConvGeometry& g, const uint64_t* input, uint64_t* ou
     for (int ox = 0; ox < g.out_w; ++ox) {
       uint64_t* out = output + (static_cast<int64_t>(oy) * g.out_w + ox) * words;
       std::memset(out, 0, sizeof(uint64_t) * words);
-      for (int kh = 0; kh < g.kernel_h; ++kh) {
-        const int iy = g.in_y0(oy) + kh * g.dilation_h;
-        if (iy < 0 || iy >= g.in_h) continue;
-        for (int kw = 0; kw < g.kernel_w; ++kw) {
-          const int ix = g.in_x0(ox) + kw * g.dilation_w;
-          if (ix < 0 || ix >= g.in_w) continue;
-          const uint64_t* in = input + (static_cast<int64_t>(iy) * g.in_w + ix) * words;
-          for (int64_t k = 0; k < words; ++k) out[k] |= in[k];
-        }
-      }
+      for_each_valid_tap(g, oy, ox, [&](int, int, int iy, int ix) {
+        const uint64_t* in = input + (static_cast<int64_t>(iy) * g.in_w + ix) * words;
+        for (int64_t k = 0; k < words; ++k) out[k] |= in[k];
+      });
     }
   }
 }
