@@ -16,7 +16,7 @@ for spec in model_load:model model_fields:none npy:npy onnx:onnx; do
   seeds=${spec##*:}
   work=$(mktemp -d)
   [ -d "tests/fuzz/corpus/$seeds" ] && cp "tests/fuzz/corpus/$seeds"/* "$work/"
-  if build-fuzz/bin/fuzz_$target -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=10 \
+  if build-fuzz/bin/fuzz_$target -max_total_time="$seconds" -rss_limit_mb=2048 -malloc_limit_mb=1024 -timeout=10 \
        -artifact_prefix="$work/" "$work" >"$work.log" 2>&1; then
     passed=$((passed + 1))
     echo "fuzz_$target: $(grep -E '^#[0-9]+' "$work.log" | tail -1)"

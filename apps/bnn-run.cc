@@ -12,6 +12,7 @@
 
 #include "apps/common/npy.h"
 #include "bnn/engine.h"
+#include "model_format/limits.h"
 
 namespace {
 
@@ -152,6 +153,18 @@ int run(const Options& o) {
   const int64_t in_count = model->input().element_count();
   const int64_t out_count = model->output().element_count();
 
+  // The output batch, and the dumps, are held in memory: bounded before allocating.
+  if (batch * out_count > bnn::limits::kMaxRunFloats) {
+    throw std::runtime_error("the outputs of " + std::to_string(batch) + " images need more than 1 GiB (limit kMaxRunFloats)");
+  }
+  if (!o.dump_dir.empty()) {
+    int64_t per_image = 0;
+    for (const bnn::LayerInfo& l : model->layers()) per_image += model->tensors()[l.output].element_count();
+    if (batch * per_image > bnn::limits::kMaxRunFloats) {
+      throw std::runtime_error("--dump-dir would hold more than 1 GiB for " + std::to_string(batch) +
+                               " images (limit kMaxRunFloats): dump fewer images");
+    }
+  }
   bnn::Session session(model, bnn::SessionOptions{o.threads});
   std::vector<float> output(batch * out_count);
 

@@ -5,12 +5,14 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <stdexcept>
 
 #include "converter/chain.h"
 #include "converter/onnx_import.h"
 #include "converter/simplify.h"
 #include "converter/weights.h"
 #include "model_format/builder.h"
+#include "model_format/limits.h"
 
 namespace bnn::convert {
 namespace {
@@ -92,8 +94,12 @@ class Lowering {
         if (g_.input_shape[i] < 1) {
           throw ConvertError("the input '" + g_.input + "' has no fixed C, H, W: give them with --input CxHxW");
         }
+        if (g_.input_shape[i] > limits::kMaxTensorElements) throw ConvertError("the input '" + g_.input + "' is too large");
         chw.push_back(static_cast<int>(g_.input_shape[i]));
       }
+    }
+    if (int64_t{chw[0]} * chw[1] * chw[2] > limits::kMaxTensorElements) {
+      throw ConvertError("the input '" + g_.input + "' has more than 2^28 elements (limit kMaxTensorElements)");
     }
     Value v;
     v.tensor = b_.input(g_.input, chw[1], chw[2], chw[0]);
@@ -225,8 +231,13 @@ class Lowering {
     const std::string mode = n.has("mode") ? n.attributes.at("mode").s : "constant";
     std::vector<int64_t> pads = n.ints_attr("pads");
     if (pads.empty()) {
-      const Constant& p = constant(n, 1, "pads");
-      for (double v : p.values) pads.push_back(static_cast<int64_t>(v));
+      for (double v : constant(n, 1, "pads").values) {
+        if (!std::isfinite(v) || v < 0 || v > (1 << 12)) throw ConvertError(n.label() + ": pads must be 0 to 4096");
+        pads.push_back(static_cast<int64_t>(v));
+      }
+    }
+    for (int64_t p : pads) {
+      if (p < 0 || p > (1 << 12)) throw ConvertError(n.label() + ": pads must be 0 to 4096");
     }
     double pad_value = n.float_attr("value", 0);
     if (n.inputs.size() > 2 && !n.inputs[2].empty()) pad_value = constant(n, 2, "the pad value").values.at(0);
@@ -252,8 +263,18 @@ class Lowering {
     const Value in = value(n.inputs.at(0), n.label());
     const Constant& w = constant(n, 1, "the weight");
     if (w.shape.size() != 4) throw ConvertError(n.label() + ": only 2-D convolutions are supported");
+    const int64_t groups64 = n.int_attr("group", 1);
+    const int64_t in_c = b_.shape(in.tensor).back();
+    if (groups64 < 1 || groups64 > in_c || w.shape[1] * groups64 != in_c) {
+      throw ConvertError(n.label() + ": weights [" + std::to_string(w.shape[0]) + ", " + std::to_string(w.shape[1]) +
+                         ", ...] do not fit " + std::to_string(in_c) + " input channels in " + std::to_string(groups64) +
+                         " group(s)");
+    }
+    if (n.has("kernel_shape") && n.ints_attr("kernel_shape") != std::vector<int64_t>{w.shape[2], w.shape[3]}) {
+      throw ConvertError(n.label() + ": kernel_shape does not match the weights");
+    }
     const int out_c = static_cast<int>(w.shape[0]);
-    const int groups = static_cast<int>(n.int_attr("group", 1));
+    const int groups = static_cast<int>(groups64);
     std::vector<float> conv_bias(out_c, 0.0f);
     const bool has_bias = n.inputs.size() > 2 && !n.inputs[2].empty();
     if (has_bias) {
@@ -261,7 +282,7 @@ class Lowering {
       if (!bias) throw ConvertError(n.label() + ": the bias must be " + std::to_string(out_c) + " finite values");
       conv_bias = *bias;
     }
-    const WindowSpec window = window_of(n, n.ints_attr("kernel_shape", {w.shape[2], w.shape[3]}), in.pending_pads);
+    const WindowSpec window = window_of(n, {w.shape[2], w.shape[3]}, in.pending_pads);
     const auto user = single_consumer(g_, n.outputs[0]);
 
     if (!in.packed) {
@@ -453,6 +474,7 @@ class Lowering {
     if (gemm && n.int_attr("transA", 0) != 0) throw ConvertError(n.label() + ": transA is not supported");
     const bool trans_b = gemm && n.int_attr("transB", 0) != 0;
     const int64_t out_f = trans_b ? w.shape[0] : w.shape[1], in_f = trans_b ? w.shape[1] : w.shape[0];
+    if (out_f < 1 || out_f > limits::kMaxTensorElements) throw ConvertError(n.label() + ": bad output size");
     const std::vector<int> in_shape = b_.shape(in.tensor);
     int64_t in_count = 1;
     for (int d : in_shape) in_count *= d;
@@ -510,7 +532,11 @@ class Lowering {
 
 std::vector<uint8_t> convert_graph(Graph graph, const ConvertOptions& options, ConvertReport* report) {
   simplify(graph);
-  return Lowering(graph, options, report).run();
+  try {
+    return Lowering(graph, options, report).run();
+  } catch (const std::invalid_argument& e) {
+    throw ConvertError(e.what());  // the builder refused a layer (e.g. a window larger than its input)
+  }
 }
 
 std::vector<uint8_t> convert_onnx_file(const std::string& path, const ConvertOptions& options, ConvertReport* report) {

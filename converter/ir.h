@@ -57,6 +57,7 @@ struct Graph {
   std::vector<int64_t> input_shape;  // N, C, H, W; a dimension without a fixed size is -1
   std::string output;
   int64_t opset = 0;
+  int64_t folded_elements = 0;  // what constant folding has created so far (bounded by kMaxFoldedTotal)
 
   bool is_constant(const std::string& value) const { return constants.count(value) != 0; }
   // Indices of the nodes that read `value`.

@@ -44,7 +44,9 @@ Constant read_tensor(const onnx::TensorProto& t, const std::string& where) {
   Constant c;
   int64_t count = 1;
   for (int64_t d : t.dims()) {
-    if (d < 0 || d > kMaxConstantElements) fail(where + ": tensor '" + t.name() + "' has a bad dimension");
+    if (d < 1 || d > kMaxConstantElements) {
+      fail(where + ": tensor '" + t.name() + "' has a dimension " + std::to_string(d) + " (1 to 2^28 supported)");
+    }
     c.shape.push_back(d);
     count *= d;
     if (count > kMaxConstantElements) fail(where + ": tensor '" + t.name() + "' is too large");
@@ -171,7 +173,9 @@ Graph import_onnx_bytes(const std::string& bytes, const std::string& path) {
   if (graph.output_size() != 1) fail(path + ": the graph must have exactly one output");
   g.output = graph.output(0).name();
 
+  if (graph.node_size() > limits::kMaxOnnxNodes) fail(path + ": more than 20000 nodes (limit kMaxOnnxNodes)");
   for (const auto& n : graph.node()) {
+    if (n.output_size() == 0) fail(path + ": node '" + n.name() + "' (" + n.op_type() + ") has no output");
     if (!n.domain().empty() && n.domain() != "ai.onnx") {
       fail(path + ": node " + n.name() + " is in domain '" + n.domain() + "', which is not supported");
     }
@@ -181,7 +185,6 @@ Graph import_onnx_bytes(const std::string& bytes, const std::string& path) {
     node.inputs.assign(n.input().begin(), n.input().end());
     node.outputs.assign(n.output().begin(), n.output().end());
     for (const auto& a : n.attribute()) node.attributes[a.name()] = read_attribute(a, path + ": " + node.label());
-    if (node.outputs.empty()) fail(path + ": " + node.label() + " has no output");
     g.nodes.push_back(std::move(node));
   }
   return g;

@@ -27,7 +27,7 @@ bool broadcast_shape(const std::vector<int64_t>& a, const std::vector<int64_t>& 
     const int64_t da = i < rank - a.size() ? 1 : a[i - (rank - a.size())];
     const int64_t db = i < rank - b.size() ? 1 : b[i - (rank - b.size())];
     if (da != db && da != 1 && db != 1) return false;
-    (*out)[i] = std::max(da, db);
+    (*out)[i] = da == 1 ? db : da;  // numpy: 1 broadcasts to anything, including 0
   }
   return true;
 }
@@ -115,7 +115,8 @@ bool reduce(const Node& n, const std::vector<const Constant*>& in, Constant* out
   const bool keep = n.int_attr("keepdims", 1) != 0;
   std::vector<int64_t> kept_shape = x.shape;
   for (int64_t a : axes) kept_shape[a] = 1;
-  const int64_t n_out = std::accumulate(kept_shape.begin(), kept_shape.end(), int64_t{1}, std::multiplies<>());
+  const int64_t n_out = capped_count(kept_shape);
+  if (n_out < 0) return false;
   std::vector<double> acc(n_out, n.op == "ReduceMax" ? -INFINITY : (n.op == "ReduceMin" ? INFINITY : 0.0));
   std::vector<int64_t> count(n_out, 0);
   for (int64_t i = 0; i < x.size(); ++i) {
@@ -148,10 +149,11 @@ bool reshape(const std::vector<const Constant*>& in, Constant* out) {
     if (!whole(in[1]->values[i], &d)) return false;
     if (d == 0 && i < in[0]->shape.size()) d = in[0]->shape[i];
     if (d == -1) {
+      if (infer >= 0) return false;
       infer = static_cast<int64_t>(i);
       d = 1;
-    } else if (d < 0) {
-      return false;
+    } else if (d < 1 || d > kMaxFoldedElements || known > kMaxFoldedElements / d) {
+      return false;  // checked product: no wrap-around lets a bad shape through
     } else {
       known *= d;
     }
@@ -202,7 +204,7 @@ bool transpose(const Node& n, const std::vector<const Constant*>& in, Constant* 
 bool evaluate_constant_node(const Node& n, const std::vector<const Constant*>& in, Constant* out) {
   const std::string& op = n.op;
   if (op == "Constant") {
-    if (!n.has("value")) return false;
+    if (!n.has("value") || n.attributes.at("value").kind != Attribute::Kind::kTensor) return false;
     *out = n.attributes.at("value").t;
     return true;
   }
@@ -312,7 +314,9 @@ bool evaluate_constant_node(const Node& n, const std::vector<const Constant*>& i
     out->shape = {0};
     out->values.clear();
     for (const Constant* c : in) {
-      if (c->shape.size() > 1) return false;
+      if (c->shape.size() > 1 || static_cast<int64_t>(out->values.size() + c->values.size()) > kMaxFoldedElements) {
+        return false;
+      }
       out->values.insert(out->values.end(), c->values.begin(), c->values.end());
     }
     out->shape[0] = static_cast<int64_t>(out->values.size());
@@ -388,6 +392,13 @@ void fold_constants(Graph& g) {
     }
     Constant result;
     if (all_constant && n.outputs.size() == 1 && evaluate_constant_node(n, inputs, &result)) {
+      // Every folded constant must be what its shape says, and within budget.
+      if (capped_count(result.shape) != result.size() ||
+          g.folded_elements + result.size() > limits::kMaxFoldedTotal) {
+        throw ConvertError(n.label() + ": folding it would make a constant that is inconsistent or past the " +
+                           "folding limit (kMaxFoldedTotal)");
+      }
+      g.folded_elements += result.size();
       g.constants[n.outputs[0]] = std::move(result);
       g.nodes.erase(g.nodes.begin() + static_cast<long>(i));
     } else {

@@ -21,7 +21,7 @@ class Hasher {
       add(word);
     }
     uint64_t tail = 0;
-    std::memcpy(&tail, data + i, size - i);
+    if (size > i) std::memcpy(&tail, data + i, size - i);  // data may be null when size is 0
     add(tail);
   }
   uint64_t value() const { return h_ == 0 ? 1 : h_; }

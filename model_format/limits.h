@@ -17,8 +17,13 @@ constexpr int kMaxBits = 4;                                   // bit planes of a
 constexpr int kMaxWindow = 1 << 12;                           // kernel, stride, dilation and pad
 constexpr int kMaxScheduleKnob = 1 << 16;                     // schedule tiles, unroll, threads
 constexpr int64_t kMaxModelBytes = int64_t{2147483647};       // FlatBuffers cannot address more
+constexpr int kMaxTensors = 1 << 16;                          // tensors in a model
+constexpr int kMaxLayers = 1 << 14;                           // layers in a model (planning is quadratic)
 constexpr int kMaxFlatbufferDepth = 64;
 constexpr int kMaxFlatbufferTables = 10'000'000;
+
+// bnn-run's buffers: the output batch, and every layer's output with --dump-dir.
+constexpr int64_t kMaxRunFloats = int64_t{1} << 28;
 
 // .npy files (apps/common/npy.cc).
 constexpr int64_t kMaxNpyHeaderBytes = 1 << 16;
@@ -29,5 +34,7 @@ constexpr int64_t kMaxNpyElements = int64_t{2147483647};
 constexpr int64_t kMaxOnnxBytes = int64_t{1} << 30;
 constexpr int64_t kMaxOnnxConstantElements = int64_t{1} << 28;  // an initializer (its data must be in the file)
 constexpr int64_t kMaxFoldedElements = int64_t{1} << 26;        // a constant folding creates (no file backs it)
+constexpr int64_t kMaxFoldedTotal = int64_t{1} << 27;           // all constants folding creates in one graph
+constexpr int kMaxOnnxNodes = 20'000;                           // graph passes are quadratic in nodes
 
 }  // namespace bnn::limits

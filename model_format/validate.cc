@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <map>
 #include <sstream>
 #include <tuple>
 #include <vector>
@@ -80,7 +81,12 @@ class Validator {
 
   void check_tensors() {
     if (!m_.tensors() || m_.tensors()->size() == 0) fail("the model has no tensors");
+    if (m_.tensors()->size() > static_cast<uint32_t>(kMaxTensors)) fail("the model has more than 65536 tensors (limit kMaxTensors)");
     const int64_t buffer_count = m_.buffers() ? m_.buffers()->size() : 0;
+    // Each buffer backs at most one tensor: the engine copies each constant
+    // once, so sharing would let a small file claim memory in proportion to the
+    // number of tensors times the buffer (the builder never shares).
+    std::vector<uint8_t> buffer_used(static_cast<size_t>(buffer_count), 0);
     int64_t activation_bytes = 0;
     for (int i = 0; i < static_cast<int>(m_.tensors()->size()); ++i) {
       const fb::Tensor* t = m_.tensors()->Get(i);
@@ -119,6 +125,7 @@ class Validator {
         fail(label + " refers to buffer " + std::to_string(t->buffer()) + ", but the model has " +
              std::to_string(buffer_count));
       }
+      if (buffer_used[t->buffer()]++) fail(label + " shares buffer " + std::to_string(t->buffer()) + " with another tensor");
       const fb::Buffer* b = m_.buffers()->Get(t->buffer());
       const int64_t have = b && b->data() ? b->data()->size() : 0;
       if (have != bytes) {
@@ -218,10 +225,16 @@ class Validator {
     return tensor(index);
   }
 
-  // A constant the layer reads, of the given type and shape.
+  // A constant the layer reads, of the given type and shape. Each constant
+  // belongs to one layer: layers prepare (repack) their constants, so a shared
+  // one would be copied once per reader.
   const fb::Tensor& constant(int index, const std::string& role, fb::ElementType type, const Shape& shape) const {
     check_index(index, role);
     if (origin_[index] != Origin::kConstant) fail(role + " " + tensor_label(index) + " must be a constant");
+    auto [it, fresh] = const_cast<Validator*>(this)->constant_owner_.emplace(index, layer_);
+    const int owner = it->second;
+    (void)fresh;
+    if (owner != layer_) fail(role + " " + tensor_label(index) + " is already read by layer " + std::to_string(owner));
     const fb::Tensor& t = tensor(index);
     if (t.type() != type) fail(role + " " + tensor_label(index) + " must be " + fb::EnumNameElementType(type));
     if (shape_of(t) != shape) {
@@ -486,6 +499,7 @@ class Validator {
 
   void check_layers() {
     if (!m_.layers() || m_.layers()->size() == 0) fail("the model has no layers");
+    if (m_.layers()->size() > static_cast<uint32_t>(kMaxLayers)) fail("the model has more than 16384 layers (limit kMaxLayers)");
     for (layer_ = 0; layer_ < static_cast<int>(m_.layers()->size()); ++layer_) {
       const fb::Layer* layer = m_.layers()->Get(layer_);
       layer_label_ = "layer " + std::to_string(layer_);
@@ -514,6 +528,7 @@ class Validator {
 
   const fb::Model& m_;
   std::vector<Origin> origin_;
+  std::map<int, int> constant_owner_;  // constant tensor -> the layer that reads it (-1: none yet)
   int layer_ = -1;
   std::string layer_label_;
 };

@@ -184,6 +184,14 @@ TEST_CASE("invalid models are refused naming the tensor or layer and the rule") 
   // A pooled extent that is neither the floor nor the ceil-mode one.
   CHECK(error_after([](fb::ModelT& m) { m.tensors[tensor_named(m, "pool")]->shape = {4, 3, 8}; })
             .find("output tensor") != std::string::npos);
+  // Sharing: one buffer per tensor, one layer per constant (a small file must
+  // not claim memory in proportion to how often it repeats a reference).
+  CHECK(error_after([](fb::ModelT& m) {
+          m.tensors[tensor_named(m, "bconv2.weights")]->buffer = m.tensors[tensor_named(m, "bconv1.weights")]->buffer;
+        }).find("shares buffer") != std::string::npos);
+  CHECK(error_after([](fb::ModelT& m) {
+          m.layers[3]->options.AsBitserialConv2D()->weights = tensor_named(m, "bconv1.weights");
+        }).find("is already read by layer 2") != std::string::npos);
   // A required index left at its default (-1) is refused, never read as tensor 0.
   CHECK(error_after([](fb::ModelT& m) { m.layers[1]->options.AsQuantize()->thresholds = -1; })
             .find("thresholds refers to tensor -1") != std::string::npos);

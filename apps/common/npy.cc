@@ -20,13 +20,14 @@ constexpr int kMaxRank = limits::kMaxNpyRank;
 }
 
 // The value text of `key` in the header dict, e.g. "'<f4'" or "(1, 3, 8, 8)".
+// The key must appear as a dict key ("'key':"), not inside another value.
 std::string dict_value(const std::string& header, const std::string& key, const std::string& path) {
-  const std::string quoted = "'" + key + "'";
+  const std::string quoted = "'" + key + "':";
   size_t at = header.find(quoted);
-  if (at == std::string::npos) fail(path, "the .npy header has no '" + key + "'");
-  at = header.find(':', at + quoted.size());
-  if (at == std::string::npos) fail(path, "malformed .npy header");
-  ++at;
+  if (at == std::string::npos || (at > 0 && header[at - 1] != '{' && header[at - 1] != ' ' && header[at - 1] != ',')) {
+    fail(path, "the .npy header has no '" + key + "'");
+  }
+  at += quoted.size();
   while (at < header.size() && header[at] == ' ') ++at;
   size_t end = at;
   if (end < header.size() && header[end] == '(') {
@@ -39,11 +40,12 @@ std::string dict_value(const std::string& header, const std::string& key, const 
 }
 
 std::vector<int64_t> parse_shape(const std::string& text, const std::string& path) {
+  if (text.size() < 2 || text.front() != '(' || text.back() != ')') fail(path, "malformed .npy shape " + text);
   std::vector<int64_t> shape;
   size_t i = 1;  // past '('
   while (i < text.size()) {
     while (i < text.size() && (text[i] == ' ' || text[i] == ',')) ++i;
-    if (i >= text.size() || text[i] == ')') break;
+    if (i + 1 >= text.size()) break;  // at the closing ')'
     if (text[i] < '0' || text[i] > '9') fail(path, "malformed .npy shape " + text);
     int64_t d = 0;
     while (i < text.size() && text[i] >= '0' && text[i] <= '9') {

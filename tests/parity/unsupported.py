@@ -6,6 +6,7 @@ usage: unsupported.py --bin DIR
 """
 import argparse
 import os
+import resource
 import struct
 import subprocess
 import sys
@@ -125,10 +126,21 @@ def main():
                 ("a truncated file", exported[: len(exported) // 2], "not an ONNX model")]:
             with open(onnx_path, "wb") as f:
                 f.write(payload)
-            r = subprocess.run([convert, onnx_path, "-o", bnn_path], capture_output=True, text=True)
+            # Under a 1 GiB address-space limit: a refusal that allocated first would fail here.
+            r = subprocess.run([convert, onnx_path, "-o", bnn_path], capture_output=True, text=True,
+                               preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30)))
             ok = r.returncode == 1 and text in r.stderr
             failed += not ok
             print(f"{'ok  ' if ok else 'FAIL'} {name}: exit {r.returncode}: {r.stderr.strip().splitlines()[-1]}")
+        # Regressions: small hostile files found in review, each refused cleanly.
+        corpus = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fuzz", "corpus", "onnx")
+        for name in sorted(f for f in os.listdir(corpus) if f.startswith("regress_")):
+            r = subprocess.run([convert, os.path.join(corpus, name), "-o", bnn_path], capture_output=True, text=True)
+            ok = r.returncode == 1 and "error:" in r.stderr
+            failed += not ok
+            regressions = globals().setdefault("regressions", [])
+            regressions.append(name)
+            print(f"{'ok  ' if ok else 'FAIL'} {name}: exit {r.returncode}: {r.stderr.strip()[-100:]}")
         # The command line itself.
         for argv, status, text in [(["--help"], 0, "usage: bnn-convert"), ([], 2, "required"),
                                    ([onnx_path, "-o", bnn_path, "--color", "cmyk"], 2, "--color takes"),
@@ -137,7 +149,8 @@ def main():
             ok = r.returncode == status and text in (r.stdout + r.stderr)
             failed += not ok
             print(f"{'ok  ' if ok else 'FAIL'} bnn-convert {' '.join(argv)}: exit {r.returncode}")
-    print(f"{len(CASES) + 9 - failed} passed, {failed} failed")
+    total = len(CASES) + 9 + len(globals().get("regressions", []))
+    print(f"{total - failed} passed, {failed} failed")
     sys.exit(1 if failed else 0)
 
 
