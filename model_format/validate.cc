@@ -231,9 +231,7 @@ class Validator {
   const fb::Tensor& constant(int index, const std::string& role, fb::ElementType type, const Shape& shape) const {
     check_index(index, role);
     if (origin_[index] != Origin::kConstant) fail(role + " " + tensor_label(index) + " must be a constant");
-    auto [it, fresh] = const_cast<Validator*>(this)->constant_owner_.emplace(index, layer_);
-    const int owner = it->second;
-    (void)fresh;
+    const int owner = constant_owner_.emplace(index, layer_).first->second;
     if (owner != layer_) fail(role + " " + tensor_label(index) + " is already read by layer " + std::to_string(owner));
     const fb::Tensor& t = tensor(index);
     if (t.type() != type) fail(role + " " + tensor_label(index) + " must be " + fb::EnumNameElementType(type));
@@ -528,7 +526,7 @@ class Validator {
 
   const fb::Model& m_;
   std::vector<Origin> origin_;
-  std::map<int, int> constant_owner_;  // constant tensor -> the layer that reads it (-1: none yet)
+  mutable std::map<int, int> constant_owner_;  // constant tensor -> the first layer that reads it
   int layer_ = -1;
   std::string layer_label_;
 };
