@@ -12,32 +12,13 @@ namespace {
 
 inline int popcount(uint64_t x) { return __builtin_popcountll(x); }
 
-// The value-level dot product of one weight tap with one activation tap whose
-// every channel has the value `a_value` (0, or -1 for MINUS_ONE padding):
-// a_value * sum over channels of the weight values.
-int64_t tap_with_constant(const uint64_t* w, int64_t words, int channels, int bits, Encoding enc, int a_value) {
-  int64_t sum = 0;
-  for (int i = 0; i < bits; ++i) {
-    int64_t ones = 0;
-    for (int64_t k = 0; k < words; ++k) ones += popcount(w[i * words + k]);
-    sum += (enc == Encoding::kBipolar ? 2 * ones - channels : ones) * (int64_t{1} << i);
-  }
-  return a_value * sum;
-}
-
 // What the microkernel plus epilogue count for one tap whose activation is
-// code 0 (all bits clear), per the formulas in the header.
+// code 0 (all bits clear), per the formulas in the header: a code-0 bipolar
+// activation is the value -La in every channel, a unipolar one is 0.
 int64_t tap_at_code_zero(const uint64_t* w, int64_t words, int channels, int wbits, int abits, Encoding we,
                          Encoding ae) {
-  const int64_t la = (int64_t{1} << abits) - 1;
-  if (we == Encoding::kBipolar && ae == Encoding::kBipolar) {
-    // A code-0 bipolar activation is -La in every channel.
-    return tap_with_constant(w, words, channels, wbits, we, static_cast<int>(-la));
-  }
-  if (we == Encoding::kUnipolar && ae == Encoding::kBipolar) {
-    return tap_with_constant(w, words, channels, wbits, we, static_cast<int>(-la));
-  }
-  return 0;  // unipolar activations: code 0 is the value 0
+  if (ae != Encoding::kBipolar) return 0;
+  return -((int64_t{1} << abits) - 1) * weight_tap_sum(w, words, channels, wbits, we);
 }
 
 // True if some tap of output pixel (oy, ox) falls in the padding.
@@ -91,7 +72,7 @@ std::shared_ptr<const BitserialGemmPlan> make_bitserial_gemm_plan(const Bitseria
       for (int i = 0; i < a.weight_bits; ++i) {
         for (int64_t k = 0; k < words; ++k) plan->weight_sums[oc] += popcount(w[i * words + k]) << i;
       }
-      const int64_t meant = tap_with_constant(w, words, g.in_c, a.weight_bits, a.weight_encoding, pad_value);
+      const int64_t meant = pad_value * weight_tap_sum(w, words, g.in_c, a.weight_bits, a.weight_encoding);
       const int64_t seen = tap_at_code_zero(w, words, g.in_c, a.weight_bits, a.act_bits, a.weight_encoding,
                                             a.act_encoding);
       plan->padded_tap[static_cast<size_t>(oc) * plan->taps + t] = static_cast<int32_t>(meant - seen);

@@ -31,8 +31,8 @@ int64_t plane_dot(const uint64_t* w, const uint64_t* a, int64_t words, int n, En
   return 2 * both - w_ones;
 }
 
-// Sum over n channels of the weight values of one tap (all planes): what a
-// padded tap whose activation is the value 1 would contribute.
+}  // namespace
+
 int64_t weight_tap_sum(const uint64_t* w, int64_t words, int n, int bits, Encoding we) {
   int64_t sum = 0;
   for (int i = 0; i < bits; ++i) {
@@ -44,7 +44,6 @@ int64_t weight_tap_sum(const uint64_t* w, int64_t words, int n, int bits, Encodi
   return sum;
 }
 
-}  // namespace
 
 size_t bitserial_conv2d_ref_scratch_bytes(const ConvGeometry& g, int act_bits) {
   // One channel group of one input pixel (all planes), the integer

@@ -34,6 +34,10 @@ struct BitserialConvLayer {
   uint64_t* out_packed = nullptr;   // [out_h][out_w] rows of to_bits.bits planes
 };
 
+// Sum over n channels of the weight values of one tap (`bits` planes of
+// `words` words): what a tap whose every activation is the value 1 contributes.
+int64_t weight_tap_sum(const uint64_t* w, int64_t words, int n, int bits, Encoding we);
+
 // The exact integer accumulators of output pixel (oy, ox), all out_c channels.
 // `scratch` holds bitserial_conv_scratch_bytes() bytes.
 void bitserial_conv_pixel_ref(const BitserialConvArgs& a, int oy, int ox, int32_t* acc, uint64_t* scratch);
