@@ -22,10 +22,18 @@ const char kUsage[] =
     "\n"
     "  -o, --output M.bnn     the model to write (required)\n"
     "  --labels FILE          class names, one per line, in output order\n"
-    "  --mean R,G,B           per-channel mean of the input normalization\n"
-    "  --std R,G,B            per-channel std of the input normalization\n"
-    "  --color rgb|bgr|grey   the input's channel order (default rgb)\n"
     "  --input CxHxW          the input size, when the ONNX input has none fixed\n"
+    "\n"
+    "How a picture becomes the input (stored in the model; bnn-classify follows it):\n"
+    "  --color rgb|bgr|grey   the input's channels (default rgb)\n"
+    "  --resize MODE          direct (default): stretch the picture to H x W;\n"
+    "                         short-side[:F]: the centred H:W region, F of the shorter\n"
+    "                         side (default 1; 0.875 is torchvision's Resize 256 + CenterCrop 224);\n"
+    "                         fit: the whole picture, aspect kept, padded with its border colour\n"
+    "  --invert               the model was trained on a dark background: invert pictures\n"
+    "                         whose border is lighter than mid-grey\n"
+    "  --mean R,G,B           per-channel mean, applied as (x / 255 - mean) / std\n"
+    "  --std R,G,B            per-channel std\n"
     "  --description TEXT     stored in the model, shown by bnn-run --info\n"
     "  -h, --help             this text\n"
     "\n"
@@ -63,6 +71,25 @@ std::vector<int> parse_chw(const std::string& text) {
   return dims;
 }
 
+void parse_resize(const std::string& text, bnn::fb::InputInfoT* info) {
+  const std::string bad = "--resize takes direct, short-side, short-side:FRACTION (0 < F <= 1) or fit, got '" + text + "'";
+  if (text == "direct") {
+    info->resize = bnn::fb::ResizeMode::DIRECT;
+  } else if (text == "fit") {
+    info->resize = bnn::fb::ResizeMode::FIT;
+  } else if (text.rfind("short-side", 0) == 0) {
+    info->resize = bnn::fb::ResizeMode::SHORT_SIDE_CROP;
+    const std::string rest = text.substr(10);
+    if (rest.empty()) return;
+    char* end = nullptr;
+    const float f = std::strtof(rest.c_str() + 1, &end);
+    if (rest[0] != ':' || rest.size() == 1 || *end || !(f > 0 && f <= 1)) usage_error(bad);
+    info->crop_fraction = f;
+  } else {
+    usage_error(bad);
+  }
+}
+
 std::vector<std::string> read_labels(const std::string& path) {
   std::ifstream in(path);
   if (!in) throw std::runtime_error(path + ": cannot open the labels file");
@@ -93,15 +120,19 @@ int main(int argc, char** argv) {
     } else if (arg == "--labels") {
       labels_path = value();
     } else if (arg == "--mean") {
-      options.mean = parse_floats(arg, value());
+      options.input_info.mean = parse_floats(arg, value());
     } else if (arg == "--std") {
-      options.std = parse_floats(arg, value());
+      options.input_info.std = parse_floats(arg, value());
     } else if (arg == "--color") {
       const std::string c = value();
-      if (c == "rgb") options.color = bnn::fb::ColorOrder::RGB;
-      else if (c == "bgr") options.color = bnn::fb::ColorOrder::BGR;
-      else if (c == "grey" || c == "gray") options.color = bnn::fb::ColorOrder::GRAY;
+      if (c == "rgb") options.input_info.color = bnn::fb::ColorOrder::RGB;
+      else if (c == "bgr") options.input_info.color = bnn::fb::ColorOrder::BGR;
+      else if (c == "grey" || c == "gray") options.input_info.color = bnn::fb::ColorOrder::GRAY;
       else usage_error("--color takes rgb, bgr or grey");
+    } else if (arg == "--resize") {
+      parse_resize(value(), &options.input_info);
+    } else if (arg == "--invert") {
+      options.input_info.invert = true;
     } else if (arg == "--input") {
       options.input_chw = parse_chw(value());
     } else if (arg == "--description") {

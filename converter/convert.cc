@@ -51,9 +51,7 @@ class Lowering {
     if (out.packed) throw ConvertError("the graph output '" + g_.output + "' is binarized; the model must end in floats");
     b_.set_output(out.tensor);
     if (!options_.labels.empty()) b_.set_labels(options_.labels);
-    if (!options_.mean.empty() || !options_.std.empty() || options_.color != fb::ColorOrder::RGB) {
-      b_.set_input_info(options_.color, options_.mean, options_.std);
-    }
+    b_.set_input_info(options_.input_info);
     b_.set_description(options_.description);
     b_.raw().producer = "bnn-convert (ONNX opset " + std::to_string(g_.opset) + ")";
     if (sign_ops_ > 0) {

@@ -26,8 +26,7 @@ namespace bnn::convert {
 
 struct ConvertOptions {
   std::vector<std::string> labels;
-  std::vector<float> mean, std;  // preprocessing metadata, per input channel
-  fb::ColorOrder color = fb::ColorOrder::RGB;
+  fb::InputInfoT input_info;     // preprocessing metadata: colour, resize, inversion, mean/std
   std::vector<int> input_chw;    // needed when the ONNX input has no fixed C, H, W
   std::string description;
 };

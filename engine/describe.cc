@@ -54,6 +54,19 @@ std::string floats_string(const std::vector<float>& v) {
 
 }  // namespace
 
+std::string Preprocessing::describe() const {
+  std::ostringstream s;
+  s << (color == Color::kGray ? "GRAY" : color == Color::kBGR ? "BGR" : "RGB") << " " << width << "x" << height;
+  switch (resize) {
+    case Resize::kDirect: s << ", direct resize"; break;
+    case Resize::kShortSideCrop: s << ", short-side resize, centre crop " << crop_fraction; break;
+    case Resize::kFit: s << ", fit (aspect kept, padded)"; break;
+  }
+  if (invert) s << ", invert light backgrounds";
+  s << ", mean " << (mean.empty() ? "0" : floats_string(mean)) << ", std " << (std.empty() ? "1" : floats_string(std));
+  return s.str();
+}
+
 std::string Model::describe() const {
   const Impl& m = *impl_;
   std::ostringstream s;
@@ -61,10 +74,8 @@ std::string Model::describe() const {
   if (!m.description.empty()) s << "description: " << m.description << "\n";
   const TensorInfo& in = m.tensor_infos[m.input];
   const TensorInfo& out = m.tensor_infos[m.output];
-  s << "input:  '" << in.name << "' " << type_string(in) << " CHW " << shape_string(in.shape_chw()) << ", color "
-    << m.color_order;
-  if (!m.mean.empty()) s << ", mean " << floats_string(m.mean);
-  if (!m.std.empty()) s << ", std " << floats_string(m.std);
+  s << "input:  '" << in.name << "' " << type_string(in) << " CHW " << shape_string(in.shape_chw()) << "\n";
+  s << "preprocessing: " << m.preprocessing.describe() << "\n";
   s << "\noutput: '" << out.name << "' " << type_string(out) << " " << shape_string(out.shape_chw()) << ", "
     << m.labels.size() << " labels\n";
   int64_t macs = 0;

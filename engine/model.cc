@@ -145,11 +145,23 @@ std::unique_ptr<Model::Impl> bind_model(const fb::Model& m) {
   if (m.labels()) {
     for (const auto* s : *m.labels()) impl->labels.push_back(s->str());
   }
+  Preprocessing& pre = impl->preprocessing;
   if (const fb::InputInfo* in = m.input_info()) {
-    impl->color_order = fb::EnumNameColorOrder(in->color());
-    if (in->mean()) impl->mean.assign(in->mean()->begin(), in->mean()->end());
-    if (in->std()) impl->std.assign(in->std()->begin(), in->std()->end());
+    pre.color = in->color() == fb::ColorOrder::GRAY  ? Preprocessing::Color::kGray
+                : in->color() == fb::ColorOrder::BGR ? Preprocessing::Color::kBGR
+                                                     : Preprocessing::Color::kRGB;
+    pre.resize = in->resize() == fb::ResizeMode::FIT               ? Preprocessing::Resize::kFit
+                 : in->resize() == fb::ResizeMode::SHORT_SIDE_CROP ? Preprocessing::Resize::kShortSideCrop
+                                                                   : Preprocessing::Resize::kDirect;
+    pre.crop_fraction = in->crop_fraction();
+    pre.invert = in->invert();
+    if (in->mean()) pre.mean.assign(in->mean()->begin(), in->mean()->end());
+    if (in->std()) pre.std.assign(in->std()->begin(), in->std()->end());
   }
+  const std::vector<int>& input_shape = impl->tensor_infos[impl->input].shape;  // [H, W, C]
+  pre.height = input_shape[0];
+  pre.width = input_shape[1];
+  pre.channels = input_shape[2];
   impl->description = m.description() ? m.description()->str() : "";
   impl->producer = m.producer() ? m.producer()->str() : "";
   impl->schema_version = m.schema_version();
@@ -213,9 +225,7 @@ const TensorInfo& Model::output() const { return impl_->tensor_infos[impl_->outp
 const std::vector<TensorInfo>& Model::tensors() const { return impl_->tensor_infos; }
 const std::vector<LayerInfo>& Model::layers() const { return impl_->layers; }
 const std::vector<std::string>& Model::labels() const { return impl_->labels; }
-const std::string& Model::color_order() const { return impl_->color_order; }
-const std::vector<float>& Model::mean() const { return impl_->mean; }
-const std::vector<float>& Model::std() const { return impl_->std; }
+const Preprocessing& Model::preprocessing() const { return impl_->preprocessing; }
 const std::string& Model::description() const { return impl_->description; }
 const std::string& Model::producer() const { return impl_->producer; }
 uint32_t Model::schema_version() const { return impl_->schema_version; }

@@ -24,8 +24,7 @@ struct Model::Impl {
   size_t scratch_bytes = 0;  // per thread
 
   std::vector<std::string> labels;
-  std::string color_order = "RGB";
-  std::vector<float> mean, std;
+  Preprocessing preprocessing;
   std::string description, producer;
   uint32_t schema_version = 0;
 };

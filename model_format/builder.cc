@@ -319,11 +319,16 @@ void ModelBuilder::set_output(int tensor) {
 
 void ModelBuilder::set_labels(const std::vector<std::string>& labels) { model_.labels = labels; }
 
+void ModelBuilder::set_input_info(const fb::InputInfoT& info) {
+  model_.input_info = std::make_unique<fb::InputInfoT>(info);
+}
+
 void ModelBuilder::set_input_info(fb::ColorOrder color, const std::vector<float>& mean, const std::vector<float>& std) {
-  model_.input_info = std::make_unique<fb::InputInfoT>();
-  model_.input_info->color = color;
-  model_.input_info->mean = mean;
-  model_.input_info->std = std;
+  fb::InputInfoT info;
+  info.color = color;
+  info.mean = mean;
+  info.std = std;
+  set_input_info(info);
 }
 
 void ModelBuilder::set_description(const std::string& description) { model_.description = description; }

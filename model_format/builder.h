@@ -100,6 +100,7 @@ class ModelBuilder {
 
   void set_output(int tensor);
   void set_labels(const std::vector<std::string>& labels);
+  void set_input_info(const fb::InputInfoT& info);
   void set_input_info(fb::ColorOrder color, const std::vector<float>& mean, const std::vector<float>& std);
   void set_description(const std::string& description);
   // The schedule of the layer that wrote `tensor` (tuning writes these).

@@ -55,9 +55,9 @@ class Validator {
   explicit Validator(const fb::Model& model) : m_(model) {}
 
   void run() {
-    if (m_.schema_version() != kSchemaVersion) {
+    if (m_.schema_version() < kOldestSchemaVersion || m_.schema_version() > kSchemaVersion) {
       fail("schema version " + std::to_string(m_.schema_version()) + " is not supported (this build reads " +
-           std::to_string(kSchemaVersion) + ")");
+           std::to_string(kOldestSchemaVersion) + " to " + std::to_string(kSchemaVersion) + ")");
     }
     check_tensors();
     check_graph_io();
@@ -207,6 +207,10 @@ class Validator {
       for (float v : *info->std()) {
         if (!(v > 0)) fail("input_info std must be positive");
       }
+    }
+    if (!enum_in_range(info->resize())) fail("input_info has an unknown resize mode");
+    if (!(info->crop_fraction() > 0 && info->crop_fraction() <= 1)) {
+      fail("input_info crop_fraction must be in (0, 1]");
     }
   }
 

@@ -78,8 +78,10 @@ TEST_CASE("build - write - read round trip keeps the graph - metadata and bytes"
   CHECK(model->input().shape_chw() == std::vector<int>{3, 6, 5});
   CHECK(model->output().shape == std::vector<int>{4});
   CHECK(model->labels() == std::vector<std::string>{"a", "b", "c", "d"});
-  CHECK(model->mean() == std::vector<float>{0.5f, 0.5f, 0.5f});
-  CHECK(model->color_order() == "RGB");
+  CHECK(model->preprocessing().mean == std::vector<float>{0.5f, 0.5f, 0.5f});
+  CHECK(model->preprocessing().color == Preprocessing::Color::kRGB);
+  CHECK(model->preprocessing().resize == Preprocessing::Resize::kDirect);
+  CHECK(model->preprocessing().channels == 3);
   CHECK(model->schema_version() == kSchemaVersion);
   REQUIRE(model->layers().size() == 8);
   CHECK(model->layers()[2].kind == "BitserialConv2D");

@@ -57,6 +57,27 @@ struct LayerInfo {
   std::string schedule_note;  // non-empty when the baked schedule could not be used; say it once
 };
 
+// How a picture becomes the model's input (bnn/image.h applies it): colour
+// conversion, resize, optional inversion, then (x / 255 - mean[c]) / std[c].
+struct Preprocessing {
+  enum class Color { kRGB, kBGR, kGray };
+  enum class Resize {
+    kDirect,         // the whole picture, stretched to the input's H x W
+    kShortSideCrop,  // the centred H:W region, crop_fraction of the shorter side
+    kFit,            // the whole picture, aspect kept, centred, padded with its border colour
+  };
+  Color color = Color::kRGB;
+  Resize resize = Resize::kDirect;
+  float crop_fraction = 1.0f;  // kShortSideCrop only, in (0, 1]
+  bool invert = false;         // invert pictures whose border is lighter than mid-grey
+  std::vector<float> mean;     // one per input channel, or empty (0)
+  std::vector<float> std;      // one per input channel, or empty (1)
+  int channels = 0, height = 0, width = 0;  // the input tensor's
+
+  // "GRAY 28x28, direct resize, invert light backgrounds, mean [0.286], std [0.353]"
+  std::string describe() const;
+};
+
 struct LoadOptions {
   // Check the constant data against the file's checksum (a few ms for a
   // ResNet-18). Off only for a file known to be intact, or to inspect a damaged one.
@@ -81,10 +102,8 @@ class Model {
   const std::vector<TensorInfo>& tensors() const;
   const std::vector<LayerInfo>& layers() const;
   const std::vector<std::string>& labels() const;
-  // Preprocessing metadata: "RGB", "BGR" or "GRAY", and per-channel mean/std (may be empty).
-  const std::string& color_order() const;
-  const std::vector<float>& mean() const;
-  const std::vector<float>& std() const;
+  // How a picture becomes the input (the model's metadata).
+  const Preprocessing& preprocessing() const;
   const std::string& description() const;
   const std::string& producer() const;
   uint32_t schema_version() const;
