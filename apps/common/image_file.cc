@@ -92,6 +92,36 @@ bool bmp_complete(const uint8_t* d, size_t n) {
   return declared == 0 || declared <= n;
 }
 
+// The size a header claims, read before stb sees the file: stbi_info's own
+// refusal of an oversized picture reaches us only as "unknown image type".
+uint32_t be16(const uint8_t* p) { return (p[0] << 8) | p[1]; }
+uint32_t be32(const uint8_t* p) { return (uint32_t(p[0]) << 24) | (p[1] << 16) | (p[2] << 8) | p[3]; }
+int64_t le32s(const uint8_t* p) { return int32_t(p[0] | (p[1] << 8) | (p[2] << 16) | (uint32_t(p[3]) << 24)); }
+
+bool claimed_size(const uint8_t* d, size_t n, int64_t* width, int64_t* height) {
+  if (n >= 24 && std::memcmp(d, "\x89PNG\r\n\x1a\n", 8) == 0 && std::memcmp(d + 12, "IHDR", 4) == 0) {
+    *width = be32(d + 16), *height = be32(d + 20);
+    return true;
+  }
+  if (n >= 26 && d[0] == 'B' && d[1] == 'M') {
+    const int64_t h = le32s(d + 22);
+    *width = le32s(d + 18), *height = h < 0 ? -h : h;  // negative: rows stored top-down
+    return true;
+  }
+  if (n >= 4 && d[0] == 0xFF && d[1] == 0xD8) {  // JPEG: walk the segments to the frame header
+    for (size_t i = 2; i + 9 <= n;) {
+      if (d[i] != 0xFF) return false;
+      const uint8_t marker = d[i + 1];
+      if (marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC) {
+        *height = be16(d + i + 5), *width = be16(d + i + 7);
+        return true;
+      }
+      i += 2 + be16(d + i + 2);
+    }
+  }
+  return false;
+}
+
 bool complete(const uint8_t* d, size_t n, int width, int height) {
   if (n >= 2 && d[0] == 0xFF && d[1] == 0xD8) return jpeg_complete(d, n);
   if (n >= 2 && d[0] == 'P' && (d[1] == '5' || d[1] == '6')) return pnm_complete(d, n, width, height);
@@ -107,6 +137,13 @@ DecodedImage decode_image(const uint8_t* data, size_t size, const std::string& n
     fail(name, "larger than " + std::to_string(limits::kMaxImageFileBytes) + " bytes (kMaxImageFileBytes)");
   }
   const int length = static_cast<int>(size);  // stb takes int; kMaxImageFileBytes < 2^31
+  int64_t claimed_width = 0, claimed_height = 0;
+  if (claimed_size(data, size, &claimed_width, &claimed_height)) {
+    if (claimed_width > limits::kMaxImageDimension || claimed_height > limits::kMaxImageDimension) {
+      fail(name, "the header claims " + std::to_string(claimed_width) + "x" + std::to_string(claimed_height) +
+                     " pixels: more than " + std::to_string(limits::kMaxImageDimension) + " per side (kMaxImageDimension)");
+    }
+  }
   int width = 0, height = 0, components = 0;
   if (!stbi_info_from_memory(data, length, &width, &height, &components)) {
     fail(name, "not a JPEG, PNG, BMP or PGM/PPM picture (" + stb_reason() + ")");
