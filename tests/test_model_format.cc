@@ -130,9 +130,40 @@ TEST_CASE("damaged files are refused with a clear error") {
   }
 }
 
+TEST_CASE("preprocessing metadata round trips") {
+  ModelBuilder b = small_model();
+  fb::InputInfoT info;
+  info.color = fb::ColorOrder::BGR;
+  info.resize = fb::ResizeMode::SHORT_SIDE_CROP;
+  info.crop_fraction = 0.875f;
+  info.invert = true;
+  info.mean = {0.1f, 0.2f, 0.3f};
+  info.std = {0.4f, 0.5f, 0.6f};
+  b.set_input_info(info);
+  const std::vector<uint8_t> bytes = b.finish();
+  const auto model = Model::load_buffer(bytes.data(), bytes.size());
+  const Preprocessing& p = model->preprocessing();
+  CHECK(p.color == Preprocessing::Color::kBGR);
+  CHECK(p.resize == Preprocessing::Resize::kShortSideCrop);
+  CHECK(p.crop_fraction == 0.875f);
+  CHECK(p.invert);
+  CHECK(p.std == std::vector<float>{0.4f, 0.5f, 0.6f});
+  CHECK(p.describe().find("BGR") == 0);
+  CHECK(model->describe().find("short-side resize, centre crop 0.875, invert light backgrounds") != std::string::npos);
+}
+
 TEST_CASE("invalid models are refused naming the tensor or layer and the rule") {
   CHECK(error_after([](fb::ModelT& m) { m.schema_version = 99; }).find("schema version 99 is not supported") !=
         std::string::npos);
+  CHECK(error_after([](fb::ModelT& m) { m.schema_version = 0; }).find("schema version 0 is not supported") !=
+        std::string::npos);
+  CHECK(error_after([](fb::ModelT& m) { m.schema_version = 1; }).find("schema version") == std::string::npos);  // still read
+  CHECK(error_after([](fb::ModelT& m) { m.input_info->crop_fraction = 0; }).find("crop_fraction must be in (0, 1]") !=
+        std::string::npos);
+  CHECK(error_after([](fb::ModelT& m) { m.input_info->crop_fraction = 1.5f; }).find("crop_fraction") !=
+        std::string::npos);
+  CHECK(error_after([](fb::ModelT& m) { m.input_info->resize = static_cast<fb::ResizeMode>(7); })
+            .find("unknown resize mode") != std::string::npos);
   CHECK(error_after([](fb::ModelT& m) { m.layers[0]->options.AsConv2D()->input = 999; })
             .find("layer 0 'stem' (Conv2D): input refers to tensor 999") != std::string::npos);
   CHECK(error_after([](fb::ModelT& m) { m.inputs = {-1}; }).find("refers to tensor -1") != std::string::npos);
