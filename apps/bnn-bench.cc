@@ -10,12 +10,16 @@
 #include <string>
 #include <vector>
 
+#include "apps/common/cli.h"
 #include "apps/bench/conv_bench.h"
 #include "apps/bench/onednn_baseline.h"
 #include "bnn/engine.h"
 #include "kernels/cpu_features.h"
 
 namespace {
+
+using bnn::cli::parse_count;
+using bnn::cli::usage_error;
 
 using namespace bnn;
 using namespace bnn::bench;
@@ -39,11 +43,6 @@ const char kUsage[] =
     "  --threads N       threads inside each layer (default 1)\n"
     "  --json            one JSON object per result line instead of a table\n"
     "  -h, --help        this text\n";
-
-[[noreturn]] void usage_error(const std::string& message) {
-  std::fprintf(stderr, "bnn-bench: %s\n(see bnn-bench --help)\n", message.c_str());
-  std::exit(2);
-}
 
 struct Options {
   bool peak = false, json = false;
@@ -253,6 +252,7 @@ int run_model(const Options& o) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  bnn::cli::set_program("bnn-bench");
   const Options o = parse(argc, argv);
   try {
     if (o.peak) return run_peak(o);

@@ -12,12 +12,16 @@
 #include <string>
 #include <vector>
 
+#include "apps/common/cli.h"
 #include "apps/classify/bundled_model.h"
 #include "apps/common/image_file.h"
 #include "bnn/engine.h"
 #include "bnn/image.h"
 
 namespace {
+
+using bnn::cli::parse_count;
+using bnn::cli::usage_error;
 
 const char kUsage[] =
     "usage: bnn-classify [--model M.bnn] IMAGE|DIR... [--top K] [--json] [--threads N]\n"
@@ -49,20 +53,6 @@ const char kUsage[] =
     "Exit status: 0 when every picture was labelled, 1 when any could not be read\n"
     "(each gets its own error; the rest are still labelled) or the model cannot be\n"
     "loaded, 2 on bad usage.\n";
-
-[[noreturn]] void usage_error(const std::string& message) {
-  std::fprintf(stderr, "bnn-classify: %s\n(see bnn-classify --help)\n", message.c_str());
-  std::exit(2);
-}
-
-int parse_count(const std::string& flag, const char* text, int min, int max) {
-  char* end = nullptr;
-  const long v = std::strtol(text, &end, 10);
-  if (!*text || *end || v < min || v > max) {
-    usage_error(flag + " needs a whole number from " + std::to_string(min) + " to " + std::to_string(max));
-  }
-  return static_cast<int>(v);
-}
 
 struct Options {
   std::string model;
@@ -120,10 +110,12 @@ std::vector<std::string> expand(const std::vector<std::string>& paths) {
       continue;
     }
     std::vector<std::string> found;
-    for (const auto& entry : std::filesystem::directory_iterator(path, error)) {
-      if (entry.is_regular_file(error) && is_picture_name(entry.path()) &&
-          entry.path().filename().string()[0] != '.') {
-        found.push_back(entry.path().string());
+    // increment(error), not ++: an I/O error mid-listing ends the listing, it does not throw.
+    std::filesystem::directory_iterator it(path, error), end;
+    for (; !error && it != end; it.increment(error)) {
+      std::error_code type_error;
+      if (it->is_regular_file(type_error) && is_picture_name(it->path()) && it->path().filename().string()[0] != '.') {
+        found.push_back(it->path().string());
       }
     }
     if (found.empty()) files.push_back(path);  // reported as "no pictures in it"
@@ -180,6 +172,7 @@ class ProgressBar {
 }  // namespace
 
 int main(int argc, char** argv) {
+  bnn::cli::set_program("bnn-classify");
   const Options o = parse(argc, argv);
 
   std::shared_ptr<const bnn::Model> model;
@@ -213,7 +206,11 @@ int main(int argc, char** argv) {
   bnn::Session session(model, bnn::SessionOptions{o.threads});
   std::vector<float> input(static_cast<size_t>(model->input().element_count()));
   std::vector<float> output(static_cast<size_t>(model->output().element_count()));
-  const bool ends_in_softmax = !model->layers().empty() && model->layers().back().kind == "Softmax";
+  // Whether the output is already probabilities: the layer writing it is a softmax.
+  bool ends_in_softmax = false;
+  for (const bnn::LayerInfo& layer : model->layers()) {
+    if (layer.output >= 0 && &model->tensors()[layer.output] == &model->output()) ends_in_softmax = layer.kind == "Softmax";
+  }
   const std::vector<std::string>& labels = model->labels();
   const int top = std::min<int>(o.top, static_cast<int>(output.size()));
 
@@ -241,6 +238,9 @@ int main(int argc, char** argv) {
       t0 = std::chrono::steady_clock::now();
       session.run(input.data(), output.data());
       const double inference_ms = ms_since(t0);
+      for (float v : output) {
+        if (!std::isfinite(v)) throw std::runtime_error(file + ": the model's output is not finite (NaN or infinity)");
+      }
 
       if (ends_in_softmax) {
         std::copy(output.begin(), output.end(), probability.begin());

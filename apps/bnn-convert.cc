@@ -6,10 +6,14 @@
 #include <string>
 #include <vector>
 
+#include "apps/common/cli.h"
 #include "converter/convert.h"
 #include "model_format/builder.h"
 
 namespace {
+
+using bnn::cli::parse_count;
+using bnn::cli::usage_error;
 
 const char kUsage[] =
     "usage: bnn-convert MODEL.onnx -o MODEL.bnn [options]\n"
@@ -38,11 +42,6 @@ const char kUsage[] =
     "  -h, --help             this text\n"
     "\n"
     "Exit status: 0 on success, 1 when the model cannot be converted, 2 on bad usage.\n";
-
-[[noreturn]] void usage_error(const std::string& message) {
-  std::fprintf(stderr, "bnn-convert: %s\n(see bnn-convert --help)\n", message.c_str());
-  std::exit(2);
-}
 
 std::vector<float> parse_floats(const std::string& flag, const std::string& text) {
   std::vector<float> values;
@@ -104,6 +103,7 @@ std::vector<std::string> read_labels(const std::string& path) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  bnn::cli::set_program("bnn-convert");
   std::string input, output, labels_path;
   bnn::convert::ConvertOptions options;
   for (int i = 1; i < argc; ++i) {

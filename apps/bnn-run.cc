@@ -10,11 +10,15 @@
 #include <string>
 #include <vector>
 
+#include "apps/common/cli.h"
 #include "apps/common/npy.h"
 #include "bnn/engine.h"
 #include "model_format/limits.h"
 
 namespace {
+
+using bnn::cli::parse_count;
+using bnn::cli::usage_error;
 
 const char kUsage[] =
     "usage: bnn-run --model M.bnn --input X.npy --output Y.npy [options]\n"
@@ -39,20 +43,6 @@ const char kUsage[] =
     "  -h, --help        this text\n"
     "\n"
     "Exit status: 0 on success, 1 on an error (bad model or input), 2 on bad usage.\n";
-
-[[noreturn]] void usage_error(const std::string& message) {
-  std::fprintf(stderr, "bnn-run: %s\n(see bnn-run --help)\n", message.c_str());
-  std::exit(2);
-}
-
-int parse_count(const std::string& flag, const char* text, int min, int max) {
-  char* end = nullptr;
-  const long v = std::strtol(text, &end, 10);
-  if (!*text || *end || v < min || v > max) {
-    usage_error(flag + " needs a whole number from " + std::to_string(min) + " to " + std::to_string(max));
-  }
-  return static_cast<int>(v);
-}
 
 struct Options {
   std::string model, input, output, dump_dir, info;
@@ -216,6 +206,7 @@ int run(const Options& o) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  bnn::cli::set_program("bnn-run");
   const Options options = parse(argc, argv);
   try {
     return run(options);

@@ -56,14 +56,14 @@ std::string floats_string(const std::vector<float>& v) {
 
 std::string Preprocessing::describe() const {
   std::ostringstream s;
-  s << (color == Color::kGray ? "GRAY" : color == Color::kBGR ? "BGR" : "RGB") << " " << width << "x" << height;
+  s << (color == Color::kGray ? "GRAY" : color == Color::kBGR ? "BGR" : "RGB") << ", HxW " << height << "x" << width;
   switch (resize) {
     case Resize::kDirect: s << ", direct resize"; break;
     case Resize::kShortSideCrop: s << ", short-side resize, centre crop " << crop_fraction; break;
     case Resize::kFit: s << ", fit (aspect kept, padded)"; break;
   }
   if (invert) s << ", invert light backgrounds";
-  s << ", mean " << (mean.empty() ? "0" : floats_string(mean)) << ", std " << (std.empty() ? "1" : floats_string(std));
+  s << ", mean " << (mean.empty() ? "0" : floats_string(mean)) << ", std " << (stddev.empty() ? "1" : floats_string(stddev));
   return s.str();
 }
 

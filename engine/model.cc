@@ -156,7 +156,7 @@ std::unique_ptr<Model::Impl> bind_model(const fb::Model& m) {
     pre.crop_fraction = in->crop_fraction();
     pre.invert = in->invert();
     if (in->mean()) pre.mean.assign(in->mean()->begin(), in->mean()->end());
-    if (in->std()) pre.std.assign(in->std()->begin(), in->std()->end());
+    if (in->std()) pre.stddev.assign(in->std()->begin(), in->std()->end());
   }
   const std::vector<int>& input_shape = impl->tensor_infos[impl->input].shape;  // [H, W, C]
   pre.height = input_shape[0];

@@ -37,9 +37,10 @@ constexpr int64_t kMaxFoldedElements = int64_t{1} << 26;        // a constant fo
 constexpr int64_t kMaxFoldedTotal = int64_t{1} << 27;           // all constants folding creates in one graph
 constexpr int kMaxOnnxNodes = 20'000;                           // graph passes are quadratic in nodes
 
-// Pictures (apps/classify/image_file.cc decodes, engine/preprocess.cc resizes).
-constexpr int kMaxImageDimension = 1 << 14;                   // width or height; stb_image's STBI_MAX_DIMENSIONS
+// Pictures (apps/common/image_file.cc decodes, engine/preprocess.cc resizes).
+constexpr int kMaxImageDimension = 1 << 14;                   // width or height, file or model; STBI_MAX_DIMENSIONS
 constexpr int64_t kMaxImagePixels = int64_t{1} << 26;         // 64 Mpixel: 256 MiB decoded as RGBA
 constexpr int64_t kMaxImageFileBytes = int64_t{1} << 28;      // an image file
+constexpr int kMaxJpegScans = 256;                            // each scan revisits every block of the picture
 
 }  // namespace bnn::limits

@@ -147,7 +147,7 @@ TEST_CASE("preprocessing metadata round trips") {
   CHECK(p.resize == Preprocessing::Resize::kShortSideCrop);
   CHECK(p.crop_fraction == 0.875f);
   CHECK(p.invert);
-  CHECK(p.std == std::vector<float>{0.4f, 0.5f, 0.6f});
+  CHECK(p.stddev == std::vector<float>{0.4f, 0.5f, 0.6f});
   CHECK(p.describe().find("BGR") == 0);
   CHECK(model->describe().find("short-side resize, centre crop 0.875, invert light backgrounds") != std::string::npos);
 }

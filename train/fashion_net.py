@@ -18,6 +18,9 @@ import torch.nn.functional as F
 
 # Fashion-MNIST's training-set pixel statistics, after x / 255.
 MEAN, STD = 0.2860, 0.3530
+# How bnn-convert stores the preprocessing: grey, fitted whole into 28x28,
+# inverted when the background is light (Fashion-MNIST is light on black).
+CONVERT_ARGS = ["--color", "grey", "--resize", "fit", "--invert", "--mean", f"{MEAN}", "--std", f"{STD}"]
 LABELS = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
           "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
 

@@ -26,7 +26,7 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from fashion_net import FashionNet, LABELS, MEAN, STD  # noqa: E402
+from fashion_net import CONVERT_ARGS, FashionNet, LABELS, MEAN, STD  # noqa: E402
 
 DATA_DIR = "/usr/share/datasets/fashion-mnist"
 
@@ -181,6 +181,10 @@ def main():
                       input_names=["image"], output_names=["logits"], opset_version=13)
     with open(os.path.join(args.out_dir, "labels.txt"), "w") as f:
         f.write("\n".join(LABELS) + "\n")
+    # How a picture becomes this model's input, for bnn-convert (the build reads
+    # this file): one argument per line.
+    with open(os.path.join(args.out_dir, "bnn-convert.args"), "w") as f:
+        f.write("\n".join(CONVERT_ARGS) + "\n")
     float_bytes = sum(p.numel() * 4 for p in model.state_dict().values() if p.dtype == torch.float32)
     summary = {"teacher_test_accuracy": teacher_accuracy, "binary_test_accuracy": accuracy,
                "minutes": round(minutes, 1), "threads": args.threads, "epochs": epochs, "learning_rates": lrs,

@@ -1,16 +1,47 @@
 #include "apps/common/image_file.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cctype>
+#include <cerrno>
+#include <cstdlib>
 #include <cstring>
-#include <fstream>
 #include <stdexcept>
+#include <vector>
 
 #include "model_format/limits.h"
 
+namespace {
+
+// stb's allocations go through this cap, set per decode from the header's
+// claimed size: compressed data that inflates past it fails as "outofmem"
+// instead of taking gigabytes.
+thread_local size_t t_allocation_cap = 0;
+thread_local bool t_cap_hit = false;
+
+void* capped_malloc(size_t bytes) {
+  if (bytes > t_allocation_cap) {
+    t_cap_hit = true;
+    return nullptr;
+  }
+  return std::malloc(bytes);
+}
+
+void* capped_realloc(void* p, size_t bytes) {
+  if (bytes > t_allocation_cap) {
+    t_cap_hit = true;
+    return nullptr;
+  }
+  return std::realloc(p, bytes);
+}
+
+}  // namespace
+
 // stb_image, compiled here once: only the formats we document, no stdio (we
-// read files ourselves, bounded), no float/HDR paths, and the dimension cap.
+// read files ourselves, bounded), no float/HDR paths, the dimension cap and
+// the allocation cap.
 #define STB_IMAGE_IMPLEMENTATION
 #define STB_IMAGE_STATIC
 #define STBI_ONLY_JPEG
@@ -22,6 +53,9 @@
 #define STBI_NO_HDR
 #define STBI_FAILURE_USERMSG
 #define STBI_MAX_DIMENSIONS (bnn::limits::kMaxImageDimension)
+#define STBI_MALLOC(bytes) capped_malloc(bytes)
+#define STBI_REALLOC(p, bytes) capped_realloc(p, bytes)
+#define STBI_FREE(p) std::free(p)
 #if defined(__GNUC__)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wunused-function"
@@ -38,8 +72,132 @@
 namespace bnn {
 namespace {
 
-[[noreturn]] void fail(const std::string& name, const std::string& what) {
-  throw std::runtime_error(name + ": " + what);
+[[noreturn]] void fail(const std::string& name, const std::string& what) { throw std::runtime_error(name + ": " + what); }
+
+uint32_t be16(const uint8_t* p) { return (uint32_t{p[0]} << 8) | p[1]; }
+uint32_t be32(const uint8_t* p) { return (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | p[3]; }
+uint32_t le16(const uint8_t* p) { return p[0] | (uint32_t{p[1]} << 8); }
+uint32_t le32(const uint8_t* p) { return le16(p) | (le16(p + 2) << 16); }
+
+// ---- what the header claims, read by us: stbi_info's refusal of an oversized
+// picture reaches the caller only as "unknown image type".
+
+struct Claim {
+  int64_t width = 0, height = 0;
+  bool known = false;
+};
+
+Claim claimed_size(const uint8_t* d, size_t n) {
+  Claim c;
+  if (n >= 24 && std::memcmp(d, "\x89PNG\r\n\x1a\n", 8) == 0 && std::memcmp(d + 12, "IHDR", 4) == 0) {
+    c = {be32(d + 16), be32(d + 20), true};
+  } else if (n >= 26 && d[0] == 'B' && d[1] == 'M') {
+    if (le32(d + 14) == 12) {  // OS/2 core header: 16-bit sizes
+      c = {le16(d + 18), le16(d + 20), true};
+    } else {
+      const int64_t h = static_cast<int32_t>(le32(d + 22));
+      c = {static_cast<int32_t>(le32(d + 18)), h < 0 ? -h : h, true};  // negative height: rows stored top-down
+    }
+  } else if (n >= 4 && d[0] == 0xFF && d[1] == 0xD8) {  // JPEG: walk the segments to the frame header
+    for (size_t i = 2; i + 9 <= n;) {
+      if (d[i] != 0xFF) break;
+      const uint8_t marker = d[i + 1];
+      if (marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC) {
+        c = {be16(d + i + 7), be16(d + i + 5), true};
+        break;
+      }
+      i += 2 + be16(d + i + 2);
+    }
+  }
+  return c;
+}
+
+// ---- completeness: what stb 2.27 does not check.
+
+// PNG: every chunk whole with a correct CRC, up to IEND.
+uint32_t crc32(const uint8_t* p, size_t n) {
+  static const std::vector<uint32_t> table = [] {
+    std::vector<uint32_t> t(256);
+    for (uint32_t i = 0; i < 256; ++i) {
+      uint32_t c = i;
+      for (int k = 0; k < 8; ++k) c = c & 1 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+      t[i] = c;
+    }
+    return t;
+  }();
+  uint32_t c = 0xFFFFFFFFu;
+  for (size_t i = 0; i < n; ++i) c = table[(c ^ p[i]) & 0xFF] ^ (c >> 8);
+  return c ^ 0xFFFFFFFFu;
+}
+
+std::string png_problem(const uint8_t* d, size_t n) {
+  for (size_t i = 8;;) {
+    if (n - i < 12) return "truncated (no IEND chunk)";
+    const size_t length = be32(d + i);
+    if (length > n - i - 12) return "truncated (a chunk runs past the end of the file)";
+    const std::string type(reinterpret_cast<const char*>(d + i + 4), 4);
+    if (crc32(d + i + 4, length + 4) != be32(d + i + 8 + length)) return "corrupt (chunk '" + type + "' fails its CRC)";
+    if (type == "IEND") return "";
+    i += 12 + length;
+  }
+}
+
+// JPEG: the last end-of-image marker must follow the last start-of-scan
+// (neither occurs inside entropy-coded data, where 0xFF is stuffed with 0x00,
+// and an EXIF thumbnail's markers come before the main image's scans); and
+// the scans are bounded, since each one revisits every block.
+std::string jpeg_problem(const uint8_t* d, size_t n) {
+  long last_sos = -1, last_eoi = -1, scans = 0;
+  for (size_t i = 0; i + 1 < n; ++i) {
+    if (d[i] != 0xFF) continue;
+    if (d[i + 1] == 0xDA) last_sos = static_cast<long>(i), ++scans;
+    if (d[i + 1] == 0xD9) last_eoi = static_cast<long>(i);
+  }
+  if (scans > limits::kMaxJpegScans) {
+    return "more than " + std::to_string(limits::kMaxJpegScans) + " scans (kMaxJpegScans)";
+  }
+  return last_eoi > last_sos ? "" : "truncated (the file ends before the picture does)";
+}
+
+// Binary PNM (P5 grey, P6 colour): three numbers, one whitespace byte, then
+// width * height * channels samples of 1 or 2 bytes.
+std::string pnm_problem(const uint8_t* d, size_t n, int width, int height) {
+  size_t i = 2;
+  long values[3] = {0, 0, 0};
+  for (long& v : values) {
+    while (i < n && (std::isspace(d[i]) || d[i] == '#')) {
+      if (d[i] == '#') {
+        while (i < n && d[i] != '\n' && d[i] != '\r') ++i;
+      } else {
+        ++i;
+      }
+    }
+    if (i >= n || !std::isdigit(d[i])) return "corrupt header";
+    while (i < n && std::isdigit(d[i]) && v < 1'000'000) v = v * 10 + (d[i++] - '0');
+  }
+  ++i;  // the single whitespace byte
+  const uint64_t samples = uint64_t(width) * uint64_t(height) * (d[1] == '6' ? 3 : 1) * (values[2] > 255 ? 2 : 1);
+  return i <= n && n - i >= samples ? "" : "truncated (the file ends before the picture does)";
+}
+
+// BMP, uncompressed (stb reads no RLE): the pixel rows, 4-byte aligned, from the data offset.
+std::string bmp_problem(const uint8_t* d, size_t n, int width, int height) {
+  if (n < 30) return "truncated header";
+  const bool core = le32(d + 14) == 12;
+  const uint32_t bits = le16(d + (core ? 24 : 28));
+  const uint32_t compression = core || n < 34 ? 0 : le32(d + 30);
+  if (compression != 0 && compression != 3) return "";  // stb refuses these itself
+  const uint64_t row = (uint64_t(width) * bits + 31) / 32 * 4;
+  const uint64_t end = uint64_t(le32(d + 10)) + row * uint64_t(height);
+  return end <= n ? "" : "truncated (the file ends before the picture does)";
+}
+
+std::string container_problem(const uint8_t* d, size_t n, int width, int height) {
+  if (n >= 8 && std::memcmp(d, "\x89PNG\r\n\x1a\n", 8) == 0) return png_problem(d, n);
+  if (n >= 2 && d[0] == 0xFF && d[1] == 0xD8) return jpeg_problem(d, n);
+  if (n >= 2 && d[0] == 'P' && (d[1] == '5' || d[1] == '6')) return pnm_problem(d, n, width, height);
+  if (n >= 2 && d[0] == 'B' && d[1] == 'M') return bmp_problem(d, n, width, height);
+  return "";
 }
 
 std::string stb_reason() {
@@ -47,151 +205,81 @@ std::string stb_reason() {
   return reason ? reason : "unknown error";
 }
 
-// stb_image 2.27 pads a truncated JPEG, binary PGM/PPM or BMP with zeros (or
-// leaves the rest of the buffer as it was) instead of failing. These checks
-// catch the truncation from the container alone; PNG's zlib stream and CRCs
-// already fail in stb.
-bool jpeg_complete(const uint8_t* d, size_t n) {
-  // The last end-of-image marker must follow the last start-of-scan: neither
-  // can occur inside entropy-coded data (0xFF there is stuffed with 0x00), and
-  // an EXIF thumbnail's own markers come before the main image's scans.
-  long last_sos = -1, last_eoi = -1;
-  for (size_t i = 0; i + 1 < n; ++i) {
-    if (d[i] != 0xFF) continue;
-    if (d[i + 1] == 0xDA) last_sos = static_cast<long>(i);
-    if (d[i + 1] == 0xD9) last_eoi = static_cast<long>(i);
-  }
-  return last_eoi > last_sos;
-}
-
-// Binary PNM (P5 grey, P6 colour): the header's three numbers, then one
-// whitespace byte, then exactly width * height * channels samples.
-bool pnm_complete(const uint8_t* d, size_t n, int width, int height) {
-  size_t i = 2;
-  long values[3] = {0, 0, 0};
-  for (long& v : values) {
-    while (i < n && (std::isspace(d[i]) || d[i] == '#')) {
-      if (d[i] == '#') {
-        while (i < n && d[i] != '\n') ++i;
-      } else {
-        ++i;
-      }
-    }
-    if (i >= n || !std::isdigit(d[i])) return false;
-    while (i < n && std::isdigit(d[i]) && v < 1'000'000) v = v * 10 + (d[i++] - '0');
-  }
-  ++i;  // the single whitespace byte
-  const uint64_t samples = uint64_t(width) * uint64_t(height) * (d[1] == '6' ? 3 : 1) * (values[2] > 255 ? 2 : 1);
-  return i <= n && n - i >= samples;
-}
-
-// BMP: the file header's own size field, when the writer filled it in.
-bool bmp_complete(const uint8_t* d, size_t n) {
-  if (n < 6) return false;
-  const uint32_t declared = d[2] | (d[3] << 8) | (d[4] << 16) | (uint32_t(d[5]) << 24);
-  return declared == 0 || declared <= n;
-}
-
-// The size a header claims, read before stb sees the file: stbi_info's own
-// refusal of an oversized picture reaches us only as "unknown image type".
-uint32_t be16(const uint8_t* p) { return (p[0] << 8) | p[1]; }
-uint32_t be32(const uint8_t* p) { return (uint32_t(p[0]) << 24) | (p[1] << 16) | (p[2] << 8) | p[3]; }
-int64_t le32s(const uint8_t* p) { return int32_t(p[0] | (p[1] << 8) | (p[2] << 16) | (uint32_t(p[3]) << 24)); }
-
-bool claimed_size(const uint8_t* d, size_t n, int64_t* width, int64_t* height) {
-  if (n >= 24 && std::memcmp(d, "\x89PNG\r\n\x1a\n", 8) == 0 && std::memcmp(d + 12, "IHDR", 4) == 0) {
-    *width = be32(d + 16), *height = be32(d + 20);
-    return true;
-  }
-  if (n >= 26 && d[0] == 'B' && d[1] == 'M') {
-    const int64_t h = le32s(d + 22);
-    *width = le32s(d + 18), *height = h < 0 ? -h : h;  // negative: rows stored top-down
-    return true;
-  }
-  if (n >= 4 && d[0] == 0xFF && d[1] == 0xD8) {  // JPEG: walk the segments to the frame header
-    for (size_t i = 2; i + 9 <= n;) {
-      if (d[i] != 0xFF) return false;
-      const uint8_t marker = d[i + 1];
-      if (marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC) {
-        *height = be16(d + i + 5), *width = be16(d + i + 7);
-        return true;
-      }
-      i += 2 + be16(d + i + 2);
-    }
-  }
-  return false;
-}
-
-bool complete(const uint8_t* d, size_t n, int width, int height) {
-  if (n >= 2 && d[0] == 0xFF && d[1] == 0xD8) return jpeg_complete(d, n);
-  if (n >= 2 && d[0] == 'P' && (d[1] == '5' || d[1] == '6')) return pnm_complete(d, n, width, height);
-  if (n >= 2 && d[0] == 'B' && d[1] == 'M') return bmp_complete(d, n);
-  return true;
-}
-
 }  // namespace
+
+void StbFree::operator()(uint8_t* pixels) const { stbi_image_free(pixels); }
 
 DecodedImage decode_image(const uint8_t* data, size_t size, const std::string& name) {
   if (size == 0) fail(name, "empty file");
   if (size > static_cast<size_t>(limits::kMaxImageFileBytes)) {
     fail(name, "larger than " + std::to_string(limits::kMaxImageFileBytes) + " bytes (kMaxImageFileBytes)");
   }
-  const int length = static_cast<int>(size);  // stb takes int; kMaxImageFileBytes < 2^31
-  int64_t claimed_width = 0, claimed_height = 0;
-  if (claimed_size(data, size, &claimed_width, &claimed_height)) {
-    if (claimed_width > limits::kMaxImageDimension || claimed_height > limits::kMaxImageDimension) {
-      fail(name, "the header claims " + std::to_string(claimed_width) + "x" + std::to_string(claimed_height) +
-                     " pixels: more than " + std::to_string(limits::kMaxImageDimension) + " per side (kMaxImageDimension)");
+  auto check_size = [&](int64_t width, int64_t height, const char* whose) {
+    if (width > limits::kMaxImageDimension || height > limits::kMaxImageDimension) {
+      fail(name, std::string(whose) + std::to_string(width) + "x" + std::to_string(height) + " pixels: more than " +
+                     std::to_string(limits::kMaxImageDimension) + " per side (kMaxImageDimension)");
     }
-  }
+    if (width * height > limits::kMaxImagePixels) {
+      fail(name, std::string(whose) + std::to_string(width) + "x" + std::to_string(height) + " pixels: more than " +
+                     std::to_string(limits::kMaxImagePixels) + " in all (kMaxImagePixels)");
+    }
+  };
+  const Claim claim = claimed_size(data, size);
+  if (claim.known) check_size(claim.width, claim.height, "the header claims ");
+
+  const int length = static_cast<int>(size);  // stb takes int; kMaxImageFileBytes < 2^31
+  t_allocation_cap = size_t{1} << 20;  // reading a header needs only stb's decoder state
   int width = 0, height = 0, components = 0;
   if (!stbi_info_from_memory(data, length, &width, &height, &components)) {
     fail(name, "not a JPEG, PNG, BMP or PGM/PPM picture (" + stb_reason() + ")");
   }
-  if (width < 1 || height < 1 || width > limits::kMaxImageDimension || height > limits::kMaxImageDimension) {
-    fail(name, std::to_string(width) + "x" + std::to_string(height) + " pixels: more than " +
-                   std::to_string(limits::kMaxImageDimension) + " per side (kMaxImageDimension)");
-  }
-  if (int64_t{width} * height > limits::kMaxImagePixels) {
-    fail(name, std::to_string(width) + "x" + std::to_string(height) + " pixels: more than " +
-                   std::to_string(limits::kMaxImagePixels) + " in all (kMaxImagePixels)");
-  }
-  if (!complete(data, size, width, height)) fail(name, "truncated (the file ends before the picture does)");
+  if (width < 1 || height < 1) fail(name, "a picture with no pixels");
+  check_size(width, height, "");
+  const std::string problem = container_problem(data, size, width, height);
+  if (!problem.empty()) fail(name, problem);
+
   // Grey stays grey; anything with alpha becomes RGBA (composited later).
   const int wanted = components == 1 ? 1 : components == 3 ? 3 : 4;
+  t_allocation_cap = static_cast<size_t>(width) * height * 8 + (size_t{1} << 20);
+  t_cap_hit = false;
   int w = 0, h = 0, c = 0;
-  stbi_uc* pixels = stbi_load_from_memory(data, length, &w, &h, &c, wanted);
-  if (!pixels) fail(name, "cannot decode (" + stb_reason() + "; truncated or corrupt?)");
-  if (w != width || h != height) {
-    stbi_image_free(pixels);
-    fail(name, "the header and the decoded picture disagree on its size");
-  }
   DecodedImage image;
+  image.pixels.reset(stbi_load_from_memory(data, length, &w, &h, &c, wanted));
+  if (!image.pixels) {
+    if (t_cap_hit) fail(name, "corrupt (its data decompresses to more than its header's picture size)");
+    fail(name, "cannot decode (" + stb_reason() + ")");
+  }
+  if (w != width || h != height) fail(name, "the header and the decoded picture disagree on its size");
   image.width = w;
   image.height = h;
+  image.bytes = static_cast<size_t>(w) * h * wanted;
   image.format = wanted == 1 ? PixelFormat::kGray8 : wanted == 3 ? PixelFormat::kRGB888 : PixelFormat::kRGBA8888;
-  try {
-    image.pixels.assign(pixels, pixels + static_cast<size_t>(w) * h * wanted);
-  } catch (...) {
-    stbi_image_free(pixels);
-    throw;
-  }
-  stbi_image_free(pixels);
   return image;
 }
 
 DecodedImage read_image_file(const std::string& path) {
+  // Open once, then ask the open file what it is (no check-then-open race).
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) fail(path, std::string("cannot open: ") + std::strerror(errno));
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
   struct stat st {};
-  if (stat(path.c_str(), &st) != 0) fail(path, std::string("cannot open: ") + std::strerror(errno));
+  if (::fstat(fd, &st) != 0) fail(path, std::string("cannot read: ") + std::strerror(errno));
   if (!S_ISREG(st.st_mode)) fail(path, "not a regular file");
   if (st.st_size > limits::kMaxImageFileBytes) {
     fail(path, "larger than " + std::to_string(limits::kMaxImageFileBytes) + " bytes (kMaxImageFileBytes)");
   }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail(path, std::string("cannot open: ") + std::strerror(errno));
   std::vector<uint8_t> bytes(static_cast<size_t>(st.st_size));
-  in.read(reinterpret_cast<char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
-  if (in.gcount() != static_cast<std::streamsize>(bytes.size())) fail(path, "read error (the file changed while reading?)");
+  size_t done = 0;
+  while (done < bytes.size()) {
+    const ssize_t got = ::read(fd, bytes.data() + done, bytes.size() - done);
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) fail(path, std::string("cannot read: ") + std::strerror(errno));
+    if (got == 0) fail(path, "read error (the file shrank while it was read)");
+    done += static_cast<size_t>(got);
+  }
   return decode_image(bytes.data(), bytes.size(), path);
 }
 

@@ -5,30 +5,38 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
-#include <vector>
 
 #include "bnn/image.h"
 
 namespace bnn {
 
+struct StbFree {
+  void operator()(uint8_t* pixels) const;
+};
+
 struct DecodedImage {
-  std::vector<uint8_t> pixels;  // rows packed, 8 bits per channel (16-bit PNGs are scaled down)
+  std::unique_ptr<uint8_t[], StbFree> pixels;  // stb's own buffer: rows packed, 8 bits per channel
+  size_t bytes = 0;
   int width = 0;
   int height = 0;
   PixelFormat format = PixelFormat::kGray8;  // grey, RGB, or RGBA (grey + alpha becomes RGBA)
 
-  ImageView view() const { return {pixels.data(), width, height, 0, format}; }
+  ImageView view() const { return {pixels.get(), width, height, 0, format}; }
 };
 
-// Decodes a picture held in memory. The header is read first (stbi_info) and
-// its size checked against limits::kMaxImageDimension and kMaxImagePixels
-// before any pixel memory is allocated. Throws std::runtime_error saying what
-// is wrong ("not a JPEG, PNG, BMP or PGM/PPM picture", "truncated", a limit...),
-// prefixed with `name`.
+// Decodes a picture held in memory; `name` prefixes every error. Before any
+// pixel memory exists: the size the header claims is checked against
+// limits::kMaxImageDimension and kMaxImagePixels, and the container is checked
+// for completeness (stb_image 2.27 would pad a truncated JPEG, PNM or BMP with
+// zeros, and checks no PNG CRC). While decoding, no single allocation may
+// exceed 8 bytes per claimed pixel plus 1 MiB, which stops compressed data
+// that inflates past its header (a PNG "bomb"). 16-bit PNGs are scaled to 8
+// bits. Throws std::runtime_error saying what is wrong.
 DecodedImage decode_image(const uint8_t* data, size_t size, const std::string& name);
 
-// Reads a file (at most limits::kMaxImageFileBytes) and decodes it.
+// Reads a regular file of at most limits::kMaxImageFileBytes and decodes it.
 DecodedImage read_image_file(const std::string& path);
 
 }  // namespace bnn

@@ -88,18 +88,29 @@ def main():
         # A valid PNG signature and IHDR claiming 100000 x 100000 pixels, then nothing.
         with open(path("huge.png"), "wb") as f:
             f.write(b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", struct.pack(">IIBBBBB", 100000, 100000, 8, 0, 0, 0, 0)))
+        # A 28x28 PNG whose 200 KB of compressed data inflate to 200 MiB.
+        with open(path("bomb.png"), "wb") as f:
+            f.write(b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", struct.pack(">IIBBBBB", 28, 28, 8, 0, 0, 0, 0)) +
+                    png_chunk(b"IDAT", zlib.compress(b"\0" * (200 << 20), 9)) + png_chunk(b"IEND", b""))
+        # A valid PNG with one byte of its pixel data flipped: only the CRC tells.
+        png = bytearray(open(examples[0], "rb").read())
+        idat = png.index(b"IDAT")
+        png[idat + 10] ^= 0x01
+        with open(path("bad_crc.png"), "wb") as f:
+            f.write(png)
         Image.fromarray(grey.astype(np.uint16) * 257).save(path("sixteen_bit.png"))
         check(Image.open(path("sixteen_bit.png")).mode.startswith("I"), "the 16-bit PNG is 16-bit")
         os.mkdir(path("no_pictures"))
 
-        files = [path(n) for n in ("empty.png", "truncated.jpg", "notes.png", "one_pixel.png", "huge.png",
-                                   "sixteen_bit.png", "no_pictures", "missing.png")] + [examples[0]]
+        files = [path(n) for n in ("empty.png", "truncated.jpg", "notes.png", "one_pixel.png", "huge.png", "bomb.png",
+                                   "bad_crc.png", "sixteen_bit.png", "no_pictures", "missing.png")] + [examples[0]]
         r = run(tool, "--json", *files)
         out = {d["file"]: d for d in map(json.loads, r.stdout.splitlines())}
         check(r.returncode == 1, f"broken files: exit status 1 (got {r.returncode})")
         check(list(out) == files, "broken files: one JSON line each, in order")
         expect_error = {"empty.png": "empty file", "truncated.jpg": "truncated", "notes.png": "not a JPEG, PNG",
-                        "huge.png": "kMaxImageDimension", "no_pictures": "no pictures", "missing.png": "cannot open"}
+                        "huge.png": "kMaxImageDimension", "no_pictures": "no pictures", "missing.png": "cannot open",
+                        "bomb.png": "decompresses to more than", "bad_crc.png": "fails its CRC"}
         for name, words in expect_error.items():
             d = out.get(path(name), {})
             check(words in d.get("error", ""), f"{name}: error mentions '{words}': {d.get('error')}")
@@ -109,8 +120,8 @@ def main():
         check(out.get(examples[0], {}).get("top", [{}])[0].get("label") == expected_label(examples[0]),
               "the good picture after the broken ones is still labelled")
         r = run(tool, *files)
-        check(r.returncode == 1 and "6 of 9 pictures could not be labelled" in r.stderr and
-              r.stderr.count("bnn-classify: ") == 7, "text mode: an error line per broken file and a summary on stderr")
+        check(r.returncode == 1 and "8 of 11 pictures could not be labelled" in r.stderr and
+              r.stderr.count("bnn-classify: ") == 9, "text mode: an error line per broken file and a summary on stderr")
 
         with open(path("bad.bnn"), "wb") as f:
             f.write(b"not a model")

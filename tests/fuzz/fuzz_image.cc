@@ -35,7 +35,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   } catch (const std::runtime_error&) {
     return 0;
   }
-  if (image.pixels.size() != static_cast<size_t>(image.width) * image.height * bnn::bytes_per_pixel(image.format)) {
+  if (!image.pixels || image.bytes != static_cast<size_t>(image.width) * image.height * bnn::bytes_per_pixel(image.format)) {
     __builtin_trap();
   }
   std::vector<float> out(3 * 32 * 32);

@@ -58,7 +58,7 @@ struct LayerInfo {
 };
 
 // How a picture becomes the model's input (bnn/image.h applies it): colour
-// conversion, resize, optional inversion, then (x / 255 - mean[c]) / std[c].
+// conversion, resize, optional inversion, then (x / 255 - mean[c]) / stddev[c].
 struct Preprocessing {
   enum class Color { kRGB, kBGR, kGray };
   enum class Resize {
@@ -71,10 +71,10 @@ struct Preprocessing {
   float crop_fraction = 1.0f;  // kShortSideCrop only, in (0, 1]
   bool invert = false;         // invert pictures whose border is lighter than mid-grey
   std::vector<float> mean;     // one per input channel, or empty (0)
-  std::vector<float> std;      // one per input channel, or empty (1)
+  std::vector<float> stddev;   // one per input channel, or empty (1)
   int channels = 0, height = 0, width = 0;  // the input tensor's
 
-  // "GRAY 28x28, direct resize, invert light backgrounds, mean [0.286], std [0.353]"
+  // "GRAY, HxW 28x28, fit (aspect kept, padded), invert light backgrounds, mean [0.286], std [0.353]"
   std::string describe() const;
 };
 

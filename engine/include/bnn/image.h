@@ -5,15 +5,18 @@
 //   pre.run(bnn::ImageView{pixels, width, height, stride, bnn::PixelFormat::kRGB888}, input_chw);
 //   session.run(input_chw, logits);
 //
-// One pass per axis (separable), in this order: colour conversion (RGBA is
-// composited over white; grey is BT.601 luma 0.299 R + 0.587 G + 0.114 B),
-// the model's resize with an antialiased bilinear (triangle) filter whose
-// support widens with the scale, inversion of light-background pictures when
-// the model asks for it, then (x / 255 - mean[c]) / std[c] in float32, the
-// same operations in the same order as torchvision's ToTensor + Normalize. A
-// picture already at the input size passes through exactly.
+// In this order: colour conversion (RGBA is composited over white; grey is
+// BT.601 luma 0.299 R + 0.587 G + 0.114 B), the model's resize with an
+// antialiased bilinear (triangle) filter whose support widens with the scale,
+// one pass per axis, inversion of light-background pictures when the model
+// asks for it, then (x / 255 - mean[c]) / stddev[c] in float32, the same
+// operations in the same order as torchvision's ToTensor + Normalize. A grey
+// picture already at the input size gives exactly torchvision's input; a
+// resized one approximates PIL's BILINEAR resize (no rounding to 8 bits
+// between passes; docs/numerics.md says how close).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 
@@ -38,13 +41,15 @@ struct ImageView {
 
 int bytes_per_pixel(PixelFormat format);
 
-// Applies one model's Preprocessing. Reusable: scratch memory grows to the
+// Applies one model's Preprocessing. Reusable: its scratch (one row of the
+// source columns the output reads, and the filter's tap tables) grows to the
 // largest picture seen and is kept, so pictures of one size allocate nothing
 // after the first. One thread at a time.
 class ImagePreprocessor {
  public:
   // Throws bnn::Error when the model's input is not a picture (channels other
-  // than 1 for grey or 3 for RGB/BGR).
+  // than 1 for grey or 3 for RGB/BGR, a side above limits::kMaxImageDimension)
+  // or the preprocessing is inconsistent (mean/stddev sizes, crop fraction).
   explicit ImagePreprocessor(const Preprocessing& preprocessing);
 
   // Writes channels x height x width floats (the model's input, CHW) to
@@ -55,9 +60,20 @@ class ImagePreprocessor {
   // Whether the last picture was inverted (its border was lighter than mid-grey).
   bool last_inverted() const { return last_inverted_; }
 
+  // One output index's filter taps along one axis: weights[offset, offset +
+  // count) for source indices first, first + 1, ..., plus the padding's weight.
+  struct Taps {
+    int first = 0;
+    int count = 0;
+    size_t offset = 0;
+    float pad = 0;
+  };
+
  private:
   Preprocessing pre_;
-  std::vector<float> rows_;  // the horizontally resampled rows, [source row][output column][channel]
+  std::vector<Taps> x_taps_, y_taps_;
+  std::vector<float> x_weights_, y_weights_;
+  std::vector<float> row_;  // one output row filtered vertically: [source column][channel]
   bool last_inverted_ = false;
 };
 

@@ -1,0 +1,27 @@
+#include "apps/common/cli.h"
+
+#include <cstdio>
+#include <cstdlib>
+
+namespace bnn::cli {
+namespace {
+const char* g_program = "bnn";
+}
+
+void set_program(const char* name) { g_program = name; }
+
+void usage_error(const std::string& message) {
+  std::fprintf(stderr, "%s: %s\n(see %s --help)\n", g_program, message.c_str(), g_program);
+  std::exit(2);
+}
+
+int parse_count(const std::string& flag, const char* text, int min, int max) {
+  char* end = nullptr;
+  const long v = std::strtol(text, &end, 10);
+  if (!*text || *end || v < min || v > max) {
+    usage_error(flag + " needs a whole number from " + std::to_string(min) + " to " + std::to_string(max));
+  }
+  return static_cast<int>(v);
+}
+
+}  // namespace bnn::cli

@@ -1,0 +1,17 @@
+// What every command-line tool shares: usage errors and bounded numbers.
+#pragma once
+
+#include <string>
+
+namespace bnn::cli {
+
+// The tool's name in messages ("bnn-run"); set first thing in main.
+void set_program(const char* name);
+
+// Prints "<tool>: MESSAGE\n(see <tool> --help)" on stderr and exits with 2.
+[[noreturn]] void usage_error(const std::string& message);
+
+// A whole number in [min, max] given for `flag`, or a usage error.
+int parse_count(const std::string& flag, const char* text, int min, int max);
+
+}  // namespace bnn::cli
