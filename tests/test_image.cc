@@ -165,6 +165,12 @@ TEST_CASE("short-side crop takes the centre and fit pads with the border colour"
   Preprocessing fit = grey(6, 6);
   fit.resize = Preprocessing::Resize::kFit;
   for (float v : levels(run(fit, {flat.data(), 30, 10, 0, PixelFormat::kGray8}))) REQUIRE(v == doctest::Approx(40));
+  // 2x1 -> 2x2: each output row is half the picture, half the padding (the
+  // border's mean, 100), exactly.
+  const uint8_t pair[2] = {0, 200};
+  Preprocessing fit2 = grey(2, 2);
+  fit2.resize = Preprocessing::Resize::kFit;
+  CHECK(levels(run(fit2, {pair, 2, 1, 0, PixelFormat::kGray8})) == std::vector<float>{50, 150, 50, 150});
   const std::vector<float> out = levels(run(fit, view));
   CHECK(out[0 * 6 + 0] == doctest::Approx(100));   // padding: the border's mean is 100
   CHECK(out[3 * 6 + 0] < 40);                      // the picture's dark left third

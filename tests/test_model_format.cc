@@ -157,7 +157,12 @@ TEST_CASE("invalid models are refused naming the tensor or layer and the rule") 
         std::string::npos);
   CHECK(error_after([](fb::ModelT& m) { m.schema_version = 0; }).find("schema version 0 is not supported") !=
         std::string::npos);
-  CHECK(error_after([](fb::ModelT& m) { m.schema_version = 1; }).find("schema version") == std::string::npos);  // still read
+  {  // version 1 files still load (they mean direct resize, no inversion)
+    ModelBuilder b = small_model();
+    b.raw().schema_version = 1;
+    const std::vector<uint8_t> v1 = test::pack_unchecked(b.raw());
+    CHECK(Model::load_buffer(v1.data(), v1.size(), LoadOptions{false})->schema_version() == 1);
+  }
   CHECK(error_after([](fb::ModelT& m) { m.input_info->crop_fraction = 0; }).find("crop_fraction must be in (0, 1]") !=
         std::string::npos);
   CHECK(error_after([](fb::ModelT& m) { m.input_info->crop_fraction = 1.5f; }).find("crop_fraction") !=
