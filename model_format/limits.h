@@ -37,6 +37,13 @@ constexpr int64_t kMaxFoldedElements = int64_t{1} << 26;        // a constant fo
 constexpr int64_t kMaxFoldedTotal = int64_t{1} << 27;           // all constants folding creates in one graph
 constexpr int kMaxOnnxNodes = 20'000;                           // graph passes are quadratic in nodes
 
+// PyTorch checkpoints and safetensors (converter/checkpoint/).
+constexpr int64_t kMaxCheckpointBytes = int64_t{1} << 32;     // a checkpoint file
+constexpr int kMaxZipEntries = 1 << 16;                       // entries in a torch.save archive
+constexpr int64_t kMaxPickleOps = int64_t{1} << 24;           // opcodes run for one data.pkl
+constexpr int kMaxPickleDepth = 64;                           // nesting of containers that we walk
+constexpr int64_t kMaxSafetensorsHeaderBytes = int64_t{1} << 24;  // the JSON header
+
 // Pictures (apps/common/image_file.cc decodes, engine/preprocess.cc resizes).
 constexpr int kMaxImageDimension = 1 << 14;                   // width or height, file or model; STBI_MAX_DIMENSIONS
 constexpr int64_t kMaxImagePixels = int64_t{1} << 26;         // 64 Mpixel: 256 MiB decoded as RGBA
