@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "apps/common/cli.h"
+#include "converter/checkpoint/weight_file.h"
 #include "converter/convert.h"
 #include "model_format/builder.h"
 
@@ -17,6 +18,7 @@ using bnn::cli::usage_error;
 
 const char kUsage[] =
     "usage: bnn-convert MODEL.onnx -o MODEL.bnn [options]\n"
+    "       bnn-convert --inspect WEIGHTS.pt|WEIGHTS.safetensors\n"
     "\n"
     "Converts a binarized or low-bit model exported by torch.onnx.export (opsets 11-17)\n"
     "into a bnn model. Binarizers (Sign, where(x >= 0, 1, -1), straight-through\n"
@@ -25,6 +27,8 @@ const char kUsage[] =
     "of a ResNet are recognized; anything else is refused, naming the ONNX node.\n"
     "\n"
     "  -o, --output M.bnn     the model to write (required)\n"
+    "  --inspect WEIGHTS      list the tensors of a torch.save checkpoint or safetensors\n"
+    "                         file (names, shapes), read without running any of its code\n"
     "  --labels FILE          class names, one per line, in output order\n"
     "  --input CxHxW          the input size, when the ONNX input has none fixed\n"
     "\n"
@@ -104,7 +108,7 @@ std::vector<std::string> read_labels(const std::string& path) {
 
 int main(int argc, char** argv) {
   bnn::cli::set_program("bnn-convert");
-  std::string input, output, labels_path;
+  std::string input, output, labels_path, inspect;
   bnn::convert::ConvertOptions options;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
@@ -117,6 +121,8 @@ int main(int argc, char** argv) {
       return 0;
     } else if (arg == "-o" || arg == "--output") {
       output = value();
+    } else if (arg == "--inspect") {
+      inspect = value();
     } else if (arg == "--labels") {
       labels_path = value();
     } else if (arg == "--mean") {
@@ -144,6 +150,26 @@ int main(int argc, char** argv) {
     } else {
       usage_error("more than one input model given");
     }
+  }
+  if (!inspect.empty()) {
+    try {
+      const auto weights = bnn::convert::open_weight_file(inspect);
+      for (const std::string& name : weights->names()) {
+        std::vector<int64_t> shape;
+        std::string dims = "?";
+        if (weights->shape(name, &shape)) {
+          dims.clear();
+          for (size_t i = 0; i < shape.size(); ++i) dims += (i ? "x" : "") + std::to_string(shape[i]);
+          if (shape.empty()) dims = "scalar";
+        }
+        std::printf("%s %s\n", name.c_str(), dims.c_str());
+      }
+      for (const std::string& note : weights->notes()) std::fprintf(stderr, "bnn-convert: note: %s\n", note.c_str());
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "bnn-convert: error: %s\n", e.what());
+      return 1;
+    }
+    return 0;
   }
   if (input.empty() || output.empty()) usage_error("an input model and -o OUTPUT are required");
   try {

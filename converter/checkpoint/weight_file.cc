@@ -1,0 +1,80 @@
+#include "converter/checkpoint/weight_file.h"
+
+#include <cmath>
+#include <cstring>
+#include <fstream>
+
+#include "converter/checkpoint/weight_file_impl.h"
+#include "model_format/limits.h"
+
+namespace bnn::convert {
+
+double half_to_double(uint16_t bits) {
+  const int sign = bits >> 15, exponent = (bits >> 10) & 0x1F, mantissa = bits & 0x3FF;
+  double v;
+  if (exponent == 0) {
+    v = std::ldexp(mantissa, -24);  // subnormal
+  } else if (exponent == 31) {
+    v = mantissa ? NAN : INFINITY;
+  } else {
+    v = std::ldexp(mantissa + 1024, exponent - 25);
+  }
+  return sign ? -v : v;
+}
+
+double bfloat16_to_double(uint16_t bits) {
+  const uint32_t f = uint32_t{bits} << 16;
+  float v;
+  std::memcpy(&v, &f, 4);
+  return v;
+}
+
+void decode_elements(const uint8_t* p, const DType& type, int64_t count, std::vector<double>& out,
+                     const std::function<int64_t(int64_t)>& element_offset) {
+  out.resize(static_cast<size_t>(count));
+  for (int64_t i = 0; i < count; ++i) {
+    const uint8_t* e = p + element_offset(i) * type.bytes;
+    if (type.name == "float32") {
+      float v;
+      std::memcpy(&v, e, 4);
+      out[static_cast<size_t>(i)] = v;
+    } else if (type.name == "float16") {
+      out[static_cast<size_t>(i)] = half_to_double(static_cast<uint16_t>(e[0] | (e[1] << 8)));
+    } else {  // bfloat16
+      out[static_cast<size_t>(i)] = bfloat16_to_double(static_cast<uint16_t>(e[0] | (e[1] << 8)));
+    }
+  }
+}
+
+std::vector<std::string> strip_common_prefix(std::vector<std::string> names, const std::string& prefix) {
+  for (const std::string& n : names) {
+    if (n.compare(0, prefix.size(), prefix) != 0) return names;
+  }
+  for (std::string& n : names) n.erase(0, prefix.size());
+  return names;
+}
+
+std::unique_ptr<WeightFile> parse_weight_file(std::vector<uint8_t> bytes, const std::string& origin) {
+  if (bytes.size() >= 4 && bytes[0] == 'P' && bytes[1] == 'K' && bytes[2] == 3 && bytes[3] == 4) {
+    return make_torch_checkpoint(std::move(bytes), origin);
+  }
+  if (bytes.size() >= 9 && bytes[8] == '{') return make_safetensors(std::move(bytes), origin);
+  throw ConvertError(origin + ": neither a torch.save checkpoint (zip) nor a safetensors file");
+}
+
+std::unique_ptr<WeightFile> open_weight_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
+  if (!in) throw ConvertError(path + ": cannot open");
+  const std::streamoff size = in.tellg();
+  if (size < 0) throw ConvertError(path + ": cannot read");
+  if (size > limits::kMaxCheckpointBytes) {
+    throw ConvertError(path + ": larger than " + std::to_string(limits::kMaxCheckpointBytes) + " bytes (kMaxCheckpointBytes)");
+  }
+  std::vector<uint8_t> bytes(static_cast<size_t>(size));
+  in.seekg(0);
+  in.read(reinterpret_cast<char*>(bytes.data()), size);
+  if (in.gcount() != size) throw ConvertError(path + ": read error");
+  return parse_weight_file(std::move(bytes), path);
+}
+
+}  // namespace bnn::convert
