@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "apps/common/cli.h"
+#include "converter/checkpoint/arch_presets.h"
 #include "converter/checkpoint/weight_file.h"
 #include "converter/convert.h"
 #include "model_format/builder.h"
@@ -18,7 +19,9 @@ using bnn::cli::usage_error;
 
 const char kUsage[] =
     "usage: bnn-convert MODEL.onnx -o MODEL.bnn [options]\n"
+    "       bnn-convert WEIGHTS.pt|WEIGHTS.safetensors --arch NAME -o MODEL.bnn [options]\n"
     "       bnn-convert --inspect WEIGHTS.pt|WEIGHTS.safetensors\n"
+    "       bnn-convert --list-archs\n"
     "\n"
     "Converts a binarized or low-bit model exported by torch.onnx.export (opsets 11-17)\n"
     "into a bnn model. Binarizers (Sign, where(x >= 0, 1, -1), straight-through\n"
@@ -27,6 +30,11 @@ const char kUsage[] =
     "of a ResNet are recognized; anything else is refused, naming the ONNX node.\n"
     "\n"
     "  -o, --output M.bnn     the model to write (required)\n"
+    "  --arch NAME            read a torch.save checkpoint (state dict; nested under\n"
+    "                         'state_dict' or 'model' and DataParallel's 'module.' are\n"
+    "                         fine) or a safetensors file with this architecture's\n"
+    "                         layout; no Python and none of the file's code is run\n"
+    "  --list-archs           the architectures, their sources, expected keys and shapes\n"
     "  --inspect WEIGHTS      list the tensors of a torch.save checkpoint or safetensors\n"
     "                         file (names, shapes), read without running any of its code\n"
     "  --labels FILE          class names, one per line, in output order\n"
@@ -108,7 +116,8 @@ std::vector<std::string> read_labels(const std::string& path) {
 
 int main(int argc, char** argv) {
   bnn::cli::set_program("bnn-convert");
-  std::string input, output, labels_path, inspect;
+  std::string input, output, labels_path, inspect, arch;
+  bool list_archs = false;
   bnn::convert::ConvertOptions options;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
@@ -121,6 +130,10 @@ int main(int argc, char** argv) {
       return 0;
     } else if (arg == "-o" || arg == "--output") {
       output = value();
+    } else if (arg == "--arch") {
+      arch = value();
+    } else if (arg == "--list-archs") {
+      list_archs = true;
     } else if (arg == "--inspect") {
       inspect = value();
     } else if (arg == "--labels") {
@@ -151,6 +164,20 @@ int main(int argc, char** argv) {
       usage_error("more than one input model given");
     }
   }
+  if (list_archs) {
+    for (const bnn::convert::ArchPreset& p : bnn::convert::arch_presets()) {
+      std::printf("%s: %s\n  layout of: %s\n", p.name.c_str(), p.description.c_str(), p.source.c_str());
+      if (!p.recipe.empty()) std::printf("  assumes: %s\n", p.recipe.c_str());
+      std::printf("  default input %dx%dx%d; expected keys for the ImageNet model (widths and classes are read from the file):\n",
+                  p.input_chw[0], p.input_chw[1], p.input_chw[2]);
+      for (const auto& [key, shape] : bnn::convert::expected_keys(p, {})) {
+        std::string dims;
+        for (size_t i = 0; i < shape.size(); ++i) dims += (i ? "x" : "") + std::to_string(shape[i]);
+        std::printf("    %s %s\n", key.c_str(), dims.empty() ? "scalar" : dims.c_str());
+      }
+    }
+    return 0;
+  }
   if (!inspect.empty()) {
     try {
       const auto weights = bnn::convert::open_weight_file(inspect);
@@ -172,10 +199,19 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (input.empty() || output.empty()) usage_error("an input model and -o OUTPUT are required");
+  if (arch.empty()) {  // a checkpoint given without its architecture
+    std::ifstream in(input, std::ios::binary);
+    char magic[9] = {};
+    in.read(magic, sizeof magic);
+    if ((magic[0] == 'P' && magic[1] == 'K') || (in.gcount() == 9 && magic[8] == '{')) {
+      usage_error(input + " holds weights, not an ONNX graph: give its architecture with --arch NAME (see --list-archs)");
+    }
+  }
   try {
     if (!labels_path.empty()) options.labels = read_labels(labels_path);
     bnn::convert::ConvertReport report;
-    const std::vector<uint8_t> model = bnn::convert::convert_onnx_file(input, options, &report);
+    const std::vector<uint8_t> model = arch.empty() ? bnn::convert::convert_onnx_file(input, options, &report)
+                                                    : bnn::convert::convert_weights_file(input, arch, options, &report);
     bnn::write_file(output, model);
     for (const std::string& w : report.warnings) std::fprintf(stderr, "bnn-convert: warning: %s\n", w.c_str());
     std::fprintf(stderr, "bnn-convert: wrote %s (%zu bytes): %d bitserial conv, %d quantize, %d float layers\n",

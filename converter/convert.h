@@ -44,4 +44,10 @@ std::vector<uint8_t> convert_graph(Graph graph, const ConvertOptions& options, C
 // import_onnx + convert_graph.
 std::vector<uint8_t> convert_onnx_file(const std::string& path, const ConvertOptions& options, ConvertReport* report);
 
+// A torch.save checkpoint or safetensors file read with an architecture
+// preset (converter/checkpoint/arch_presets.h), then convert_graph. The
+// preset supplies the input size and mean/std when the options leave them out.
+std::vector<uint8_t> convert_weights_file(const std::string& path, const std::string& arch, ConvertOptions options,
+                                          ConvertReport* report);
+
 }  // namespace bnn::convert

@@ -80,8 +80,10 @@ std::string Model::describe() const {
     << m.labels.size() << " labels\n";
   int64_t macs = 0;
   for (const LayerInfo& l : m.layers) macs += l.macs;
+  char checksum[32];
+  std::snprintf(checksum, sizeof checksum, "%016llx", static_cast<unsigned long long>(m.constants_checksum));
   s << m.layers.size() << " layers, " << count_string(macs) << " MACs, constants " << bytes_string(m.constants.size())
-    << ", activation arena " << bytes_string(m.arena_bytes) << " per session\n";
+    << " (checksum " << checksum << "), activation arena " << bytes_string(m.arena_bytes) << " per session\n";
   s << "this CPU: " << cpu_model_name() << " (" << cpu_arch() << "), kernels for: " << available_isas() << "\n\n";
 
   // Columns padded to their width; long names widen their row, never cut it.

@@ -165,6 +165,7 @@ std::unique_ptr<Model::Impl> bind_model(const fb::Model& m) {
   impl->description = m.description() ? m.description()->str() : "";
   impl->producer = m.producer() ? m.producer()->str() : "";
   impl->schema_version = m.schema_version();
+  impl->constants_checksum = m.constants_checksum();
   return impl;
 }
 

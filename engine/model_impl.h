@@ -27,6 +27,7 @@ struct Model::Impl {
   Preprocessing preprocessing;
   std::string description, producer;
   uint32_t schema_version = 0;
+  uint64_t constants_checksum = 0;  // as stored in the file
 };
 
 }  // namespace bnn

@@ -1,0 +1,48 @@
+// Architecture presets: how the state dict of a public binarized-ResNet
+// training codebase maps onto a graph (docs/checkpoint-layouts.md has the
+// layouts and their sources). Channel widths and the class count are read
+// from the file, so the same preset takes the published ImageNet model and a
+// narrow one trained on small pictures; the block structure is the preset's.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "converter/checkpoint/weight_file.h"
+#include "converter/ir.h"
+
+namespace bnn::convert {
+
+// What varies between models of one architecture.
+struct ArchDims {
+  int in_channels = 3;
+  std::vector<int> widths = {64, 128, 256, 512};  // per stage
+  int classes = 1000;
+};
+
+using KeyShapes = std::vector<std::pair<std::string, std::vector<int64_t>>>;
+
+struct ArchPreset {
+  std::string name;         // --arch NAME
+  std::string description;  // one line for --list-archs
+  std::string source;       // the public code whose layout it reads
+  std::string recipe;       // what the file cannot say and the preset assumes
+  std::vector<int> input_chw = {3, 224, 224};
+  std::vector<float> mean = {0.485f, 0.456f, 0.406f}, std = {0.229f, 0.224f, 0.225f};
+};
+
+const std::vector<ArchPreset>& arch_presets();
+const ArchPreset* find_arch_preset(const std::string& name);
+
+// The keys and shapes `preset` expects for `dims`, in state-dict order.
+KeyShapes expected_keys(const ArchPreset& preset, const ArchDims& dims);
+
+// The graph of `preset` over the tensors of `weights`, for an input of
+// `input_chw`. First the file's keys and shapes are checked against the
+// preset's: a missing, extra or misshapen key stops it, naming the key, the
+// expected and the found shape. Throws ConvertError.
+Graph graph_from_weights(const WeightFile& weights, const ArchPreset& preset, const std::vector<int>& input_chw);
+
+}  // namespace bnn::convert

@@ -1,0 +1,241 @@
+#!/usr/bin/python3
+"""Checkpoint presets against PyTorch, run live.
+
+    checkpoints.py ARCH --bin build/bin
+
+For ARCH, a PyTorch model with exactly the public code's module names (its
+binarizers' forward made `x >= 0 -> +1`, which the engine is exact on) gets
+random weights and realistic batchnorm statistics, and is saved four ways:
+torch.save(model.state_dict()); wrapped as {"state_dict": ...} with
+DataParallel's "module." prefix (and an optimizer entry that must be ignored
+with a warning); as safetensors (written by the few lines below); and as an
+ONNX export. Each is converted by bnn-convert and run by bnn-run on the same
+batch. Passes when every checkpoint form matches PyTorch like the ONNX parity
+suite does, and the checkpoint and ONNX conversions hold identical constants
+(the same checksum over every packed weight bit, threshold and float
+parameter) and give identical outputs.
+"""
+import argparse
+import collections
+import json
+import os
+import struct
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+failures = []
+
+
+def check(condition, what):
+    print(("ok   " if condition else "FAIL ") + what, flush=True)
+    if not condition:
+        failures.append(what)
+
+
+# ---------------------------------------------------------------- Bi-Real-Net
+# liuzechun/Bi-Real-net pytorch_implementation/BiReal18_34/birealnet.py @ 27cf653,
+# names and forward as published; BinaryActivation's forward is x >= 0 -> +1.
+
+class BinaryActivation(nn.Module):
+    def forward(self, x):
+        return torch.where(x >= 0, 1.0, -1.0)
+
+
+class HardBinaryConv(nn.Module):
+    def __init__(self, in_chn, out_chn, kernel_size=3, stride=1, padding=1):
+        super().__init__()
+        self.stride = stride
+        self.padding = padding
+        self.number_of_weights = in_chn * out_chn * kernel_size * kernel_size
+        self.shape = (out_chn, in_chn, kernel_size, kernel_size)
+        self.weights = nn.Parameter(torch.rand((self.number_of_weights, 1)) * 0.001, requires_grad=True)
+
+    def forward(self, x):
+        real_weights = self.weights.view(self.shape)
+        scaling_factor = torch.mean(torch.mean(torch.mean(abs(real_weights), dim=3, keepdim=True), dim=2, keepdim=True),
+                                    dim=1, keepdim=True).detach()
+        binary_weights = scaling_factor * torch.sign(real_weights)
+        return F.conv2d(x, binary_weights, stride=self.stride, padding=self.padding)
+
+
+class BiRealBlock(nn.Module):
+    expansion = 1
+
+    def __init__(self, inplanes, planes, stride=1, downsample=None):
+        super().__init__()
+        self.binary_activation = BinaryActivation()
+        self.binary_conv = HardBinaryConv(inplanes, planes, stride=stride)
+        self.bn1 = nn.BatchNorm2d(planes)
+        self.downsample = downsample
+
+    def forward(self, x):
+        residual = x
+        out = self.bn1(self.binary_conv(self.binary_activation(x)))
+        if self.downsample is not None:
+            residual = self.downsample(x)
+        return out + residual
+
+
+class BiRealNet(nn.Module):
+    def __init__(self, layers, widths, num_classes):
+        super().__init__()
+        self.inplanes = widths[0]
+        self.conv1 = nn.Conv2d(3, widths[0], kernel_size=7, stride=2, padding=3, bias=False)
+        self.bn1 = nn.BatchNorm2d(widths[0])
+        self.maxpool = nn.MaxPool2d(kernel_size=3, stride=2, padding=1)
+        self.layer1 = self._make_layer(widths[0], layers[0])
+        self.layer2 = self._make_layer(widths[1], layers[1], stride=2)
+        self.layer3 = self._make_layer(widths[2], layers[2], stride=2)
+        self.layer4 = self._make_layer(widths[3], layers[3], stride=2)
+        self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
+        self.fc = nn.Linear(widths[3], num_classes)
+
+    def _make_layer(self, planes, blocks, stride=1):
+        downsample = None
+        if stride != 1 or self.inplanes != planes:
+            downsample = nn.Sequential(nn.AvgPool2d(kernel_size=2, stride=stride),
+                                       nn.Conv2d(self.inplanes, planes, kernel_size=1, stride=1, bias=False),
+                                       nn.BatchNorm2d(planes))
+        layers = [BiRealBlock(self.inplanes, planes, stride, downsample)]
+        self.inplanes = planes
+        layers += [BiRealBlock(self.inplanes, planes) for _ in range(1, blocks)]
+        return nn.Sequential(*layers)
+
+    def forward(self, x):
+        x = self.maxpool(self.bn1(self.conv1(x)))
+        x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
+        return self.fc(torch.flatten(self.avgpool(x), 1))
+
+
+ARCHS = {
+    "bireal18": lambda widths, classes: BiRealNet([4, 4, 4, 4], widths, classes),
+    "bireal34": lambda widths, classes: BiRealNet([6, 8, 12, 6], widths, classes),
+}
+
+
+def randomize(model, seed):
+    g = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            p.copy_(torch.randn(p.shape, generator=g) * (0.5 if p.dim() > 1 else 0.2))
+        for m in model.modules():
+            if isinstance(m, nn.BatchNorm2d):
+                c = m.num_features
+                m.weight.copy_(torch.randn(c, generator=g) * 0.5 + 0.8)
+                m.weight[torch.rand(c, generator=g) < 0.15] *= -1
+                m.bias.copy_(torch.randn(c, generator=g) * 0.3)
+                m.running_mean.copy_(torch.randn(c, generator=g) * 0.5)
+                m.running_var.copy_(torch.rand(c, generator=g) * 1.5 + 0.3)
+    return model.eval()
+
+
+def save_safetensors(path, state_dict):
+    """safetensors as its format note specifies: u64 header length, JSON, data."""
+    header, data = {"__metadata__": {"format": "pt"}}, b""
+    kinds = {torch.float32: "F32", torch.float16: "F16", torch.int64: "I64"}
+    for k, t in state_dict.items():
+        raw = t.contiguous().numpy().tobytes()
+        header[k] = {"dtype": kinds[t.dtype], "shape": list(t.shape), "data_offsets": [len(data), len(data) + len(raw)]}
+        data += raw
+    text = json.dumps(header).encode()
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(text)) + text + data)
+
+
+def run(*command):
+    return subprocess.run(list(command), capture_output=True, text=True, stdin=subprocess.DEVNULL)
+
+
+def checksum(bin_dir, model):
+    info = run(os.path.join(bin_dir, "bnn-run"), "--info", model).stdout
+    return info.split("(checksum ")[1].split(")")[0] if "(checksum " in info else None
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("arch", choices=sorted(ARCHS))
+    parser.add_argument("--bin", required=True)
+    parser.add_argument("--size", default="3x64x64")
+    args = parser.parse_args()
+    torch.manual_seed(0)
+    c, h, w = (int(v) for v in args.size.split("x"))
+    model = randomize(ARCHS[args.arch]([16, 24, 40, 72], 10), seed=1)
+    x = torch.randn(2, c, h, w, generator=torch.Generator().manual_seed(2))
+    with torch.no_grad():
+        reference = model(x).numpy()
+    convert, bnn_run = os.path.join(args.bin, "bnn-convert"), os.path.join(args.bin, "bnn-run")
+
+    # The preset's expected keys are the committed ones (taken from the public code).
+    listing = run(convert, "--list-archs").stdout.split("\n")
+    start = listing.index(next(line for line in listing if line.startswith(args.arch + ":")))
+    preset_keys = []
+    for line in listing[start + 1:]:
+        if not line.startswith("    "):
+            if preset_keys:
+                break
+            continue
+        preset_keys.append(line.strip())
+    keys_file = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", args.arch + ".keys")
+    committed = [line.strip() for line in open(keys_file) if line.strip() and not line.startswith("#")]
+    check(preset_keys == committed, f"{args.arch}: --list-archs expects exactly tests/data/{args.arch}.keys "
+                                    f"({len(preset_keys)} and {len(committed)} keys)")
+
+    with tempfile.TemporaryDirectory() as tmp:
+        np.save(os.path.join(tmp, "x.npy"), x.numpy())
+        state = model.state_dict()
+        torch.save(state, os.path.join(tmp, "plain.pt"))
+        wrapped = {"epoch": 7, "state_dict": collections.OrderedDict(("module." + k, v) for k, v in state.items()),
+                   "optimizer": torch.optim.SGD(model.parameters(), lr=0.1).state_dict(),
+                   "args": argparse.Namespace(lr=0.1)}
+        torch.save(wrapped, os.path.join(tmp, "wrapped.pt"))
+        save_safetensors(os.path.join(tmp, "weights.safetensors"), state)
+        # The exporter's constant folding fuses a batchnorm into the conv before
+        # it (the stem, the downsample convs), which changes those float
+        # weights by rounding; without it, the ONNX graph is the forward pass
+        # as written, the same one the preset builds.
+        torch.onnx.export(model, x[:1], os.path.join(tmp, "model.onnx"), opset_version=13)
+        torch.onnx.export(model, x[:1], os.path.join(tmp, "model_unfolded.onnx"), opset_version=13,
+                          do_constant_folding=False)
+
+        outputs, sums = {}, {}
+        for form in ("plain.pt", "wrapped.pt", "weights.safetensors", "model.onnx", "model_unfolded.onnx"):
+            source, bnn = os.path.join(tmp, form), os.path.join(tmp, form + ".bnn")
+            flags = [] if form.endswith(".onnx") else ["--arch", args.arch, "--input", args.size]
+            r = run(convert, source, *flags, "-o", bnn)
+            check(r.returncode == 0, f"{args.arch} {form}: converted ({r.stderr.strip().splitlines()[-1:]})")
+            if r.returncode:
+                print(r.stderr)
+                continue
+            if form == "wrapped.pt":
+                check("ignored 'args' (uses argparse.Namespace" in r.stderr,
+                      f"{form}: the unneeded argparse.Namespace entry is named in a warning")
+            r = run(bnn_run, "--model", bnn, "--input", os.path.join(tmp, "x.npy"), "--output", bnn + ".npy")
+            check(r.returncode == 0, f"{args.arch} {form}: ran")
+            if r.returncode:
+                print(r.stderr)
+                continue
+            y = np.load(bnn + ".npy")
+            outputs[form], sums[form] = y, checksum(args.bin, bnn)
+            error = np.abs(y - reference).max() / max(1e-6, np.abs(reference).max())
+            check(error < 1e-5 and (y.argmax(1) == reference.argmax(1)).all(),
+                  f"{args.arch} {form}: matches PyTorch (max error {error:.1e} of the largest logit, same top-1)")
+        if "model_unfolded.onnx" in outputs:
+            for form in ("plain.pt", "wrapped.pt", "weights.safetensors"):
+                if form in outputs:
+                    check(sums[form] == sums["model_unfolded.onnx"] and sums[form] is not None,
+                          f"{args.arch} {form}: constants identical to the ONNX conversion (checksum {sums[form]})")
+                    check(np.array_equal(outputs[form], outputs["model_unfolded.onnx"]),
+                          f"{args.arch} {form}: outputs bit-identical to the ONNX conversion")
+
+    print(f"{len(failures)} failed")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
