@@ -60,6 +60,55 @@ std::string bireal_graph(GraphWriter& g, const std::string& arch, const ArchDims
   return g.dense(g.op("GlobalAveragePool", {x}), "fc");
 }
 
+// ---- ReActNet, ResNet-based (liuzechun/ReActNet resnet/2_step2/birealnet.py):
+// Bi-Real's structure with RSign (LearnableBias move0 before the sign) and
+// RPReLU (move1, PReLU, move2) after the add; weights stored (out, in, 3, 3);
+// in eval, conv(x, sign(W)) * mean|W| per output channel.
+
+KeyShapes reactnet_keys(const ArchDims& d) {
+  KeyShapes k;
+  k.push_back({"conv1.weight", {d.widths[0], d.in_channels, 7, 7}});
+  add_bn(k, "bn1", d.widths[0]);
+  for (int s = 0; s < 4; ++s) {
+    for (int i = 0; i < kBlocks18[s]; ++i) {
+      const std::string p = "layer" + std::to_string(s + 1) + "." + std::to_string(i);
+      const int64_t c = d.widths[s], cin = (i == 0 && s > 0) ? d.widths[s - 1] : c;
+      k.push_back({p + ".move0.bias", {1, cin, 1, 1}});
+      k.push_back({p + ".binary_conv.weight", {c, cin, 3, 3}});
+      add_bn(k, p + ".bn1", c);
+      k.push_back({p + ".move1.bias", {1, c, 1, 1}});
+      k.push_back({p + ".prelu.weight", {c}});
+      k.push_back({p + ".move2.bias", {1, c, 1, 1}});
+      if (i == 0 && s > 0) {
+        k.push_back({p + ".downsample.1.weight", {c, cin, 1, 1}});
+        add_bn(k, p + ".downsample.2", c);
+      }
+    }
+  }
+  k.push_back({"fc.weight", {d.classes, d.widths[3]}});
+  k.push_back({"fc.bias", {d.classes}});
+  return k;
+}
+
+std::string reactnet_graph(GraphWriter& g, const ArchDims& d) {
+  std::string x = g.max_pool(g.conv_bn(g.input(), "conv1.weight", 7, 2, 3, "bn1"), 3, 2, 1);
+  for (int s = 0; s < 4; ++s) {
+    for (int i = 0; i < kBlocks18[s]; ++i) {
+      const std::string p = "layer" + std::to_string(s + 1) + "." + std::to_string(i);
+      const bool down = i == 0 && s > 0;
+      const std::string w = g.weight(p + ".binary_conv.weight");
+      std::string out = g.conv(g.sign(g.learnable_bias(x, p + ".move0.bias")), g.op("Sign", {w}), 3, down ? 2 : 1, 1);
+      out = g.batchnorm(g.op("Mul", {out, g.reshape(g.mean_abs_scale(w), {-1, 1, 1})}), p + ".bn1");
+      const std::string shortcut =
+          down ? g.conv_bn(g.avg_pool(x, 2, 2), p + ".downsample.1.weight", 1, 1, 0, p + ".downsample.2") : x;
+      out = g.learnable_bias(g.add(out, shortcut), p + ".move1.bias");
+      x = g.learnable_bias(g.prelu(out, p + ".prelu.weight"), p + ".move2.bias");
+    }
+  }
+  (void)d;
+  return g.dense(g.op("GlobalAveragePool", {x}), "fc");
+}
+
 ArchDims infer_dims(const WeightFile& w) {
   ArchDims d;
   std::vector<int64_t> shape;
@@ -93,6 +142,9 @@ const std::vector<ArchPreset>& arch_presets() {
       {"bireal34", "Bi-Real-Net-34: as bireal18 with [6, 8, 12, 6] blocks",
        "liuzechun/Bi-Real-net pytorch_implementation/BiReal18_34/birealnet.py @ 27cf653",
        "activations binarized as x >= 0 -> +1 (the code's torch.sign gives 0 at exactly 0)"},
+      {"reactnet18", "ReActNet (Bi-Real-based ResNet-18): RSign before and RPReLU after each binary conv",
+       "liuzechun/ReActNet resnet/2_step2/birealnet.py @ 341f5ef",
+       "activations binarized as x + move0 >= 0 -> +1 (the code's torch.sign gives 0 at exactly 0)"},
   };
   return presets;
 }
@@ -104,7 +156,10 @@ const ArchPreset* find_arch_preset(const std::string& name) {
   return nullptr;
 }
 
-KeyShapes expected_keys(const ArchPreset& preset, const ArchDims& dims) { return bireal_keys(preset.name, dims); }
+KeyShapes expected_keys(const ArchPreset& preset, const ArchDims& dims) {
+  if (preset.name == "reactnet18") return reactnet_keys(dims);
+  return bireal_keys(preset.name, dims);
+}
 
 Graph graph_from_weights(const WeightFile& weights, const ArchPreset& preset, const std::vector<int>& input_chw) {
   const ArchDims dims = infer_dims(weights);
@@ -134,7 +189,7 @@ Graph graph_from_weights(const WeightFile& weights, const ArchPreset& preset, co
     throw ConvertError("--input has " + std::to_string(input_chw[0]) + " channels; the checkpoint's first conv takes " +
                        std::to_string(dims.in_channels));
   }
-  return g.finish(bireal_graph(g, preset.name, dims));
+  return g.finish(preset.name == "reactnet18" ? reactnet_graph(g, dims) : bireal_graph(g, preset.name, dims));
 }
 
 }  // namespace bnn::convert

@@ -99,10 +99,25 @@ std::string GraphWriter::sign(const std::string& x) {
   return op("Where", {ge, scalar(1), scalar(-1)});
 }
 
-std::string GraphWriter::binarized_weight(const std::string& w) {
+std::string GraphWriter::mean_abs_scale(const std::string& w) {
   std::string scale = op("Abs", {w});
   for (int64_t axis : {3, 2, 1}) scale = op("ReduceMean", {scale}, {{"axes", ints({axis})}, {"keepdims", integer(1)}});
-  return op("Mul", {scale, op("Sign", {w})});
+  return scale;
+}
+
+std::string GraphWriter::binarized_weight(const std::string& w) { return op("Mul", {mean_abs_scale(w), op("Sign", {w})}); }
+
+std::string GraphWriter::reshape(const std::string& x, std::vector<int64_t> shape) {
+  std::vector<double> dims(shape.begin(), shape.end());
+  return op("Reshape", {x, constant({static_cast<int64_t>(dims.size())}, dims)});
+}
+
+std::string GraphWriter::learnable_bias(const std::string& x, const std::string& key) {
+  return op("Add", {x, reshape(weight(key), {-1, 1, 1})});
+}
+
+std::string GraphWriter::prelu(const std::string& x, const std::string& key) {
+  return op("PRelu", {x, reshape(weight(key), {-1, 1, 1})});
 }
 
 std::string GraphWriter::avg_pool(const std::string& x, int kernel, int stride, bool ceil_mode) {

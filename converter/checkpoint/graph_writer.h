@@ -44,7 +44,14 @@ class GraphWriter {
   // and ReActNet's HardBinaryConv computes it: three nested means, over axes
   // 3, 2 then 1 (float32 rounds after each, so the nesting is kept).
   std::string binarized_weight(const std::string& w);
+  // The nested-mean scale alone, shape (C, 1, 1, 1).
+  std::string mean_abs_scale(const std::string& w);
   std::string add(const std::string& a, const std::string& b) { return op("Add", {a, b}); }
+  // x + bias, a (1, C, 1, 1) parameter reshaped to (C, 1, 1) (ReActNet's LearnableBias).
+  std::string learnable_bias(const std::string& x, const std::string& key);
+  // nn.PReLU(C) on an N x C x H x W tensor.
+  std::string prelu(const std::string& x, const std::string& key);
+  std::string reshape(const std::string& x, std::vector<int64_t> shape);
   std::string avg_pool(const std::string& x, int kernel, int stride, bool ceil_mode = false);
   std::string max_pool(const std::string& x, int kernel, int stride, int pad);
   std::string dense(const std::string& x, const std::string& prefix);  // flatten + Gemm(x, W^T) + b

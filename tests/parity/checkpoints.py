@@ -83,9 +83,10 @@ class BiRealBlock(nn.Module):
 
 
 class BiRealNet(nn.Module):
-    def __init__(self, layers, widths, num_classes):
+    def __init__(self, layers, widths, num_classes, block=BiRealBlock):
         super().__init__()
         self.inplanes = widths[0]
+        self.block = block
         self.conv1 = nn.Conv2d(3, widths[0], kernel_size=7, stride=2, padding=3, bias=False)
         self.bn1 = nn.BatchNorm2d(widths[0])
         self.maxpool = nn.MaxPool2d(kernel_size=3, stride=2, padding=1)
@@ -102,9 +103,9 @@ class BiRealNet(nn.Module):
             downsample = nn.Sequential(nn.AvgPool2d(kernel_size=2, stride=stride),
                                        nn.Conv2d(self.inplanes, planes, kernel_size=1, stride=1, bias=False),
                                        nn.BatchNorm2d(planes))
-        layers = [BiRealBlock(self.inplanes, planes, stride, downsample)]
+        layers = [self.block(self.inplanes, planes, stride, downsample)]
         self.inplanes = planes
-        layers += [BiRealBlock(self.inplanes, planes) for _ in range(1, blocks)]
+        layers += [self.block(self.inplanes, planes) for _ in range(1, blocks)]
         return nn.Sequential(*layers)
 
     def forward(self, x):
@@ -113,9 +114,63 @@ class BiRealNet(nn.Module):
         return self.fc(torch.flatten(self.avgpool(x), 1))
 
 
+# ------------------------------------------------------- ReActNet (ResNet-based)
+# liuzechun/ReActNet resnet/2_step2/birealnet.py @ 341f5ef, its eval-mode
+# forward; BinaryActivation's forward is x >= 0 -> +1.
+
+class LearnableBias(nn.Module):
+    def __init__(self, out_chn):
+        super().__init__()
+        self.bias = nn.Parameter(torch.zeros(1, out_chn, 1, 1), requires_grad=True)
+
+    def forward(self, x):
+        return x + self.bias.reshape([-1, 1, 1])
+
+
+class ReActHardBinaryConv(nn.Module):
+    def __init__(self, in_chn, out_chn, kernel_size=3, stride=1, padding=1):
+        super().__init__()
+        self.stride = stride
+        self.padding = padding
+        self.shape = (out_chn, in_chn, kernel_size, kernel_size)
+        self.weight = nn.Parameter(torch.rand(self.shape) * 0.001, requires_grad=True)
+
+    def forward(self, x):
+        real_weights = self.weight
+        scaling_factor = torch.mean(torch.mean(torch.mean(abs(real_weights), dim=3, keepdim=True), dim=2, keepdim=True),
+                                    dim=1, keepdim=True)
+        y = F.conv2d(x, torch.sign(real_weights), stride=self.stride, padding=self.padding)
+        return y * scaling_factor.reshape([-1, 1, 1])
+
+
+class ReActBlock(nn.Module):
+    expansion = 1
+
+    def __init__(self, inplanes, planes, stride=1, downsample=None):
+        super().__init__()
+        self.move0 = LearnableBias(inplanes)
+        self.binary_activation = BinaryActivation()
+        self.binary_conv = ReActHardBinaryConv(inplanes, planes, stride=stride)
+        self.bn1 = nn.BatchNorm2d(planes)
+        self.move1 = LearnableBias(planes)
+        self.prelu = nn.PReLU(planes)
+        self.move2 = LearnableBias(planes)
+        self.downsample = downsample
+        self.stride = stride
+
+    def forward(self, x):
+        residual = x
+        out = self.bn1(self.binary_conv(self.binary_activation(self.move0(x))))
+        if self.downsample is not None:
+            residual = self.downsample(x)
+        out += residual
+        return self.move2(self.prelu(self.move1(out)))
+
+
 ARCHS = {
     "bireal18": lambda widths, classes: BiRealNet([4, 4, 4, 4], widths, classes),
     "bireal34": lambda widths, classes: BiRealNet([6, 8, 12, 6], widths, classes),
+    "reactnet18": lambda widths, classes: BiRealNet([4, 4, 4, 4], widths, classes, block=ReActBlock),
 }
 
 
