@@ -460,8 +460,13 @@ class Lowering {
         if (uniform) return emit_transform(n, in, *t);
       }
     }
+    // A per-feature batchnorm (BatchNorm1d) after flattening a 1x1 image is a per-channel one.
+    const std::vector<int> shape = b_.shape(in.tensor);
+    if (n.op == "BatchNormalization" && shape.size() == 3 && shape[0] == 1 && shape[1] == 1) {
+      if (auto t = match_transform(g_, i, channels(in), 2, true)) return emit_transform(n, in, *t);
+    }
     throw ConvertError(n.label() + ": " + n.op + " after Flatten of an image is not supported (only Gemm/MatMul, "
-                       "Relu, Clip or LeakyRelu)");
+                       "Relu, Clip, LeakyRelu, or BatchNormalization of a 1x1 image)");
   }
 
   void lower_dense(size_t i, const Value& in) {

@@ -117,13 +117,15 @@ bool reduce(const Node& n, const std::vector<const Constant*>& in, Constant* out
   for (int64_t a : axes) kept_shape[a] = 1;
   const int64_t n_out = capped_count(kept_shape);
   if (n_out < 0) return false;
-  std::vector<double> acc(n_out, n.op == "ReduceMax" ? -INFINITY : (n.op == "ReduceMin" ? INFINITY : 0.0));
+  const double start = n.op == "ReduceMax" ? -INFINITY : n.op == "ReduceMin" ? INFINITY : n.op == "ReduceProd" ? 1.0 : 0.0;
+  std::vector<double> acc(n_out, start);
   std::vector<int64_t> count(n_out, 0);
   for (int64_t i = 0; i < x.size(); ++i) {
     const int64_t o = broadcast_index(i, x.shape, kept_shape);
     const double v = x.values[i];
     if (n.op == "ReduceMax") acc[o] = std::max(acc[o], v);
     else if (n.op == "ReduceMin") acc[o] = std::min(acc[o], v);
+    else if (n.op == "ReduceProd") acc[o] = f32(acc[o] * v);
     else acc[o] += v;
     ++count[o];
   }
@@ -227,6 +229,7 @@ bool evaluate_constant_node(const Node& n, const std::vector<const Constant*>& i
   if (op == "Abs") return unary(in, out, [](double v) { return std::fabs(v); });
   if (op == "Sign") return unary(in, out, [](double v) { return double((v > 0) - (v < 0)); });
   if (op == "Sqrt") return unary(in, out, [](double v) { return f32(std::sqrt(v)); });
+  if (op == "Log") return unary(in, out, [](double v) { return f32(std::log(v)); });
   if (op == "Reciprocal") return unary(in, out, [](double v) { return f32(1.0 / v); });
   if (op == "Exp") return unary(in, out, [](double v) { return f32(std::exp(v)); });
   if (op == "Tanh") return unary(in, out, [](double v) { return f32(std::tanh(v)); });
@@ -247,7 +250,9 @@ bool evaluate_constant_node(const Node& n, const std::vector<const Constant*>& i
   if (op == "LessOrEqual") return binary(in, out, [](double a, double b) { return double(a <= b); });
   if (op == "Greater") return binary(in, out, [](double a, double b) { return double(a > b); });
   if (op == "GreaterOrEqual") return binary(in, out, [](double a, double b) { return double(a >= b); });
-  if (op == "ReduceMean" || op == "ReduceSum" || op == "ReduceMax" || op == "ReduceMin") return reduce(n, in, out);
+  if (op == "ReduceMean" || op == "ReduceSum" || op == "ReduceMax" || op == "ReduceMin" || op == "ReduceProd") {
+    return reduce(n, in, out);
+  }
   if (op == "Reshape") return reshape(in, out);
   if (op == "Transpose") return transpose(n, in, out);
   if (op == "Shape") {

@@ -1,5 +1,6 @@
 #include "converter/checkpoint/arch_presets.h"
 
+#include <cmath>
 #include <map>
 
 #include "converter/checkpoint/graph_writer.h"
@@ -109,6 +110,79 @@ std::string reactnet_graph(GraphWriter& g, const ArchDims& d) {
   return g.dense(g.op("GlobalAveragePool", {x}), "fc");
 }
 
+// ---- IR-Net ResNet-18 1w1a (htqin/IR-Net ImageNet/ResNet18/1w1a): two binary
+// convs per block, each with its own shortcut and a hardtanh after the add;
+// the input is binarized inside the conv; weights standardized per output
+// channel, binarized, scaled by 2^round(log2(mean|standardized W|)).
+
+KeyShapes irnet_keys(const ArchDims& d) {
+  KeyShapes k;
+  k.push_back({"conv1.weight", {d.widths[0], d.in_channels, 7, 7}});
+  add_bn(k, "bn1", d.widths[0]);
+  for (int s = 0; s < 4; ++s) {
+    for (int i = 0; i < 2; ++i) {
+      const std::string p = "layer" + std::to_string(s + 1) + "." + std::to_string(i);
+      const int64_t c = d.widths[s], cin = (i == 0 && s > 0) ? d.widths[s - 1] : c;
+      k.push_back({p + ".conv1.weight", {c, cin, 3, 3}});
+      add_bn(k, p + ".bn1", c);
+      k.push_back({p + ".conv2.weight", {c, c, 3, 3}});
+      add_bn(k, p + ".bn2", c);
+      if (i == 0 && s > 0) {
+        k.push_back({p + ".downsample.0.weight", {c, cin, 1, 1}});
+        add_bn(k, p + ".downsample.1", c);
+      }
+    }
+  }
+  add_bn(k, "bn2", d.widths[3]);  // BatchNorm1d after the pooling
+  k.push_back({"fc.weight", {d.classes, d.widths[3]}});
+  k.push_back({"fc.bias", {d.classes}});
+  add_bn(k, "bn3", d.classes);  // constructed but unused by forward()
+  return k;
+}
+
+// IR-Net's binarized weight, sign(bw) * 2^round(log2(mean|bw|)) per output
+// channel of bw = (W - mean) / std (unbiased), computed here in double: the
+// result is +-2^k, which float32 evaluation (PyTorch's, or an ONNX export's)
+// gives too unless a weight lies within rounding of its channel's mean.
+std::string irnet_weight(GraphWriter& g, const WeightFile& weights, const std::string& key) {
+  Constant w = weights.read(key);
+  const int64_t c = w.shape.at(0), n = w.size() / c;
+  for (int64_t o = 0; o < c; ++o) {
+    double* v = w.values.data() + o * n;
+    double mean = 0;
+    for (int64_t i = 0; i < n; ++i) mean += v[i];
+    mean /= static_cast<double>(n);
+    double var = 0;
+    for (int64_t i = 0; i < n; ++i) var += (v[i] - mean) * (v[i] - mean);
+    const double std = std::sqrt(var / static_cast<double>(n > 1 ? n - 1 : 1));
+    double mean_abs = 0;
+    for (int64_t i = 0; i < n; ++i) mean_abs += std::fabs((v[i] - mean) / std);
+    mean_abs /= static_cast<double>(n);
+    const double scale = std::exp2(std::nearbyint(std::log2(mean_abs)));
+    for (int64_t i = 0; i < n; ++i) v[i] = v[i] - mean > 0 ? scale : v[i] - mean < 0 ? -scale : 0;
+  }
+  return g.constant(w.shape, std::move(w.values));
+}
+
+std::string irnet_graph(GraphWriter& g, const WeightFile& weights, const ArchDims& d) {
+  std::string x = g.max_pool(g.op("Clip", {g.conv_bn(g.input(), "conv1.weight", 7, 2, 3, "bn1"), g.scalar(-1), g.scalar(1)}), 3, 2, 1);
+  auto hardtanh = [&](const std::string& v) { return g.op("Clip", {v, g.scalar(-1), g.scalar(1)}); };
+  for (int s = 0; s < 4; ++s) {
+    for (int i = 0; i < 2; ++i) {
+      const std::string p = "layer" + std::to_string(s + 1) + "." + std::to_string(i);
+      const bool down = i == 0 && s > 0;
+      std::string out = g.batchnorm(g.conv(g.sign(x), irnet_weight(g, weights, p + ".conv1.weight"), 3, down ? 2 : 1, 1), p + ".bn1");
+      const std::string shortcut = down ? g.conv_bn(x, p + ".downsample.0.weight", 1, 2, 0, p + ".downsample.1") : x;
+      x = hardtanh(g.add(out, shortcut));
+      out = g.batchnorm(g.conv(g.sign(x), irnet_weight(g, weights, p + ".conv2.weight"), 3, 1, 1), p + ".bn2");
+      x = hardtanh(g.add(out, x));
+    }
+  }
+  (void)d;
+  const std::string pooled = g.op("Flatten", {g.avg_pool(x, 7, 1)}, {{"axis", GraphWriter::integer(1)}});
+  return g.dense(g.batchnorm(pooled, "bn2"), "fc", /*flatten=*/false);
+}
+
 ArchDims infer_dims(const WeightFile& w) {
   ArchDims d;
   std::vector<int64_t> shape;
@@ -142,6 +216,11 @@ const std::vector<ArchPreset>& arch_presets() {
       {"bireal34", "Bi-Real-Net-34: as bireal18 with [6, 8, 12, 6] blocks",
        "liuzechun/Bi-Real-net pytorch_implementation/BiReal18_34/birealnet.py @ 27cf653",
        "activations binarized as x >= 0 -> +1 (the code's torch.sign gives 0 at exactly 0)"},
+      {"irnet18", "IR-Net ResNet-18 1w1a: two binary convs per block, each with a shortcut and hardtanh",
+       "htqin/IR-Net ImageNet/ResNet18/1w1a/models/resnet.py, modules/ir_1w1a.py @ 831282f",
+       "activations binarized as x >= 0 -> +1; the output is fc's logits (the published LogSoftmax keeps "
+       "the order); bn3 is in the state dict but unused by forward(), so it is ignored; the head's "
+       "AvgPool2d(7) needs a 7x7 final map (a 224x224 input)"},
       {"reactnet18", "ReActNet (Bi-Real-based ResNet-18): RSign before and RPReLU after each binary conv",
        "liuzechun/ReActNet resnet/2_step2/birealnet.py @ 341f5ef",
        "activations binarized as x + move0 >= 0 -> +1 (the code's torch.sign gives 0 at exactly 0)"},
@@ -158,6 +237,7 @@ const ArchPreset* find_arch_preset(const std::string& name) {
 
 KeyShapes expected_keys(const ArchPreset& preset, const ArchDims& dims) {
   if (preset.name == "reactnet18") return reactnet_keys(dims);
+  if (preset.name == "irnet18") return irnet_keys(dims);
   return bireal_keys(preset.name, dims);
 }
 
@@ -189,7 +269,9 @@ Graph graph_from_weights(const WeightFile& weights, const ArchPreset& preset, co
     throw ConvertError("--input has " + std::to_string(input_chw[0]) + " channels; the checkpoint's first conv takes " +
                        std::to_string(dims.in_channels));
   }
-  return g.finish(preset.name == "reactnet18" ? reactnet_graph(g, dims) : bireal_graph(g, preset.name, dims));
+  if (preset.name == "reactnet18") return g.finish(reactnet_graph(g, dims));
+  if (preset.name == "irnet18") return g.finish(irnet_graph(g, weights, dims));
+  return g.finish(bireal_graph(g, preset.name, dims));
 }
 
 }  // namespace bnn::convert

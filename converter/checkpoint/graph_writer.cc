@@ -132,8 +132,8 @@ std::string GraphWriter::max_pool(const std::string& x, int kernel, int stride, 
              {"pads", ints({pad, pad, pad, pad})}, {"ceil_mode", integer(0)}});
 }
 
-std::string GraphWriter::dense(const std::string& x, const std::string& prefix) {
-  const std::string flat = op("Flatten", {x}, {{"axis", integer(1)}});
+std::string GraphWriter::dense(const std::string& x, const std::string& prefix, bool flatten) {
+  const std::string flat = flatten ? op("Flatten", {x}, {{"axis", integer(1)}}) : x;
   return op("Gemm", {flat, weight(prefix + ".weight"), weight(prefix + ".bias")},
             {{"alpha", real(1)}, {"beta", real(1)}, {"transB", integer(1)}});
 }

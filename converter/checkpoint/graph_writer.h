@@ -54,7 +54,7 @@ class GraphWriter {
   std::string reshape(const std::string& x, std::vector<int64_t> shape);
   std::string avg_pool(const std::string& x, int kernel, int stride, bool ceil_mode = false);
   std::string max_pool(const std::string& x, int kernel, int stride, int pad);
-  std::string dense(const std::string& x, const std::string& prefix);  // flatten + Gemm(x, W^T) + b
+  std::string dense(const std::string& x, const std::string& prefix, bool flatten = true);  // [flatten +] Gemm(x, W^T) + b
 
   static Attribute ints(std::vector<int64_t> v);
   static Attribute integer(int64_t v);

@@ -18,6 +18,7 @@ parameter) and give identical outputs.
 import argparse
 import collections
 import json
+import math
 import os
 import struct
 import subprocess
@@ -167,11 +168,96 @@ class ReActBlock(nn.Module):
         return self.move2(self.prelu(self.move1(out)))
 
 
+# ---------------------------------------------------------------- IR-Net
+# htqin/IR-Net ImageNet/ResNet18/1w1a models/resnet.py and modules/ir_1w1a.py
+# @ 831282f: BinaryQuantize's forward is sign; here the input's is x >= 0 ->
+# +1. The published forward ends in LogSoftmax; this copy stops at fc (the
+# preset's output), which has the same order.
+
+class IRConv2d(nn.Conv2d):
+    def forward(self, input):
+        w = self.weight
+        a = input
+        bw = w - w.view(w.size(0), -1).mean(-1).view(w.size(0), 1, 1, 1)
+        bw = bw / bw.view(bw.size(0), -1).std(-1).view(bw.size(0), 1, 1, 1)
+        sw = torch.pow(torch.tensor([2] * bw.size(0)).float(),
+                       (torch.log(bw.abs().view(bw.size(0), -1).mean(-1)) / math.log(2)).round().float()
+                       ).view(bw.size(0), 1, 1, 1).detach()
+        bw = torch.sign(bw)
+        ba = torch.where(a >= 0, 1.0, -1.0)
+        bw = bw * sw
+        return F.conv2d(ba, bw, self.bias, self.stride, self.padding, self.dilation, self.groups)
+
+
+class IRBlock(nn.Module):
+    expansion = 1
+
+    def __init__(self, inplanes, planes, stride=1, downsample=None):
+        super().__init__()
+        self.conv1 = IRConv2d(inplanes, planes, kernel_size=3, stride=stride, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(planes)
+        self.nonlinear = nn.Hardtanh(inplace=True)
+        self.conv2 = IRConv2d(planes, planes, kernel_size=3, stride=1, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(planes)
+        self.downsample = downsample
+        self.stride = stride
+
+    def forward(self, x):
+        residual = x
+        out = self.bn1(self.conv1(x))
+        if self.downsample is not None:
+            residual = self.downsample(x)
+        out += residual
+        out = self.nonlinear(out)
+        residual = out
+        out = self.bn2(self.conv2(out))
+        out += residual
+        return self.nonlinear(out)
+
+
+class IRResNet(nn.Module):
+    def __init__(self, layers, widths, num_classes):
+        super().__init__()
+        self.inplanes = widths[0]
+        self.conv1 = nn.Conv2d(3, widths[0], kernel_size=7, stride=2, padding=3, bias=False)
+        self.bn1 = nn.BatchNorm2d(widths[0])
+        self.nonlinear1 = nn.Hardtanh(inplace=True)
+        self.maxpool = nn.MaxPool2d(kernel_size=3, stride=2, padding=1)
+        self.layer1 = self._make_layer(widths[0], layers[0])
+        self.layer2 = self._make_layer(widths[1], layers[1], stride=2)
+        self.layer3 = self._make_layer(widths[2], layers[2], stride=2)
+        self.layer4 = self._make_layer(widths[3], layers[3], stride=2)
+        self.avgpool = nn.AvgPool2d(7, stride=1)
+        self.bn2 = nn.BatchNorm1d(widths[3])
+        self.nonlinear2 = nn.Hardtanh(inplace=True)
+        self.fc = nn.Linear(widths[3], num_classes)
+        self.bn3 = nn.BatchNorm1d(num_classes)
+
+    def _make_layer(self, planes, blocks, stride=1):
+        downsample = None
+        if stride != 1 or self.inplanes != planes:
+            downsample = nn.Sequential(nn.Conv2d(self.inplanes, planes, kernel_size=1, stride=stride, bias=False),
+                                       nn.BatchNorm2d(planes))
+        layers = [IRBlock(self.inplanes, planes, stride, downsample)]
+        self.inplanes = planes
+        layers += [IRBlock(self.inplanes, planes) for _ in range(1, blocks)]
+        return nn.Sequential(*layers)
+
+    def forward(self, x):
+        x = self.maxpool(self.nonlinear1(self.bn1(self.conv1(x))))
+        x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
+        x = self.avgpool(x)
+        x = x.view(x.size(0), -1)
+        return self.fc(self.bn2(x))
+
+
 ARCHS = {
     "bireal18": lambda widths, classes: BiRealNet([4, 4, 4, 4], widths, classes),
     "bireal34": lambda widths, classes: BiRealNet([6, 8, 12, 6], widths, classes),
     "reactnet18": lambda widths, classes: BiRealNet([4, 4, 4, 4], widths, classes, block=ReActBlock),
+    "irnet18": lambda widths, classes: IRResNet([2, 2, 2, 2], widths, classes),
 }
+SIZES = {"irnet18": "3x224x224"}  # its head's AvgPool2d(7) needs a 7x7 final map
 
 
 def randomize(model, seed):
@@ -180,7 +266,7 @@ def randomize(model, seed):
         for name, p in model.named_parameters():
             p.copy_(torch.randn(p.shape, generator=g) * (0.5 if p.dim() > 1 else 0.2))
         for m in model.modules():
-            if isinstance(m, nn.BatchNorm2d):
+            if isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)):
                 c = m.num_features
                 m.weight.copy_(torch.randn(c, generator=g) * 0.5 + 0.8)
                 m.weight[torch.rand(c, generator=g) < 0.15] *= -1
@@ -216,8 +302,9 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("arch", choices=sorted(ARCHS))
     parser.add_argument("--bin", required=True)
-    parser.add_argument("--size", default="3x64x64")
+    parser.add_argument("--size")
     args = parser.parse_args()
+    args.size = args.size or SIZES.get(args.arch, "3x64x64")
     torch.manual_seed(0)
     c, h, w = (int(v) for v in args.size.split("x"))
     model = randomize(ARCHS[args.arch]([16, 24, 40, 72], 10), seed=1)
