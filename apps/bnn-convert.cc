@@ -34,6 +34,8 @@ const char kUsage[] =
     "                         'state_dict' or 'model' and DataParallel's 'module.' are\n"
     "                         fine) or a safetensors file with this architecture's\n"
     "                         layout; no Python and none of the file's code is run\n"
+    "  --bits WxA             weight x activation bits, for --arch presets that take\n"
+    "                         several (dorefa18: 1x2 or 2x2)\n"
     "  --list-archs           the architectures, their sources, expected keys and shapes\n"
     "  --inspect WEIGHTS      list the tensors of a torch.save checkpoint or safetensors\n"
     "                         file (names, shapes), read without running any of its code\n"
@@ -118,6 +120,7 @@ int main(int argc, char** argv) {
   bnn::cli::set_program("bnn-convert");
   std::string input, output, labels_path, inspect, arch;
   bool list_archs = false;
+  std::pair<int, int> bits = {0, 0};
   bnn::convert::ConvertOptions options;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
@@ -132,6 +135,12 @@ int main(int argc, char** argv) {
       output = value();
     } else if (arg == "--arch") {
       arch = value();
+    } else if (arg == "--bits") {
+      const std::string b = value();
+      if (b.size() != 3 || b[1] != 'x' || b[0] < '1' || b[0] > '4' || b[2] < '1' || b[2] > '4') {
+        usage_error("--bits needs WxA, e.g. 1x2 (1 to 4 bits each)");
+      }
+      bits = {b[0] - '0', b[2] - '0'};
     } else if (arg == "--list-archs") {
       list_archs = true;
     } else if (arg == "--inspect") {
@@ -168,6 +177,9 @@ int main(int argc, char** argv) {
     for (const bnn::convert::ArchPreset& p : bnn::convert::arch_presets()) {
       std::printf("%s: %s\n  layout of: %s\n", p.name.c_str(), p.description.c_str(), p.source.c_str());
       if (!p.recipe.empty()) std::printf("  assumes: %s\n", p.recipe.c_str());
+      std::string bits_text;
+      for (const auto& [w, a] : p.bits) bits_text += (bits_text.empty() ? "" : ", ") + std::to_string(w) + "x" + std::to_string(a);
+      std::printf("  --bits %s\n", bits_text.c_str());
       std::printf("  default input %dx%dx%d; expected keys for the ImageNet model (widths and classes are read from the file):\n",
                   p.input_chw[0], p.input_chw[1], p.input_chw[2]);
       for (const auto& [key, shape] : bnn::convert::expected_keys(p, {})) {
@@ -211,7 +223,7 @@ int main(int argc, char** argv) {
     if (!labels_path.empty()) options.labels = read_labels(labels_path);
     bnn::convert::ConvertReport report;
     const std::vector<uint8_t> model = arch.empty() ? bnn::convert::convert_onnx_file(input, options, &report)
-                                                    : bnn::convert::convert_weights_file(input, arch, options, &report);
+                                                    : bnn::convert::convert_weights_file(input, arch, options, &report, bits);
     bnn::write_file(output, model);
     for (const std::string& w : report.warnings) std::fprintf(stderr, "bnn-convert: warning: %s\n", w.c_str());
     std::fprintf(stderr, "bnn-convert: wrote %s (%zu bytes): %d bitserial conv, %d quantize, %d float layers\n",

@@ -48,6 +48,6 @@ std::vector<uint8_t> convert_onnx_file(const std::string& path, const ConvertOpt
 // preset (converter/checkpoint/arch_presets.h), then convert_graph. The
 // preset supplies the input size and mean/std when the options leave them out.
 std::vector<uint8_t> convert_weights_file(const std::string& path, const std::string& arch, ConvertOptions options,
-                                          ConvertReport* report);
+                                          ConvertReport* report, std::pair<int, int> bits = {0, 0});
 
 }  // namespace bnn::convert

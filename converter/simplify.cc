@@ -361,6 +361,19 @@ void remove_identities(Graph& g) {
   }
 }
 
+// `value` with float/double casts looked through: the exporter casts one
+// weight separately for each use (W + (f - W) with two Cast(W) nodes).
+std::string uncast(const Graph& g, std::string value) {
+  for (int depth = 0; depth < 8; ++depth) {
+    const long p = g.producer(value);
+    if (p < 0 || g.nodes[p].op != "Cast" || g.nodes[p].inputs.empty()) break;
+    const int64_t to = g.nodes[p].int_attr("to", 0);
+    if (to != kOnnxFloat && to != kOnnxDouble) break;
+    value = g.nodes[p].inputs[0];
+  }
+  return value;
+}
+
 void fold_straight_through(Graph& g) {
   for (size_t i = 0; i < g.nodes.size(); ++i) {
     const Node& add = g.nodes[i];
@@ -368,7 +381,10 @@ void fold_straight_through(Graph& g) {
     for (int side = 0; side < 2; ++side) {
       const std::string& x = add.inputs[side];
       const long sub = g.producer(add.inputs[1 - side]);
-      if (sub < 0 || g.nodes[sub].op != "Sub" || g.nodes[sub].inputs.size() != 2 || g.nodes[sub].inputs[1] != x) continue;
+      if (sub < 0 || g.nodes[sub].op != "Sub" || g.nodes[sub].inputs.size() != 2 ||
+          uncast(g, g.nodes[sub].inputs[1]) != uncast(g, x)) {
+        continue;
+      }
       // add = x + (f - x): its forward value is f (up to the float32 rounding
       // of x + (f - x), which the rewrite removes).
       const std::string f = g.nodes[sub].inputs[0], out = add.outputs[0];

@@ -1,5 +1,6 @@
 #include "converter/checkpoint/arch_presets.h"
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 
@@ -183,6 +184,134 @@ std::string irnet_graph(GraphWriter& g, const WeightFile& weights, const ArchDim
   return g.dense(g.batchnorm(pooled, "bn2"), "fc", /*flatten=*/false);
 }
 
+// ---- The parity suite's layouts (tests/parity/models.py: ResNet with stem.0/1,
+// layers.N, head_bn, fc), for XNOR-Net and DoReFa ResNet-18, which have no
+// one public reference layout (docs/checkpoint-layouts.md).
+
+void suite_stem_keys(KeyShapes& k, const ArchDims& d) {
+  k.push_back({"stem.0.weight", {d.widths[0], d.in_channels, 7, 7}});
+  add_bn(k, "stem.1", d.widths[0]);
+}
+
+void suite_head_keys(KeyShapes& k, const ArchDims& d) {
+  add_bn(k, "head_bn", d.widths[3]);
+  k.push_back({"fc.weight", {d.classes, d.widths[3]}});
+  k.push_back({"fc.bias", {d.classes}});
+}
+
+std::string suite_stem(GraphWriter& g) {
+  return g.max_pool(g.op("Relu", {g.conv_bn(g.input(), "stem.0.weight", 7, 2, 3, "stem.1")}), 3, 2, 1);
+}
+
+std::string suite_head(GraphWriter& g, const std::string& x) {
+  return g.dense(g.op("GlobalAveragePool", {g.op("Relu", {g.batchnorm(x, "head_bn")})}), "fc");
+}
+
+KeyShapes xnor_keys(const ArchDims& d) {
+  KeyShapes k;
+  suite_stem_keys(k, d);
+  for (int b = 0; b < 8; ++b) {
+    const int s = b / 2;
+    const bool down = b % 2 == 0 && s > 0;
+    const std::string p = "layers." + std::to_string(b);
+    const int64_t c = d.widths[s], cin = down ? d.widths[s - 1] : c;
+    add_bn(k, p + ".bn1", cin);
+    k.push_back({p + ".conv1.weight", {c, cin, 3, 3}});
+    add_bn(k, p + ".bn2", c);
+    k.push_back({p + ".conv2.weight", {c, c, 3, 3}});
+    add_bn(k, p + ".bn3", c);
+    if (down) {
+      k.push_back({p + ".shortcut.1.weight", {c, cin, 1, 1}});
+      add_bn(k, p + ".shortcut.2", c);
+    }
+  }
+  suite_head_keys(k, d);
+  return k;
+}
+
+// sign(W) * mean|W| over (1, 2, 3) in one mean (the suite's BinConv2d).
+std::string xnor_weight(GraphWriter& g, const std::string& key) {
+  const std::string w = g.weight(key);
+  const std::string scale =
+      g.op("ReduceMean", {g.op("Abs", {w})}, {{"axes", GraphWriter::ints({1, 2, 3})}, {"keepdims", GraphWriter::integer(1)}});
+  return g.op("Mul", {scale, g.op("Sign", {w})});
+}
+
+std::string xnor_graph(GraphWriter& g) {
+  std::string x = suite_stem(g);
+  for (int b = 0; b < 8; ++b) {
+    const int s = b / 2;
+    const bool down = b % 2 == 0 && s > 0;
+    const std::string p = "layers." + std::to_string(b);
+    std::string h = g.conv(g.sign(g.batchnorm(x, p + ".bn1")), xnor_weight(g, p + ".conv1.weight"), 3, down ? 2 : 1, 1);
+    h = g.conv(g.sign(g.batchnorm(h, p + ".bn2")), xnor_weight(g, p + ".conv2.weight"), 3, 1, 1);
+    h = g.batchnorm(h, p + ".bn3");
+    const std::string shortcut =
+        down ? g.batchnorm(g.conv(g.sign(x), xnor_weight(g, p + ".shortcut.1.weight"), 1, 2, 0), p + ".shortcut.2") : x;
+    x = g.add(h, shortcut);
+  }
+  return suite_head(g, x);
+}
+
+KeyShapes dorefa_keys(const ArchDims& d) {
+  KeyShapes k;
+  suite_stem_keys(k, d);
+  for (int b = 0; b < 8; ++b) {
+    const int s = b / 2;
+    const bool down = b % 2 == 0 && s > 0;
+    const std::string p = "layers." + std::to_string(b);
+    const int64_t c = d.widths[s], cin = down ? d.widths[s - 1] : c;
+    add_bn(k, p + ".bn1", cin);
+    k.push_back({p + ".conv1.weight", {c, cin, 3, 3}});
+    add_bn(k, p + ".bn2", c);
+    k.push_back({p + ".conv2.weight", {c, c, 3, 3}});
+    if (down) {
+      k.push_back({p + ".shortcut.0.weight", {c, cin, 1, 1}});
+      add_bn(k, p + ".shortcut.1", c);
+    }
+  }
+  suite_head_keys(k, d);
+  return k;
+}
+
+// DoReFa's k-bit activation: round(clamp(x, 0, 1) * n) / n.
+std::string dorefa_act(GraphWriter& g, const std::string& x, int bits) {
+  const double n = (1 << bits) - 1;
+  const std::string clipped = g.op("Clip", {x, g.scalar(0), g.scalar(1)});
+  return g.op("Div", {g.op("Round", {g.op("Mul", {clipped, g.scalar(n)})}), g.scalar(n)});
+}
+
+// DoReFa's weights: W1 = where(W >= 0, 1, -1) * mean|W| (one scalar);
+// Wk = 2 * round((tanh W / (2 max|tanh W|) + 1/2) * n) / n - 1.
+std::string dorefa_weight(GraphWriter& g, const std::string& key, int bits) {
+  const std::string w = g.weight(key);
+  if (bits == 1) {
+    const std::string e = g.op("ReduceMean", {g.op("Abs", {w})}, {{"keepdims", GraphWriter::integer(0)}});
+    return g.op("Mul", {g.sign(w), e});
+  }
+  const double n = (1 << bits) - 1;
+  const std::string t = g.op("Tanh", {w});
+  const std::string peak = g.op("ReduceMax", {g.op("Abs", {t})}, {{"keepdims", GraphWriter::integer(0)}});
+  const std::string unit = g.op("Add", {g.op("Div", {t, g.op("Mul", {g.scalar(2), peak})}), g.scalar(0.5)});
+  const std::string levels = g.op("Div", {g.op("Round", {g.op("Mul", {unit, g.scalar(n)})}), g.scalar(n)});
+  return g.op("Sub", {g.op("Mul", {g.scalar(2), levels}), g.scalar(1)});
+}
+
+std::string dorefa_graph(GraphWriter& g, int wbits, int abits) {
+  std::string x = suite_stem(g);
+  for (int b = 0; b < 8; ++b) {
+    const int s = b / 2;
+    const bool down = b % 2 == 0 && s > 0;
+    const std::string p = "layers." + std::to_string(b);
+    std::string h = g.conv(dorefa_act(g, g.batchnorm(x, p + ".bn1"), abits), dorefa_weight(g, p + ".conv1.weight", wbits), 3,
+                           down ? 2 : 1, 1);
+    h = g.conv(dorefa_act(g, g.batchnorm(h, p + ".bn2"), abits), dorefa_weight(g, p + ".conv2.weight", wbits), 3, 1, 1);
+    const std::string shortcut = down ? g.conv_bn(x, p + ".shortcut.0.weight", 1, 2, 0, p + ".shortcut.1") : x;
+    x = g.add(h, shortcut);
+  }
+  return suite_head(g, x);
+}
+
 ArchDims infer_dims(const WeightFile& w) {
   ArchDims d;
   std::vector<int64_t> shape;
@@ -192,6 +321,15 @@ ArchDims infer_dims(const WeightFile& w) {
   }
   for (int s = 0; s < 4; ++s) {
     if (w.shape("layer" + std::to_string(s + 1) + ".0.bn1.weight", &shape) && shape.size() == 1) {
+      d.widths[s] = static_cast<int>(shape[0]);
+    }
+  }
+  if (w.shape("stem.0.weight", &shape) && shape.size() == 4) {  // the parity suite's layout
+    d.widths[0] = static_cast<int>(shape[0]);
+    d.in_channels = static_cast<int>(shape[1]);
+  }
+  for (int s = 0; s < 4; ++s) {
+    if (w.shape("layers." + std::to_string(2 * s) + ".conv1.weight", &shape) && shape.size() == 4) {
       d.widths[s] = static_cast<int>(shape[0]);
     }
   }
@@ -209,7 +347,8 @@ std::string shape_text(const std::vector<int64_t>& shape) {
 }  // namespace
 
 const std::vector<ArchPreset>& arch_presets() {
-  static const std::vector<ArchPreset> presets = {
+  static const std::vector<ArchPreset> presets = [] {
+    std::vector<ArchPreset> list = {
       {"bireal18", "Bi-Real-Net-18: one binary 3x3 conv per block, each with a real-valued shortcut",
        "liuzechun/Bi-Real-net pytorch_implementation/BiReal18_34/birealnet.py @ 27cf653",
        "activations binarized as x >= 0 -> +1 (the code's torch.sign gives 0 at exactly 0)"},
@@ -221,10 +360,23 @@ const std::vector<ArchPreset>& arch_presets() {
        "activations binarized as x >= 0 -> +1; the output is fc's logits (the published LogSoftmax keeps "
        "the order); bn3 is in the state dict but unused by forward(), so it is ignored; the head's "
        "AvgPool2d(7) needs a 7x7 final map (a 224x224 input)"},
+      {"xnor18", "XNOR-Net-style ResNet-18: batchnorm, sign, binary conv (sign(W) * mean|W| per channel)",
+       "bnn-engine's parity suite (tests/parity/models.py XnorBlock and ResNet); no public XNOR-Net ResNet-18 "
+       "has one reference layout",
+       "real weights in the file, binarized by the converter as XNOR-Net does; first conv and fc stay real, as "
+       "XNOR-Net keeps them; activations binarized as x >= 0 -> +1"},
+      {"dorefa18", "DoReFa ResNet-18: k-bit activations round(clamp(x, 0, 1) * n) / n and k-bit weights",
+       "bnn-engine's parity suite (tests/parity/models.py DoReFaBlock and ResNet)",
+       "--bits 1x2 (default) or 2x2: the file does not say how many bits it was trained with"},
       {"reactnet18", "ReActNet (Bi-Real-based ResNet-18): RSign before and RPReLU after each binary conv",
        "liuzechun/ReActNet resnet/2_step2/birealnet.py @ 341f5ef",
        "activations binarized as x + move0 >= 0 -> +1 (the code's torch.sign gives 0 at exactly 0)"},
-  };
+    };
+    for (ArchPreset& p : list) {
+      if (p.name == "dorefa18") p.bits = {{1, 2}, {2, 2}};
+    }
+    return list;
+  }();
   return presets;
 }
 
@@ -238,10 +390,20 @@ const ArchPreset* find_arch_preset(const std::string& name) {
 KeyShapes expected_keys(const ArchPreset& preset, const ArchDims& dims) {
   if (preset.name == "reactnet18") return reactnet_keys(dims);
   if (preset.name == "irnet18") return irnet_keys(dims);
+  if (preset.name == "xnor18") return xnor_keys(dims);
+  if (preset.name == "dorefa18") return dorefa_keys(dims);
   return bireal_keys(preset.name, dims);
 }
 
-Graph graph_from_weights(const WeightFile& weights, const ArchPreset& preset, const std::vector<int>& input_chw) {
+Graph graph_from_weights(const WeightFile& weights, const ArchPreset& preset, const std::vector<int>& input_chw,
+                         std::pair<int, int> bits) {
+  if (bits == std::pair<int, int>{0, 0}) bits = preset.bits.front();
+  if (std::find(preset.bits.begin(), preset.bits.end(), bits) == preset.bits.end()) {
+    std::string allowed;
+    for (const auto& [w, a] : preset.bits) allowed += (allowed.empty() ? "" : ", ") + std::to_string(w) + "x" + std::to_string(a);
+    throw ConvertError("--arch " + preset.name + " takes --bits " + allowed + ", not " + std::to_string(bits.first) + "x" +
+                       std::to_string(bits.second));
+  }
   const ArchDims dims = infer_dims(weights);
   const KeyShapes expected = expected_keys(preset, dims);
   std::map<std::string, std::vector<int64_t>> wanted(expected.begin(), expected.end());
@@ -271,6 +433,8 @@ Graph graph_from_weights(const WeightFile& weights, const ArchPreset& preset, co
   }
   if (preset.name == "reactnet18") return g.finish(reactnet_graph(g, dims));
   if (preset.name == "irnet18") return g.finish(irnet_graph(g, weights, dims));
+  if (preset.name == "xnor18") return g.finish(xnor_graph(g));
+  if (preset.name == "dorefa18") return g.finish(dorefa_graph(g, bits.first, bits.second));
   return g.finish(bireal_graph(g, preset.name, dims));
 }
 

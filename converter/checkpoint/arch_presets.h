@@ -30,7 +30,9 @@ struct ArchPreset {
   std::string source;       // the public code whose layout it reads
   std::string recipe;       // what the file cannot say and the preset assumes
   std::vector<int> input_chw = {3, 224, 224};
-  std::vector<float> mean = {0.485f, 0.456f, 0.406f}, std = {0.229f, 0.224f, 0.225f};
+  std::vector<std::pair<int, int>> bits = {{1, 1}};  // the weight x activation bits it takes; the first is the default
+  std::vector<float> mean = {0.485f, 0.456f, 0.406f};
+  std::vector<float> stddev = {0.229f, 0.224f, 0.225f};
 };
 
 const std::vector<ArchPreset>& arch_presets();
@@ -43,6 +45,8 @@ KeyShapes expected_keys(const ArchPreset& preset, const ArchDims& dims);
 // `input_chw`. First the file's keys and shapes are checked against the
 // preset's: a missing, extra or misshapen key stops it, naming the key, the
 // expected and the found shape. Throws ConvertError.
-Graph graph_from_weights(const WeightFile& weights, const ArchPreset& preset, const std::vector<int>& input_chw);
+// `bits` is one of preset.bits ({0, 0} for the default).
+Graph graph_from_weights(const WeightFile& weights, const ArchPreset& preset, const std::vector<int>& input_chw,
+                         std::pair<int, int> bits = {0, 0});
 
 }  // namespace bnn::convert

@@ -6,7 +6,7 @@
 namespace bnn::convert {
 
 std::vector<uint8_t> convert_weights_file(const std::string& path, const std::string& arch, ConvertOptions options,
-                                          ConvertReport* report) {
+                                          ConvertReport* report, std::pair<int, int> bits) {
   const ArchPreset* preset = find_arch_preset(arch);
   if (!preset) throw ConvertError("--arch " + arch + ": no such preset (bnn-convert --list-archs lists them)");
   const auto weights = open_weight_file(path);
@@ -15,10 +15,10 @@ std::vector<uint8_t> convert_weights_file(const std::string& path, const std::st
   if (options.input_info.mean.empty() && options.input_info.std.empty() &&
       options.input_chw[0] == static_cast<int>(preset->mean.size())) {
     options.input_info.mean = preset->mean;
-    options.input_info.std = preset->std;
+    options.input_info.std = preset->stddev;
   }
   if (options.description.empty()) options.description = preset->description + " (from " + path + ")";
-  Graph graph = graph_from_weights(*weights, *preset, options.input_chw);
+  Graph graph = graph_from_weights(*weights, *preset, options.input_chw, bits);
   if (!preset->recipe.empty()) report->warnings.push_back("--arch " + arch + ": " + preset->recipe);
   return convert_graph(std::move(graph), options, report);
 }

@@ -30,6 +30,9 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import models as suite  # noqa: E402
+
 failures = []
 
 
@@ -256,7 +259,15 @@ ARCHS = {
     "bireal34": lambda widths, classes: BiRealNet([6, 8, 12, 6], widths, classes),
     "reactnet18": lambda widths, classes: BiRealNet([4, 4, 4, 4], widths, classes, block=ReActBlock),
     "irnet18": lambda widths, classes: IRResNet([2, 2, 2, 2], widths, classes),
+    # The parity suite's own layouts (tests/parity/models.py).
+    "xnor18": lambda widths, classes: suite.ResNet(suite.XnorBlock, [2, 2, 2, 2], widths, classes=classes),
+    "dorefa18-w1a2": lambda widths, classes: suite.ResNet(lambda i, o, s: suite.DoReFaBlock(i, o, s, 1, 2),
+                                                          [2, 2, 2, 2], widths, classes=classes),
+    "dorefa18-w2a2": lambda widths, classes: suite.ResNet(lambda i, o, s: suite.DoReFaBlock(i, o, s, 2, 2),
+                                                          [2, 2, 2, 2], widths, classes=classes),
 }
+# Test name -> (preset, --bits)
+PRESETS = {"dorefa18-w1a2": ("dorefa18", "1x2"), "dorefa18-w2a2": ("dorefa18", "2x2")}
 SIZES = {"irnet18": "3x224x224"}  # its head's AvgPool2d(7) needs a 7x7 final map
 
 
@@ -307,7 +318,9 @@ def main():
     args.size = args.size or SIZES.get(args.arch, "3x64x64")
     torch.manual_seed(0)
     c, h, w = (int(v) for v in args.size.split("x"))
-    model = randomize(ARCHS[args.arch]([16, 24, 40, 72], 10), seed=1)
+    preset, bits = PRESETS.get(args.arch, (args.arch, None))
+    model = ARCHS[args.arch]([16, 24, 40, 72], 10)
+    model = suite.randomize(model, seed=1) if args.arch.startswith(("xnor", "dorefa")) else randomize(model, seed=1)
     x = torch.randn(2, c, h, w, generator=torch.Generator().manual_seed(2))
     with torch.no_grad():
         reference = model(x).numpy()
@@ -315,7 +328,7 @@ def main():
 
     # The preset's expected keys are the committed ones (taken from the public code).
     listing = run(convert, "--list-archs").stdout.split("\n")
-    start = listing.index(next(line for line in listing if line.startswith(args.arch + ":")))
+    start = listing.index(next(line for line in listing if line.startswith(preset + ":")))
     preset_keys = []
     for line in listing[start + 1:]:
         if not line.startswith("    "):
@@ -323,7 +336,7 @@ def main():
                 break
             continue
         preset_keys.append(line.strip())
-    keys_file = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", args.arch + ".keys")
+    keys_file = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", preset + ".keys")
     committed = [line.strip() for line in open(keys_file) if line.strip() and not line.startswith("#")]
     check(preset_keys == committed, f"{args.arch}: --list-archs expects exactly tests/data/{args.arch}.keys "
                                     f"({len(preset_keys)} and {len(committed)} keys)")
@@ -348,7 +361,7 @@ def main():
         outputs, sums = {}, {}
         for form in ("plain.pt", "wrapped.pt", "weights.safetensors", "model.onnx", "model_unfolded.onnx"):
             source, bnn = os.path.join(tmp, form), os.path.join(tmp, form + ".bnn")
-            flags = [] if form.endswith(".onnx") else ["--arch", args.arch, "--input", args.size]
+            flags = [] if form.endswith(".onnx") else ["--arch", preset, "--input", args.size] + (["--bits", bits] if bits else [])
             r = run(convert, source, *flags, "-o", bnn)
             check(r.returncode == 0, f"{args.arch} {form}: converted ({r.stderr.strip().splitlines()[-1:]})")
             if r.returncode:
