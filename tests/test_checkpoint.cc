@@ -1,11 +1,13 @@
 // The checkpoint readers' building blocks: the ZIP directory reader and the
 // data-only pickle reader, on hand-made bytes (whole torch.save files are
 // tested from Python in tests/parity/).
+#include <cmath>
 #include <cstring>
 #include <string>
 #include <vector>
 
 #include "converter/checkpoint/pickle.h"
+#include "converter/checkpoint/weight_file.h"
 #include "converter/checkpoint/zip_reader.h"
 #include "converter/ir.h"
 #include "doctest/doctest.h"
@@ -162,6 +164,37 @@ TEST_CASE("pickle: a list that holds itself does not leak or loop") {
   Unpickler u(bytes.data(), bytes.size(), "data.pkl");
   CHECK(u.root().items.size() == 1);
   CHECK(u.root().items[0] == &u.root());
+}
+
+}  // TEST_SUITE
+
+TEST_SUITE("checkpoint") {
+
+// tests/data/golden.safetensors, 159 bytes, written by hand (Debian has no
+// safetensors package): the 8-byte little-endian header length 141, then the
+// header
+//   {"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},
+//    "b":{"dtype":"F16","shape":[1,1],"data_offsets":[8,10]},"__metadata__":{"format":"pt"}}
+// (one line, no spaces), then 10 bytes of data: float32 1.0 (00 00 80 3f),
+// float32 -2.5 (00 00 20 c0), float16 0.5 (00 38).
+TEST_CASE("safetensors: the golden file reads as documented") {
+  const auto file = open_weight_file(std::string(BNN_SOURCE_DIR) + "/tests/data/golden.safetensors");
+  CHECK(file->names() == std::vector<std::string>{"a", "b"});
+  const Constant a = file->read("a"), b = file->read("b");
+  CHECK(a.shape == std::vector<int64_t>{2});
+  CHECK(a.values == std::vector<double>{1.0, -2.5});
+  CHECK(b.shape == std::vector<int64_t>{1, 1});
+  CHECK(b.values == std::vector<double>{0.5});
+}
+
+TEST_CASE("half and bfloat16 convert exactly") {
+  CHECK(half_to_double(0x3C00) == 1.0);
+  CHECK(half_to_double(0xC000) == -2.0);
+  CHECK(half_to_double(0x0001) == std::ldexp(1.0, -24));  // the smallest subnormal
+  CHECK(half_to_double(0x7BFF) == 65504.0);
+  CHECK(std::isinf(half_to_double(0x7C00)));
+  CHECK(bfloat16_to_double(0x3F80) == 1.0);
+  CHECK(bfloat16_to_double(0xC0A0) == -5.0);
 }
 
 }  // TEST_SUITE

@@ -410,6 +410,8 @@ Graph graph_from_weights(const WeightFile& weights, const ArchPreset& preset, co
   for (const auto& [key, shape] : expected) {
     std::vector<int64_t> found;
     if (!weights.shape(key, &found)) {
+      // Present but not a readable tensor: let the reader say why (a global, a bad view...).
+      if (std::find(weights.names().begin(), weights.names().end(), key) != weights.names().end()) weights.read(key);
       throw ConvertError("--arch " + preset.name + ": the checkpoint has no '" + key + "' (expected shape " +
                          shape_text(shape) + ")");
     }

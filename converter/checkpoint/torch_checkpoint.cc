@@ -93,7 +93,8 @@ class TorchCheckpoint : public WeightFile {
       }
     }
     if (!is_dict(dict)) {
-      throw ConvertError(origin_ + ": the checkpoint holds a " + kind_name(dict->kind) +
+      const std::string kind = kind_name(dict->kind);
+      throw ConvertError(origin_ + ": the checkpoint holds " + (kind == "object" || kind == "int" ? "an " : "a ") + kind +
                          (dict->callable().empty() ? "" : " made by " + dict->callable()) +
                          ", not a state dict (save model.state_dict(), not the model)");
     }
