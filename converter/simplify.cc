@@ -255,6 +255,66 @@ bool evaluate_constant_node(const Node& n, const std::vector<const Constant*>& i
   }
   if (op == "Reshape") return reshape(in, out);
   if (op == "Transpose") return transpose(n, in, out);
+  if (op == "Slice" && in.size() >= 3 && in[1] && in[2]) {  // ONNX semantics: clamped, negative steps allowed
+    const Constant& x = *in[0];
+    const int64_t rank = static_cast<int64_t>(x.shape.size());
+    std::vector<int64_t> begin(static_cast<size_t>(rank), 0), step(static_cast<size_t>(rank), 1), count = x.shape;
+    const size_t k = in[1]->values.size();
+    if (in[2]->values.size() != k) return false;
+    for (size_t j = 0; j < k; ++j) {
+      int64_t axis = static_cast<int64_t>(j), s = 1;
+      if (in.size() > 3 && in[3] && !whole(in[3]->values.at(j), &axis)) return false;
+      if (in.size() > 4 && in[4] && !whole(in[4]->values.at(j), &s)) return false;
+      if (axis < 0) axis += rank;
+      if (axis < 0 || axis >= rank || s == 0) return false;
+      const int64_t dim = x.shape[static_cast<size_t>(axis)];
+      // Starts and ends may be +-2^63: clamp them in double first.
+      auto clamp_index = [&](double v, int64_t lo, int64_t hi) {
+        if (v < 0) v += static_cast<double>(dim);
+        return static_cast<int64_t>(std::min(std::max(v, static_cast<double>(lo)), static_cast<double>(hi)));
+      };
+      const int64_t b = s > 0 ? clamp_index(in[1]->values[j], 0, dim) : clamp_index(in[1]->values[j], -1, dim - 1);
+      const int64_t e = s > 0 ? clamp_index(in[2]->values[j], 0, dim) : clamp_index(in[2]->values[j], -1, dim - 1);
+      const int64_t n = s > 0 ? std::max<int64_t>(0, (e - b + s - 1) / s) : std::max<int64_t>(0, (b - e - s - 1) / -s);
+      begin[static_cast<size_t>(axis)] = b;
+      step[static_cast<size_t>(axis)] = s;
+      count[static_cast<size_t>(axis)] = n;
+    }
+    const int64_t total = capped_count(count);
+    if (total < 0) return false;
+    out->shape = count;
+    out->values.resize(static_cast<size_t>(total));
+    for (int64_t i = 0; i < total; ++i) {
+      int64_t rest = i, source = 0, stride = 1;
+      for (int64_t d = rank - 1; d >= 0; --d) {
+        const int64_t index = count[static_cast<size_t>(d)] ? rest % count[static_cast<size_t>(d)] : 0;
+        rest = count[static_cast<size_t>(d)] ? rest / count[static_cast<size_t>(d)] : 0;
+        source += (begin[static_cast<size_t>(d)] + index * step[static_cast<size_t>(d)]) * stride;
+        stride *= x.shape[static_cast<size_t>(d)];
+      }
+      out->values[static_cast<size_t>(i)] = x.values[static_cast<size_t>(source)];
+    }
+    return true;
+  }
+  if (op == "ConstantOfShape") {  // a tensor of the given shape, filled with `value` (default 0)
+    std::vector<int64_t> shape;
+    for (double d : in[0]->values) {
+      int64_t v;
+      if (!whole(d, &v) || v < 0) return false;
+      shape.push_back(v);
+    }
+    const int64_t count = capped_count(shape);
+    if (count < 0) return false;
+    double fill = 0;
+    if (n.has("value")) {
+      const Attribute& a = n.attributes.at("value");
+      if (a.kind != Attribute::Kind::kTensor || a.t.values.size() != 1) return false;
+      fill = a.t.values[0];
+    }
+    out->shape = shape;
+    out->values.assign(static_cast<size_t>(count), fill);
+    return true;
+  }
   if (op == "Shape") {
     out->shape = {static_cast<int64_t>(in[0]->shape.size())};
     out->values.assign(in[0]->shape.begin(), in[0]->shape.end());

@@ -315,3 +315,32 @@ TEST_CASE("constant folding refuses what it cannot do exactly or safely") {
 
 }  // namespace
 }  // namespace bnn::convert
+
+TEST_CASE("constant folding: Slice (negative steps and clamped bounds) and ConstantOfShape") {
+  auto fold = [](const std::string& op, std::vector<Constant> inputs, std::map<std::string, Attribute> attrs = {}) {
+    Node n = node(op, {}, "out");
+    n.attributes = std::move(attrs);
+    std::vector<const Constant*> ptrs;
+    for (const Constant& c : inputs) ptrs.push_back(&c);
+    Constant out;
+    REQUIRE(evaluate_constant_node(n, ptrs, &out));
+    return out;
+  };
+  // F.pad's export reverses its [4, 2] pad pairs: starts -1, ends -2^63, step -1 on axis 0.
+  const Constant pads{{4, 2}, {0, 0, 0, 0, 1, 1, 2, 2}};
+  const Constant reversed = fold("Slice", {pads, Constant{{1}, {-1}}, Constant{{1}, {-9.2233720368547758e18}},
+                                           Constant{{1}, {0}}, Constant{{1}, {-1}}});
+  CHECK(reversed.shape == std::vector<int64_t>{4, 2});
+  CHECK(reversed.values == std::vector<double>{2, 2, 1, 1, 0, 0, 0, 0});
+  // Columns 1.. of a [2, 3], ends past the end clamped.
+  const Constant cols = fold("Slice", {Constant{{2, 3}, {1, 2, 3, 4, 5, 6}}, Constant{{1}, {1}}, Constant{{1}, {99}},
+                                       Constant{{1}, {1}}});
+  CHECK(cols.shape == std::vector<int64_t>{2, 2});
+  CHECK(cols.values == std::vector<double>{2, 3, 5, 6});
+  Attribute value;
+  value.kind = Attribute::Kind::kTensor;
+  value.t = Constant{{1}, {-1}};
+  const Constant filled = fold("ConstantOfShape", {Constant{{2}, {2, 3}}}, {{"value", value}});
+  CHECK(filled.shape == std::vector<int64_t>{2, 3});
+  CHECK(filled.values == std::vector<double>(6, -1));
+}

@@ -193,6 +193,21 @@ class ReActBlock(nn.Module):
         return self.act(self.bn(self.conv(self.sign(x))) + self.shortcut(x))
 
 
+class DaBNNBlock(nn.Module):
+    """daBNN's idiom: binarize, pad explicitly with -1 (F.pad(value=-1)), then
+    a padding-free binary conv, so the border taps are -1 rather than 0."""
+
+    def __init__(self, cin, cout, stride):
+        super().__init__()
+        self.sign = SignWhere()
+        self.conv = BinConv2d(cin, cout, 3, stride, 0, bias=False)
+        self.bn = nn.BatchNorm2d(cout)
+        self.shortcut = downsample(cin, cout, stride, "avgpool")
+
+    def forward(self, x):
+        return self.bn(self.conv(F.pad(self.sign(x), (1, 1, 1, 1), value=-1.0))) + self.shortcut(x)
+
+
 class DoReFaBlock(nn.Module):
     """Pre-activation block with k-bit activations and weights."""
 
@@ -287,6 +302,8 @@ def family(name, small):
         return ResNet(BiRealBlock, [6, 8, 12, 6], widths, stem_relu=False)
     if name == "reactnet-resnet18":
         return ResNet(ReActBlock, [4, 4, 4, 4], widths, stem_relu=False)
+    if name == "dabnn-resnet18":  # explicit -1 padding before padding-free binary convs
+        return ResNet(DaBNNBlock, [2, 2, 2, 2], widths, stem_relu=False)
     if name == "dorefa-resnet18-w1a2":
         return ResNet(lambda i, o, s: DoReFaBlock(i, o, s, 1, 2), [2, 2, 2, 2], widths)
     if name == "dorefa-resnet18-w2a2":
