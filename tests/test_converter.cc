@@ -313,9 +313,6 @@ TEST_CASE("constant folding refuses what it cannot do exactly or safely") {
   CHECK(out.shape == std::vector<int64_t>{2, 3, 1, 1});
 }
 
-}  // namespace
-}  // namespace bnn::convert
-
 TEST_CASE("constant folding: Slice (negative steps and clamped bounds) and ConstantOfShape") {
   auto fold = [](const std::string& op, std::vector<Constant> inputs, std::map<std::string, Attribute> attrs = {}) {
     Node n = node(op, {}, "out");
@@ -344,3 +341,6 @@ TEST_CASE("constant folding: Slice (negative steps and clamped bounds) and Const
   CHECK(filled.shape == std::vector<int64_t>{2, 3});
   CHECK(filled.values == std::vector<double>(6, -1));
 }
+
+}  // namespace
+}  // namespace bnn::convert
