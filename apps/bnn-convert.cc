@@ -180,6 +180,13 @@ int main(int argc, char** argv) {
       std::string bits_text;
       for (const auto& [w, a] : p.bits) bits_text += (bits_text.empty() ? "" : ", ") + std::to_string(w) + "x" + std::to_string(a);
       std::printf("  --bits %s\n", bits_text.c_str());
+      std::string norm;
+      for (size_t i = 0; i < p.mean.size(); ++i) {
+        norm += (i ? "," : "") + std::to_string(p.mean[i]).substr(0, 5);
+      }
+      norm += " / ";
+      for (size_t i = 0; i < p.stddev.size(); ++i) norm += (i ? "," : "") + std::to_string(p.stddev[i]).substr(0, 5);
+      std::printf("  default --mean / --std %s\n", norm.c_str());
       std::printf("  default input %dx%dx%d; expected keys for the ImageNet model (widths and classes are read from the file):\n",
                   p.input_chw[0], p.input_chw[1], p.input_chw[2]);
       for (const auto& [key, shape] : bnn::convert::expected_keys(p, {})) {
