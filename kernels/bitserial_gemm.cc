@@ -30,7 +30,8 @@ bool is_border(const ConvGeometry& g, int oy, int ox) {
 }  // namespace
 
 std::shared_ptr<const BitserialGemmPlan> make_bitserial_gemm_plan(const BitserialConvLayer& layer,
-                                                                   BgemmUkernel ukernel, int tile_oc, int tile_px) {
+                                                                   BgemmUkernel ukernel, int tile_oc, int tile_px,
+                                                                   GemmLoopSchedule loop) {
   const BitserialConvArgs& a = layer.conv;
   const ConvGeometry& g = a.geometry;
   assert(g.groups == 1);
@@ -43,6 +44,12 @@ std::shared_ptr<const BitserialGemmPlan> make_bitserial_gemm_plan(const Bitseria
   plan->weight_bits = a.weight_bits;
   plan->act_bits = a.act_bits;
   plan->oc_blocks = (g.out_c + tile_oc - 1) / tile_oc;
+  // Outer tiles: whole register tiles, at most the layer (so scratch stays small).
+  const int64_t pixels = int64_t{g.out_h} * g.out_w;
+  const int64_t outer_px = std::min<int64_t>(std::max(loop.outer_px, tile_px), pixels + tile_px - 1);
+  plan->outer_px = static_cast<int>((outer_px + tile_px - 1) / tile_px * tile_px);
+  plan->outer_oc_blocks = loop.outer_oc <= 0 ? plan->oc_blocks
+                                             : std::min(plan->oc_blocks, (loop.outer_oc + tile_oc - 1) / tile_oc);
   const bool wb = a.weight_encoding == Encoding::kBipolar, ab = a.act_encoding == Encoding::kBipolar;
   using E = BitserialGemmPlan::Epilogue;
   plan->epilogue = wb && ab ? E::kXor : (!wb && !ab ? E::kAnd : (wb ? E::kAndMinusActivationSum : E::kAndMinusWeightSum));
@@ -111,27 +118,30 @@ std::shared_ptr<const BitserialGemmPlan> make_bitserial_gemm_plan(const Bitseria
 
 size_t bitserial_gemm_scratch_bytes(const BitserialGemmPlan& p, const ConvGeometry& g) {
   const size_t oc_padded = static_cast<size_t>(p.oc_blocks) * p.tile_oc;
-  return sizeof(const uint64_t*) * p.taps * p.tile_px   // indirection
+  return sizeof(const uint64_t*) * p.taps * p.outer_px  // indirection of an outer tile
          + sizeof(int32_t) * p.tile_px * p.tile_oc      // one microkernel tile
-         + sizeof(int32_t) * p.tile_px * oc_padded      // the block's accumulators
-         + sizeof(int32_t) * p.tile_px                  // activation code sums
-         + sizeof(float) * g.out_c;                     // float copies for the transform
+         + sizeof(int32_t) * p.outer_px * oc_padded     // the outer tile's accumulators
+         + sizeof(int32_t) * p.outer_px                 // activation code sums
+         + sizeof(float) * g.out_c                      // float copies for the transform
+         + p.outer_px;                                  // which pixels are written directly
 }
 
 void bitserial_gemm_run(const BitserialGemmPlan& p, const BitserialConvLayer& layer, int row_begin, int row_end,
                         void* scratch) {
   const ConvGeometry& g = layer.conv.geometry;
-  const int px = p.tile_px, oc = p.tile_oc;
+  const int px = p.tile_px, oc = p.tile_oc, outer = p.outer_px;
   const size_t oc_padded = static_cast<size_t>(p.oc_blocks) * oc;
-  auto** a_ptrs = static_cast<const uint64_t**>(scratch);
-  int32_t* tile = reinterpret_cast<int32_t*>(a_ptrs + p.taps * px);
-  int32_t* acc = tile + px * oc;
-  int32_t* act_sums = acc + px * oc_padded;
-  float* acc_f = reinterpret_cast<float*>(act_sums + px);
+  auto** a_ptrs = static_cast<const uint64_t**>(scratch);                 // [outer / px][taps][px]
+  int32_t* tile = reinterpret_cast<int32_t*>(a_ptrs + int64_t{p.taps} * outer);  // [px][oc]
+  int32_t* acc = tile + px * oc;                                          // [outer][oc_padded]
+  int32_t* act_sums = acc + outer * oc_padded;                            // [outer]
+  float* acc_f = reinterpret_cast<float*>(act_sums + outer);              // [out_c]
+  uint8_t* direct = reinterpret_cast<uint8_t*>(acc_f + g.out_c);          // [outer]: written from the tiles
 
   const int64_t pixel_words = static_cast<int64_t>(p.act_bits) * p.words;
   const int64_t block_words = static_cast<int64_t>(p.taps) * p.weight_bits * p.words * oc;
   const int64_t la = (int64_t{1} << p.act_bits) - 1, lw = (int64_t{1} << p.weight_bits) - 1;
+  const int64_t out_words = words_for(g.out_c);
   using E = BitserialGemmPlan::Epilogue;
 
   BgemmUkernelArgs args;
@@ -140,71 +150,79 @@ void bitserial_gemm_run(const BitserialGemmPlan& p, const BitserialConvLayer& la
   args.weight_bits = p.weight_bits;
   args.act_bits = p.act_bits;
   args.xor_op = p.epilogue == E::kXor;
-  args.a = a_ptrs;
   args.s = tile;
 
   const int64_t first = static_cast<int64_t>(row_begin) * g.out_w, last = static_cast<int64_t>(row_end) * g.out_w;
-  for (int64_t base = first; base < last; base += px) {
-    const int count = static_cast<int>(std::min<int64_t>(px, last - base));
-    // Indirection: each tap of each pixel points at its input row or the zero
-    // row. Pixels past `count` repeat the last one; their results are dropped.
-    for (int j = 0; j < px; ++j) {
-      const int64_t pixel = base + std::min(j, count - 1);
-      const int oy = static_cast<int>(pixel / g.out_w), ox = static_cast<int>(pixel % g.out_w);
-      int32_t code_sum = 0;
-      for (int kh = 0, t = 0; kh < g.kernel_h; ++kh) {
-        for (int kw = 0; kw < g.kernel_w; ++kw, ++t) {
-          const int iy = g.in_y0(oy) + kh * g.dilation_h, ix = g.in_x0(ox) + kw * g.dilation_w;
-          const bool inside = iy >= 0 && iy < g.in_h && ix >= 0 && ix < g.in_w;
-          const uint64_t* row = inside ? layer.conv.input + (static_cast<int64_t>(iy) * g.in_w + ix) * pixel_words
-                                       : p.zero_row.data();
-          a_ptrs[t * px + j] = row;
-          if (p.epilogue == E::kAndMinusActivationSum && inside) {
-            for (int b = 0; b < p.act_bits; ++b) {
-              for (int k = 0; k < p.words; ++k) code_sum += popcount(row[b * p.words + k]) << b;
+  for (int64_t base = first; base < last; base += outer) {
+    const int count = static_cast<int>(std::min<int64_t>(outer, last - base));
+    const int tiles = (count + px - 1) / px;
+    // Indirection, one register tile after another: each tap of each pixel
+    // points at its input row or the zero row. A tile's pixels past `count`
+    // repeat its last one; their results are dropped.
+    for (int t = 0; t < tiles; ++t) {
+      const int tile_count = std::min(px, count - t * px);
+      for (int j = 0; j < px; ++j) {
+        const int64_t pixel = base + t * px + std::min(j, tile_count - 1);
+        const int oy = static_cast<int>(pixel / g.out_w), ox = static_cast<int>(pixel % g.out_w);
+        int32_t code_sum = 0;
+        for (int kh = 0, k = 0; kh < g.kernel_h; ++kh) {
+          for (int kw = 0; kw < g.kernel_w; ++kw, ++k) {
+            const int iy = g.in_y0(oy) + kh * g.dilation_h, ix = g.in_x0(ox) + kw * g.dilation_w;
+            const bool inside = iy >= 0 && iy < g.in_h && ix >= 0 && ix < g.in_w;
+            const uint64_t* row = inside ? layer.conv.input + (static_cast<int64_t>(iy) * g.in_w + ix) * pixel_words
+                                         : p.zero_row.data();
+            a_ptrs[(static_cast<int64_t>(t) * p.taps + k) * px + j] = row;
+            if (p.epilogue == E::kAndMinusActivationSum && inside) {
+              for (int b = 0; b < p.act_bits; ++b) {
+                for (int w = 0; w < p.words; ++w) code_sum += popcount(row[b * p.words + w]) << b;
+              }
+            }
+          }
+        }
+        if (j < tile_count) act_sums[t * px + j] = code_sum;
+      }
+    }
+    // Interior pixels of a one-bit packed output take their bits straight
+    // from the tiles; the rest go through the accumulator.
+    for (int j = 0; j < count; ++j) {
+      const int64_t pixel = base + j;
+      direct[j] = p.direct_bits && !is_border(g, static_cast<int>(pixel / g.out_w), static_cast<int>(pixel % g.out_w));
+      if (direct[j]) std::memset(layer.out_packed + pixel * out_words, 0, sizeof(uint64_t) * out_words);
+    }
+    for (int block0 = 0; block0 < p.oc_blocks; block0 += p.outer_oc_blocks) {
+      const int block1 = std::min(p.oc_blocks, block0 + p.outer_oc_blocks);
+      for (int t = 0; t < tiles; ++t) {
+        const int tile_count = std::min(px, count - t * px);
+        args.a = a_ptrs + static_cast<int64_t>(t) * p.taps * px;
+        for (int block = block0; block < block1; ++block) {
+          args.w = p.weights.data() + block * block_words;
+          p.ukernel(args);
+          for (int j = 0; j < tile_count; ++j) {
+            const int local = t * px + j;
+            if (direct[local]) {
+              uint64_t* out = layer.out_packed + (base + local) * out_words;
+              const int c0 = block * oc, c1 = std::min(c0 + oc, g.out_c);
+              uint64_t bits = 0;
+              for (int c = c0; c < c1; ++c) {
+                bits |= static_cast<uint64_t>((tile[j * oc + c - c0] <= p.bound[c]) != (p.invert[c] != 0)) << (c - c0);
+              }
+              out[c0 / kWordBits] |= bits << (c0 % kWordBits);  // a block never straddles a word (tile_oc divides 64)
+            } else {
+              std::memcpy(acc + local * oc_padded + block * oc, tile + j * oc, sizeof(int32_t) * oc);
             }
           }
         }
       }
-      act_sums[j] = code_sum;
-    }
-    // Interior pixels of a one-bit packed output take their bits straight
-    // from the tiles; the rest go through the accumulator.
-    uint32_t direct = 0;  // bit j: pixel j is written directly
-    const int64_t out_words = words_for(g.out_c);
-    for (int j = 0; j < count && p.direct_bits; ++j) {
-      const int64_t pixel = base + j;
-      if (!is_border(g, static_cast<int>(pixel / g.out_w), static_cast<int>(pixel % g.out_w))) {
-        direct |= 1u << j;
-        std::memset(layer.out_packed + pixel * out_words, 0, sizeof(uint64_t) * out_words);
-      }
-    }
-    for (int block = 0; block < p.oc_blocks; ++block) {
-      args.w = p.weights.data() + block * block_words;
-      p.ukernel(args);
-      for (int j = 0; j < count; ++j) {
-        if (direct >> j & 1) {
-          uint64_t* out = layer.out_packed + (base + j) * out_words;
-          const int c0 = block * oc, c1 = std::min(c0 + oc, g.out_c);
-          uint64_t bits = 0;
-          for (int c = c0; c < c1; ++c) {
-            bits |= static_cast<uint64_t>((tile[j * oc + c - c0] <= p.bound[c]) != (p.invert[c] != 0)) << (c - c0);
-          }
-          out[c0 / kWordBits] |= bits << (c0 % kWordBits);  // a block never straddles a word (tile_oc divides 64)
-        } else {
-          std::memcpy(acc + j * oc_padded + block * oc, tile + j * oc, sizeof(int32_t) * oc);
-        }
-      }
     }
     for (int j = 0; j < count; ++j) {
-      if (direct >> j & 1) continue;
+      if (direct[j]) continue;
       const int64_t pixel = base + j;
       const int oy = static_cast<int>(pixel / g.out_w), ox = static_cast<int>(pixel % g.out_w);
       int32_t* a = acc + j * oc_padded;
       switch (p.epilogue) {  // one loop per case, so each vectorizes
         case E::kXor: {
-          const int32_t base = static_cast<int32_t>(p.xor_base);
-          for (int c = 0; c < g.out_c; ++c) a[c] = base - 2 * a[c];
+          const int32_t xor_base = static_cast<int32_t>(p.xor_base);
+          for (int c = 0; c < g.out_c; ++c) a[c] = xor_base - 2 * a[c];
           break;
         }
         case E::kAnd: break;
@@ -219,11 +237,11 @@ void bitserial_gemm_run(const BitserialGemmPlan& p, const BitserialConvLayer& la
       }
       // Border pixels: correct each padded tap.
       if (is_border(g, oy, ox)) {
-        for (int kh = 0, t = 0; kh < g.kernel_h; ++kh) {
-          for (int kw = 0; kw < g.kernel_w; ++kw, ++t) {
+        for (int kh = 0, k = 0; kh < g.kernel_h; ++kh) {
+          for (int kw = 0; kw < g.kernel_w; ++kw, ++k) {
             const int iy = g.in_y0(oy) + kh * g.dilation_h, ix = g.in_x0(ox) + kw * g.dilation_w;
             if (iy >= 0 && iy < g.in_h && ix >= 0 && ix < g.in_w) continue;
-            for (int c = 0; c < g.out_c; ++c) a[c] += p.padded_tap[static_cast<size_t>(c) * p.taps + t];
+            for (int c = 0; c < g.out_c; ++c) a[c] += p.padded_tap[static_cast<size_t>(c) * p.taps + k];
           }
         }
       }

@@ -31,12 +31,27 @@
 namespace bnn {
 
 
+// How the driver walks a layer beyond the microkernel's register tile (a
+// layer schedule's knobs; bnn-tune picks them). An outer tile is outer_px
+// output pixels (row-major) by outer_oc output channels: for each outer pixel
+// tile, the indirection is built once, then for each outer channel tile every
+// register tile of those pixels runs, so one channel tile's packed weights
+// stay in cache while the pixels stream past. The defaults (one register tile
+// of pixels, all channels) walk pixel tiles outermost. Results are identical
+// for every schedule: each output is one integer sum.
+struct GemmLoopSchedule {
+  int outer_px = 0;  // output pixels per outer tile, rounded up to a multiple of tile_px; 0 = tile_px
+  int outer_oc = 0;  // output channels per outer tile, rounded up to a multiple of tile_oc; 0 = all
+};
+
 // What a GEMM kernel prepares once per layer (at model load).
 struct BitserialGemmPlan {
   enum class Epilogue { kXor, kAnd, kAndMinusActivationSum, kAndMinusWeightSum };
 
   BgemmUkernel ukernel = nullptr;
   int tile_oc = 1, tile_px = 1;
+  int outer_px = 1;         // pixels per outer tile, a multiple of tile_px
+  int outer_oc_blocks = 1;  // register blocks of channels per outer tile
   int taps = 0, words = 0, weight_bits = 1, act_bits = 1, oc_blocks = 0;
   Epilogue epilogue = Epilogue::kXor;
   int64_t xor_base = 0;               // taps * C * Lw * La (kXor)
@@ -55,7 +70,8 @@ struct BitserialGemmPlan {
 // Packs the weights and precomputes the corrections for one layer (its
 // constants: weights, and thresholds when the output is packed).
 std::shared_ptr<const BitserialGemmPlan> make_bitserial_gemm_plan(const BitserialConvLayer& layer,
-                                                                   BgemmUkernel ukernel, int tile_oc, int tile_px);
+                                                                   BgemmUkernel ukernel, int tile_oc, int tile_px,
+                                                                   GemmLoopSchedule loop = {});
 
 // Output rows [row_begin, row_end) of a layer, with its output transform.
 void bitserial_gemm_run(const BitserialGemmPlan& plan, const BitserialConvLayer& layer, int row_begin, int row_end,

@@ -67,9 +67,9 @@ bool bitserial_conv_supports(const BitserialConvKernel& k, const BitserialConvAr
 }
 
 std::shared_ptr<const BitserialGemmPlan> bitserial_conv_prepare(const BitserialConvKernel& k,
-                                                                const BitserialConvLayer& layer) {
+                                                                const BitserialConvLayer& layer, GemmLoopSchedule loop) {
   if (!k.ukernel) return nullptr;
-  return make_bitserial_gemm_plan(layer, k.ukernel, k.tile_oc, k.tile_px);
+  return make_bitserial_gemm_plan(layer, k.ukernel, k.tile_oc, k.tile_px, loop);
 }
 
 size_t bitserial_conv_scratch_bytes(const BitserialConvKernel& k, const BitserialGemmPlan* plan,

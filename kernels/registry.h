@@ -39,7 +39,8 @@ struct BitserialConvKernel {
 // reference), then run row ranges with its scratch.
 bool bitserial_conv_supports(const BitserialConvKernel& k, const BitserialConvArgs& args);
 std::shared_ptr<const BitserialGemmPlan> bitserial_conv_prepare(const BitserialConvKernel& k,
-                                                                const BitserialConvLayer& layer);
+                                                                const BitserialConvLayer& layer,
+                                                                GemmLoopSchedule loop = {});
 size_t bitserial_conv_scratch_bytes(const BitserialConvKernel& k, const BitserialGemmPlan* plan,
                                     const ConvGeometry& g, int act_bits);
 void bitserial_conv_run(const BitserialConvKernel& k, const BitserialGemmPlan* plan, const BitserialConvLayer& layer,

@@ -99,6 +99,9 @@ struct TinyResNet {
                      act_slope = rng.uniforms(24, 0.0f, 0.2f);
   // head
   std::vector<float> fc_w = rng.normals(10 * 24, 0, 0.5f), fc_bias = rng.normals(10, 0, 0.1f);
+  // A schedule given to every bitserial conv (none when kernel and knobs are empty).
+  fb::ScheduleT schedule;
+  bool scheduled = false;
 
   std::vector<int32_t> int_thresholds(int n, int lo, int hi) {
     std::vector<int32_t> t(n);
@@ -134,12 +137,14 @@ struct TinyResNet {
     int q = b.quantize("b1.sign1", x, 1, Encoding::kBipolar, std::vector<float>(16, 0.0f), q1_scale, q1_bias);
     q = b.bitserial_conv2d("b1.conv1", q, 16, WindowSpec::square(3, 1, 1), CodeWeights{1, Encoding::kBipolar, c1_w},
                            ThresholdSpec{1, Encoding::kBipolar, c1_thresholds, c1_direction});
+    if (scheduled) b.set_schedule(q, schedule);
     FloatTransformSpec t2;
     t2.scale = c2_scale;
     t2.bias = c2_bias;
     t2.residual = x;
     t2.activation = {ActivationKind::kRprelu, c2_slope, c2_in, c2_out};
     x = b.bitserial_conv2d("b1.conv2", q, 16, WindowSpec::square(3, 1, 1), CodeWeights{1, Encoding::kBipolar, c2_w}, t2);
+    if (scheduled) b.set_schedule(x, schedule);
 
     q = b.quantize("b2.quant", x, 2, Encoding::kUnipolar, q2_thresholds);
     FloatTransformSpec t3;
@@ -147,6 +152,7 @@ struct TinyResNet {
     t3.bias = c3_bias;
     const int main_path = b.bitserial_conv2d("b2.conv", q, 24, WindowSpec::square(3, 2, 1),
                                              CodeWeights{2, Encoding::kBipolar, c3_w}, t3);
+    if (scheduled) b.set_schedule(main_path, schedule);
     int shortcut = b.avg_pool("b2.down.pool", x, WindowSpec::square(2, 2, 0), true, /*ceil_mode=*/true);
     FloatTransformSpec ts;
     ts.scale = sc_scale;
@@ -393,6 +399,46 @@ TEST_CASE("a schedule naming an unknown kernel falls back to the default and say
   CHECK(conv.schedule_note.find("'bitserial_conv_8x4c2__imaginary_isa', which this build does not have; using '" +
                                 conv.kernel + "'") != std::string::npos);
   CHECK(model->describe().find("note: schedule names kernel") != std::string::npos);
+}
+
+TEST_CASE("scheduled outer tiles give bit-identical outputs - and a schedule from another CPU falls back") {
+  const TinyResNet base;
+  const std::vector<uint8_t> untuned = base.build();
+  test::Random rng(77);
+  const std::vector<float> image = rng.normals(3 * 11 * 13, 0, 1);
+  auto run = [&](const std::vector<uint8_t>& bytes, int threads) {
+    const auto model = Model::load_buffer(bytes.data(), bytes.size());
+    Session session(model, {threads});
+    std::vector<float> out(model->output().element_count());
+    session.run(image.data(), out.data());
+    return out;
+  };
+  const std::vector<float> want = run(untuned, 1);
+  struct Knobs {
+    int tile_oc, tile_oh, tile_ow;
+  };
+  for (const Knobs& k : {Knobs{8, 0, 5}, Knobs{0, 2, 0}, Knobs{16, 0, 1000}, Knobs{1, 1, 0}}) {
+    TinyResNet net;
+    net.scheduled = true;
+    net.schedule.tile_oc = k.tile_oc;
+    net.schedule.tile_oh = k.tile_oh;
+    net.schedule.tile_ow = k.tile_ow;
+    const std::vector<uint8_t> tuned = net.build();
+    for (int threads : {1, 2}) {
+      INFO("tile_oc " << k.tile_oc << " tile_oh " << k.tile_oh << " tile_ow " << k.tile_ow << ", " << threads << " threads");
+      CHECK(run(tuned, threads) == want);
+    }
+  }
+  TinyResNet foreign;
+  foreign.scheduled = true;
+  foreign.schedule.tile_oc = 8;
+  foreign.schedule.tuned_for = std::make_unique<fb::CpuIdentityT>();
+  foreign.schedule.tuned_for->arch = "aarch64";
+  foreign.schedule.tuned_for->model_name = "Cortex-A72";
+  const std::vector<uint8_t> bytes = foreign.build();
+  const auto model = Model::load_buffer(bytes.data(), bytes.size());
+  CHECK(model->layers()[3].schedule_note.find("tuned for Cortex-A72 (aarch64)") != std::string::npos);
+  CHECK(run(bytes, 1) == want);
 }
 
 TEST_CASE("Session refuses a bad thread count") {

@@ -128,6 +128,26 @@ TEST_CASE("bitserial conv kernels: sampled shape grid (fast tier)") {
   }
 }
 
+TEST_CASE("bitserial conv kernels: every loop schedule gives the same bits (outer pixel and channel tiles)") {
+  // Outer tiles of one register tile, a few, more than the layer; channel
+  // tiles of one block, two, all; on shapes with several row and channel blocks.
+  const GemmLoopSchedule loops[] = {{0, 0}, {1, 1}, {24, 8}, {64, 16}, {1000, 0}, {5, 24}};
+  std::vector<test::BitserialConvTester> shapes = sample_cases(12, 11);
+  shapes.push_back(test::BitserialConvTester().input(9, 11, 70).output_channels(40).kernel(3, 3).pads(1, 1, 1, 1));
+  shapes.push_back(test::BitserialConvTester().input(7, 7, 130).output_channels(72).kernel(3, 3).stride(2, 2)
+                       .pads(1, 1, 1, 1).bits(2, 2));
+  for (const BitserialConvKernel* k : runnable(bitserial_conv_kernels())) {
+    if (!k->ukernel) continue;  // the reference has no loop schedule
+    for (const test::BitserialConvTester& shape : shapes) {
+      for (const GemmLoopSchedule& loop : loops) {
+        test::BitserialConvTester t = shape;
+        t.loop(loop);
+        SUBCASE(t.name().c_str()) { t.test(*k); }
+      }
+    }
+  }
+}
+
 TEST_CASE("bitserial conv kernels: sampled shape grid (full tier)" * doctest::test_suite("slow")) {
   // 2000 cases in 20 named chunks; each failure names its case.
   const std::vector<test::BitserialConvTester> cases = sample_cases(2000, 8);

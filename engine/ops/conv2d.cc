@@ -29,8 +29,9 @@ class Conv2DOp : public Op {
 
 class BitserialConv2DOp : public Op {
  public:
-  BitserialConv2DOp(const BitserialConvLayer& layer, const BitserialConvKernel* k, int input, int residual, bool packed)
-      : layer_(layer), kernel_(k), plan_(bitserial_conv_prepare(*k, layer)), input_(input), residual_(residual),
+  BitserialConv2DOp(const BitserialConvLayer& layer, const BitserialConvKernel* k, GemmLoopSchedule loop, int input,
+                    int residual, bool packed)
+      : layer_(layer), kernel_(k), plan_(bitserial_conv_prepare(*k, layer, loop)), input_(input), residual_(residual),
         packed_(packed) {}
   size_t kernel_scratch_bytes() const {
     return bitserial_conv_scratch_bytes(*kernel_, plan_.get(), layer_.conv.geometry, layer_.conv.act_bits);
@@ -104,7 +105,13 @@ std::unique_ptr<Op> make_bitserial_conv2d_op(const fb::BitserialConv2D& l, const
   }
   const BitserialConvKernel* kernel =
       ctx.choose(bitserial_conv_kernels(), [&](const BitserialConvKernel& k) { return bitserial_conv_supports(k, conv); });
-  auto op = std::make_unique<BitserialConv2DOp>(layer, kernel, l.input(), residual, packed);
+  // The schedule's outer tiles, when the schedule itself is followed (tuned for this CPU).
+  GemmLoopSchedule loop;
+  if (ctx.schedule && ctx.schedule_note->empty()) {
+    loop.outer_oc = ctx.schedule->tile_oc();
+    loop.outer_px = ctx.schedule->tile_ow() > 0 ? ctx.schedule->tile_ow() : ctx.schedule->tile_oh() * conv.geometry.out_w;
+  }
+  auto op = std::make_unique<BitserialConv2DOp>(layer, kernel, loop, l.input(), residual, packed);
   op->inputs = {l.input()};
   if (residual >= 0) op->inputs.push_back(residual);
   op->output = l.output();

@@ -35,6 +35,7 @@ class BitserialConvTester {
   BitserialConvTester& encodings(Encoding w, Encoding a) { wenc_ = w, aenc_ = a; return *this; }
   BitserialConvTester& pad_value(PadValue p) { pad_ = p; return *this; }
   BitserialConvTester& seed(uint32_t s) { seed_ = s; return *this; }
+  BitserialConvTester& loop(GemmLoopSchedule l) { loop_ = l; return *this; }
 
   // The geometry with its output extent filled in.
   ConvGeometry geometry() const {
@@ -51,7 +52,8 @@ class BitserialConvTester {
       << " s" << g_.stride_h << "x" << g_.stride_w << " p" << g_.pad_top << "." << g_.pad_left << "." << g_.pad_bottom
       << "." << g_.pad_right << " d" << g_.dilation_h << "x" << g_.dilation_w << " g" << g_.groups << " W" << wbits_
       << (wenc_ == Encoding::kBipolar ? "b" : "u") << "A" << abits_ << (aenc_ == Encoding::kBipolar ? "b" : "u")
-      << (pad_ == PadValue::kMinusOne ? " pad-1" : "") << " seed" << seed_;
+      << (pad_ == PadValue::kMinusOne ? " pad-1" : "") << " seed" << seed_ << " outer " << loop_.outer_px << "x"
+      << loop_.outer_oc;
     return s.str();
   }
 
@@ -82,7 +84,7 @@ class BitserialConvTester {
     // Float output: the accumulator, converted exactly.
     std::vector<float> out(pixels * g.out_c, -12345.0f);
     layer.out_float = out.data();
-    run_split(k, layer, g);
+    run_split(k, layer, g, loop_);
     for (size_t i = 0; i < out.size(); ++i) {
       if (out[i] != static_cast<float>(want[i])) {
         FAIL("accumulator " << i << " (pixel " << i / g.out_c << ", channel " << i % g.out_c << "): got " << out[i]
@@ -109,7 +111,7 @@ class BitserialConvTester {
       layer.out_float = nullptr;
       layer.out_packed = packed.data();
       layer.to_bits = {thresholds.data(), direction.data(), out_bits};
-      run_split(k, layer, g);
+      run_split(k, layer, g, loop_);
       std::vector<uint8_t> codes(pixels * g.out_c);
       unpack_codes(packed.data(), static_cast<int64_t>(pixels), g.out_c, out_bits, codes.data());
       for (size_t i = 0; i < codes.size(); ++i) {
@@ -134,8 +136,9 @@ class BitserialConvTester {
   // Rows [0, h/3) then [h/3, h): a split must change nothing.
   // Prepares the kernel for this layer (as the engine does at load), then runs
   // rows [0, h/3) and [h/3, h): a split must change nothing.
-  static void run_split(const BitserialConvKernel& k, const BitserialConvLayer& layer, const ConvGeometry& g) {
-    const auto plan = bitserial_conv_prepare(k, layer);
+  static void run_split(const BitserialConvKernel& k, const BitserialConvLayer& layer, const ConvGeometry& g,
+                        GemmLoopSchedule loop) {
+    const auto plan = bitserial_conv_prepare(k, layer, loop);
     std::vector<uint8_t> scratch(bitserial_conv_scratch_bytes(k, plan.get(), g, layer.conv.act_bits));
     bitserial_conv_run(k, plan.get(), layer, 0, g.out_h / 3, scratch.data());
     bitserial_conv_run(k, plan.get(), layer, g.out_h / 3, g.out_h, scratch.data());
@@ -151,6 +154,7 @@ class BitserialConvTester {
   Encoding wenc_ = Encoding::kBipolar, aenc_ = Encoding::kBipolar;
   PadValue pad_ = PadValue::kZero;
   uint32_t seed_ = 1;
+  GemmLoopSchedule loop_;
 };
 
 }  // namespace bnn::test
