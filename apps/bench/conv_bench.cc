@@ -49,8 +49,8 @@ ConvBench::ConvBench(const ConvShape& shape, int weight_bits, int act_bits, uint
   layer_.out_packed = output_.data();
 }
 
-Timing ConvBench::time(const BitserialConvKernel& kernel, int threads) const {
-  const auto plan = bitserial_conv_prepare(kernel, layer_);
+Timing ConvBench::time(const BitserialConvKernel& kernel, int threads, GemmLoopSchedule loop) const {
+  const auto plan = bitserial_conv_prepare(kernel, layer_, loop);
   // Per-thread scratch slices aligned like the engine's (pointers live there).
   const size_t stride =
       (bitserial_conv_scratch_bytes(kernel, plan.get(), layer_.conv.geometry, layer_.conv.act_bits) + 63) / 64 * 64;

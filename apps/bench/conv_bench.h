@@ -31,8 +31,9 @@ class ConvBench {
   ConvBench& operator=(const ConvBench&) = delete;
 
   // Median time of the whole layer (packed 1-bit output through thresholds,
-  // as between two binary layers) with `kernel` on `threads` threads.
-  Timing time(const BitserialConvKernel& kernel, int threads) const;
+  // as between two binary layers) with `kernel` and its outer tiles `loop`
+  // on `threads` threads.
+  Timing time(const BitserialConvKernel& kernel, int threads, GemmLoopSchedule loop = {}) const;
   const BitserialConvArgs& args() const { return layer_.conv; }
 
  private:
