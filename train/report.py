@@ -22,7 +22,7 @@ def main():
               f"{e['test_accuracy']:.2f}% |")
     print()
     print(f"Float teacher {log['teacher_test_accuracy']:.2f}%, binarized model {log['binary_test_accuracy']:.2f}% "
-          f"top-1 on the 10,000 test images; {log['minutes']} minutes on {log['threads']} threads "
+          f"top-1 on {log.get('test_images', 10000):,} test images; {log['minutes']} minutes on {log['threads']} threads "
           f"(epochs {log['epochs']}, learning rates {log['learning_rates']}, batch {log['batch']}, seed {log['seed']}, "
           f"PyTorch {log['torch']}).")
 

@@ -189,6 +189,7 @@ def main():
     summary = {"teacher_test_accuracy": teacher_accuracy, "binary_test_accuracy": accuracy,
                "minutes": round(minutes, 1), "threads": args.threads, "epochs": epochs, "learning_rates": lrs,
                "batch": args.batch, "seed": args.seed, "float_state_dict_bytes": float_bytes,
+               "train_images": len(train[0]), "test_images": len(test[0]),
                "torch": torch.__version__, "smoke": args.smoke, "epochs_log": log}
     with open(os.path.join(args.out_dir, "training_log.json"), "w") as f:
         json.dump(summary, f, indent=1)
