@@ -366,6 +366,14 @@ const std::vector<int>& ModelBuilder::shape(int tensor) const {
   return model_.tensors[tensor]->shape;
 }
 
+ModelBuilder ModelBuilder::from_bytes(const uint8_t* data, size_t size) {
+  const std::string error = validate_model_bytes(data, size);
+  if (!error.empty()) throw std::invalid_argument(error);
+  ModelBuilder b;
+  fb::GetModel(data)->UnPackTo(&b.model_);
+  return b;
+}
+
 std::vector<uint8_t> ModelBuilder::finish() {
   model_.constants_checksum = constants_checksum(model_);
   flatbuffers::FlatBufferBuilder fbb(1 << 16);

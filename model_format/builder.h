@@ -70,6 +70,9 @@ struct CodeWeights {
 class ModelBuilder {
  public:
   ModelBuilder();
+  // Continues from an existing model file (validated first; throws
+  // std::invalid_argument naming the problem): bnn-tune edits schedules so.
+  static ModelBuilder from_bytes(const uint8_t* data, size_t size);
 
   int input(const std::string& name, int height, int width, int channels);
 

@@ -30,10 +30,15 @@ std::vector<ConvShape> resnet18_layers() {
           {"C11", 14, 14, 256, 512, 1, 2, 0},  {"C12", 7, 7, 512, 512, 3, 1, 1}};
 }
 
-ConvBench::ConvBench(const ConvShape& shape, int weight_bits, int act_bits, uint32_t seed) : shape_(shape) {
-  const ConvGeometry g = shape.geometry();
+ConvBench::ConvBench(const ConvShape& shape, int weight_bits, int act_bits, uint32_t seed)
+    : ConvBench(ConvCase{shape.geometry(), weight_bits, act_bits, Encoding::kBipolar,
+                         act_bits == 1 ? Encoding::kBipolar : Encoding::kUnipolar, 1, PadValue::kZero},
+                seed) {}
+
+ConvBench::ConvBench(const ConvCase& c, uint32_t seed) {
+  const ConvGeometry& g = c.geometry;
   std::mt19937_64 rng(seed);
-  const Encoding act_enc = act_bits == 1 ? Encoding::kBipolar : Encoding::kUnipolar;
+  const int weight_bits = c.weight_bits, act_bits = c.act_bits;
   auto random_codes = [&](int64_t rows, int channels, int bits, std::vector<uint64_t>* packed) {
     std::vector<uint8_t> codes(static_cast<size_t>(rows) * channels);
     for (uint8_t& q : codes) q = static_cast<uint8_t>(rng() & ((1u << bits) - 1));
@@ -41,12 +46,17 @@ ConvBench::ConvBench(const ConvShape& shape, int weight_bits, int act_bits, uint
     pack_codes(codes.data(), rows, channels, bits, packed->data());
   };
   random_codes(int64_t{g.in_h} * g.in_w, g.in_c, act_bits, &input_);
-  random_codes(int64_t{g.out_c} * g.kernel_h * g.kernel_w, g.in_c, weight_bits, &weights_);
-  thresholds_.assign(g.out_c, 0);
-  output_.assign(static_cast<size_t>(int64_t{g.out_h} * g.out_w * words_for(g.out_c)), 0);
-  layer_.conv = {g, input_.data(), act_bits, act_enc, weights_.data(), weight_bits, Encoding::kBipolar, PadValue::kZero};
-  layer_.to_bits = {thresholds_.data(), nullptr, 1};
-  layer_.out_packed = output_.data();
+  random_codes(int64_t{g.out_c} * g.kernel_h * g.kernel_w, g.in_c / g.groups, weight_bits, &weights_);
+  layer_.conv = {g, input_.data(), act_bits, c.act_encoding, weights_.data(), weight_bits, c.weight_encoding, c.pad_value};
+  if (c.out_bits > 0) {
+    thresholds_.assign(static_cast<size_t>(g.out_c) * ((1 << c.out_bits) - 1), 0);
+    output_.assign(static_cast<size_t>(int64_t{g.out_h} * g.out_w * packed_row_words(g.out_c, c.out_bits)), 0);
+    layer_.to_bits = {thresholds_.data(), nullptr, c.out_bits};
+    layer_.out_packed = output_.data();
+  } else {
+    float_output_.assign(static_cast<size_t>(int64_t{g.out_h} * g.out_w * g.out_c), 0.0f);
+    layer_.out_float = float_output_.data();
+  }
 }
 
 Timing ConvBench::time(const BitserialConvKernel& kernel, int threads, GemmLoopSchedule loop) const {

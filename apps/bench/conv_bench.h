@@ -24,9 +24,19 @@ struct ConvShape {
 // (C1, the 7x7 first layer, stays full precision).
 std::vector<ConvShape> resnet18_layers();
 
+// One layer's kind, as far as its speed goes (what bnn-tune times).
+struct ConvCase {
+  ConvGeometry geometry;
+  int weight_bits = 1, act_bits = 1;
+  Encoding weight_encoding = Encoding::kBipolar, act_encoding = Encoding::kBipolar;
+  int out_bits = 1;  // packed output through thresholds; 0 = float output
+  PadValue pad_value = PadValue::kZero;
+};
+
 class ConvBench {
  public:
   ConvBench(const ConvShape& shape, int weight_bits, int act_bits, uint32_t seed = 1);
+  explicit ConvBench(const ConvCase& c, uint32_t seed = 1);
   ConvBench(const ConvBench&) = delete;  // layer_ points into this object's buffers
   ConvBench& operator=(const ConvBench&) = delete;
 
@@ -37,8 +47,8 @@ class ConvBench {
   const BitserialConvArgs& args() const { return layer_.conv; }
 
  private:
-  ConvShape shape_;
   std::vector<uint64_t> input_, weights_, output_;
+  std::vector<float> float_output_;
   std::vector<int32_t> thresholds_;
   BitserialConvLayer layer_;
 };

@@ -1,0 +1,101 @@
+// bnn-tune: time schedule candidates for each bitserial convolution of a
+// model on this machine and bake the fastest into a copy of the model.
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iterator>
+#include <string>
+#include <vector>
+
+#include "apps/common/cli.h"
+#include "apps/tune/tuner.h"
+#include "model_format/builder.h"
+
+namespace {
+
+using bnn::cli::parse_count;
+using bnn::cli::usage_error;
+
+const char kUsage[] =
+    "usage: bnn-tune MODEL.bnn -o TUNED.bnn [--threads N] [--budget-seconds S] [--exhaustive]\n"
+    "\n"
+    "Finds, on this machine, the fastest schedule of every bitserial convolution in\n"
+    "MODEL.bnn (microkernel and register tile, pixels and channels per outer tile)\n"
+    "by timing candidates on the layer's real shape (median of repeated runs, warm\n"
+    "caches), and writes TUNED.bnn with the winners and this CPU's identity baked in.\n"
+    "Identical layer shapes are tuned once. The search ranks the space with a cost\n"
+    "model and times the best few; --exhaustive times every candidate. Outputs never\n"
+    "change: a tuned and an untuned model give bit-identical results. A model tuned\n"
+    "for another CPU still runs anywhere, with this CPU's defaults (bnn-run says so).\n"
+    "\n"
+    "  -o, --output F.bnn     the tuned model to write (required)\n"
+    "  --threads N            the thread count the model will run with (default 1)\n"
+    "  --budget-seconds S     stop timing after S seconds; untimed layers keep the default\n"
+    "  --exhaustive           time every candidate (to check the guided search)\n"
+    "  --timed-per-layer N    candidates the guided search times per layer (default 6)\n"
+    "  -h, --help             this text\n"
+    "\n"
+    "Progress goes to stderr; the table (layer, shape, default and tuned time,\n"
+    "speedup, chosen schedule) to stdout. Exit status: 0 on success, 1 when the model\n"
+    "cannot be read or written, 2 on bad usage.\n";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  bnn::cli::set_program("bnn-tune");
+  std::string input, output;
+  bnn::tune::TuneOptions options;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    auto value = [&]() -> const char* {
+      if (i + 1 >= argc) usage_error(arg + " needs a value");
+      return argv[++i];
+    };
+    if (arg == "-h" || arg == "--help") {
+      std::fputs(kUsage, stdout);
+      return 0;
+    } else if (arg == "-o" || arg == "--output") {
+      output = value();
+    } else if (arg == "--threads") {
+      options.threads = parse_count(arg, value(), 1, 256);
+    } else if (arg == "--budget-seconds") {
+      options.budget_seconds = parse_count(arg, value(), 1, 1000000);
+    } else if (arg == "--timed-per-layer") {
+      options.timed_per_layer = parse_count(arg, value(), 1, 1000);
+    } else if (arg == "--exhaustive") {
+      options.exhaustive = true;
+    } else if (arg.size() > 1 && arg[0] == '-') {
+      usage_error("unknown option '" + arg + "'");
+    } else if (input.empty()) {
+      input = arg;
+    } else {
+      usage_error("more than one model given");
+    }
+  }
+  if (input.empty() || output.empty()) usage_error("a model and -o TUNED.bnn are required");
+  options.progress = [](const std::string& line) { std::fprintf(stderr, "bnn-tune: %s\n", line.c_str()); };
+  try {
+    std::ifstream in(input, std::ios::binary);
+    if (!in) throw std::runtime_error(input + ": cannot open");
+    const std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    bnn::ModelBuilder builder = bnn::ModelBuilder::from_bytes(bytes.data(), bytes.size());
+    const std::vector<bnn::tune::LayerResult> results = bnn::tune::tune_model(builder.raw(), options);
+    bnn::write_file(output, builder.finish());
+    double before = 0, after = 0;
+    std::printf("%-28s %-30s %10s %10s %8s  %s\n", "layer", "shape", "default ms", "tuned ms", "speedup", "schedule");
+    for (const auto& r : results) {
+      before += r.default_ms;
+      after += r.tuned_ms;
+      std::printf("%-28s %-30s %10.3f %10.3f %7.2fx  %s%s\n", r.layer.c_str(), r.shape.c_str(), r.default_ms, r.tuned_ms,
+                  r.default_ms / r.tuned_ms, r.schedule.c_str(),
+                  r.shared ? " (same shape as above)" : (" (" + std::to_string(r.timed) + " of " +
+                                                        std::to_string(r.candidates) + " timed)").c_str());
+    }
+    std::printf("bitserial convolutions: %.3f ms -> %.3f ms (%.2fx), %d threads; wrote %s\n", before, after,
+                after > 0 ? before / after : 1.0, options.threads, output.c_str());
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "bnn-tune: error: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,227 @@
+#include "apps/tune/tuner.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <ctime>
+#include <map>
+#include <sstream>
+#include <thread>
+
+#include "apps/bench/conv_bench.h"
+#include "kernels/conv_geometry.h"
+#include "kernels/cpu_features.h"
+#include "kernels/registry.h"
+
+namespace bnn::tune {
+namespace {
+
+using bench::ConvBench;
+using bench::ConvCase;
+
+struct Candidate {
+  const BitserialConvKernel* kernel = nullptr;
+  GemmLoopSchedule loop;
+  double predicted = 0;  // cost model, lower is better
+  double measured_ms = -1;
+};
+
+std::string shape_text(const ConvCase& c) {
+  const ConvGeometry& g = c.geometry;
+  std::ostringstream s;
+  s << g.in_h << "x" << g.in_w << "x" << g.in_c << "->" << g.out_c << " k" << g.kernel_h << (g.kernel_w != g.kernel_h ? "x" + std::to_string(g.kernel_w) : "")
+    << " s" << g.stride_h << " W" << c.weight_bits << "A" << c.act_bits << (c.out_bits ? "->A" + std::to_string(c.out_bits) : "");
+  return s.str();
+}
+
+std::string candidate_text(const Candidate& c) {
+  std::ostringstream s;
+  s << c.kernel->name;
+  if (c.loop.outer_px) s << " px" << c.loop.outer_px;
+  if (c.loop.outer_oc) s << " oc" << c.loop.outer_oc;
+  return s.str();
+}
+
+// The layer's speed-relevant kind, read from the model.
+bool conv_case(const fb::ModelT& m, const fb::BitserialConv2DT& l, ConvCase* c) {
+  const auto& in = *m.tensors.at(l.input);
+  const auto& w = *m.tensors.at(l.weights);
+  const auto& out = *m.tensors.at(l.output);
+  ConvGeometry& g = c->geometry;
+  g.in_h = in.shape[0], g.in_w = in.shape[1], g.in_c = in.shape[2];
+  g.out_h = out.shape[0], g.out_w = out.shape[1], g.out_c = out.shape[2];
+  const fb::WindowT& win = *l.window;
+  g.kernel_h = win.kernel_h, g.kernel_w = win.kernel_w, g.stride_h = win.stride_h, g.stride_w = win.stride_w;
+  g.pad_top = win.pad_top, g.pad_left = win.pad_left, g.pad_bottom = win.pad_bottom, g.pad_right = win.pad_right;
+  g.dilation_h = win.dilation_h, g.dilation_w = win.dilation_w;
+  g.groups = l.groups;
+  c->weight_bits = w.bits, c->act_bits = in.bits;
+  c->weight_encoding = w.encoding == fb::Encoding::BIPOLAR ? Encoding::kBipolar : Encoding::kUnipolar;
+  c->act_encoding = in.encoding == fb::Encoding::BIPOLAR ? Encoding::kBipolar : Encoding::kUnipolar;
+  c->out_bits = out.type == fb::ElementType::PACKED ? out.bits : 0;
+  c->pad_value = l.pad_value == fb::PadValue::MINUS_ONE ? PadValue::kMinusOne : PadValue::kZero;
+  return true;
+}
+
+// The default the engine would pick here (the last runnable, supporting entry).
+const BitserialConvKernel* default_kernel(const BitserialConvArgs& args) {
+  const BitserialConvKernel* chosen = nullptr;
+  for (const BitserialConvKernel& k : bitserial_conv_kernels()) {
+    if (isa_available(k.isa) && bitserial_conv_supports(k, args)) chosen = &k;
+  }
+  return chosen;
+}
+
+// The space: runnable kernels that support the layer, times outer pixel tiles
+// (one register tile, a few, whole rows) and outer channel tiles (all, or a
+// few register blocks), pruned to distinct effective values.
+std::vector<Candidate> candidates(const ConvCase& c, const BitserialConvArgs& args) {
+  const ConvGeometry& g = c.geometry;
+  const int64_t pixels = int64_t{g.out_h} * g.out_w;
+  std::vector<Candidate> out;
+  for (const BitserialConvKernel& k : bitserial_conv_kernels()) {
+    if (!isa_available(k.isa) || !bitserial_conv_supports(k, args)) continue;
+    if (!k.ukernel) {  // the reference has no loop knobs
+      out.push_back({&k, {}});
+      continue;
+    }
+    std::vector<int> pxs = {0};
+    for (int m : {2, 4, 8, 16, 32}) {
+      if (int64_t{k.tile_px} * m < pixels) pxs.push_back(k.tile_px * m);
+    }
+    for (int rows : {1, 2, 4}) {
+      const int64_t p = int64_t{rows} * g.out_w;
+      if (p < pixels && p > k.tile_px) pxs.push_back(static_cast<int>(p));
+    }
+    std::vector<int> ocs = {0};
+    for (int m : {1, 2, 4, 8}) {
+      if (k.tile_oc * m < g.out_c) ocs.push_back(k.tile_oc * m);
+    }
+    std::sort(pxs.begin(), pxs.end());
+    pxs.erase(std::unique(pxs.begin(), pxs.end()), pxs.end());
+    for (int px : pxs) {
+      for (int oc : ocs) {
+        if (oc != 0 && px == 0) continue;  // channel tiles only matter with several pixel tiles to reuse them over
+        out.push_back({&k, {px, oc}});
+      }
+    }
+  }
+  return out;
+}
+
+// Cost model: the microkernel's L1 rate (measured once per kernel), slowed
+// when an outer tile's packed weights or activations spill out of L1 / L2,
+// plus a per-outer-tile overhead for building the indirection.
+double predict(const Candidate& cand, const ConvCase& c, const std::map<const BitserialConvKernel*, double>& peak) {
+  const ConvGeometry& g = c.geometry;
+  const double macs = double(g.out_h) * g.out_w * g.out_c * g.kernel_h * g.kernel_w * g.in_c * c.weight_bits * c.act_bits;
+  const double rate = std::max(1e-3, peak.at(cand.kernel));  // GMAC/s
+  if (!cand.kernel->ukernel) return macs / (rate * 1e9) * 4;
+  const double words = std::ceil(g.in_c / 64.0), taps = double(g.kernel_h) * g.kernel_w;
+  const int oc = cand.loop.outer_oc ? cand.loop.outer_oc : g.out_c;
+  const int px = cand.loop.outer_px ? cand.loop.outer_px : cand.kernel->tile_px;
+  const double weight_bytes = taps * c.weight_bits * words * 8 * oc;
+  const double act_bytes = taps * c.act_bits * words * 8 * px;
+  const double working = weight_bytes + act_bytes;
+  double slowdown = 1;
+  if (working > 32 * 1024) slowdown = 1.3;
+  if (working > 1024 * 1024) slowdown = 2.0;
+  const double pixel_tiles = std::ceil(double(g.out_h) * g.out_w / px);
+  const double overhead = pixel_tiles * taps * px * 2e-9;  // indirection rows
+  return macs / (rate * 1e9) * slowdown + overhead;
+}
+
+std::string iso_date() {
+  const std::time_t now = std::time(nullptr);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d", std::gmtime(&now));
+  return buf;
+}
+
+}  // namespace
+
+std::vector<LayerResult> tune_model(fb::ModelT& model, const TuneOptions& options) {
+  auto say = [&](const std::string& line) {
+    if (options.progress) options.progress(line);
+  };
+  using clock = std::chrono::steady_clock;
+  const auto start = clock::now();
+  auto elapsed = [&] { return std::chrono::duration<double>(clock::now() - start).count(); };
+
+  std::vector<size_t> convs;
+  for (size_t i = 0; i < model.layers.size(); ++i) {
+    if (model.layers[i]->options.type == fb::LayerOptions::BitserialConv2D) convs.push_back(i);
+  }
+  std::map<const BitserialConvKernel*, double> peak;
+  for (const BitserialConvKernel& k : bitserial_conv_kernels()) {
+    if (isa_available(k.isa)) peak[&k] = k.ukernel ? bench::peak_gmacs(k) : 1.0;
+  }
+
+  std::map<std::string, std::pair<Candidate, LayerResult>> done;  // by shape
+  std::vector<LayerResult> results;
+  for (size_t n = 0; n < convs.size(); ++n) {
+    fb::LayerT& layer = *model.layers[convs[n]];
+    const fb::BitserialConv2DT& l = *layer.options.AsBitserialConv2D();
+    ConvCase c;
+    conv_case(model, l, &c);
+    const std::string key = shape_text(c) + " g" + std::to_string(c.geometry.groups) +
+                            (c.pad_value == PadValue::kMinusOne ? " pad-1" : "") +
+                            (c.weight_encoding == Encoding::kBipolar ? " wb" : " wu") +
+                            (c.act_encoding == Encoding::kBipolar ? " ab" : " au");
+    const double eta = n ? elapsed() / n * (convs.size() - n) : 0;
+    char line[256];
+    std::snprintf(line, sizeof line, "[%zu/%zu] %s (%s), %.0f s so far, about %.0f s left", n + 1, convs.size(),
+                  layer.name.c_str(), shape_text(c).c_str(), elapsed(), eta);
+    say(line);
+
+    LayerResult result;
+    Candidate best;
+    if (auto it = done.find(key); it != done.end()) {
+      best = it->second.first;
+      result = it->second.second;
+      result.shared = true;
+    } else {
+      ConvBench bench(c);
+      const BitserialConvKernel* fallback = default_kernel(bench.args());
+      std::vector<Candidate> space = candidates(c, bench.args());
+      for (Candidate& cand : space) cand.predicted = predict(cand, c, peak);
+      std::sort(space.begin(), space.end(), [](const Candidate& a, const Candidate& b) { return a.predicted < b.predicted; });
+      const size_t to_time = options.exhaustive ? space.size() : std::min<size_t>(space.size(), options.timed_per_layer);
+      result.candidates = static_cast<int>(space.size());
+      Candidate def{fallback, {}};
+      def.measured_ms = bench.time(*fallback, options.threads).median_ms;
+      best = def;
+      for (size_t i = 0; i < to_time; ++i) {
+        if (options.budget_seconds > 0 && elapsed() > options.budget_seconds) break;
+        space[i].measured_ms = bench.time(*space[i].kernel, options.threads, space[i].loop).median_ms;
+        ++result.timed;
+        // Take a candidate only when it beats the best by more than noise (2%).
+        if (space[i].measured_ms < best.measured_ms * 0.98) best = space[i];
+      }
+      result.default_ms = def.measured_ms;
+      result.tuned_ms = best.measured_ms;
+      result.shape = shape_text(c);
+      result.schedule = candidate_text(best);
+      done[key] = {best, result};
+    }
+    result.layer = layer.name;
+    results.push_back(result);
+
+    // Bake it: the kernel, the outer tiles, and the machine it was measured on.
+    auto schedule = std::make_unique<fb::ScheduleT>();
+    schedule->kernel = best.kernel->name;
+    schedule->tile_oc = best.loop.outer_oc;
+    schedule->tile_ow = best.loop.outer_px;
+    schedule->threads = options.threads;
+    schedule->tuned_for = std::make_unique<fb::CpuIdentityT>();
+    schedule->tuned_for->arch = cpu_arch();
+    schedule->tuned_for->model_name = cpu_model_name();
+    schedule->tuned_for->features = {isa_name(best.kernel->isa)};
+    schedule->tuned_for->cores = static_cast<int>(std::thread::hardware_concurrency());
+    schedule->tuned_date = iso_date();
+    layer.schedule = std::move(schedule);
+  }
+  return results;
+}
+
+}  // namespace bnn::tune

@@ -1,0 +1,40 @@
+// Offline tuning: for each bitserial convolution of a model, search its
+// schedules (microkernel and register tile, outer pixel and channel tiles) by
+// timing real candidates on the layer's real shape, and bake the winners into
+// the model's schedule records (TVM's AutoTVM, in small: prune the space,
+// rank it with a cost model, time the best few; --exhaustive times all).
+// Schedules never change results: each output is one integer sum.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "model_format/schema.h"
+
+namespace bnn::tune {
+
+struct TuneOptions {
+  int threads = 1;              // the thread count the model will run with
+  double budget_seconds = 0;    // stop timing after this long (0: no limit); untimed layers keep the default
+  bool exhaustive = false;      // time every candidate instead of the cost model's best few
+  int timed_per_layer = 6;      // candidates timed per layer (besides the default) when not exhaustive
+  std::function<void(const std::string&)> progress;  // one line per step
+};
+
+struct LayerResult {
+  std::string layer;      // name in the model
+  std::string shape;      // "56x56x64->64 k3 s1 W1A1"
+  double default_ms = 0;  // this CPU's default schedule
+  double tuned_ms = 0;    // the chosen one (the default when nothing beat it)
+  std::string schedule;   // "bgemm_ukernel_8x8c1__avx512vpopcnt px64 oc32"
+  int timed = 0, candidates = 0;
+  bool shared = false;    // an identical earlier layer's result, reused
+};
+
+// Tunes `model` in place (schedules of its bitserial convolutions) and returns
+// one row per such layer, in model order.
+std::vector<LayerResult> tune_model(fb::ModelT& model, const TuneOptions& options);
+
+}  // namespace bnn::tune
