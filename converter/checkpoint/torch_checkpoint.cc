@@ -148,6 +148,12 @@ class TorchCheckpoint : public WeightFile {
     for (size_t d = 0; d < t.size.size(); ++d) {
       if (t.size[d] == 0) count = 0;
       if (count == 0) break;
+      // More elements than the storage holds (an expanded view, or a lie) would
+      // let a small file ask for a huge tensor: refused.
+      if (count > static_cast<int64_t>(storage_elements) / t.size[d]) {
+        throw ConvertError(origin_ + ": tensor '" + name + "' has more elements than its storage of " +
+                           std::to_string(storage_elements) + " holds");
+      }
       count *= t.size[d];
       last += static_cast<uint64_t>(t.size[d] - 1) * static_cast<uint64_t>(t.stride[d]);
     }

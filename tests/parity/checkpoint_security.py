@@ -129,7 +129,18 @@ def main():
         rewrite_zip(path("good.pt"), path("short.pt"),
                     lambda n, d: d[:len(d) // 2] if n == storage.filename else d)
         r = run(path("short.pt"))
-        check(r.returncode == 1 and "of a storage of" in r.stderr, f"a storage shorter than its view: {r.stderr.strip()}")
+        check(r.returncode == 1 and "more elements than its storage of 1176" in r.stderr,
+              f"a storage shorter than its view: {r.stderr.strip()}")
+        # A view reaching past its storage with no more elements than it holds (stride 2 over a halved storage).
+        strided = collections.OrderedDict(state)
+        strided["fc.bias"] = torch.zeros(20)[::2]
+        torch.save(strided, path("strided.pt"))
+        # fc.bias is the last tensor saved, so its storage is the last key: cut it to 10 floats.
+        rewrite_zip(path("strided.pt"), path("strided_short.pt"),
+                    lambda n, d: d[:40] if n.endswith("/data/" + str(len(state) - 1)) else d)
+        r = run(path("strided_short.pt"))
+        check(r.returncode == 1 and ("reaches element" in r.stderr or "more elements than its storage" in r.stderr),
+              f"a strided view past its storage: {r.stderr.strip()}")
 
         # 7. Absurd sizes: a tensor claiming 2^40 elements; a safetensors header claiming a terabyte.
         # fc.bias has size (10,), pickled as BININT1 10, TUPLE1: make it (2^40,).
