@@ -1,4 +1,6 @@
 // Full-precision and bitserial convolutions: rows split over threads.
+#include <algorithm>
+
 #include "engine/bind.h"
 #include "engine/parallel.h"
 
@@ -108,8 +110,12 @@ std::unique_ptr<Op> make_bitserial_conv2d_op(const fb::BitserialConv2D& l, const
   // The schedule's outer tiles, when the schedule itself is followed (tuned for this CPU).
   GemmLoopSchedule loop;
   if (ctx.schedule && ctx.schedule_note->empty()) {
+    // Knobs are validated to [0, kMaxScheduleKnob]; rows x width is clamped to
+    // the layer (the plan rounds and caps it again).
+    const int64_t pixels = int64_t{conv.geometry.out_h} * conv.geometry.out_w;
+    const int64_t rows_px = std::min<int64_t>(int64_t{ctx.schedule->tile_oh()} * conv.geometry.out_w, pixels);
     loop.outer_oc = ctx.schedule->tile_oc();
-    loop.outer_px = ctx.schedule->tile_ow() > 0 ? ctx.schedule->tile_ow() : ctx.schedule->tile_oh() * conv.geometry.out_w;
+    loop.outer_px = static_cast<int>(ctx.schedule->tile_ow() > 0 ? std::min<int64_t>(ctx.schedule->tile_ow(), pixels) : rows_px);
   }
   auto op = std::make_unique<BitserialConv2DOp>(layer, kernel, loop, l.input(), residual, packed);
   op->inputs = {l.input()};
