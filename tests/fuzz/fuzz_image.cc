@@ -21,7 +21,7 @@ bnn::Preprocessing config(bool grey) {
   p.crop_fraction = 0.875f;
   p.invert = grey;
   p.mean.assign(p.channels, 0.5f);
-  p.std.assign(p.channels, 0.25f);
+  p.stddev.assign(p.channels, 0.25f);
   return p;
 }
 
