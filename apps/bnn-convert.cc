@@ -1,4 +1,5 @@
-// bnn-convert: a PyTorch-exported ONNX model to a bnn model file.
+// bnn-convert: a PyTorch model (an ONNX export, or a checkpoint / safetensors
+// file with an architecture preset) to a bnn model file.
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -202,7 +203,7 @@ int main(int argc, char** argv) {
       const auto weights = bnn::convert::open_weight_file(inspect);
       for (const std::string& name : weights->names()) {
         std::vector<int64_t> shape;
-        std::string dims = "?";
+        std::string dims = "(not a readable tensor)";
         if (weights->shape(name, &shape)) {
           dims.clear();
           for (size_t i = 0; i < shape.size(); ++i) dims += (i ? "x" : "") + std::to_string(shape[i]);
@@ -218,6 +219,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (input.empty() || output.empty()) usage_error("an input model and -o OUTPUT are required");
+  if (bits.first && arch.empty()) usage_error("--bits goes with --arch (an ONNX graph holds its own bit widths)");
   if (arch.empty()) {  // a checkpoint given without its architecture
     std::ifstream in(input, std::ios::binary);
     char magic[9] = {};

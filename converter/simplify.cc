@@ -261,10 +261,13 @@ bool evaluate_constant_node(const Node& n, const std::vector<const Constant*>& i
     std::vector<int64_t> begin(static_cast<size_t>(rank), 0), step(static_cast<size_t>(rank), 1), count = x.shape;
     const size_t k = in[1]->values.size();
     if (in[2]->values.size() != k) return false;
+    if (in.size() > 3 && in[3] && in[3]->values.size() != k) return false;
+    if (in.size() > 4 && in[4] && in[4]->values.size() != k) return false;
     for (size_t j = 0; j < k; ++j) {
       int64_t axis = static_cast<int64_t>(j), s = 1;
-      if (in.size() > 3 && in[3] && !whole(in[3]->values.at(j), &axis)) return false;
-      if (in.size() > 4 && in[4] && !whole(in[4]->values.at(j), &s)) return false;
+      if (std::isnan(in[1]->values[j]) || std::isnan(in[2]->values[j])) return false;
+      if (in.size() > 3 && in[3] && !whole(in[3]->values[j], &axis)) return false;
+      if (in.size() > 4 && in[4] && !whole(in[4]->values[j], &s)) return false;
       if (axis < 0) axis += rank;
       if (axis < 0 || axis >= rank || s == 0) return false;
       const int64_t dim = x.shape[static_cast<size_t>(axis)];
@@ -273,7 +276,8 @@ bool evaluate_constant_node(const Node& n, const std::vector<const Constant*>& i
         if (v < 0) v += static_cast<double>(dim);
         return static_cast<int64_t>(std::min(std::max(v, static_cast<double>(lo)), static_cast<double>(hi)));
       };
-      const int64_t b = s > 0 ? clamp_index(in[1]->values[j], 0, dim) : clamp_index(in[1]->values[j], -1, dim - 1);
+      // ONNX: with a negative step, starts clamp to [0, dim - 1] and ends to [-1, dim - 1].
+      const int64_t b = s > 0 ? clamp_index(in[1]->values[j], 0, dim) : clamp_index(in[1]->values[j], 0, dim - 1);
       const int64_t e = s > 0 ? clamp_index(in[2]->values[j], 0, dim) : clamp_index(in[2]->values[j], -1, dim - 1);
       const int64_t n = s > 0 ? std::max<int64_t>(0, (e - b + s - 1) / s) : std::max<int64_t>(0, (b - e - s - 1) / -s);
       begin[static_cast<size_t>(axis)] = b;

@@ -47,8 +47,10 @@ std::shared_ptr<const BitserialGemmPlan> make_bitserial_gemm_plan(const Bitseria
   // Outer tiles: whole register tiles, at most the layer, and at most
   // kMaxOuterTileBytes of accumulators (a schedule cannot make scratch huge).
   const int64_t pixels = int64_t{g.out_h} * g.out_w;
-  const int64_t acc_row_bytes = int64_t{plan->oc_blocks} * tile_oc * 4;
-  const int64_t byte_cap = std::max<int64_t>(tile_px, kMaxOuterTileBytes / acc_row_bytes);
+  // Per pixel of an outer tile: its accumulators, its indirection row pointers,
+  // its code sum and its direct flag.
+  const int64_t per_pixel_bytes = int64_t{plan->oc_blocks} * tile_oc * 4 + int64_t{plan->taps} * 8 + 5;
+  const int64_t byte_cap = std::max<int64_t>(tile_px, kMaxOuterTileBytes / per_pixel_bytes);
   const int64_t outer_px = std::min({std::max<int64_t>(loop.outer_px, tile_px), pixels + tile_px - 1, byte_cap});
   plan->outer_px = static_cast<int>((outer_px + tile_px - 1) / tile_px * tile_px);
   plan->outer_oc_blocks = loop.outer_oc <= 0 ? plan->oc_blocks

@@ -39,7 +39,7 @@ namespace bnn {
 // stay in cache while the pixels stream past. The defaults (one register tile
 // of pixels, all channels) walk pixel tiles outermost. Results are identical
 // for every schedule: each output is one integer sum.
-constexpr int64_t kMaxOuterTileBytes = int64_t{8} << 20;  // accumulators of one outer tile
+constexpr int64_t kMaxOuterTileBytes = int64_t{8} << 20;  // scratch of one outer tile (accumulators, indirection)
 
 struct GemmLoopSchedule {
   int outer_px = 0;  // output pixels per outer tile, rounded up to a multiple of tile_px; 0 = tile_px

@@ -41,8 +41,10 @@ constexpr int kMaxOnnxNodes = 20'000;                           // graph passes 
 constexpr int64_t kMaxCheckpointBytes = int64_t{1} << 32;     // a checkpoint file
 constexpr int kMaxZipEntries = 1 << 16;                       // entries in a torch.save archive
 constexpr int64_t kMaxPickleOps = int64_t{1} << 24;           // opcodes run for one data.pkl
+constexpr int64_t kMaxPickleValues = int64_t{1} << 20;        // values it may create (~170 MB at most)
+constexpr int64_t kMaxJsonValues = int64_t{1} << 20;          // values in a safetensors header
 constexpr int kMaxPickleDepth = 64;                           // nesting of containers that we walk
-constexpr int64_t kMaxSafetensorsHeaderBytes = int64_t{1} << 24;  // the JSON header
+constexpr int64_t kMaxSafetensorsHeaderBytes = int64_t{1} << 24;  // the JSON header (and kMaxJsonValues)
 
 // Pictures (apps/common/image_file.cc decodes, engine/preprocess.cc resizes).
 constexpr int kMaxImageDimension = 1 << 14;                   // width or height, file or model; STBI_MAX_DIMENSIONS

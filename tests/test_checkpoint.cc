@@ -96,19 +96,26 @@ TEST_CASE("zip: damaged archives are refused naming the problem") {
   CHECK(zip_error(flipped).find("fails its CRC-32") != std::string::npos);
   CHECK(zip_error(make_zip({{"a/data.pkl", "x", 8}})).find("is compressed (method 8)") != std::string::npos);
   CHECK(zip_error(make_zip({{"a/x", "1"}, {"a/x", "2"}})).find("appears twice") != std::string::npos);
-  // Cut out the middle of the data: the entries now run past their end.
+  // Cut out the middle of the data: every offset after it is now wrong.
   std::vector<uint8_t> cut = good;
   cut.erase(cut.begin() + 45, cut.begin() + 60);
-  CHECK(!zip_error(cut).empty());
-  // A central directory claiming 2^16 + entries.
+  CHECK(zip_error(cut).find("not a valid zip archive") != std::string::npos);
+  // An entry count of 0xFFFF means "see the ZIP64 record", which is missing.
   std::vector<uint8_t> many = good;
   many[many.size() - 22 + 10] = 0xFF, many[many.size() - 22 + 11] = 0xFF;
   CHECK(zip_error(many).find("ZIP64 fields without a ZIP64 locator") != std::string::npos);
-  // An entry whose local header offset points into another entry's data.
-  std::vector<uint8_t> overlap = make_zip({{"a/0", std::string(40, 'y')}, {"a/1", std::string(40, 'z')}});
+  // An entry hidden inside another's data: a/0 holds a whole local header for
+  // a/1, and the directory points a/1 there.
+  std::vector<uint8_t> inner;
+  put(inner, 0x04034b50, 4), put(inner, 20, 2), put(inner, 0, 2), put(inner, 0, 2), put(inner, 0, 4);
+  put(inner, crc32_of(reinterpret_cast<const uint8_t*>("zz"), 2), 4), put(inner, 2, 4), put(inner, 2, 4);
+  put(inner, 3, 2), put(inner, 0, 2);
+  inner.insert(inner.end(), {'a', '/', '1', 'z', 'z'});
+  std::vector<uint8_t> overlap = make_zip({{"a/0", std::string(inner.begin(), inner.end())}, {"a/1", "zz"}});
   const size_t second_cd = overlap.size() - 22 - (46 + 3);
-  overlap[second_cd + 42] = 0;  // both entries now start at 0, name mismatch or overlap
-  CHECK(!zip_error(overlap).empty());
+  overlap[second_cd + 42] = 30 + 3;  // a/1's local header: inside a/0's data
+  overlap[second_cd + 43] = 0;
+  CHECK(zip_error(overlap).find("entries 'a/0' and 'a/1' overlap") != std::string::npos);
 }
 
 TEST_CASE("pickle: the data opcodes build an inert tree") {

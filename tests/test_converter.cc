@@ -329,6 +329,10 @@ TEST_CASE("constant folding: Slice (negative steps and clamped bounds) and Const
                                            Constant{{1}, {0}}, Constant{{1}, {-1}}});
   CHECK(reversed.shape == std::vector<int64_t>{4, 2});
   CHECK(reversed.values == std::vector<double>{2, 2, 1, 1, 0, 0, 0, 0});
+  // A negative step from a start below -dim starts at element 0 (ONNX clamps starts to [0, dim - 1]).
+  const Constant first = fold("Slice", {Constant{{4}, {5, 6, 7, 8}}, Constant{{1}, {-100}}, Constant{{1}, {-100}},
+                                        Constant{{1}, {0}}, Constant{{1}, {-1}}});
+  CHECK(first.values == std::vector<double>{5});
   // Columns 1.. of a [2, 3], ends past the end clamped.
   const Constant cols = fold("Slice", {Constant{{2, 3}, {1, 2, 3, 4, 5, 6}}, Constant{{1}, {1}}, Constant{{1}, {99}},
                                        Constant{{1}, {1}}});

@@ -75,23 +75,24 @@ const BitserialConvKernel* default_kernel(const BitserialConvArgs& args) {
 // The space: runnable kernels that support the layer, times outer pixel tiles
 // (one register tile, a few, whole rows) and outer channel tiles (all, or a
 // few register blocks), pruned to distinct effective values.
-std::vector<Candidate> candidates(const ConvCase& c, const BitserialConvArgs& args) {
+std::vector<Candidate> candidates(const ConvCase& c, const BitserialConvArgs& args,
+                                  const BitserialConvKernel* fallback) {
   const ConvGeometry& g = c.geometry;
   const int64_t pixels = int64_t{g.out_h} * g.out_w;
   std::vector<Candidate> out;
   for (const BitserialConvKernel& k : bitserial_conv_kernels()) {
     if (!isa_available(k.isa) || !bitserial_conv_supports(k, args)) continue;
     if (!k.ukernel) {  // the reference has no loop knobs
-      out.push_back({&k, {}});
+      if (&k != fallback) out.push_back({&k, {}});
       continue;
     }
     std::vector<int> pxs = {0};
     for (int m : {2, 4, 8, 16, 32}) {
       if (int64_t{k.tile_px} * m < pixels) pxs.push_back(k.tile_px * m);
     }
-    for (int rows : {1, 2, 4}) {
+    for (int rows : {1, 2, 4}) {  // whole rows; a schedule knob is at most 65536
       const int64_t p = int64_t{rows} * g.out_w;
-      if (p < pixels && p > k.tile_px) pxs.push_back(static_cast<int>(p));
+      if (p < pixels && p > k.tile_px && p <= 65536) pxs.push_back(static_cast<int>(p));
     }
     std::vector<int> ocs = {0};
     for (int m : {1, 2, 4, 8}) {
@@ -102,6 +103,7 @@ std::vector<Candidate> candidates(const ConvCase& c, const BitserialConvArgs& ar
     for (int px : pxs) {
       for (int oc : ocs) {
         if (oc != 0 && px == 0) continue;  // channel tiles only matter with several pixel tiles to reuse them over
+        if (&k == fallback && px == 0 && oc == 0) continue;  // the default, timed anyway
         out.push_back({&k, {px, oc}});
       }
     }
@@ -164,7 +166,11 @@ std::vector<LayerResult> tune_model(fb::ModelT& model, const TuneOptions& option
     const fb::BitserialConv2DT& l = *layer.options.AsBitserialConv2D();
     ConvCase c;
     conv_case(model, l, &c);
-    const std::string key = shape_text(c) + " g" + std::to_string(c.geometry.groups) +
+    const ConvGeometry& g = c.geometry;
+    char geometry[160];
+    std::snprintf(geometry, sizeof geometry, " %dx%d s%dx%d p%d.%d.%d.%d d%dx%d out %dx%d", g.kernel_h, g.kernel_w, g.stride_h,
+                  g.stride_w, g.pad_top, g.pad_left, g.pad_bottom, g.pad_right, g.dilation_h, g.dilation_w, g.out_h, g.out_w);
+    const std::string key = shape_text(c) + geometry + " g" + std::to_string(c.geometry.groups) +
                             (c.pad_value == PadValue::kMinusOne ? " pad-1" : "") +
                             (c.weight_encoding == Encoding::kBipolar ? " wb" : " wu") +
                             (c.act_encoding == Encoding::kBipolar ? " ab" : " au");
@@ -183,7 +189,7 @@ std::vector<LayerResult> tune_model(fb::ModelT& model, const TuneOptions& option
     } else {
       ConvBench bench(c);
       const BitserialConvKernel* fallback = default_kernel(bench.args());
-      std::vector<Candidate> space = candidates(c, bench.args());
+      std::vector<Candidate> space = candidates(c, bench.args(), fallback);
       for (Candidate& cand : space) cand.predicted = predict(cand, c, peak);
       std::sort(space.begin(), space.end(), [](const Candidate& a, const Candidate& b) { return a.predicted < b.predicted; });
       const size_t to_time = options.exhaustive ? space.size() : std::min<size_t>(space.size(), options.timed_per_layer);

@@ -405,6 +405,9 @@ Graph graph_from_weights(const WeightFile& weights, const ArchPreset& preset, co
                        std::to_string(bits.second));
   }
   const ArchDims dims = infer_dims(weights);
+  for (int v : {dims.in_channels, dims.classes, dims.widths[0], dims.widths[1], dims.widths[2], dims.widths[3]}) {
+    if (v < 1) throw ConvertError("--arch " + preset.name + ": the checkpoint has a layer with 0 channels or classes");
+  }
   const KeyShapes expected = expected_keys(preset, dims);
   std::map<std::string, std::vector<int64_t>> wanted(expected.begin(), expected.end());
   for (const auto& [key, shape] : expected) {

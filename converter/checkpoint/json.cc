@@ -55,6 +55,7 @@ class Parser {
 
   JsonValue value(int depth) {
     if (depth > limits::kMaxPickleDepth) fail("nested deeper than " + std::to_string(limits::kMaxPickleDepth));
+    if (++values_ > limits::kMaxJsonValues) fail("more than " + std::to_string(limits::kMaxJsonValues) + " values (kMaxJsonValues)");
     space();
     if (at_ >= s_.size()) fail("unexpected end");
     JsonValue v;
@@ -182,6 +183,7 @@ class Parser {
 
   const std::string& s_;
   size_t at_ = 0;
+  int64_t values_ = 0;
 };
 
 }  // namespace

@@ -78,13 +78,17 @@ const PickleValue* PickleValue::get(const std::string& key) const {
 }
 
 PickleValue* Unpickler::make(PickleValue::Kind kind, size_t offset) {
+  if (static_cast<int64_t>(arena_.size()) >= limits::kMaxPickleValues) {
+    throw ConvertError(origin_ + ": byte " + std::to_string(offset) + ": more than " +
+                       std::to_string(limits::kMaxPickleValues) + " values (kMaxPickleValues)");
+  }
   arena_.push_back(std::make_unique<PickleValue>());
   arena_.back()->kind = kind;
   arena_.back()->offset = offset;
   return arena_.back().get();
 }
 
-Unpickler::Unpickler(const uint8_t* data, size_t size, std::string origin) {
+Unpickler::Unpickler(const uint8_t* data, size_t size, std::string origin) : origin_(origin) {
   using K = PickleValue::Kind;
   std::vector<PickleValue*> stack;
   std::vector<size_t> marks;

@@ -48,6 +48,7 @@ class Unpickler {
 
  private:
   PickleValue* make(PickleValue::Kind kind, size_t offset);
+  std::string origin_;
   std::vector<std::unique_ptr<PickleValue>> arena_;
   const PickleValue* root_ = nullptr;
 };

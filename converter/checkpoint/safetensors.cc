@@ -5,6 +5,7 @@
 // and no two ranges overlapping.
 #include <algorithm>
 #include <map>
+#include <tuple>
 
 #include "converter/checkpoint/json.h"
 #include "converter/checkpoint/weight_file_impl.h"
@@ -48,7 +49,7 @@ class Safetensors : public WeightFile {
     }
     if (root.kind != JsonValue::Kind::kObject) fail("its header is not a JSON object");
     std::vector<std::string> raw_names;
-    std::vector<std::pair<uint64_t, uint64_t>> ranges;
+    std::vector<std::tuple<uint64_t, uint64_t, std::string>> ranges;
     for (const auto& [name, v] : root.members) {
       if (name == "__metadata__") continue;
       const JsonValue* dtype = v.get("dtype");
@@ -87,11 +88,16 @@ class Safetensors : public WeightFile {
       e.count = count;
       if (!entries_.emplace(name, e).second) fail("tensor '" + name + "' appears twice");
       raw_names.push_back(name);
-      ranges.emplace_back(e.begin, e.end);
+      if (e.end > e.begin) ranges.emplace_back(e.begin, e.end, name);  // an empty tensor holds no bytes
     }
     std::sort(ranges.begin(), ranges.end());
     for (size_t i = 1; i < ranges.size(); ++i) {
-      if (ranges[i].first < ranges[i - 1].second) fail("two tensors share bytes of the buffer");
+      const auto& [b0, e0, n0] = ranges[i - 1];
+      const auto& [b1, e1, n1] = ranges[i];
+      if (b1 < e0) {
+        fail("tensors '" + n0 + "' [" + std::to_string(b0) + ", " + std::to_string(e0) + ") and '" + n1 + "' [" +
+             std::to_string(b1) + ", " + std::to_string(e1) + ") share bytes of the buffer");
+      }
     }
     names_ = strip_common_prefix(raw_names, "module.");
     for (size_t i = 0; i < names_.size(); ++i) raw_name_[names_[i]] = raw_names[i];

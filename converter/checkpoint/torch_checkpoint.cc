@@ -42,18 +42,24 @@ DType storage_dtype(const std::string& global) {
 
 bool allowed(const std::string& global) { return allowed_globals().count(global) || storage_dtype(global).bytes; }
 
-// The first global outside the allow-list that `v` uses, depth-first, or nullptr.
-const PickleValue* forbidden_global(const PickleValue* v, int depth) {
-  if (depth > limits::kMaxPickleDepth) return nullptr;  // walked by the tensor reader, which refuses the depth
+// The first global outside the allow-list that `v` uses, or nullptr. Values
+// are shared through the memo, so this walks a graph: each value once
+// (`seen`), at most kMaxPickleDepth deep; deeper counts as forbidden (`deep`).
+const PickleValue* forbidden_global(const PickleValue* v, int depth, std::set<const PickleValue*>& seen, bool* deep) {
+  if (!seen.insert(v).second) return nullptr;
+  if (depth > limits::kMaxPickleDepth) {
+    *deep = true;
+    return v;
+  }
   if (v->is(K::kGlobal)) return allowed(v->text) ? nullptr : v;
   for (const PickleValue* item : v->items) {
-    if (const PickleValue* f = forbidden_global(item, depth + 1)) return f;
+    if (const PickleValue* f = forbidden_global(item, depth + 1, seen, deep)) return f;
   }
   for (const auto& [k, value] : v->entries) {
-    if (const PickleValue* f = forbidden_global(k, depth + 1)) return f;
-    if (const PickleValue* f = forbidden_global(value, depth + 1)) return f;
+    if (const PickleValue* f = forbidden_global(k, depth + 1, seen, deep)) return f;
+    if (const PickleValue* f = forbidden_global(value, depth + 1, seen, deep)) return f;
   }
-  if (v->state) return forbidden_global(v->state, depth + 1);
+  if (v->state) return forbidden_global(v->state, depth + 1, seen, deep);
   return nullptr;
 }
 
@@ -99,11 +105,15 @@ class TorchCheckpoint : public WeightFile {
                          ", not a state dict (save model.state_dict(), not the model)");
     }
     if (path.size()) notes_.push_back("read the state dict under " + path);
-    for (const auto& [k, v] : unpickler_->root().entries) {
-      if (is_dict(v) && v == dict) continue;
-      if (k->is(K::kString) && v != dict) {
-        if (const PickleValue* f = forbidden_global(v, 0)) {
-          notes_.push_back("ignored '" + k->text + "' (uses " + f->text + ", byte " + std::to_string(f->offset) + ")");
+    if (dict != &unpickler_->root()) {  // what the training script saved beside the state dict
+      for (const auto& [k, v] : unpickler_->root().entries) {
+        if (v == dict || !k->is(K::kString)) continue;
+        std::set<const PickleValue*> seen;
+        bool deep = false;
+        if (const PickleValue* f = forbidden_global(v, 0, seen, &deep)) {
+          notes_.push_back("ignored '" + k->text + "' (" +
+                           (deep ? std::string("nested too deeply to check") : "uses " + f->text) + ", byte " +
+                           std::to_string(f->offset) + ")");
         }
       }
     }
@@ -143,6 +153,10 @@ class TorchCheckpoint : public WeightFile {
     if (!storage) throw ConvertError(origin_ + ": tensor '" + name + "': its storage data/" + t.key + " is missing");
     // Every element the view reaches must be inside the storage.
     const uint64_t storage_elements = storage->size / static_cast<uint64_t>(t.type.bytes);
+    if (static_cast<uint64_t>(t.offset) > storage_elements) {
+      throw ConvertError(origin_ + ": tensor '" + name + "': storage offset " + std::to_string(t.offset) +
+                         " is past its storage of " + std::to_string(storage_elements));
+    }
     int64_t count = 1;
     uint64_t last = static_cast<uint64_t>(t.offset);
     for (size_t d = 0; d < t.size.size(); ++d) {

@@ -59,6 +59,10 @@ std::unique_ptr<WeightFile> parse_weight_file(std::vector<uint8_t> bytes, const 
     return make_torch_checkpoint(std::move(bytes), origin);
   }
   if (bytes.size() >= 9 && bytes[8] == '{') return make_safetensors(std::move(bytes), origin);
+  if (bytes.size() >= 2 && bytes[0] == 0x80 && bytes[1] >= 2) {
+    throw ConvertError(origin + ": a torch.save file in the legacy format (PyTorch before 1.6), which is not read; "
+                       "load it once with that PyTorch and torch.save(state_dict, path) it again under 1.6 or later");
+  }
   throw ConvertError(origin + ": neither a torch.save checkpoint (zip) nor a safetensors file");
 }
 

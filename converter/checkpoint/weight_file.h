@@ -20,7 +20,8 @@ class WeightFile {
   // Every tensor name, in file order, with a prefix such as DataParallel's
   // "module." already removed.
   virtual const std::vector<std::string>& names() const = 0;
-  // The tensor's shape, or an empty optional-like flag: false if absent.
+  // The tensor's shape; false if the name is absent or its value is not a
+  // readable tensor (read() then says why).
   virtual bool shape(const std::string& name, std::vector<int64_t>* shape) const = 0;
   // Reads one tensor. Throws ConvertError naming the file, the tensor and the
   // problem (not a float type, a view outside its storage, ...).

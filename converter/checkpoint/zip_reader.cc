@@ -62,6 +62,7 @@ ZipArchive::ZipArchive(const uint8_t* data, size_t size, std::string origin)
     count = le(data_ + record + 32, 8);
     cd_size = le(data_ + record + 40, 8);
     cd_offset = le(data_ + record + 48, 8);
+    end = static_cast<size_t>(record);  // the directory ends before the ZIP64 record
   }
   if (!inside(cd_offset, cd_size) || cd_offset + cd_size > end) fail("the central directory is outside the file");
   if (count > static_cast<uint64_t>(limits::kMaxZipEntries)) {

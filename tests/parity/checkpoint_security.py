@@ -101,7 +101,7 @@ def main():
         check(r.returncode == 1 and "numpy.core.multiarray._reconstruct" in r.stderr and "allow-list" in r.stderr,
               f"an unknown global is named: {r.stderr.strip()}")
 
-        # 4. A forbidden opcode (INST runs os.system directly) in data.pkl.
+        # 4. A forbidden opcode (OBJ calls os.system directly) in data.pkl.
         torch.save(state, path("good.pt"))
         inst = b"\x80\x02(cos\nsystem\nX\x04\x00\x00\x00trueo."  # OBJ
         rewrite_zip(path("good.pt"), path("opcode.pt"), lambda n, d: inst if n.endswith("data.pkl") else d)
@@ -139,7 +139,7 @@ def main():
         rewrite_zip(path("strided.pt"), path("strided_short.pt"),
                     lambda n, d: d[:40] if n.endswith("/data/" + str(len(state) - 1)) else d)
         r = run(path("strided_short.pt"))
-        check(r.returncode == 1 and ("reaches element" in r.stderr or "more elements than its storage" in r.stderr),
+        check(r.returncode == 1 and "reaches element 18 of a storage of 10" in r.stderr,
               f"a strided view past its storage: {r.stderr.strip()}")
 
         # 7. Absurd sizes: a tensor claiming 2^40 elements; a safetensors header claiming a terabyte.
@@ -166,7 +166,23 @@ def main():
         with open(path("overlap.safetensors"), "wb") as f:
             f.write(struct.pack("<Q", len(header)) + header + b"\0" * 12)
         r = run("--inspect", path("overlap.safetensors"), arch=False)
-        check(r.returncode == 1 and "share bytes" in r.stderr, f"overlapping safetensors ranges: {r.stderr.strip()}")
+        check(r.returncode == 1 and "tensors 'x' [0, 8) and 'y' [4, 12) share bytes" in r.stderr,
+              f"overlapping safetensors ranges are named: {r.stderr.strip()}")
+        # A pickle sharing one tuple 2^70 ways through the memo (t = (t, t), 70 times) is walked once per value.
+        # {"state_dict": {}, "extra": t70} where t0 = 1 and t(i+1) = (ti, ti), each ti put in and got from the memo.
+        shared = b"\x80\x02}q\x00(X\x0a\x00\x00\x00state_dict}X\x05\x00\x00\x00extraK\x01" + b"".join(
+            [b"q" + bytes([i]) + b"h" + bytes([i]) + b"\x86" for i in range(1, 71)]) + b"u."
+        bomb = {"state_dict": state, "x": 1}
+        torch.save(bomb, path("memo_bomb_src.pt"))
+        rewrite_zip(path("memo_bomb_src.pt"), path("memo_bomb.pt"),
+                    lambda n, d: d if not n.endswith("data.pkl") else shared)
+        r = run("--inspect", path("memo_bomb.pt"), arch=False)
+        check(r.returncode == 0 and "nested too deeply to check" in r.stderr,
+              f"a memo-shared pickle graph is walked in bounded time: {r.stderr.strip()[:200]}")
+        # The pre-1.6 (non-zip) torch.save format is named, with what to do.
+        torch.save(state, path("legacy.pt"), _use_new_zipfile_serialization=False)
+        r = run(path("legacy.pt"))
+        check(r.returncode == 1 and "legacy format" in r.stderr, f"a legacy torch.save file: {r.stderr.strip()}")
 
         # 8. A checkpoint that does not fit the preset: missing, extra, misshapen key.
         missing = collections.OrderedDict(state)

@@ -133,7 +133,6 @@ class BitserialConvTester {
   }
 
  private:
-  // Rows [0, h/3) then [h/3, h): a split must change nothing.
   // Prepares the kernel for this layer (as the engine does at load), then runs
   // rows [0, h/3) and [h/3, h): a split must change nothing.
   static void run_split(const BitserialConvKernel& k, const BitserialConvLayer& layer, const ConvGeometry& g,
