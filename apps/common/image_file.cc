@@ -146,6 +146,27 @@ std::string png_problem(const uint8_t* d, size_t n) {
 // (neither occurs inside entropy-coded data, where 0xFF is stuffed with 0x00,
 // and an EXIF thumbnail's markers come before the main image's scans); and
 // the scans are bounded, since each one revisits every block.
+// Every Huffman table (DHT segment) must define at most 256 codes: stb 2.27
+// writes its code lengths and symbols into 257- and 256-entry arrays without
+// checking (fixed in stb 2.28; found by fuzz_image). stb resynchronizes on any
+// 0xFF byte between segments and reads a segment past its stated length, so
+// every FF C4 in the file is checked as a DHT, up to the file's end. (Inside
+// entropy-coded data FF C4 cannot occur; inside an APP segment a false match
+// would have to spell out over 256 codes to refuse a valid file.)
+std::string jpeg_huffman_problem(const uint8_t* d, size_t n) {
+  for (size_t i = 0; i + 4 <= n; ++i) {
+    if (d[i] != 0xFF || d[i + 1] != 0xC4) continue;
+    const size_t end = std::min(n, i + 2 + be16(d + i + 2));
+    for (size_t t = i + 4; t < end;) {
+      size_t codes = 0;
+      for (size_t k = t + 1; k <= t + 16 && k < end; ++k) codes += d[k];
+      if (codes > 256) return "corrupt (a Huffman table defines " + std::to_string(codes) + " codes; at most 256)";
+      t += 17 + codes;
+    }
+  }
+  return "";
+}
+
 std::string jpeg_problem(const uint8_t* d, size_t n) {
   long last_sos = -1, last_eoi = -1, scans = 0;
   for (size_t i = 0; i + 1 < n; ++i) {
@@ -226,6 +247,10 @@ DecodedImage decode_image(const uint8_t* data, size_t size, const std::string& n
   };
   const Claim claim = claimed_size(data, size);
   if (claim.known) check_size(claim.width, claim.height, "the header claims ");
+  // Before stb reads any of it: stbi_info already builds Huffman tables.
+  if (size >= 2 && data[0] == 0xFF && data[1] == 0xD8) {
+    if (const std::string problem = jpeg_huffman_problem(data, size); !problem.empty()) fail(name, problem);
+  }
 
   const int length = static_cast<int>(size);  // stb takes int; kMaxImageFileBytes < 2^31
   t_allocation_cap = size_t{1} << 20;  // reading a header needs only stb's decoder state

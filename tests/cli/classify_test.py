@@ -123,6 +123,13 @@ def main():
         check(r.returncode == 1 and "8 of 11 pictures could not be labelled" in r.stderr and
               r.stderr.count("bnn-classify: ") == 9, "text mode: an error line per broken file and a summary on stderr")
 
+        # Regression: a JPEG whose Huffman table defines 412 codes (stb 2.27 overflows; found by fuzz_image).
+        regress = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fuzz", "corpus", "image",
+                               "regress_huffman_257.jpg")
+        r = run(tool, regress)
+        check(r.returncode == 1 and "Huffman table defines 412 codes" in r.stderr,
+              f"a JPEG with an oversized Huffman table is refused: {r.stderr.strip()}")
+
         with open(path("bad.bnn"), "wb") as f:
             f.write(b"not a model")
         r = run(tool, "--model", path("bad.bnn"), examples[0])
