@@ -10,6 +10,7 @@
 #include "converter/checkpoint/weight_file.h"
 #include "converter/checkpoint/zip_reader.h"
 #include "converter/ir.h"
+#include "model_format/crc32.h"
 #include "doctest/doctest.h"
 
 using namespace bnn::convert;
@@ -30,7 +31,7 @@ struct FileSpec {
 std::vector<uint8_t> make_zip(const std::vector<FileSpec>& files) {
   std::vector<uint8_t> out, directory;
   for (const FileSpec& f : files) {
-    const uint32_t crc = crc32_of(reinterpret_cast<const uint8_t*>(f.data.data()), f.data.size());
+    const uint32_t crc = bnn::crc32(reinterpret_cast<const uint8_t*>(f.data.data()), f.data.size());
     const size_t local = out.size();
     put(out, 0x04034b50, 4), put(out, 20, 2), put(out, 0, 2), put(out, f.method, 2), put(out, 0, 4);
     put(out, crc, 4), put(out, f.data.size(), 4), put(out, f.data.size(), 4), put(out, f.name.size(), 2), put(out, 0, 2);
@@ -108,7 +109,7 @@ TEST_CASE("zip: damaged archives are refused naming the problem") {
   // a/1, and the directory points a/1 there.
   std::vector<uint8_t> inner;
   put(inner, 0x04034b50, 4), put(inner, 20, 2), put(inner, 0, 2), put(inner, 0, 2), put(inner, 0, 4);
-  put(inner, crc32_of(reinterpret_cast<const uint8_t*>("zz"), 2), 4), put(inner, 2, 4), put(inner, 2, 4);
+  put(inner, bnn::crc32(reinterpret_cast<const uint8_t*>("zz"), 2), 4), put(inner, 2, 4), put(inner, 2, 4);
   put(inner, 3, 2), put(inner, 0, 2);
   inner.insert(inner.end(), {'a', '/', '1', 'z', 'z'});
   std::vector<uint8_t> overlap = make_zip({{"a/0", std::string(inner.begin(), inner.end())}, {"a/1", "zz"}});

@@ -11,6 +11,7 @@
 #include <stdexcept>
 #include <vector>
 
+#include "model_format/crc32.h"
 #include "model_format/limits.h"
 
 namespace {
@@ -115,21 +116,6 @@ Claim claimed_size(const uint8_t* d, size_t n) {
 // ---- completeness: what stb 2.27 does not check.
 
 // PNG: every chunk whole with a correct CRC, up to IEND.
-uint32_t crc32(const uint8_t* p, size_t n) {
-  static const std::vector<uint32_t> table = [] {
-    std::vector<uint32_t> t(256);
-    for (uint32_t i = 0; i < 256; ++i) {
-      uint32_t c = i;
-      for (int k = 0; k < 8; ++k) c = c & 1 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-      t[i] = c;
-    }
-    return t;
-  }();
-  uint32_t c = 0xFFFFFFFFu;
-  for (size_t i = 0; i < n; ++i) c = table[(c ^ p[i]) & 0xFF] ^ (c >> 8);
-  return c ^ 0xFFFFFFFFu;
-}
-
 std::string png_problem(const uint8_t* d, size_t n) {
   for (size_t i = 8;;) {
     if (n - i < 12) return "truncated (no IEND chunk)";

@@ -1,11 +1,11 @@
 #include "converter/checkpoint/zip_reader.h"
 
 #include <algorithm>
-#include <array>
 #include <cstring>
 #include <set>
 
 #include "converter/ir.h"
+#include "model_format/crc32.h"
 #include "model_format/limits.h"
 
 namespace bnn::convert {
@@ -21,21 +21,6 @@ constexpr uint32_t kLocalHeader = 0x04034b50, kCentralHeader = 0x02014b50, kEnd 
 constexpr uint32_t kEnd64 = 0x06064b50, kEnd64Locator = 0x07064b50;
 
 }  // namespace
-
-uint32_t crc32_of(const uint8_t* data, size_t size) {
-  static const std::array<uint32_t, 256> table = [] {
-    std::array<uint32_t, 256> t{};
-    for (uint32_t i = 0; i < 256; ++i) {
-      uint32_t c = i;
-      for (int k = 0; k < 8; ++k) c = c & 1 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-      t[i] = c;
-    }
-    return t;
-  }();
-  uint32_t c = 0xFFFFFFFFu;
-  for (size_t i = 0; i < size; ++i) c = table[(c ^ data[i]) & 0xFF] ^ (c >> 8);
-  return c ^ 0xFFFFFFFFu;
-}
 
 ZipArchive::ZipArchive(const uint8_t* data, size_t size, std::string origin)
     : data_(data), size_(size), origin_(std::move(origin)) {
@@ -144,7 +129,7 @@ const ZipEntry* ZipArchive::find(const std::string& name) const {
 const uint8_t* ZipArchive::read(const ZipEntry& entry) const {
   const size_t index = static_cast<size_t>(&entry - entries_.data());
   if (!crc_checked_.at(index)) {
-    if (crc32_of(data_ + entry.data_offset, entry.size) != entry.crc32) {
+    if (crc32(data_ + entry.data_offset, entry.size) != entry.crc32) {
       throw ConvertError(origin_ + ": entry '" + entry.name + "' fails its CRC-32 check (damaged file)");
     }
     crc_checked_[index] = true;

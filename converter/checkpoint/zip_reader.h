@@ -39,6 +39,4 @@ class ZipArchive {
   mutable std::vector<bool> crc_checked_;
 };
 
-uint32_t crc32_of(const uint8_t* data, size_t size);
-
 }  // namespace bnn::convert
