@@ -4,17 +4,16 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <numeric>
 #include <string>
 #include <vector>
 
 #include "apps/common/cli.h"
 #include "apps/classify/bundled_model.h"
 #include "apps/common/image_file.h"
+#include "bnn/classifier.h"
 #include "bnn/engine.h"
 #include "bnn/image.h"
 
@@ -196,29 +195,18 @@ int main(int argc, char** argv) {
     if (!layer.schedule_note.empty()) std::fprintf(stderr, "bnn-classify: %s\n", layer.schedule_note.c_str());
   }
 
-  std::unique_ptr<bnn::ImagePreprocessor> preprocessor;
+  std::unique_ptr<bnn::Classifier> classifier;
   try {
-    preprocessor = std::make_unique<bnn::ImagePreprocessor>(model->preprocessing());
+    classifier = std::make_unique<bnn::Classifier>(model, bnn::SessionOptions{o.threads});
   } catch (const std::exception& e) {
     std::fprintf(stderr, "bnn-classify: %s cannot take pictures: %s\n", model_name.c_str(), e.what());
     return 1;
   }
-  bnn::Session session(model, bnn::SessionOptions{o.threads});
-  std::vector<float> input(static_cast<size_t>(model->input().element_count()));
-  std::vector<float> output(static_cast<size_t>(model->output().element_count()));
-  // Whether the output is already probabilities: the layer writing it is a softmax.
-  bool ends_in_softmax = false;
-  for (const bnn::LayerInfo& layer : model->layers()) {
-    if (layer.output >= 0 && &model->tensors()[layer.output] == &model->output()) ends_in_softmax = layer.kind == "Softmax";
-  }
-  const std::vector<std::string>& labels = model->labels();
-  const int top = std::min<int>(o.top, static_cast<int>(output.size()));
+  std::vector<bnn::ClassScore> best(static_cast<size_t>(o.top));
 
   const std::vector<std::string> files = expand(o.paths);
   ProgressBar progress(files.size(), files.size() > 1 && isatty(STDOUT_FILENO) && isatty(STDERR_FILENO));
   int failures = 0;
-  std::vector<double> probability(output.size());
-  std::vector<int> order(output.size());
   for (size_t f = 0; f < files.size(); ++f) {
     const std::string& file = files[f];
     std::string line;
@@ -228,47 +216,31 @@ int main(int argc, char** argv) {
       auto t0 = std::chrono::steady_clock::now();
       const bnn::DecodedImage image = bnn::read_image_file(file);
       const double decode_ms = ms_since(t0);
-      t0 = std::chrono::steady_clock::now();
       try {
-        preprocessor->run(image.view(), input.data());
+        classifier->run(image.view());
       } catch (const bnn::Error& e) {
         throw std::runtime_error(file + ": " + e.what());
       }
-      const double preprocess_ms = ms_since(t0);
-      t0 = std::chrono::steady_clock::now();
-      session.run(input.data(), output.data());
-      const double inference_ms = ms_since(t0);
-      for (float v : output) {
-        if (!std::isfinite(v)) throw std::runtime_error(file + ": the model's output is not finite (NaN or infinity)");
-      }
-
-      if (ends_in_softmax) {
-        std::copy(output.begin(), output.end(), probability.begin());
-      } else {  // softmax in double, shifted by the maximum
-        const double peak = *std::max_element(output.begin(), output.end());
-        double sum = 0;
-        for (size_t i = 0; i < output.size(); ++i) sum += probability[i] = std::exp(double{output[i]} - peak);
-        for (double& p : probability) p /= sum;
-      }
-      std::iota(order.begin(), order.end(), 0);
-      std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return output[a] > output[b]; });
-      auto label = [&](int i) { return i < static_cast<int>(labels.size()) ? labels[i] : "class " + std::to_string(i); };
+      const double preprocess_ms = classifier->preprocess_seconds() * 1e3;
+      const double inference_ms = classifier->inference_seconds() * 1e3;
+      const int top = classifier->top_k(o.top, best.data());
+      auto label = [&](int k) { return classifier->label(best[k].index); };
 
       char buf[128];
       if (o.json) {
         line = "{\"file\": " + json_string(file) + ", \"top\": [";
         for (int k = 0; k < top; ++k) {
-          std::snprintf(buf, sizeof buf, ", \"index\": %d, \"probability\": %.6g}", order[k], probability[order[k]]);
-          line += (k ? ", {\"label\": " : "{\"label\": ") + json_string(label(order[k])) + buf;
+          std::snprintf(buf, sizeof buf, ", \"index\": %d, \"probability\": %.6g}", best[k].index, best[k].probability);
+          line += (k ? ", {\"label\": " : "{\"label\": ") + json_string(label(k)) + buf;
         }
         std::snprintf(buf, sizeof buf, "], \"inverted\": %s, \"decode_ms\": %.3f, \"preprocess_ms\": %.3f, \"inference_ms\": %.3f}",
-                      preprocessor->last_inverted() ? "true" : "false", decode_ms, preprocess_ms, inference_ms);
+                      classifier->last_inverted() ? "true" : "false", decode_ms, preprocess_ms, inference_ms);
         line += buf;
       } else {
         line = file + ":";
         for (int k = 0; k < top; ++k) {
-          std::snprintf(buf, sizeof buf, " %.1f%%", 100 * probability[order[k]]);
-          line += (k ? ", " : " ") + label(order[k]) + buf;
+          std::snprintf(buf, sizeof buf, " %.1f%%", 100 * best[k].probability);
+          line += (k ? ", " : " ") + label(k) + buf;
         }
         std::snprintf(buf, sizeof buf, " (%.2f ms)", inference_ms);
         line += buf;

@@ -3,7 +3,10 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <fstream>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <limits>
 
 #include "engine/bind.h"
@@ -205,20 +208,35 @@ std::shared_ptr<const Model> Model::load_buffer(const void* data, size_t size, c
 }
 
 std::shared_ptr<const Model> Model::load_file(const std::string& path, const LoadOptions& options) {
-  std::ifstream in(path, std::ios::binary | std::ios::ate);
-  if (!in) throw Error(path + ": cannot open (" + std::strerror(errno) + ")");
-  const std::streamoff size = in.tellg();
-  if (size < 0) throw Error(path + ": cannot read");
-  if (size > kMaxModelBytes) throw Error(path + ": a model cannot exceed 2 GiB");
-  std::vector<uint8_t> bytes;
-  try {
-    bytes.resize(static_cast<size_t>(size));
-  } catch (const std::bad_alloc&) {
-    throw Error(path + ": out of memory reading the model");
+  // Memory-mapped for the load: from_bytes copies what it keeps, so the
+  // mapping (and the file) can go before this returns.
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw FileError(path + ": cannot open (" + std::strerror(errno) + ")");
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    const std::string why = S_ISDIR(st.st_mode) ? "a directory" : "not a regular file";
+    ::close(fd);
+    throw FileError(path + ": cannot read (" + why + ")");
   }
-  in.seekg(0);
-  if (size && !in.read(reinterpret_cast<char*>(bytes.data()), size)) throw Error(path + ": cannot read");
-  return from_bytes(bytes.data(), bytes.size(), path, options);
+  if (st.st_size > kMaxModelBytes) {
+    ::close(fd);
+    throw Error(path + ": a model cannot exceed 2 GiB");
+  }
+  const size_t size = static_cast<size_t>(st.st_size);
+  if (size == 0) {
+    ::close(fd);
+    return from_bytes(nullptr, 0, path, options);
+  }
+  void* mapped = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
+  const int map_errno = errno;
+  ::close(fd);
+  if (mapped == MAP_FAILED) throw FileError(path + ": cannot map (" + std::strerror(map_errno) + ")");
+  struct Unmap {
+    void* p;
+    size_t n;
+    ~Unmap() { ::munmap(p, n); }
+  } unmap{mapped, size};
+  return from_bytes(static_cast<const uint8_t*>(mapped), size, path, options);
 }
 
 const TensorInfo& Model::input() const { return impl_->tensor_infos[impl_->input]; }

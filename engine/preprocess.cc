@@ -14,6 +14,7 @@
 #include <string>
 
 #include "bnn/image.h"
+#include "engine/frame.h"
 #include "model_format/limits.h"
 
 namespace bnn {
@@ -72,48 +73,7 @@ void build_taps(const Axis& axis, int outputs, bool pad_outside, std::vector<Ima
   }
 }
 
-// One source pixel as the model's channels, each in [0, 255].
-void read_pixel(const uint8_t* p, PixelFormat format, Preprocessing::Color color, float out[3]) {
-  float r, g, b;
-  switch (format) {
-    case PixelFormat::kGray8:
-      r = g = b = p[0];
-      break;
-    case PixelFormat::kRGB888:
-      r = p[0], g = p[1], b = p[2];
-      break;
-    case PixelFormat::kRGBA8888: {  // composited over white
-      const float a = p[3] / 255.0f;
-      r = 255.0f - (255.0f - p[0]) * a, g = 255.0f - (255.0f - p[1]) * a, b = 255.0f - (255.0f - p[2]) * a;
-      break;
-    }
-    default:
-      r = g = b = 0;
-  }
-  switch (color) {
-    case Preprocessing::Color::kGray:
-      // A grey source stays exact; colour becomes BT.601 luma (PIL's "L", unrounded).
-      out[0] = format == PixelFormat::kGray8 ? r : 0.299f * r + 0.587f * g + 0.114f * b;
-      break;
-    case Preprocessing::Color::kRGB:
-      out[0] = r, out[1] = g, out[2] = b;
-      break;
-    case Preprocessing::Color::kBGR:
-      out[0] = b, out[1] = g, out[2] = r;
-      break;
-  }
-}
-
 }  // namespace
-
-int bytes_per_pixel(PixelFormat format) {
-  switch (format) {
-    case PixelFormat::kGray8: return 1;
-    case PixelFormat::kRGB888: return 3;
-    case PixelFormat::kRGBA8888: return 4;
-  }
-  return 0;
-}
 
 ImagePreprocessor::ImagePreprocessor(const Preprocessing& preprocessing) : pre_(preprocessing) {
   const int want = pre_.color == Preprocessing::Color::kGray ? 1 : 3;
@@ -139,48 +99,38 @@ ImagePreprocessor::ImagePreprocessor(const Preprocessing& preprocessing) : pre_(
   }
 }
 
-void ImagePreprocessor::run(const ImageView& image, float* input_chw) {
-  const int bpp = bytes_per_pixel(image.format);
-  if (bpp == 0) throw Error("image: unknown pixel format");
-  if (!image.data) throw Error("image: no pixel data (null pointer)");
-  if (image.width < 1 || image.height < 1 || image.width > limits::kMaxImageDimension ||
-      image.height > limits::kMaxImageDimension) {
-    throw Error("image: " + std::to_string(image.width) + "x" + std::to_string(image.height) +
-                " is outside 1.." + std::to_string(limits::kMaxImageDimension) + " per side (kMaxImageDimension)");
-  }
-  if (int64_t{image.width} * image.height > limits::kMaxImagePixels) {
-    throw Error("image: " + std::to_string(image.width) + "x" + std::to_string(image.height) + " is more than " +
-                std::to_string(limits::kMaxImagePixels) + " pixels (kMaxImagePixels)");
-  }
-  const int64_t row_bytes = int64_t{image.width} * bpp;
-  const int64_t stride = image.stride == 0 ? row_bytes : image.stride;
-  if (stride < row_bytes) {
-    throw Error("image: a row stride of " + std::to_string(stride) + " bytes is shorter than a row (" +
-                std::to_string(row_bytes) + " bytes)");
-  }
-  if (!input_chw) throw Error("image: no output buffer (null pointer)");
+void ImagePreprocessor::check(const ImageView& image) { FrameReader(image, Preprocessing::Color::kRGB); }
 
+void ImagePreprocessor::run(const ImageView& image, float* input_chw) {
+  const FrameReader frame(image, pre_.color);
+  if (!input_chw) throw Error("image: no output buffer (null pointer)");
+  const int width = frame.width(), height = frame.height();
   const int channels = pre_.channels, out_h = pre_.height, out_w = pre_.width;
-  auto pixel = [&](int x, int y, float out[3]) {
-    read_pixel(image.data + y * stride + int64_t{x} * bpp, image.format, pre_.color, out);
-  };
 
   // The border's mean colour: whether the background is light, and FIT's padding.
+  const size_t edge_size = static_cast<size_t>(std::max(width, height)) * channels;
+  if (edge_.size() < edge_size) edge_.resize(edge_size);
   double sum[3] = {0, 0, 0};
   int64_t border_count = 0;
-  auto add_border = [&](int x, int y) {
-    float v[3];
-    pixel(x, y, v);
-    for (int c = 0; c < channels; ++c) sum[c] += v[c];
-    ++border_count;
+  auto add_edge = [&](int count) {
+    for (int i = 0; i < count; ++i) {
+      for (int c = 0; c < channels; ++c) sum[c] += edge_[static_cast<size_t>(i) * channels + c];
+    }
+    border_count += count;
   };
-  for (int x = 0; x < image.width; ++x) {
-    add_border(x, 0);
-    if (image.height > 1) add_border(x, image.height - 1);
+  frame.row(0, 0, width, edge_.data());
+  add_edge(width);
+  if (height > 1) {
+    frame.row(height - 1, 0, width, edge_.data());
+    add_edge(width);
   }
-  for (int y = 1; y + 1 < image.height; ++y) {
-    add_border(0, y);
-    if (image.width > 1) add_border(image.width - 1, y);
+  if (height > 2) {
+    frame.column(0, 1, height - 2, edge_.data());
+    add_edge(height - 2);
+    if (width > 1) {
+      frame.column(width - 1, 1, height - 2, edge_.data());
+      add_edge(height - 2);
+    }
   }
   float border[3] = {0, 0, 0};
   double border_mean = 0;
@@ -193,45 +143,57 @@ void ImagePreprocessor::run(const ImageView& image, float* input_chw) {
 
   // Where the output window lies in the source.
   Axis ax, ay;
-  ax.source = image.width;
-  ay.source = image.height;
-  const double sx = static_cast<double>(image.width) / out_w, sy = static_cast<double>(image.height) / out_h;
+  ax.source = width;
+  ay.source = height;
+  const double sx = static_cast<double>(width) / out_w, sy = static_cast<double>(height) / out_h;
   if (pre_.resize == Preprocessing::Resize::kDirect) {
     ax.scale = sx, ay.scale = sy;
   } else {
     const double k = pre_.resize == Preprocessing::Resize::kFit ? std::max(sx, sy)
                                                                 : std::min(sx, sy) * double{pre_.crop_fraction};
     ax.scale = ay.scale = k;
-    ax.origin = (image.width - out_w * k) / 2;
-    ay.origin = (image.height - out_h * k) / 2;
+    ax.origin = (width - out_w * k) / 2;
+    ay.origin = (height - out_h * k) / 2;
   }
   const bool pad_outside = pre_.resize == Preprocessing::Resize::kFit;
   build_taps(ax, out_w, pad_outside, x_taps_, x_weights_);
   build_taps(ay, out_h, pad_outside, y_taps_, y_weights_);
 
-  // The source columns any output column reads.
-  int x_lo = image.width, x_hi = -1;
+  // The source columns any output column reads, and the most rows any output row reads.
+  int x_lo = width, x_hi = -1;
   for (const Taps& t : x_taps_) {
     if (t.count == 0) continue;
     x_lo = std::min(x_lo, t.first);
     x_hi = std::max(x_hi, t.first + t.count - 1);
   }
-  const size_t columns = x_hi >= x_lo ? static_cast<size_t>(x_hi - x_lo + 1) : 0;
-  if (row_.size() < columns * channels) row_.resize(columns * channels);
+  const int columns = x_hi >= x_lo ? x_hi - x_lo + 1 : 0;
+  int ring = 1;
+  for (const Taps& t : y_taps_) ring = std::max(ring, t.count);
+  const size_t row_floats = static_cast<size_t>(columns) * channels;
+  if (row_.size() < row_floats) row_.resize(row_floats);
+  if (rows_.size() < row_floats * ring) rows_.resize(row_floats * ring);
+  if (ring_rows_.size() < static_cast<size_t>(ring)) ring_rows_.resize(static_cast<size_t>(ring));
+  std::fill(ring_rows_.begin(), ring_rows_.begin() + ring, -1);
 
   const size_t plane = static_cast<size_t>(out_h) * out_w;
   for (int oy = 0; oy < out_h; ++oy) {
-    // Vertical: the output row's source rows, into one row of the columns needed.
+    // Vertical: the output row's source rows (each converted once per frame,
+    // as the windows only move down), into one row of the columns needed.
     const Taps& ty = y_taps_[static_cast<size_t>(oy)];
     const float* wy = y_weights_.data() + ty.offset;
-    for (size_t x = 0; x < columns; ++x) {
-      float acc[3] = {0, 0, 0};
-      for (int k = 0; k < ty.count; ++k) {
-        float v[3];
-        pixel(x_lo + static_cast<int>(x), ty.first + k, v);
-        for (int c = 0; c < channels; ++c) acc[c] += wy[k] * v[c];
+    std::fill(row_.begin(), row_.begin() + static_cast<std::ptrdiff_t>(row_floats), 0.0f);
+    for (int k = 0; k < ty.count && columns > 0; ++k) {
+      const int source_row = ty.first + k;
+      const size_t slot = static_cast<size_t>(source_row % ring);
+      float* converted = rows_.data() + slot * row_floats;
+      if (ring_rows_[slot] != source_row) {
+        frame.row(source_row, x_lo, columns, converted);
+        ring_rows_[slot] = source_row;
       }
-      for (int c = 0; c < channels; ++c) row_[x * channels + c] = acc[c] + ty.pad * border[c];
+      for (size_t i = 0; i < row_floats; ++i) row_[i] += wy[k] * converted[i];
+    }
+    if (ty.pad != 0) {
+      for (size_t i = 0; i < row_floats; ++i) row_[i] += ty.pad * border[i % channels];
     }
     // Horizontal, then inversion and normalization, into CHW.
     for (int ox = 0; ox < out_w; ++ox) {

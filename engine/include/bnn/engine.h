@@ -30,6 +30,12 @@ class Error : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// A file that cannot be opened or read (as opposed to one whose content is wrong).
+class FileError : public Error {
+ public:
+  using Error::Error;
+};
+
 enum class ElementType { kFloat32, kInt8, kInt32, kPacked };
 
 struct TensorInfo {
