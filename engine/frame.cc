@@ -41,8 +41,10 @@ int chroma_planes(PixelFormat format) {
 int64_t chroma_row_bytes(PixelFormat format, int width) {
   return format == PixelFormat::kI420 ? half_up(width) : int64_t{2} * half_up(width);
 }
-int64_t default_chroma_stride(PixelFormat format, int64_t stride) {
-  return format == PixelFormat::kI420 ? (stride + 1) / 2 : stride;
+// The chroma stride of the usual layout: the Y stride (half of it for I420),
+// widened to a whole chroma row for odd widths.
+int64_t default_chroma_stride(PixelFormat format, int width, int64_t stride) {
+  return std::max(format == PixelFormat::kI420 ? (stride + 1) / 2 : stride, chroma_row_bytes(format, width));
 }
 
 // Bytes a plane of `rows` rows needs: full strides but an unpadded last row.
@@ -194,7 +196,7 @@ size_t frame_bytes(PixelFormat format, int width, int height, int64_t stride) {
   if (stride < row) return 0;
   const int planes = chroma_planes(format);
   if (planes == 0) return static_cast<size_t>(plane_bytes(height, stride, row));
-  const int64_t cstride = default_chroma_stride(format, stride);
+  const int64_t cstride = default_chroma_stride(format, width, stride);
   const int64_t crow = chroma_row_bytes(format, width);
   const int64_t before_last = stride * height + cstride * half_up(height) * (planes - 1);
   return static_cast<size_t>(before_last + plane_bytes(half_up(height), cstride, crow));
@@ -227,11 +229,12 @@ FrameReader::FrameReader(const ImageView& view, Preprocessing::Color color)
     throw Error("frame: " + str(w) + "x" + str(h) + " is more than " + str(limits::kMaxImagePixels) +
                 " pixels (kMaxImagePixels)");
   }
-  const std::string what = std::string("frame (") + name + ", " + str(w) + "x" + str(h) + "): ";
+  // Built only for an error message: a valid frame allocates nothing.
+  auto what = [&] { return std::string("frame (") + name + ", " + str(w) + "x" + str(h) + "): "; };
   const int64_t row = row_bytes(format_, w);
   const int64_t stride = view.stride == 0 ? row : view.stride;
   if (stride < row || stride > kMaxStride) {
-    throw Error(what + "a row stride of " + str(stride) + " bytes is " +
+    throw Error(what() + "a row stride of " + str(stride) + " bytes is " +
                 (stride < row ? "shorter than a row (" + str(row) + " bytes)" : "above 2^30"));
   }
   plane_[0] = view.data;
@@ -241,30 +244,30 @@ FrameReader::FrameReader(const ImageView& view, Preprocessing::Color color)
   const int planes = chroma_planes(format_);
   if (planes > 0) {
     const int64_t crow = chroma_row_bytes(format_, w);
-    const int64_t cstride = view.chroma_stride == 0 ? default_chroma_stride(format_, stride) : view.chroma_stride;
+    const int64_t cstride = view.chroma_stride == 0 ? default_chroma_stride(format_, w, stride) : view.chroma_stride;
     if (cstride < crow || cstride > kMaxStride) {
-      throw Error(what + "a chroma stride of " + str(cstride) + " bytes is " +
+      throw Error(what() + "a chroma stride of " + str(cstride) + " bytes is " +
                   (cstride < crow ? "shorter than a chroma row (" + str(crow) + " bytes)" : "above 2^30"));
     }
     const int64_t cplane = plane_bytes(half_up(h), cstride, crow);
     if (view.chroma[0] == nullptr) {  // one buffer: Y, then the chroma planes
-      if (view.chroma[1] != nullptr) throw Error(what + "chroma[1] is set without chroma[0]");
+      if (view.chroma[1] != nullptr) throw Error(what() + "chroma[1] is set without chroma[0]");
       const int64_t need = stride * h + cstride * half_up(h) * (planes - 1) + cplane;
       if (view.bytes != 0 && static_cast<uint64_t>(need) > view.bytes) {
-        throw Error(what + "the buffer has " + str(static_cast<int64_t>(view.bytes)) + " bytes; the frame needs " +
+        throw Error(what() + "the buffer has " + str(static_cast<int64_t>(view.bytes)) + " bytes; the frame needs " +
                     str(need) + " (stride " + str(stride) + ", chroma stride " + str(cstride) + ")");
       }
       plane_[1] = view.data + stride * h;
       plane_[2] = plane_[1] + cstride * half_up(h);
     } else {
-      if (planes == 2 && view.chroma[1] == nullptr) throw Error(what + "I420 needs both chroma planes (U and V)");
+      if (planes == 2 && view.chroma[1] == nullptr) throw Error(what() + "I420 needs both chroma planes (U and V)");
       if (view.bytes != 0 && static_cast<uint64_t>(luma_bytes) > view.bytes) {
-        throw Error(what + "the Y plane has " + str(static_cast<int64_t>(view.bytes)) + " bytes; it needs " +
+        throw Error(what() + "the Y plane has " + str(static_cast<int64_t>(view.bytes)) + " bytes; it needs " +
                     str(luma_bytes) + " (stride " + str(stride) + ")");
       }
       for (int p = 0; p < planes; ++p) {
         if (view.chroma_bytes[p] != 0 && static_cast<uint64_t>(cplane) > view.chroma_bytes[p]) {
-          throw Error(what + "chroma plane " + str(p) + " has " + str(static_cast<int64_t>(view.chroma_bytes[p])) +
+          throw Error(what() + "chroma plane " + str(p) + " has " + str(static_cast<int64_t>(view.chroma_bytes[p])) +
                       " bytes; it needs " + str(cplane) + " (chroma stride " + str(cstride) + ")");
         }
       }
@@ -273,7 +276,7 @@ FrameReader::FrameReader(const ImageView& view, Preprocessing::Color color)
     }
     stride_[1] = stride_[2] = cstride;
   } else if (view.bytes != 0 && static_cast<uint64_t>(luma_bytes) > view.bytes) {
-    throw Error(what + "the buffer has " + str(static_cast<int64_t>(view.bytes)) + " bytes; the frame needs " +
+    throw Error(what() + "the buffer has " + str(static_cast<int64_t>(view.bytes)) + " bytes; the frame needs " +
                 str(luma_bytes) + " (stride " + str(stride) + ")");
   }
 
@@ -283,7 +286,7 @@ FrameReader::FrameReader(const ImageView& view, Preprocessing::Color color)
   } else {
     if (r.x < 0 || r.y < 0 || r.width < 1 || r.height < 1 || int64_t{r.x} + r.width > w ||
         int64_t{r.y} + r.height > h) {
-      throw Error(what + "the region of interest " + str(r.width) + "x" + str(r.height) + " at (" + str(r.x) + ", " +
+      throw Error(what() + "the region of interest " + str(r.width) + "x" + str(r.height) + " at (" + str(r.x) + ", " +
                   str(r.y) + ") is not inside the frame");
     }
     roi_x_ = r.x, roi_y_ = r.y, roi_w_ = r.width, roi_h_ = r.height;
@@ -293,10 +296,10 @@ FrameReader::FrameReader(const ImageView& view, Preprocessing::Color color)
     case Rotation::k180: width_ = roi_w_, height_ = roi_h_; break;
     case Rotation::k90:
     case Rotation::k270: width_ = roi_h_, height_ = roi_w_; break;
-    default: throw Error(what + "rotation must be 0, 90, 180 or 270 degrees, not " + str(static_cast<int>(rotation_)));
+    default: throw Error(what() + "rotation must be 0, 90, 180 or 270 degrees, not " + str(static_cast<int>(rotation_)));
   }
-  if (view.matrix != YuvMatrix::kBT601 && view.matrix != YuvMatrix::kBT709) throw Error(what + "unknown YUV matrix");
-  if (view.range != YuvRange::kLimited && view.range != YuvRange::kFull) throw Error(what + "unknown YUV range");
+  if (view.matrix != YuvMatrix::kBT601 && view.matrix != YuvMatrix::kBT709) throw Error(what() + "unknown YUV matrix");
+  if (view.range != YuvRange::kLimited && view.range != YuvRange::kFull) throw Error(what() + "unknown YUV range");
   if (color != Preprocessing::Color::kGray && color != Preprocessing::Color::kRGB &&
       color != Preprocessing::Color::kBGR) {
     throw Error("preprocessing: unknown colour mode");

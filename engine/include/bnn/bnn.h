@@ -90,7 +90,8 @@ typedef struct bnn_frame {
   /* planes[0]: the pixels, or Y. NV12/NV21: planes[1] the interleaved chroma.
    * I420: planes[1] U, planes[2] V. */
   const uint8_t* planes[3];
-  int32_t strides[3];     /* bytes from row to row; 0: tightly packed (I420 chroma: (stride + 1) / 2) */
+  int32_t strides[3];     /* bytes from row to row; 0: tightly packed; chroma 0: the Y stride
+                           * (I420: half of it), at least one chroma row */
   size_t plane_bytes[3];  /* bytes readable in each plane, checked; 0: unchecked (not recommended) */
   int32_t roi_x, roi_y, roi_width, roi_height; /* region of interest; all 0: the whole frame */
   int32_t rotation;       /* clockwise degrees that make the frame upright: 0, 90, 180, 270 */

@@ -80,7 +80,7 @@ struct ImageView {
   // U and chroma[1] V. Null: the planes follow the Y plane in the same buffer
   // (Y: stride x height; I420's U then V: chroma_stride x ceil(height / 2) each).
   const uint8_t* chroma[2] = {nullptr, nullptr};
-  int64_t chroma_stride = 0;  // 0: NV12/NV21 the Y stride, I420 (stride + 1) / 2
+  int64_t chroma_stride = 0;  // 0: the Y stride (I420: half of it), at least one chroma row
   size_t chroma_bytes[2] = {0, 0};  // as `bytes`, for separate chroma planes
 
   Region roi;                      // the part to classify; default the whole frame
