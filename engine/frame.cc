@@ -186,7 +186,7 @@ const char* pixel_format_name(PixelFormat format) {
   return nullptr;
 }
 
-size_t frame_bytes(PixelFormat format, int width, int height, int64_t stride) {
+size_t frame_bytes(PixelFormat format, int width, int height, int64_t stride, bool padded_last_row) {
   if (!pixel_format_name(format) || width < 1 || height < 1 || width > limits::kMaxImageDimension ||
       height > limits::kMaxImageDimension || stride < 0 || stride > kMaxStride) {
     return 0;
@@ -195,9 +195,9 @@ size_t frame_bytes(PixelFormat format, int width, int height, int64_t stride) {
   if (stride == 0) stride = row;
   if (stride < row) return 0;
   const int planes = chroma_planes(format);
-  if (planes == 0) return static_cast<size_t>(plane_bytes(height, stride, row));
+  if (planes == 0) return static_cast<size_t>(plane_bytes(height, stride, padded_last_row ? stride : row));
   const int64_t cstride = default_chroma_stride(format, width, stride);
-  const int64_t crow = chroma_row_bytes(format, width);
+  const int64_t crow = padded_last_row ? cstride : chroma_row_bytes(format, width);
   const int64_t before_last = stride * height + cstride * half_up(height) * (planes - 1);
   return static_cast<size_t>(before_last + plane_bytes(half_up(height), cstride, crow));
 }

@@ -99,8 +99,10 @@ const char* pixel_format_name(PixelFormat format);
 // the other; see ImageView::chroma) and checks that `bytes` holds it. Throws
 // bnn::Error naming the shortfall. `stride` 0: tightly packed rows.
 ImageView frame_in_buffer(PixelFormat format, int width, int height, int64_t stride, const void* data, size_t bytes);
-// The bytes such a frame needs (its last row unpadded); 0 for invalid sizes.
-size_t frame_bytes(PixelFormat format, int width, int height, int64_t stride);
+// The bytes such a frame needs; 0 for invalid sizes. The last row of the
+// last plane is unpadded, unless `padded_last_row` (frames that follow each
+// other in a stream, every row `stride` bytes).
+size_t frame_bytes(PixelFormat format, int width, int height, int64_t stride, bool padded_last_row = false);
 
 // Applies one model's Preprocessing. Reusable: its scratch (a few rows of the
 // source columns the output reads, and the filter's tap tables) grows to the
