@@ -8,10 +8,10 @@ seconds=${1:-30}
 apt-get install -y -qq clang-14 libfuzzer-14-dev libclang-rt-14-dev libomp-14-dev >/dev/null || exit 1
 CC=clang-14 CXX=clang++-14 cmake -S . -B build-fuzz -DBNN_FUZZ=ON -DBNN_BUILD_TESTS=OFF \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null || exit 1
-cmake --build build-fuzz -j2 --target fuzz_model_load fuzz_model_fields fuzz_npy fuzz_onnx fuzz_image fuzz_checkpoint || exit 1
+cmake --build build-fuzz -j2 --target fuzz_model_load fuzz_model_fields fuzz_npy fuzz_onnx fuzz_image fuzz_checkpoint fuzz_frame || exit 1
 passed=0
 failed=0
-for spec in model_load:model model_fields:none npy:npy onnx:onnx image:image checkpoint:checkpoint; do
+for spec in model_load:model model_fields:none npy:npy onnx:onnx image:image checkpoint:checkpoint frame:frame; do
   target=${spec%%:*}
   seeds=${spec##*:}
   work=$(mktemp -d)

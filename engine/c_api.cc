@@ -112,6 +112,7 @@ const char* bnn_status_string(bnn_status status) {
     case BNN_ERROR_INVALID_FRAME: return "invalid frame";
     case BNN_ERROR_OUT_OF_MEMORY: return "out of memory";
     case BNN_ERROR_RUNTIME: return "runtime error";
+    case BNN_STATUS_MAX_ENUM: break;
   }
   return "unknown status";
 }

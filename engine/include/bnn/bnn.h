@@ -61,8 +61,12 @@ typedef enum bnn_status {
   BNN_ERROR_INVALID_MODEL = 3,    /* not a bnn model, damaged, or not usable here */
   BNN_ERROR_INVALID_FRAME = 4,    /* a frame descriptor that does not describe valid memory */
   BNN_ERROR_OUT_OF_MEMORY = 5,
-  BNN_ERROR_RUNTIME = 6           /* anything else while running, e.g. a non-finite output */
+  BNN_ERROR_RUNTIME = 6,          /* anything else while running, e.g. a non-finite output */
+  BNN_STATUS_MAX_ENUM = 0x7FFFFFFF
 } bnn_status;
+
+/* Every enum ends in a *_MAX_ENUM of 0x7FFFFFFF (as Vulkan's do): it is 32 bits
+ * wide, and any value a caller stores in it can be read and refused cleanly. */
 
 /* Pixel formats, named by their bytes in memory (see bnn/image.h). */
 typedef enum bnn_pixel_format {
@@ -77,11 +81,12 @@ typedef enum bnn_pixel_format {
   BNN_PIXEL_NV12 = 8,
   BNN_PIXEL_NV21 = 9,
   BNN_PIXEL_I420 = 10,    /* YUV420 planar: Y, U, V */
-  BNN_PIXEL_YUYV = 11     /* YUY2 */
+  BNN_PIXEL_YUYV = 11,    /* YUY2 */
+  BNN_PIXEL_MAX_ENUM = 0x7FFFFFFF
 } bnn_pixel_format;
 
-typedef enum bnn_yuv_matrix { BNN_YUV_BT601 = 0, BNN_YUV_BT709 = 1 } bnn_yuv_matrix;
-typedef enum bnn_yuv_range { BNN_YUV_LIMITED = 0, BNN_YUV_FULL = 1 } bnn_yuv_range;
+typedef enum bnn_yuv_matrix { BNN_YUV_BT601 = 0, BNN_YUV_BT709 = 1, BNN_YUV_MATRIX_MAX_ENUM = 0x7FFFFFFF } bnn_yuv_matrix;
+typedef enum bnn_yuv_range { BNN_YUV_LIMITED = 0, BNN_YUV_FULL = 1, BNN_YUV_RANGE_MAX_ENUM = 0x7FFFFFFF } bnn_yuv_range;
 
 /* A frame in the caller's memory; nothing is copied or kept after a run. */
 typedef struct bnn_frame {
