@@ -14,6 +14,7 @@
 #include "apps/bench/conv_bench.h"
 #include "apps/bench/onednn_baseline.h"
 #include "bnn/engine.h"
+#include "bnn/image.h"
 #include "kernels/cpu_features.h"
 
 namespace {
@@ -27,7 +28,7 @@ using namespace bnn::bench;
 const char kUsage[] =
     "usage: bnn-bench --peak [--json]\n"
     "       bnn-bench --layers resnet18 [--bits 1x1,1x2,2x2] [--threads N] [--kernel NAME|all] [--json]\n"
-    "       bnn-bench --model M.bnn [--threads N] [--json]\n"
+    "       bnn-bench --model M.bnn [--frame FORMAT:WxH] [--threads N] [--json]\n"
     "\n"
     "Measures speed (a benchmark, not a test: run it on an idle machine).\n"
     "\n"
@@ -40,6 +41,9 @@ const char kUsage[] =
     "  --kernel NAME     a bitserial kernel by descriptor name, or 'all' (default: this\n"
     "                    CPU's default kernel)\n"
     "  --model M.bnn     end-to-end latency (median, p90), a per-layer profile, peak RSS\n"
+    "  --frame F:WxH     with --model: also time the frame path, a synthetic WxH frame\n"
+    "                    in format F (e.g. NV12:640x480) to the model's input, beside\n"
+    "                    the network, median of repeated runs\n"
     "  --threads N       threads inside each layer (default 1)\n"
     "  --json            one JSON object per result line instead of a table\n"
     "  -h, --help        this text\n";
@@ -47,6 +51,8 @@ const char kUsage[] =
 struct Options {
   bool peak = false, json = false;
   std::string layers, model, kernel;
+  PixelFormat frame_format = PixelFormat::kNV12;
+  int frame_width = 0, frame_height = 0;
   std::vector<std::pair<int, int>> bits = {{1, 1}, {1, 2}, {2, 2}};
   int threads = 1;
 };
@@ -71,6 +77,20 @@ Options parse(int argc, char** argv) {
       if (o.layers != "resnet18") usage_error("--layers knows resnet18");
     } else if (arg == "--model") {
       o.model = value();
+    } else if (arg == "--frame") {
+      const std::string v = value();
+      const size_t colon = v.find(':');
+      bool known = false;
+      for (int f = 0; colon != std::string::npos && f <= static_cast<int>(PixelFormat::kYUYV); ++f) {
+        if (v.substr(0, colon) == pixel_format_name(static_cast<PixelFormat>(f))) {
+          o.frame_format = static_cast<PixelFormat>(f);
+          known = true;
+        }
+      }
+      if (!known || std::sscanf(v.c_str() + colon + 1, "%dx%d", &o.frame_width, &o.frame_height) != 2 ||
+          o.frame_width < 1 || o.frame_height < 1) {
+        usage_error("--frame needs FORMAT:WIDTHxHEIGHT, e.g. NV12:640x480");
+      }
     } else if (arg == "--kernel") {
       o.kernel = value();
     } else if (arg == "--threads") {
@@ -209,19 +229,35 @@ int run_model(const Options& o) {
     last = clock::now();
     session.run(input.data(), output.data(), profile);
   }
+  // The frame path: a synthetic frame (a gradient with a bright block) to the input.
+  Timing frame_timing;
+  if (o.frame_width) {
+    std::vector<uint8_t> frame(frame_bytes(o.frame_format, o.frame_width, o.frame_height, 0));
+    for (size_t i = 0; i < frame.size(); ++i) frame[i] = static_cast<uint8_t>((i * 7 + i / 640) & 0xFF);
+    const ImageView view = frame_in_buffer(o.frame_format, o.frame_width, o.frame_height, 0, frame.data(), frame.size());
+    ImagePreprocessor preprocessor(model->preprocessing());
+    frame_timing = measure([&] { preprocessor.run(view, input.data()); }, 10, 0.5);
+  }
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
   const double peak_rss_mib = usage.ru_maxrss / 1024.0;
   if (o.json) {
     std::printf("{\"mode\": \"model\", \"model\": \"%s\", \"threads\": %d, \"median_ms\": %.4f, \"p90_ms\": %.4f, "
-                "\"peak_rss_mib\": %.1f, \"load_ms\": %.3f, \"load_no_verify_ms\": %.3f}\n",
+                "\"peak_rss_mib\": %.1f, \"load_ms\": %.3f, \"load_no_verify_ms\": %.3f, \"frame_ms\": %.4f}\n",
                 o.model.c_str(), o.threads, total.median_ms, total.p90_ms, peak_rss_mib, load_verified,
-                load_unverified);
+                load_unverified, frame_timing.median_ms);
   } else {
     print_machine(o);
     std::printf("%s: median %.3f ms, p90 %.3f ms over %d runs; peak RSS %.1f MiB\n", o.model.c_str(),
                 total.median_ms, total.p90_ms, total.runs, peak_rss_mib);
-    std::printf("load: %.3f ms with the checksum check, %.3f ms without\n\n", load_verified, load_unverified);
+    std::printf("load: %.3f ms with the checksum check, %.3f ms without\n", load_verified, load_unverified);
+    if (o.frame_width) {
+      std::printf("frame %s %dx%d -> input (%s): median %.3f ms, p90 %.3f ms; network %.3f ms\n",
+                  pixel_format_name(o.frame_format), o.frame_width, o.frame_height,
+                  model->preprocessing().describe().c_str(), frame_timing.median_ms, frame_timing.p90_ms,
+                  total.median_ms);
+    }
+    std::printf("\n");
     std::printf("%3s  %-26s %-16s %-10s %10s %7s %7s  %s\n", "#", "layer", "kind", "bits", "ms", "share", "%peak",
                 "kernel");
   }
