@@ -1,4 +1,4 @@
-// bnn-tune: time schedule candidates for each bitserial convolution of a
+// bnn-tune: time schedule candidates for each convolution of a
 // model on this machine and bake the fastest into a copy of the model.
 #include <cstdio>
 #include <cstdlib>
@@ -19,8 +19,9 @@ using bnn::cli::usage_error;
 const char kUsage[] =
     "usage: bnn-tune MODEL.bnn -o TUNED.bnn [--threads N] [--budget-seconds S] [--exhaustive]\n"
     "\n"
-    "Finds, on this machine, the fastest schedule of every bitserial convolution in\n"
-    "MODEL.bnn (microkernel and register tile, pixels and channels per outer tile)\n"
+    "Finds, on this machine, the fastest schedule of every convolution in MODEL.bnn\n"
+    "(bitserial: microkernel and register tile, pixels and channels per outer tile;\n"
+    "full precision: the float kernel's register block and instruction set)\n"
     "by timing candidates on the layer's real shape (median of repeated runs, warm\n"
     "caches), and writes TUNED.bnn with the winners and this CPU's identity baked in.\n"
     "Identical layer shapes are tuned once. The search ranks the space with a cost\n"
@@ -91,7 +92,7 @@ int main(int argc, char** argv) {
                   r.shared ? " (same shape as above)" : (" (" + std::to_string(r.timed) + " of " +
                                                         std::to_string(r.candidates) + " timed)").c_str());
     }
-    std::printf("bitserial convolutions: %.3f ms -> %.3f ms (%.2fx), %d threads; wrote %s\n", before, after,
+    std::printf("convolutions: %.3f ms -> %.3f ms (%.2fx), %d threads; wrote %s\n", before, after,
                 after > 0 ? before / after : 1.0, options.threads, output.c_str());
   } catch (const std::exception& e) {
     std::fprintf(stderr, "bnn-tune: error: %s\n", e.what());

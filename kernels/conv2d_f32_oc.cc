@@ -17,7 +17,7 @@ std::vector<float> conv2d_f32_oc_prepare(const Conv2DLayer& layer) {
 }
 
 size_t conv2d_f32_oc_scratch_bytes(const ConvGeometry& g) {
-  return 4 * sizeof(float) * static_cast<size_t>((g.out_c + kOcPad - 1) / kOcPad * kOcPad);  // a block of 4 pixels
+  return kMaxPixelBlock * sizeof(float) * static_cast<size_t>((g.out_c + kOcPad - 1) / kOcPad * kOcPad);  // one block
 }
 
 }  // namespace bnn

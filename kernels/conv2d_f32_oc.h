@@ -12,6 +12,8 @@ namespace bnn {
 
 // Output channels per vector chunk; the packed weights pad out_c to it.
 constexpr int kOcPad = 16;
+// The most output pixels a block holds (the scratch is sized for it).
+constexpr int kMaxPixelBlock = 8;
 
 // OHWI weights -> [kh][kw][ic][oc padded to kOcPad].
 std::vector<float> conv2d_f32_oc_prepare(const Conv2DLayer& layer);
@@ -20,6 +22,10 @@ size_t conv2d_f32_oc_scratch_bytes(const ConvGeometry& g);
 #define BNN_DECLARE_CONV2D_F32_OC(ns)                                                                          \
   namespace ns {                                                                                               \
   void conv2d_f32_oc_run(const Conv2DLayer& layer, const float* packed, int row_begin, int row_end, void* scratch); \
+  void conv2d_f32_oc_run_4x2(const Conv2DLayer& layer, const float* packed, int row_begin, int row_end, void* scratch); \
+  void conv2d_f32_oc_run_4x4(const Conv2DLayer& layer, const float* packed, int row_begin, int row_end, void* scratch); \
+  void conv2d_f32_oc_run_8x1(const Conv2DLayer& layer, const float* packed, int row_begin, int row_end, void* scratch); \
+  void conv2d_f32_oc_run_8x2(const Conv2DLayer& layer, const float* packed, int row_begin, int row_end, void* scratch); \
   }
 
 BNN_DECLARE_CONV2D_F32_OC(portable)

@@ -222,7 +222,10 @@ TEST_CASE("float conv kernels match a double-precision convolution - give the re
   const Case cases[] = {{9, 9, 3, 8, 7, 7, 2, 2, 3, 3, 3, 3, 1, 1},  {8, 7, 1, 5, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},
                         {6, 6, 65, 4, 1, 1, 2, 2, 0, 0, 0, 0, 1, 1},  {7, 5, 6, 9, 3, 3, 1, 1, 2, 2, 2, 2, 2, 3},
                         {5, 5, 8, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 8},   {9, 6, 3, 2, 5, 5, 3, 3, 0, 0, 0, 0, 1, 1},
-                        {7, 8, 5, 6, 3, 2, 2, 1, 0, 1, 2, 0, 1, 1},   {23, 29, 3, 20, 7, 7, 2, 2, 3, 3, 3, 3, 1, 1}};
+                        {7, 8, 5, 6, 3, 2, 2, 1, 0, 1, 2, 0, 1, 1},   {23, 29, 3, 20, 7, 7, 2, 2, 3, 3, 3, 3, 1, 1},
+                        // Channel counts past one, two and four 16-wide chunks, with tails.
+                        {12, 19, 5, 40, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1}, {10, 21, 3, 70, 7, 7, 2, 2, 3, 3, 3, 3, 1, 1},
+                        {6, 17, 4, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1}};
   const std::vector<const Conv2DKernel*> kernels = runnable(conv2d_kernels());
   for (const Conv2DKernel* k : kernels) {
     test::Random rng(31);  // the same data for every kernel

@@ -9,6 +9,8 @@
 #include <thread>
 
 #include "apps/bench/conv_bench.h"
+#include "apps/bench/timing.h"
+#include "engine/parallel.h"
 #include "kernels/conv_geometry.h"
 #include "kernels/cpu_features.h"
 #include "kernels/registry.h"
@@ -140,6 +142,151 @@ std::string iso_date() {
   return buf;
 }
 
+// ---- full-precision convolutions: the register block of the float kernel ----
+
+// The float convolution's geometry, read from the model.
+ConvGeometry float_geometry(const fb::ModelT& m, const fb::Conv2DT& l) {
+  const auto& in = *m.tensors.at(l.input);
+  const auto& out = *m.tensors.at(l.output);
+  ConvGeometry g;
+  g.in_h = in.shape[0], g.in_w = in.shape[1], g.in_c = in.shape[2];
+  g.out_h = out.shape[0], g.out_w = out.shape[1], g.out_c = out.shape[2];
+  const fb::WindowT& win = *l.window;
+  g.kernel_h = win.kernel_h, g.kernel_w = win.kernel_w, g.stride_h = win.stride_h, g.stride_w = win.stride_w;
+  g.pad_top = win.pad_top, g.pad_left = win.pad_left, g.pad_bottom = win.pad_bottom, g.pad_right = win.pad_right;
+  g.dilation_h = win.dilation_h, g.dilation_w = win.dilation_w;
+  g.groups = l.groups;
+  return g;
+}
+
+std::string float_shape_text(const ConvGeometry& g) {
+  std::ostringstream s;
+  s << g.in_h << "x" << g.in_w << "x" << g.in_c << "->" << g.out_c << " k" << g.kernel_h
+    << (g.kernel_w != g.kernel_h ? "x" + std::to_string(g.kernel_w) : "") << " s" << g.stride_h << " f32";
+  if (g.groups != 1) s << " g" << g.groups;
+  return s.str();
+}
+
+// One float convolution with random data, timed with each kernel the way the
+// engine runs it (rows split over threads, per-thread scratch).
+class FloatConvBench {
+ public:
+  explicit FloatConvBench(const ConvGeometry& g) : input_(size_t(g.in_h) * g.in_w * g.in_c) {
+    layer_.geometry = g;
+    uint32_t state = 12345;
+    auto next = [&] {
+      state = state * 1664525u + 1013904223u;
+      return static_cast<float>(static_cast<int>(state >> 9) - (1 << 22)) / (1 << 22);
+    };
+    for (float& v : input_) v = next();
+    weights_.resize(size_t(g.out_c) * g.kernel_h * g.kernel_w * g.in_c_per_group());
+    for (float& v : weights_) v = next();
+    output_.resize(size_t(g.out_h) * g.out_w * g.out_c);
+    layer_.input = input_.data();
+    layer_.weights = weights_.data();
+    layer_.output = output_.data();
+  }
+  bench::Timing time(const Conv2DKernel& k, int threads) {
+    const std::vector<float> packed = k.prepare(layer_);
+    const size_t per_thread = (k.scratch_bytes(layer_.geometry) + 63) / 64 * 64;
+    std::vector<uint8_t> scratch(per_thread * threads + 64);
+    return bench::measure([&] {
+      parallel_rows(threads, layer_.geometry.out_h, [&](int t, int begin, int end) {
+        k.run(layer_, packed.data(), begin, end, scratch.data() + per_thread * t);
+      });
+    }, 5, 0.15);
+  }
+
+ private:
+  std::vector<float> input_, weights_, output_;
+  Conv2DLayer layer_;
+};
+
+// Cost model: vector width, the padding of output channels to the block's
+// chunks, and how many pixels share each weight load.
+double predict_float(const Conv2DKernel& k, const ConvGeometry& g) {
+  const double lanes = k.isa == Isa::kAvx512Vpopcnt ? 16 : k.isa == Isa::kAvx2 ? 8 : k.tile_oc > 1 ? 4 : 1;
+  const double padded = std::ceil(double(g.out_c) / k.tile_oc) * k.tile_oc / g.out_c;
+  const double reuse = 1.0 + 1.0 / k.tile_px + (k.tile_oc > 16 ? 0.0 : 0.25);
+  return padded * reuse / lanes;
+}
+
+std::unique_ptr<fb::ScheduleT> make_schedule(const char* kernel, Isa isa, int threads) {
+  auto schedule = std::make_unique<fb::ScheduleT>();
+  schedule->kernel = kernel;
+  schedule->threads = threads;
+  schedule->tuned_for = std::make_unique<fb::CpuIdentityT>();
+  schedule->tuned_for->arch = cpu_arch();
+  schedule->tuned_for->model_name = cpu_model_name();
+  schedule->tuned_for->features = {isa_name(isa)};
+  schedule->tuned_for->cores = static_cast<int>(std::thread::hardware_concurrency());
+  schedule->tuned_date = iso_date();
+  return schedule;
+}
+
+// A full-precision convolution: time the runnable float kernels (register
+// blocks x ISA), the cost model's best few unless exhaustive, and bake the fastest.
+template <typename Elapsed, typename Say>
+void tune_float_layer(fb::ModelT& model, fb::LayerT& layer, size_t n, size_t total, const TuneOptions& options,
+                      const Elapsed& elapsed, const Say& say,
+                      std::map<std::string, std::pair<const Conv2DKernel*, LayerResult>>& done,
+                      std::vector<LayerResult>& results) {
+  const fb::Conv2DT& l = *layer.options.AsConv2D();
+  const ConvGeometry g = float_geometry(model, l);
+  const std::string shape = float_shape_text(g);
+  char geometry[160];
+  std::snprintf(geometry, sizeof geometry, " %dx%d s%dx%d p%d.%d.%d.%d d%dx%d out %dx%d", g.kernel_h, g.kernel_w,
+                g.stride_h, g.stride_w, g.pad_top, g.pad_left, g.pad_bottom, g.pad_right, g.dilation_h, g.dilation_w,
+                g.out_h, g.out_w);
+  const std::string key = shape + geometry;
+  const double eta = n ? elapsed() / n * (total - n) : 0;
+  char line[256];
+  std::snprintf(line, sizeof line, "[%zu/%zu] %s (%s), %.0f s so far, about %.0f s left", n + 1, total,
+                layer.name.c_str(), shape.c_str(), elapsed(), eta);
+  say(line);
+
+  LayerResult result;
+  const Conv2DKernel* best = nullptr;
+  if (auto it = done.find(key); it != done.end()) {
+    best = it->second.first;
+    result = it->second.second;
+    result.shared = true;
+  } else {
+    auto usable = [&](const Conv2DKernel& k) { return isa_available(k.isa) && (k.grouped || g.groups == 1); };
+    const Conv2DKernel* fallback = nullptr;
+    std::vector<const Conv2DKernel*> space;
+    for (const Conv2DKernel& k : conv2d_kernels()) {
+      if (usable(k)) fallback = &k;
+    }
+    for (const Conv2DKernel& k : conv2d_kernels()) {
+      if (usable(k) && &k != fallback) space.push_back(&k);
+    }
+    std::stable_sort(space.begin(), space.end(), [&](const Conv2DKernel* a, const Conv2DKernel* b) {
+      return predict_float(*a, g) < predict_float(*b, g);
+    });
+    FloatConvBench bench(g);
+    result.candidates = static_cast<int>(space.size());
+    const double default_ms = bench.time(*fallback, options.threads).median_ms;
+    double best_ms = default_ms;
+    best = fallback;
+    const size_t to_time = options.exhaustive ? space.size() : std::min<size_t>(space.size(), options.timed_per_layer);
+    for (size_t i = 0; i < to_time; ++i) {
+      if (options.budget_seconds > 0 && elapsed() > options.budget_seconds) break;
+      const double ms = bench.time(*space[i], options.threads).median_ms;
+      ++result.timed;
+      if (ms < best_ms * 0.98) best_ms = ms, best = space[i];
+    }
+    result.default_ms = default_ms;
+    result.tuned_ms = best_ms;
+    result.shape = shape;
+    result.schedule = best->name;
+    done[key] = {best, result};
+  }
+  result.layer = layer.name;
+  results.push_back(result);
+  layer.schedule = make_schedule(best->name, best->isa, options.threads);
+}
+
 }  // namespace
 
 std::vector<LayerResult> tune_model(fb::ModelT& model, const TuneOptions& options) {
@@ -152,7 +299,8 @@ std::vector<LayerResult> tune_model(fb::ModelT& model, const TuneOptions& option
 
   std::vector<size_t> convs;
   for (size_t i = 0; i < model.layers.size(); ++i) {
-    if (model.layers[i]->options.type == fb::LayerOptions::BitserialConv2D) convs.push_back(i);
+    const fb::LayerOptions type = model.layers[i]->options.type;
+    if (type == fb::LayerOptions::BitserialConv2D || type == fb::LayerOptions::Conv2D) convs.push_back(i);
   }
   std::map<const BitserialConvKernel*, double> peak;
   for (const BitserialConvKernel& k : bitserial_conv_kernels()) {
@@ -160,9 +308,14 @@ std::vector<LayerResult> tune_model(fb::ModelT& model, const TuneOptions& option
   }
 
   std::map<std::string, std::pair<Candidate, LayerResult>> done;  // by shape
+  std::map<std::string, std::pair<const Conv2DKernel*, LayerResult>> float_done;
   std::vector<LayerResult> results;
   for (size_t n = 0; n < convs.size(); ++n) {
     fb::LayerT& layer = *model.layers[convs[n]];
+    if (layer.options.type == fb::LayerOptions::Conv2D) {
+      tune_float_layer(model, layer, n, convs.size(), options, elapsed, say, float_done, results);
+      continue;
+    }
     const fb::BitserialConv2DT& l = *layer.options.AsBitserialConv2D();
     ConvCase c;
     conv_case(model, l, &c);
@@ -214,18 +367,9 @@ std::vector<LayerResult> tune_model(fb::ModelT& model, const TuneOptions& option
     results.push_back(result);
 
     // Bake it: the kernel, the outer tiles, and the machine it was measured on.
-    auto schedule = std::make_unique<fb::ScheduleT>();
-    schedule->kernel = best.kernel->name;
-    schedule->tile_oc = best.loop.outer_oc;
-    schedule->tile_ow = best.loop.outer_px;
-    schedule->threads = options.threads;
-    schedule->tuned_for = std::make_unique<fb::CpuIdentityT>();
-    schedule->tuned_for->arch = cpu_arch();
-    schedule->tuned_for->model_name = cpu_model_name();
-    schedule->tuned_for->features = {isa_name(best.kernel->isa)};
-    schedule->tuned_for->cores = static_cast<int>(std::thread::hardware_concurrency());
-    schedule->tuned_date = iso_date();
-    layer.schedule = std::move(schedule);
+    layer.schedule = make_schedule(best.kernel->name, best.kernel->isa, options.threads);
+    layer.schedule->tile_oc = best.loop.outer_oc;
+    layer.schedule->tile_ow = best.loop.outer_px;
   }
   return results;
 }

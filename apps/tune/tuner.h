@@ -1,9 +1,11 @@
-// Offline tuning: for each bitserial convolution of a model, search its
-// schedules (microkernel and register tile, outer pixel and channel tiles) by
+// Offline tuning: for each convolution of a model, search its schedules
+// (bitserial: microkernel and register tile, outer pixel and channel tiles;
+// full precision: the float kernel's register block and ISA) by
 // timing real candidates on the layer's real shape, and bake the winners into
 // the model's schedule records (TVM's AutoTVM, in small: prune the space,
 // rank it with a cost model, time the best few; --exhaustive times all).
-// Schedules never change results: each output is one integer sum.
+// Schedules never change results: each bitserial output is one integer sum,
+// each float output one sum in a fixed order whatever the block.
 #pragma once
 
 #include <cstdint>
@@ -33,7 +35,7 @@ struct LayerResult {
   bool shared = false;    // an identical earlier layer's result, reused
 };
 
-// Tunes `model` in place (schedules of its bitserial convolutions) and returns
+// Tunes `model` in place (schedules of its convolutions) and returns
 // one row per such layer, in model order.
 std::vector<LayerResult> tune_model(fb::ModelT& model, const TuneOptions& options);
 
