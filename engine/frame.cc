@@ -17,7 +17,7 @@
 namespace bnn {
 namespace {
 
-constexpr int64_t kMaxStride = int64_t{1} << 30;
+constexpr int64_t kMaxStride = limits::kMaxFrameStride;
 
 // The per-pixel fetches must inline into the row loops (GCC otherwise calls
 // them: a fifth of the frame path's time).
