@@ -74,7 +74,16 @@ class Lowering {
     if (it == values_.end()) throw ConvertError(where + ": input '" + name + "' is not an activation the model computes");
     return it->second;
   }
-  int channels(const Value& v) const { return b_.shape(v.tensor).back(); }
+  // Per-channel parameters are built for this many channels: bounded, so a
+  // tiny file cannot ask for gigabytes of them (fuzz_onnx found 2^28 - 1).
+  int channels(const Value& v) const {
+    const int c = b_.shape(v.tensor).back();
+    if (c > limits::kMaxChannels) {
+      throw ConvertError("a tensor of " + std::to_string(c) + " channels: more than the limit of " +
+                         std::to_string(limits::kMaxChannels) + " (kMaxChannels)");
+    }
+    return c;
+  }
   static std::string name_of(const Node& n) { return n.name.empty() ? n.outputs[0] : n.name; }
 
   const Constant& constant(const Node& n, size_t input, const std::string& role) const {

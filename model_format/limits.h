@@ -13,6 +13,7 @@ constexpr int kMaxRank = 4;                                   // tensor rank
 constexpr int64_t kMaxTensorElements = int64_t{1} << 28;      // per tensor; also keeps counts inside int
 constexpr int64_t kMaxTensorBytes = int64_t{1} << 30;         // per tensor
 constexpr int64_t kMaxActivationBytes = int64_t{1} << 30;     // all activations together: bounds the arena
+constexpr int64_t kMaxChannels = int64_t{1} << 20;             // channels (or features) of one tensor in the converter
 constexpr int kMaxBits = 4;                                   // bit planes of a packed tensor
 constexpr int kMaxWindow = 1 << 12;                           // kernel, stride, dilation and pad
 constexpr int kMaxScheduleKnob = 1 << 16;                     // schedule tiles, unroll, threads
