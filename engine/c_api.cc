@@ -14,6 +14,10 @@
 #include "bnn/image.h"
 #include "model_format/schema.h"
 
+#ifndef BNN_VERSION_STRING
+#error "the build defines BNN_VERSION_STRING (the project version)"
+#endif
+
 struct bnn_model {
   std::shared_ptr<const bnn::Model> model;
   std::string preprocessing;
@@ -32,13 +36,20 @@ namespace {
 thread_local std::string last_error;
 
 // Records a failure for bnn_last_error() and, when there is one, the context.
-bnn_status fail(bnn_status status, const std::string& message, bnn_context* context = nullptr) {
+// The message is built here, inside the try: no exception (not even
+// bad_alloc while concatenating it) may reach the C caller.
+template <class MakeMessage>
+bnn_status fail_with(bnn_status status, bnn_context* context, const MakeMessage& make_message) noexcept {
   try {
-    last_error = message;
-    if (context) context->error = message;
+    last_error = make_message();
+    if (context) context->error = last_error;
   } catch (...) {  // no memory for the message: the status still says what happened
   }
   return status;
+}
+
+bnn_status fail(bnn_status status, const char* message, bnn_context* context = nullptr) noexcept {
+  return fail_with(status, context, [&] { return std::string(message); });
 }
 
 // Runs `body`, mapping exceptions to statuses. `fallback` is the status of a bnn::Error.
@@ -92,18 +103,18 @@ bnn::ImageView to_view(const bnn_frame& f) {
   return v;
 }
 
-bnn_status null_argument(const char* what, bnn_context* context = nullptr) {
-  return fail(BNN_ERROR_INVALID_ARGUMENT, std::string(what) + " is NULL", context);
+bnn_status null_argument(const char* what, bnn_context* context = nullptr) noexcept {
+  return fail_with(BNN_ERROR_INVALID_ARGUMENT, context, [&] { return std::string(what) + " is NULL"; });
 }
 
 }  // namespace
 
 extern "C" {
 
-const char* bnn_version(void) { return "0.1.0"; }
-uint32_t bnn_schema_version(void) { return bnn::kSchemaVersion; }
+const char* bnn_version(void) noexcept { return BNN_VERSION_STRING; }
+uint32_t bnn_schema_version(void) noexcept { return bnn::kSchemaVersion; }
 
-const char* bnn_status_string(bnn_status status) {
+const char* bnn_status_string(bnn_status status) noexcept {
   switch (status) {
     case BNN_OK: return "ok";
     case BNN_ERROR_INVALID_ARGUMENT: return "invalid argument";
@@ -112,25 +123,26 @@ const char* bnn_status_string(bnn_status status) {
     case BNN_ERROR_INVALID_FRAME: return "invalid frame";
     case BNN_ERROR_OUT_OF_MEMORY: return "out of memory";
     case BNN_ERROR_RUNTIME: return "runtime error";
+    case BNN_STATUS_MIN_ENUM:
     case BNN_STATUS_MAX_ENUM: break;
   }
   return "unknown status";
 }
 
-const char* bnn_last_error(void) { return last_error.c_str(); }
+const char* bnn_last_error(void) noexcept { return last_error.c_str(); }
 
-const char* bnn_pixel_format_name(bnn_pixel_format format) {
+const char* bnn_pixel_format_name(bnn_pixel_format format) noexcept {
   if (format < BNN_PIXEL_GRAY8 || format > BNN_PIXEL_YUYV) return nullptr;
   return bnn::pixel_format_name(static_cast<bnn::PixelFormat>(format));
 }
 
-size_t bnn_frame_buffer_size(bnn_pixel_format format, int32_t width, int32_t height, int32_t stride) {
+size_t bnn_frame_buffer_size(bnn_pixel_format format, int32_t width, int32_t height, int32_t stride) noexcept {
   if (format < BNN_PIXEL_GRAY8 || format > BNN_PIXEL_YUYV) return 0;
   return bnn::frame_bytes(static_cast<bnn::PixelFormat>(format), width, height, stride);
 }
 
 bnn_status bnn_frame_from_buffer(bnn_frame* frame, bnn_pixel_format format, int32_t width, int32_t height,
-                                 int32_t stride, const void* data, size_t bytes) {
+                                 int32_t stride, const void* data, size_t bytes) noexcept {
   if (!frame) return null_argument("frame");
   std::memset(frame, 0, sizeof *frame);
   frame->format = format;
@@ -145,7 +157,7 @@ bnn_status bnn_frame_from_buffer(bnn_frame* frame, bnn_pixel_format format, int3
   });
 }
 
-bnn_status bnn_model_load_file(const char* path, bnn_model** model) {
+bnn_status bnn_model_load_file(const char* path, bnn_model** model) noexcept {
   if (!model) return null_argument("model");
   *model = nullptr;
   if (!path) return null_argument("path");
@@ -157,7 +169,7 @@ bnn_status bnn_model_load_file(const char* path, bnn_model** model) {
   });
 }
 
-bnn_status bnn_model_load_buffer(const void* data, size_t size, bnn_model** model) {
+bnn_status bnn_model_load_buffer(const void* data, size_t size, bnn_model** model) noexcept {
   if (!model) return null_argument("model");
   *model = nullptr;
   if (!data) return null_argument("data");
@@ -169,9 +181,9 @@ bnn_status bnn_model_load_buffer(const void* data, size_t size, bnn_model** mode
   });
 }
 
-void bnn_model_destroy(bnn_model* model) { delete model; }
+void bnn_model_destroy(bnn_model* model) noexcept { delete model; }
 
-bnn_status bnn_model_input_shape(const bnn_model* model, int32_t* channels, int32_t* height, int32_t* width) {
+bnn_status bnn_model_input_shape(const bnn_model* model, int32_t* channels, int32_t* height, int32_t* width) noexcept {
   if (!model) return null_argument("model");
   const bnn::Preprocessing& p = model->model->preprocessing();
   if (channels) *channels = p.channels;
@@ -180,28 +192,29 @@ bnn_status bnn_model_input_shape(const bnn_model* model, int32_t* channels, int3
   return BNN_OK;
 }
 
-size_t bnn_model_output_size(const bnn_model* model) {
+size_t bnn_model_output_size(const bnn_model* model) noexcept {
   return model ? static_cast<size_t>(model->model->output().element_count()) : 0;
 }
 
-size_t bnn_model_label_count(const bnn_model* model) { return model ? model->model->labels().size() : 0; }
+size_t bnn_model_label_count(const bnn_model* model) noexcept { return model ? model->model->labels().size() : 0; }
 
-const char* bnn_model_label(const bnn_model* model, size_t index) {
+const char* bnn_model_label(const bnn_model* model, size_t index) noexcept {
   if (!model || index >= model->model->labels().size()) return nullptr;
   return model->model->labels()[index].c_str();
 }
 
-const char* bnn_model_preprocessing(const bnn_model* model) { return model ? model->preprocessing.c_str() : ""; }
+const char* bnn_model_preprocessing(const bnn_model* model) noexcept { return model ? model->preprocessing.c_str() : ""; }
 
-uint32_t bnn_model_schema_version(const bnn_model* model) { return model ? model->model->schema_version() : 0; }
+uint32_t bnn_model_schema_version(const bnn_model* model) noexcept { return model ? model->model->schema_version() : 0; }
 
-bnn_status bnn_context_create(const bnn_model* model, int32_t threads, bnn_context** context) {
+bnn_status bnn_context_create(const bnn_model* model, int32_t threads, bnn_context** context) noexcept {
   if (!context) return null_argument("context");
   *context = nullptr;
   if (!model) return null_argument("model");
   if (threads < 1 || threads > bnn::kMaxThreads) {
-    return fail(BNN_ERROR_INVALID_ARGUMENT,
-                "threads must be 1.." + std::to_string(bnn::kMaxThreads) + ", not " + std::to_string(threads));
+    return fail_with(BNN_ERROR_INVALID_ARGUMENT, nullptr, [&] {
+      return "threads must be 1.." + std::to_string(bnn::kMaxThreads) + ", not " + std::to_string(threads);
+    });
   }
   return guarded(BNN_ERROR_INVALID_MODEL, nullptr, [&] {
     auto handle = std::make_unique<bnn_context>();
@@ -212,14 +225,15 @@ bnn_status bnn_context_create(const bnn_model* model, int32_t threads, bnn_conte
   });
 }
 
-void bnn_context_destroy(bnn_context* context) { delete context; }
+void bnn_context_destroy(bnn_context* context) noexcept { delete context; }
 
-const char* bnn_context_last_error(const bnn_context* context) { return context ? context->error.c_str() : ""; }
+const char* bnn_context_last_error(const bnn_context* context) noexcept { return context ? context->error.c_str() : ""; }
 
-bnn_status bnn_context_run(bnn_context* context, const bnn_frame* frame) {
+bnn_status bnn_context_run(bnn_context* context, const bnn_frame* frame) noexcept {
   if (!context) return null_argument("context");
   if (!frame) return null_argument("frame", context);
   context->has_run = false;
+  context->classifier->clear_timing();
   // A frame the preprocessor refuses is the caller's; anything after it is a runtime failure.
   bnn::ImageView view;
   const bnn_status status = guarded(BNN_ERROR_INVALID_FRAME, context, [&] {
@@ -233,14 +247,16 @@ bnn_status bnn_context_run(bnn_context* context, const bnn_frame* frame) {
   });
 }
 
-bnn_status bnn_context_run_input(bnn_context* context, const float* input_chw, size_t count) {
+bnn_status bnn_context_run_input(bnn_context* context, const float* input_chw, size_t count) noexcept {
   if (!context) return null_argument("context");
   if (!input_chw) return null_argument("input_chw", context);
   context->has_run = false;
+  context->classifier->clear_timing();
   const size_t want = static_cast<size_t>(context->model->input().element_count());
   if (count != want) {
-    return fail(BNN_ERROR_INVALID_ARGUMENT,
-                "the input has " + std::to_string(count) + " values; the model takes " + std::to_string(want), context);
+    return fail_with(BNN_ERROR_INVALID_ARGUMENT, context, [&] {
+      return "the input has " + std::to_string(count) + " values; the model takes " + std::to_string(want);
+    });
   }
   return guarded(BNN_ERROR_RUNTIME, context, [&] {
     context->classifier->run_input(input_chw);
@@ -248,7 +264,7 @@ bnn_status bnn_context_run_input(bnn_context* context, const float* input_chw, s
   });
 }
 
-size_t bnn_context_top_k(bnn_context* context, size_t k, bnn_class* classes) {
+size_t bnn_context_top_k(bnn_context* context, size_t k, bnn_class* classes) noexcept {
   if (!context || !classes || !context->has_run) return 0;
   const int want = static_cast<int>(std::min<size_t>(k, context->scores.size()));
   const int n = context->classifier->top_k(want, context->scores.data());
@@ -259,16 +275,17 @@ size_t bnn_context_top_k(bnn_context* context, size_t k, bnn_class* classes) {
   return static_cast<size_t>(n);
 }
 
-bnn_status bnn_context_logits(const bnn_context* context, const float** logits, size_t* count) {
+bnn_status bnn_context_logits(const bnn_context* context, const float** logits, size_t* count) noexcept {
   if (!context) return null_argument("context");
-  if (!logits || !count) return null_argument("logits or count");
-  if (!context->has_run) return fail(BNN_ERROR_INVALID_ARGUMENT, "no successful run yet");
+  auto* writable = const_cast<bnn_context*>(context);  // its error message only
+  if (!logits || !count) return null_argument("logits or count", writable);
+  if (!context->has_run) return fail(BNN_ERROR_INVALID_ARGUMENT, "no successful run yet", writable);
   *logits = context->classifier->logits().data();
   *count = context->classifier->logits().size();
   return BNN_OK;
 }
 
-bnn_status bnn_context_last_timing(const bnn_context* context, double* preprocess_ms, double* inference_ms) {
+bnn_status bnn_context_last_timing(const bnn_context* context, double* preprocess_ms, double* inference_ms) noexcept {
   if (!context) return null_argument("context");
   if (preprocess_ms) *preprocess_ms = context->classifier->preprocess_seconds() * 1e3;
   if (inference_ms) *inference_ms = context->classifier->inference_seconds() * 1e3;

@@ -10,6 +10,7 @@
 #include "engine/frame.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <string>
 
 #include "model_format/limits.h"
@@ -212,18 +213,24 @@ const char* pixel_format_name(PixelFormat format) {
 
 size_t frame_bytes(PixelFormat format, int width, int height, int64_t stride, bool padded_last_row) {
   if (!pixel_format_name(format) || width < 1 || height < 1 || width > limits::kMaxImageDimension ||
-      height > limits::kMaxImageDimension || stride < 0 || stride > kMaxStride) {
+      height > limits::kMaxImageDimension || int64_t{width} * height > limits::kMaxImagePixels || stride < 0 ||
+      stride > kMaxStride) {
     return 0;
   }
   const int64_t row = row_bytes(format, width);
   if (stride == 0) stride = row;
   if (stride < row) return 0;
+  int64_t total = 0;
   const int planes = chroma_planes(format);
-  if (planes == 0) return static_cast<size_t>(plane_bytes(height, stride, padded_last_row ? stride : row));
-  const int64_t cstride = default_chroma_stride(format, width, stride);
-  const int64_t crow = padded_last_row ? cstride : chroma_row_bytes(format, width);
-  const int64_t before_last = stride * height + cstride * half_up(height) * (planes - 1);
-  return static_cast<size_t>(before_last + plane_bytes(half_up(height), cstride, crow));
+  if (planes == 0) {
+    total = plane_bytes(height, stride, padded_last_row ? stride : row);
+  } else {
+    const int64_t cstride = default_chroma_stride(format, width, stride);
+    const int64_t crow = padded_last_row ? cstride : chroma_row_bytes(format, width);
+    total = stride * height + cstride * half_up(height) * (planes - 1) + plane_bytes(half_up(height), cstride, crow);
+  }
+  // Up to 2^44 bytes: more than a 32-bit size_t holds (armv7).
+  return static_cast<uint64_t>(total) > SIZE_MAX ? 0 : static_cast<size_t>(total);
 }
 
 ImageView frame_in_buffer(PixelFormat format, int width, int height, int64_t stride, const void* data, size_t bytes) {
@@ -259,7 +266,7 @@ FrameReader::FrameReader(const ImageView& view, Preprocessing::Color color)
   const int64_t stride = view.stride == 0 ? row : view.stride;
   if (stride < row || stride > kMaxStride) {
     throw Error(what() + "a row stride of " + str(stride) + " bytes is " +
-                (stride < row ? "shorter than a row (" + str(row) + " bytes)" : "above 2^30"));
+                (stride < row ? "shorter than a row (" + str(row) + " bytes)" : "above kMaxFrameStride (" + str(kMaxStride) + ")"));
   }
   plane_[0] = view.data;
   stride_[0] = stride;
@@ -271,7 +278,7 @@ FrameReader::FrameReader(const ImageView& view, Preprocessing::Color color)
     const int64_t cstride = view.chroma_stride == 0 ? default_chroma_stride(format_, w, stride) : view.chroma_stride;
     if (cstride < crow || cstride > kMaxStride) {
       throw Error(what() + "a chroma stride of " + str(cstride) + " bytes is " +
-                  (cstride < crow ? "shorter than a chroma row (" + str(crow) + " bytes)" : "above 2^30"));
+                  (cstride < crow ? "shorter than a chroma row (" + str(crow) + " bytes)" : "above kMaxFrameStride (" + str(kMaxStride) + ")"));
     }
     const int64_t cplane = plane_bytes(half_up(h), cstride, crow);
     if (view.chroma[0] == nullptr) {  // one buffer: Y, then the chroma planes

@@ -1,12 +1,12 @@
 // Loading: read, verify, validate, copy constants to aligned storage, bind
 // every layer, plan activation memory.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <fcntl.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
 #include <limits>
 
 #include "engine/bind.h"
@@ -179,14 +179,24 @@ Model::~Model() = default;
 
 std::shared_ptr<const Model> Model::from_bytes(const uint8_t* data, size_t size, const std::string& origin,
                                                const LoadOptions& options) {
-  // An aligned private copy: the verifier and every typed read see aligned
-  // data. It is dropped after binding; the constants were copied out.
   try {
     AlignedBuffer copy(size);
     if (size) std::memcpy(copy.data(), data, size);
-    const std::string error = validate_model_bytes(copy.data(), size);
+    return from_aligned(copy, origin, options);
+  } catch (const std::bad_alloc&) {
+    throw Error(origin + ": out of memory while loading the model");
+  }
+}
+
+// The verifier and every typed read see aligned, private bytes (no one else
+// can change them between the checks and the reads). They are dropped after
+// binding; the constants were copied out.
+std::shared_ptr<const Model> Model::from_aligned(const AlignedBuffer& bytes, const std::string& origin,
+                                                 const LoadOptions& options) {
+  try {
+    const std::string error = validate_model_bytes(bytes.data(), bytes.size());
     if (!error.empty()) throw Error(origin + ": " + error);
-    const fb::Model& model = *fb::GetModel(copy.data());
+    const fb::Model& model = *fb::GetModel(bytes.data());
     if (options.verify_checksum) {
       if (model.constants_checksum() == 0) {
         throw Error(origin + ": the model has no constants checksum (load it with verification off to use it anyway)");
@@ -208,35 +218,36 @@ std::shared_ptr<const Model> Model::load_buffer(const void* data, size_t size, c
 }
 
 std::shared_ptr<const Model> Model::load_file(const std::string& path, const LoadOptions& options) {
-  // Memory-mapped for the load: from_bytes copies what it keeps, so the
-  // mapping (and the file) can go before this returns.
+  // Read once, straight into the aligned buffer the verifier checks. Not
+  // memory-mapped: a mapping would be copied anyway, and a file truncated
+  // while mapped kills the process with SIGBUS instead of giving an error.
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) throw FileError(path + ": cannot open (" + std::strerror(errno) + ")");
+  struct Close {
+    int fd;
+    ~Close() { ::close(fd); }
+  } close_fd{fd};
   struct stat st {};
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    const std::string why = S_ISDIR(st.st_mode) ? "a directory" : "not a regular file";
-    ::close(fd);
-    throw FileError(path + ": cannot read (" + why + ")");
-  }
-  if (st.st_size > kMaxModelBytes) {
-    ::close(fd);
-    throw Error(path + ": a model cannot exceed 2 GiB");
-  }
+  if (::fstat(fd, &st) != 0) throw FileError(path + ": cannot read (" + std::strerror(errno) + ")");
+  if (S_ISDIR(st.st_mode)) throw FileError(path + ": cannot read (a directory)");
+  if (!S_ISREG(st.st_mode)) throw FileError(path + ": cannot read (not a regular file)");
+  if (st.st_size > kMaxModelBytes) throw Error(path + ": a model cannot exceed 2 GiB");
   const size_t size = static_cast<size_t>(st.st_size);
-  if (size == 0) {
-    ::close(fd);
-    return from_bytes(nullptr, 0, path, options);
+  AlignedBuffer bytes;
+  try {
+    bytes = AlignedBuffer(size);
+  } catch (const std::bad_alloc&) {
+    throw Error(path + ": out of memory reading the model");
   }
-  void* mapped = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
-  const int map_errno = errno;
-  ::close(fd);
-  if (mapped == MAP_FAILED) throw FileError(path + ": cannot map (" + std::strerror(map_errno) + ")");
-  struct Unmap {
-    void* p;
-    size_t n;
-    ~Unmap() { ::munmap(p, n); }
-  } unmap{mapped, size};
-  return from_bytes(static_cast<const uint8_t*>(mapped), size, path, options);
+  size_t got = 0;
+  while (got < size) {
+    const ssize_t n = ::read(fd, bytes.data() + got, size - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw FileError(path + ": cannot read (" + std::strerror(errno) + ")");
+    if (n == 0) throw FileError(path + ": cannot read (the file shrank while it was read)");
+    got += static_cast<size_t>(n);
+  }
+  return from_aligned(bytes, path, options);
 }
 
 const TensorInfo& Model::input() const { return impl_->tensor_infos[impl_->input]; }

@@ -1,6 +1,7 @@
 #include "model_format/builder.h"
 
 #include <cstring>
+#include <cstdio>
 #include <fstream>
 #include <stdexcept>
 
@@ -385,9 +386,22 @@ std::vector<uint8_t> ModelBuilder::finish() {
 }
 
 void write_file(const std::string& path, const std::vector<uint8_t>& bytes) {
-  std::ofstream out(path, std::ios::binary);
-  out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
-  if (!out) throw std::runtime_error("cannot write " + path);
+  // Written beside the target, then renamed over it: a program reading the
+  // old file (a pipeline loading the model) never sees a half-written one.
+  const std::string partial = path + ".partial";
+  {
+    std::ofstream out(partial, std::ios::binary | std::ios::trunc);
+    out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+    out.close();
+    if (!out) {
+      std::remove(partial.c_str());
+      throw std::runtime_error("cannot write " + path);
+    }
+  }
+  if (std::rename(partial.c_str(), path.c_str()) != 0) {
+    std::remove(partial.c_str());
+    throw std::runtime_error("cannot write " + path + " (renaming " + partial + " failed)");
+  }
 }
 
 }  // namespace bnn

@@ -14,6 +14,7 @@
 #include <gst/gst.h>
 #include <gst/video/video.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -176,7 +177,9 @@ static gboolean bnn_set_caps(GstBaseTransform* base, GstCaps* incaps, GstCaps*) 
 static GstFlowReturn bnn_transform_ip(GstBaseTransform* base, GstBuffer* buffer) {
   auto* self = reinterpret_cast<GstBnnClassify*>(base);
   const guint64 number = self->frames++;
-  if (!self->classifier || number % self->interval != 0) return GST_FLOW_OK;
+  // interval may change while playing (another thread): read it atomically.
+  const guint interval = static_cast<guint>(g_atomic_int_get(reinterpret_cast<gint*>(&self->interval)));
+  if (!self->classifier || number % interval != 0) return GST_FLOW_OK;
 
   GstVideoFrame frame;
   if (!gst_video_frame_map(&frame, &self->info, buffer, GST_MAP_READ)) {
@@ -189,22 +192,37 @@ static GstFlowReturn bnn_transform_ip(GstBaseTransform* base, GstBuffer* buffer)
   view.height = GST_VIDEO_FRAME_HEIGHT(&frame);
   view.data = static_cast<const uint8_t*>(GST_VIDEO_FRAME_PLANE_DATA(&frame, 0));
   view.stride = GST_VIDEO_FRAME_PLANE_STRIDE(&frame, 0);
-  // Bytes from each plane to the end of the mapped memory that holds it.
+  // Bytes from each plane to the end of the mapping that holds it: with a
+  // video meta each plane is mapped on its own (planes may live in separate
+  // memories, as a camera's can), otherwise the whole buffer is one mapping.
+  auto mapping = [&](int plane) -> const GstMapInfo& { return frame.meta ? frame.map[plane] : frame.map[0]; };
   auto available = [&](int plane) -> size_t {
     const auto* p = static_cast<const uint8_t*>(GST_VIDEO_FRAME_PLANE_DATA(&frame, plane));
-    const auto* base_ptr = static_cast<const uint8_t*>(frame.map[0].data);
-    return p >= base_ptr && p < base_ptr + frame.map[0].size ? static_cast<size_t>(base_ptr + frame.map[0].size - p) : 0;
+    const GstMapInfo& m = mapping(plane);
+    const auto* begin = static_cast<const uint8_t*>(m.data);
+    // Outside its mapping should not happen; refuse rather than read unchecked.
+    return p >= begin && p < begin + m.size ? static_cast<size_t>(begin + m.size - p) : 1;
   };
   view.bytes = available(0);
-  if (GST_VIDEO_FRAME_N_PLANES(&frame) > 1) {
+  const int planes = static_cast<int>(GST_VIDEO_FRAME_N_PLANES(&frame));
+  if (planes > 1) {
     view.chroma[0] = static_cast<const uint8_t*>(GST_VIDEO_FRAME_PLANE_DATA(&frame, 1));
     view.chroma_stride = GST_VIDEO_FRAME_PLANE_STRIDE(&frame, 1);
     view.chroma_bytes[0] = available(1);
-    view.bytes = static_cast<size_t>(view.chroma[0] - view.data) <= view.bytes ? static_cast<size_t>(view.chroma[0] - view.data) : view.bytes;
+    // In one mapping, the Y plane ends where the chroma begins.
+    if (&mapping(0) == &mapping(1) && view.chroma[0] > view.data) {
+      view.bytes = std::min(view.bytes, static_cast<size_t>(view.chroma[0] - view.data));
+    }
   }
-  if (GST_VIDEO_FRAME_N_PLANES(&frame) > 2) {
+  if (planes > 2) {
     view.chroma[1] = static_cast<const uint8_t*>(GST_VIDEO_FRAME_PLANE_DATA(&frame, 2));
     view.chroma_bytes[1] = available(2);
+    if (GST_VIDEO_FRAME_PLANE_STRIDE(&frame, 2) != view.chroma_stride) {
+      gst_video_frame_unmap(&frame);
+      GST_ELEMENT_ERROR(self, STREAM, FORMAT, ("bnnclassify: I420 with different U and V strides is not supported"),
+                        (nullptr));
+      return GST_FLOW_ERROR;
+    }
   }
   const GstVideoColorimetry& color = self->info.colorimetry;
   view.matrix = color.matrix == GST_VIDEO_COLOR_MATRIX_BT709 ? bnn::YuvMatrix::kBT709 : bnn::YuvMatrix::kBT601;
@@ -259,7 +277,7 @@ static void bnn_set_property(GObject* object, guint id, const GValue* value, GPa
       break;
     case PROP_THREADS: self->threads = g_value_get_int(value); break;
     case PROP_TOP_K: self->top_k = g_value_get_uint(value); break;
-    case PROP_INTERVAL: self->interval = g_value_get_uint(value); break;
+    case PROP_INTERVAL: g_atomic_int_set(reinterpret_cast<gint*>(&self->interval), static_cast<gint>(g_value_get_uint(value))); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, id, pspec);
   }
   GST_OBJECT_UNLOCK(self);
@@ -300,7 +318,7 @@ static void gst_bnn_classify_class_init(GstBnnClassifyClass* klass) {
                                   g_param_spec_uint("top-k", "Top K", "Labels reported per frame", 1, 1000, 1, flags));
   g_object_class_install_property(
       object, PROP_INTERVAL,
-      g_param_spec_uint("interval", "Interval", "Classify every Nth frame (1: every frame)", 1, G_MAXUINT, 1,
+      g_param_spec_uint("interval", "Interval", "Classify every Nth frame (1: every frame)", 1, G_MAXINT, 1,
                         static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_PLAYING)));
 
   GstElementClass* element = GST_ELEMENT_CLASS(klass);

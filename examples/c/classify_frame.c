@@ -40,10 +40,14 @@ int main(int argc, char** argv) {
     perror(argv[2]);
     return 1;
   }
-  fseek(file, 0, SEEK_END);
-  const long size = ftell(file);
-  fseek(file, 0, SEEK_SET);
-  unsigned char* data = malloc(size > 0 ? (size_t)size : 1);
+  long size = -1;
+  if (fseek(file, 0, SEEK_END) == 0) size = ftell(file);
+  if (size <= 0 || fseek(file, 0, SEEK_SET) != 0) {
+    fprintf(stderr, "classify_frame: %s: not a regular, non-empty file\n", argv[2]);
+    fclose(file);
+    return 1;
+  }
+  unsigned char* data = malloc((size_t)size);
   const size_t got = data ? fread(data, 1, (size_t)size, file) : 0;
   fclose(file);
 

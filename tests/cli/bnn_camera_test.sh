@@ -12,8 +12,11 @@ source "$(dirname "$0")/check.sh"
 lines() {  # lines N COMMAND...: the command succeeds and prints exactly N frame lines
   local n=$1
   shift
-  local got
-  got=$("$@" 2>/dev/null | grep -c '^frame [0-9]*: ')
+  local out status got
+  out=$("$@" 2>/dev/null)
+  status=$?
+  [ "$status" -eq 0 ] || { echo "exit status $status"; return 1; }
+  got=$(grep -c '^frame [0-9]*: ' <<<"$out")
   [ "$got" -eq "$n" ] || { echo "$got frame lines, expected $n"; return 1; }
 }
 

@@ -46,11 +46,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Reader r{data};
   bnn_frame f;
   std::memset(&f, 0, sizeof f);
-  f.format = static_cast<bnn_pixel_format>(r.u8() % 14);  // two values past the last format
+  // Enum fields: mostly valid values, sometimes any 32-bit value a C caller could store.
+  const uint8_t pick = r.u8();
+  f.format = static_cast<bnn_pixel_format>(pick < 240 ? pick % 14 : static_cast<int32_t>(0x80000000u | pick << 20));
   const uint8_t flags = r.u8();
   f.rotation = (r.u8() % 5) * 90 + (flags & 0x80 ? 1 : 0);  // 0..360, sometimes off by one
-  f.matrix = static_cast<bnn_yuv_matrix>(r.u8() % 3);
-  f.range = static_cast<bnn_yuv_range>(flags & 0x40 ? 2 : (flags & 1));
+  const uint8_t m = r.u8();
+  f.matrix = static_cast<bnn_yuv_matrix>(m < 250 ? m % 3 : -static_cast<int32_t>(m));
+  f.range = static_cast<bnn_yuv_range>(flags & 0x40 ? (flags & 0x20 ? -1 : 2) : (flags & 1));
   f.width = r.i32() % 2048;
   f.height = r.i32() % 2048;
   f.strides[0] = r.i32() % 8192;

@@ -49,10 +49,13 @@ extern "C" {
 #else
 #define BNN_API __attribute__((visibility("default")))
 #endif
+/* Compiled as C++, every function is noexcept: nothing can throw through it. */
+#ifdef __cplusplus
+#define BNN_NOEXCEPT noexcept
+#else
+#define BNN_NOEXCEPT
+#endif
 
-#define BNN_VERSION_MAJOR 0
-#define BNN_VERSION_MINOR 1
-#define BNN_VERSION_PATCH 0
 
 typedef enum bnn_status {
   BNN_OK = 0,
@@ -62,11 +65,13 @@ typedef enum bnn_status {
   BNN_ERROR_INVALID_FRAME = 4,    /* a frame descriptor that does not describe valid memory */
   BNN_ERROR_OUT_OF_MEMORY = 5,
   BNN_ERROR_RUNTIME = 6,          /* anything else while running, e.g. a non-finite output */
+  BNN_STATUS_MIN_ENUM = -0x7FFFFFFF - 1,
   BNN_STATUS_MAX_ENUM = 0x7FFFFFFF
 } bnn_status;
 
-/* Every enum ends in a *_MAX_ENUM of 0x7FFFFFFF (as Vulkan's do): it is 32 bits
- * wide, and any value a caller stores in it can be read and refused cleanly. */
+/* Every enum spans the whole int32 range (*_MIN_ENUM and *_MAX_ENUM, after
+ * Vulkan's convention): it is 32 bits wide, and whatever value a caller
+ * stores in it can be read by the library and refused with a message. */
 
 /* Pixel formats, named by their bytes in memory (see bnn/image.h). */
 typedef enum bnn_pixel_format {
@@ -82,11 +87,22 @@ typedef enum bnn_pixel_format {
   BNN_PIXEL_NV21 = 9,
   BNN_PIXEL_I420 = 10,    /* YUV420 planar: Y, U, V */
   BNN_PIXEL_YUYV = 11,    /* YUY2 */
+  BNN_PIXEL_MIN_ENUM = -0x7FFFFFFF - 1,
   BNN_PIXEL_MAX_ENUM = 0x7FFFFFFF
 } bnn_pixel_format;
 
-typedef enum bnn_yuv_matrix { BNN_YUV_BT601 = 0, BNN_YUV_BT709 = 1, BNN_YUV_MATRIX_MAX_ENUM = 0x7FFFFFFF } bnn_yuv_matrix;
-typedef enum bnn_yuv_range { BNN_YUV_LIMITED = 0, BNN_YUV_FULL = 1, BNN_YUV_RANGE_MAX_ENUM = 0x7FFFFFFF } bnn_yuv_range;
+typedef enum bnn_yuv_matrix {
+  BNN_YUV_BT601 = 0,
+  BNN_YUV_BT709 = 1,
+  BNN_YUV_MATRIX_MIN_ENUM = -0x7FFFFFFF - 1,
+  BNN_YUV_MATRIX_MAX_ENUM = 0x7FFFFFFF
+} bnn_yuv_matrix;
+typedef enum bnn_yuv_range {
+  BNN_YUV_LIMITED = 0,
+  BNN_YUV_FULL = 1,
+  BNN_YUV_RANGE_MIN_ENUM = -0x7FFFFFFF - 1,
+  BNN_YUV_RANGE_MAX_ENUM = 0x7FFFFFFF
+} bnn_yuv_range;
 
 /* A frame in the caller's memory; nothing is copied or kept after a run. */
 typedef struct bnn_frame {
@@ -108,57 +124,57 @@ typedef struct bnn_frame {
  * Y of stride x height, then chroma). Zeroes the rest of *frame (whole frame,
  * no rotation, BT.601 limited). Fails when `bytes` cannot hold the frame. */
 BNN_API bnn_status bnn_frame_from_buffer(bnn_frame* frame, bnn_pixel_format format, int32_t width, int32_t height,
-                                         int32_t stride, const void* data, size_t bytes);
+                                         int32_t stride, const void* data, size_t bytes) BNN_NOEXCEPT;
 /* The bytes such a frame needs; 0 for invalid arguments. */
-BNN_API size_t bnn_frame_buffer_size(bnn_pixel_format format, int32_t width, int32_t height, int32_t stride);
+BNN_API size_t bnn_frame_buffer_size(bnn_pixel_format format, int32_t width, int32_t height, int32_t stride) BNN_NOEXCEPT;
 /* "NV12", "RGB888", ...; NULL for an unknown value. */
-BNN_API const char* bnn_pixel_format_name(bnn_pixel_format format);
+BNN_API const char* bnn_pixel_format_name(bnn_pixel_format format) BNN_NOEXCEPT;
 
-/* "0.1.0" */
-BNN_API const char* bnn_version(void);
+/* The library's version, "MAJOR.MINOR.PATCH" (e.g. "0.1.0"). */
+BNN_API const char* bnn_version(void) BNN_NOEXCEPT;
 /* The newest model schema version this library reads (older ones load too). */
-BNN_API uint32_t bnn_schema_version(void);
-BNN_API const char* bnn_status_string(bnn_status status);
+BNN_API uint32_t bnn_schema_version(void) BNN_NOEXCEPT;
+BNN_API const char* bnn_status_string(bnn_status status) BNN_NOEXCEPT;
 /* The message of the calling thread's last failed call ("" if none). */
-BNN_API const char* bnn_last_error(void);
+BNN_API const char* bnn_last_error(void) BNN_NOEXCEPT;
 
 typedef struct bnn_model bnn_model;
 
 /* Loads, verifies (structure, meaning and checksum) and prepares a model.
- * The file is memory-mapped while loading and closed before this returns. */
-BNN_API bnn_status bnn_model_load_file(const char* path, bnn_model** model);
+ * The file is read once and closed before this returns; it may then change. */
+BNN_API bnn_status bnn_model_load_file(const char* path, bnn_model** model) BNN_NOEXCEPT;
 /* The same from memory. The bytes are copied: the caller's buffer may be
  * freed or reused as soon as this returns. */
-BNN_API bnn_status bnn_model_load_buffer(const void* data, size_t size, bnn_model** model);
-BNN_API void bnn_model_destroy(bnn_model* model);
+BNN_API bnn_status bnn_model_load_buffer(const void* data, size_t size, bnn_model** model) BNN_NOEXCEPT;
+BNN_API void bnn_model_destroy(bnn_model* model) BNN_NOEXCEPT;
 
 /* The input picture's channels (1 grey, 3 colour), height and width. */
-BNN_API bnn_status bnn_model_input_shape(const bnn_model* model, int32_t* channels, int32_t* height, int32_t* width);
+BNN_API bnn_status bnn_model_input_shape(const bnn_model* model, int32_t* channels, int32_t* height, int32_t* width) BNN_NOEXCEPT;
 /* Values per output (classes). */
-BNN_API size_t bnn_model_output_size(const bnn_model* model);
+BNN_API size_t bnn_model_output_size(const bnn_model* model) BNN_NOEXCEPT;
 /* The model's label for class `index`, or NULL past the labels it has. */
-BNN_API const char* bnn_model_label(const bnn_model* model, size_t index);
-BNN_API size_t bnn_model_label_count(const bnn_model* model);
+BNN_API const char* bnn_model_label(const bnn_model* model, size_t index) BNN_NOEXCEPT;
+BNN_API size_t bnn_model_label_count(const bnn_model* model) BNN_NOEXCEPT;
 /* Its preprocessing in words: "GRAY, HxW 28x28, fit (aspect kept, padded), ..." */
-BNN_API const char* bnn_model_preprocessing(const bnn_model* model);
+BNN_API const char* bnn_model_preprocessing(const bnn_model* model) BNN_NOEXCEPT;
 /* The schema version the model file was written with. */
-BNN_API uint32_t bnn_model_schema_version(const bnn_model* model);
+BNN_API uint32_t bnn_model_schema_version(const bnn_model* model) BNN_NOEXCEPT;
 
 typedef struct bnn_context bnn_context;
 
 /* An inference context: the activation arena, preprocessing scratch and
  * results. `threads`: threads inside each layer (1 or more; results are
  * identical for any count). */
-BNN_API bnn_status bnn_context_create(const bnn_model* model, int32_t threads, bnn_context** context);
-BNN_API void bnn_context_destroy(bnn_context* context);
-BNN_API const char* bnn_context_last_error(const bnn_context* context);
+BNN_API bnn_status bnn_context_create(const bnn_model* model, int32_t threads, bnn_context** context) BNN_NOEXCEPT;
+BNN_API void bnn_context_destroy(bnn_context* context) BNN_NOEXCEPT;
+BNN_API const char* bnn_context_last_error(const bnn_context* context) BNN_NOEXCEPT;
 
 /* Preprocesses the frame (colour, region, rotation, resize, normalisation in
  * one pass) and runs the network. */
-BNN_API bnn_status bnn_context_run(bnn_context* context, const bnn_frame* frame);
+BNN_API bnn_status bnn_context_run(bnn_context* context, const bnn_frame* frame) BNN_NOEXCEPT;
 /* Runs the network on an input already preprocessed: channels x height x
  * width floats (`count` of them), PyTorch's layout. */
-BNN_API bnn_status bnn_context_run_input(bnn_context* context, const float* input_chw, size_t count);
+BNN_API bnn_status bnn_context_run_input(bnn_context* context, const float* input_chw, size_t count) BNN_NOEXCEPT;
 
 typedef struct bnn_class {
   int32_t index;      /* the output's class index */
@@ -168,11 +184,11 @@ typedef struct bnn_class {
 
 /* The k most probable classes of the last run, highest first; returns how
  * many were written (min(k, output size); 0 before the first run). */
-BNN_API size_t bnn_context_top_k(bnn_context* context, size_t k, bnn_class* classes);
+BNN_API size_t bnn_context_top_k(bnn_context* context, size_t k, bnn_class* classes) BNN_NOEXCEPT;
 /* The last run's raw outputs (logits): *count floats, valid until the next run. */
-BNN_API bnn_status bnn_context_logits(const bnn_context* context, const float** logits, size_t* count);
+BNN_API bnn_status bnn_context_logits(const bnn_context* context, const float** logits, size_t* count) BNN_NOEXCEPT;
 /* Milliseconds the last run spent preprocessing and in the network. */
-BNN_API bnn_status bnn_context_last_timing(const bnn_context* context, double* preprocess_ms, double* inference_ms);
+BNN_API bnn_status bnn_context_last_timing(const bnn_context* context, double* preprocess_ms, double* inference_ms) BNN_NOEXCEPT;
 
 #ifdef __cplusplus
 }

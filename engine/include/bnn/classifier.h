@@ -50,6 +50,7 @@ class Classifier {
   // Seconds the last run spent preprocessing and in the network.
   double preprocess_seconds() const { return preprocess_seconds_; }
   double inference_seconds() const { return inference_seconds_; }
+  void clear_timing() { preprocess_seconds_ = inference_seconds_ = 0; }
 
   const Model& model() const { return session_.model(); }
   int threads() const { return session_.threads(); }

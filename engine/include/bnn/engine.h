@@ -127,6 +127,8 @@ class Model {
   explicit Model(std::unique_ptr<Impl> impl);
   static std::shared_ptr<const Model> from_bytes(const uint8_t* data, size_t size, const std::string& origin,
                                                  const LoadOptions& options);
+  static std::shared_ptr<const Model> from_aligned(const class AlignedBuffer& bytes, const std::string& origin,
+                                                   const LoadOptions& options);
   std::unique_ptr<Impl> impl_;
 };
 
