@@ -45,10 +45,7 @@ struct BindContext {
   // `usable` says whether a kernel can run this particular layer.
   template <typename Kernel, typename Usable>
   const Kernel* choose(KernelTable<Kernel> table, const Usable& usable) const {
-    const Kernel* fallback = table.begin();
-    for (const Kernel& k : table) {
-      if (isa_available(k.isa) && usable(k)) fallback = &k;
-    }
+    const Kernel* fallback = default_kernel(table, usable);
     if (!schedule) return fallback;
     const std::string named = schedule->kernel() ? schedule->kernel()->str() : "";
     if (const fb::CpuIdentity* cpu = schedule->tuned_for()) {

@@ -40,31 +40,36 @@ void conv2d_ref_unpacked(const Conv2DLayer& layer, const float*, int row_begin, 
 // one); the others are the tuner's alternatives (bnn-tune), same bits.
 #define BNN_CONV2D_F32(ns, isa, oc, px, run) \
   {"conv2d_f32_" #oc "x" #px "__" #ns, isa, oc, px, conv2d_f32_oc_prepare, ns::run, conv2d_f32_oc_scratch_bytes, false}
-// The 16x1 name is the first float kernel's (its block is 16 channels x 4 pixels); baked schedules name it.
+// The 16x4 block keeps the first float kernel's name, "16x1", which baked
+// schedules name (BNN_CONV2D_F32_16X4).
+#define BNN_CONV2D_F32_16X4(ns, isa)                                                                           \
+  {"conv2d_f32_16x1__" #ns, isa, 16, 4, conv2d_f32_oc_prepare, ns::conv2d_f32_oc_run_16x4, conv2d_f32_oc_scratch_bytes, \
+   false}
 #define BNN_CONV2D_F32_ALTERNATIVES(ns, isa)                                                                    \
-  BNN_CONV2D_F32(ns, isa, 32, 4, conv2d_f32_oc_run_4x2), BNN_CONV2D_F32(ns, isa, 16, 8, conv2d_f32_oc_run_8x1), \
-      BNN_CONV2D_F32(ns, isa, 32, 8, conv2d_f32_oc_run_8x2)
+  BNN_CONV2D_F32(ns, isa, 32, 4, conv2d_f32_oc_run_32x4), BNN_CONV2D_F32(ns, isa, 16, 8, conv2d_f32_oc_run_16x8), \
+      BNN_CONV2D_F32(ns, isa, 32, 8, conv2d_f32_oc_run_32x8)
 
 const Conv2DKernel kConv2DKernels[] = {
     {"conv2d_f32_1x1__ref", Isa::kPortable, 1, 1, no_packing, conv2d_ref_unpacked, conv2d_ref_scratch_bytes, true},
     BNN_CONV2D_F32_ALTERNATIVES(portable, Isa::kPortable),
-    BNN_CONV2D_F32(portable, Isa::kPortable, 64, 4, conv2d_f32_oc_run_4x4),
-    BNN_CONV2D_F32(portable, Isa::kPortable, 16, 1, conv2d_f32_oc_run),
+    BNN_CONV2D_F32(portable, Isa::kPortable, 64, 4, conv2d_f32_oc_run_64x4),
+    BNN_CONV2D_F32_16X4(portable, Isa::kPortable),
 #if defined(BNN_HAVE_AVX2)
     BNN_CONV2D_F32_ALTERNATIVES(avx2, Isa::kAvx2),
-    BNN_CONV2D_F32(avx2, Isa::kAvx2, 64, 4, conv2d_f32_oc_run_4x4),
-    BNN_CONV2D_F32(avx2, Isa::kAvx2, 16, 1, conv2d_f32_oc_run),
+    BNN_CONV2D_F32(avx2, Isa::kAvx2, 64, 4, conv2d_f32_oc_run_64x4),
+    BNN_CONV2D_F32_16X4(avx2, Isa::kAvx2),
 #endif
 #if defined(BNN_HAVE_AVX512VPOPCNT)
     // With 32 zmm registers the 64x4 block (16 accumulators) is the default:
     // bnn-tune found it fastest on every float convolution of ResNet-18
     // (docs/tuning.md).
     BNN_CONV2D_F32_ALTERNATIVES(avx512vpopcnt, Isa::kAvx512Vpopcnt),
-    BNN_CONV2D_F32(avx512vpopcnt, Isa::kAvx512Vpopcnt, 16, 1, conv2d_f32_oc_run),
-    BNN_CONV2D_F32(avx512vpopcnt, Isa::kAvx512Vpopcnt, 64, 4, conv2d_f32_oc_run_4x4),
+    BNN_CONV2D_F32_16X4(avx512vpopcnt, Isa::kAvx512Vpopcnt),
+    BNN_CONV2D_F32(avx512vpopcnt, Isa::kAvx512Vpopcnt, 64, 4, conv2d_f32_oc_run_64x4),
 #endif
 };
 #undef BNN_CONV2D_F32_ALTERNATIVES
+#undef BNN_CONV2D_F32_16X4
 #undef BNN_CONV2D_F32
 
 const QuantizeKernel kQuantizeKernels[] = {

@@ -87,6 +87,18 @@ KernelTable<Conv2DKernel> conv2d_kernels();
 KernelTable<QuantizeKernel> quantize_kernels();
 KernelTable<DenseKernel> dense_kernels();
 
+// This CPU's default for a layer: the last entry whose ISA is available and
+// that `usable` accepts (the engine's binder and bnn-tune both ask this one
+// function), or the table's first entry when none is.
+template <typename Kernel, typename Usable>
+const Kernel* default_kernel(KernelTable<Kernel> table, const Usable& usable) {
+  const Kernel* chosen = table.begin();
+  for (const Kernel& k : table) {
+    if (isa_available(k.isa) && usable(k)) chosen = &k;
+  }
+  return chosen;
+}
+
 // The bitserial descriptor called `name`, or null.
 const BitserialConvKernel* find_bitserial_conv_kernel(const std::string& name);
 

@@ -65,13 +65,10 @@ bool conv_case(const fb::ModelT& m, const fb::BitserialConv2DT& l, ConvCase* c) 
   return true;
 }
 
-// The default the engine would pick here (the last runnable, supporting entry).
-const BitserialConvKernel* default_kernel(const BitserialConvArgs& args) {
-  const BitserialConvKernel* chosen = nullptr;
-  for (const BitserialConvKernel& k : bitserial_conv_kernels()) {
-    if (isa_available(k.isa) && bitserial_conv_supports(k, args)) chosen = &k;
-  }
-  return chosen;
+// The default the engine would pick here.
+const BitserialConvKernel* default_bitserial_kernel(const BitserialConvArgs& args) {
+  return default_kernel(bitserial_conv_kernels(),
+                        [&](const BitserialConvKernel& k) { return bitserial_conv_supports(k, args); });
 }
 
 // The space: runnable kernels that support the layer, times outer pixel tiles
@@ -252,14 +249,12 @@ void tune_float_layer(fb::ModelT& model, fb::LayerT& layer, size_t n, size_t tot
     result = it->second.second;
     result.shared = true;
   } else {
-    auto usable = [&](const Conv2DKernel& k) { return isa_available(k.isa) && (k.grouped || g.groups == 1); };
-    const Conv2DKernel* fallback = nullptr;
+    // The binder's rule for float convolutions (engine/ops/conv2d.cc).
+    auto supports = [&](const Conv2DKernel& k) { return k.grouped || g.groups == 1; };
+    const Conv2DKernel* fallback = default_kernel(conv2d_kernels(), supports);
     std::vector<const Conv2DKernel*> space;
     for (const Conv2DKernel& k : conv2d_kernels()) {
-      if (usable(k)) fallback = &k;
-    }
-    for (const Conv2DKernel& k : conv2d_kernels()) {
-      if (usable(k) && &k != fallback) space.push_back(&k);
+      if (isa_available(k.isa) && supports(k) && &k != fallback) space.push_back(&k);
     }
     std::stable_sort(space.begin(), space.end(), [&](const Conv2DKernel* a, const Conv2DKernel* b) {
       return predict_float(*a, g) < predict_float(*b, g);
@@ -341,7 +336,7 @@ std::vector<LayerResult> tune_model(fb::ModelT& model, const TuneOptions& option
       result.shared = true;
     } else {
       ConvBench bench(c);
-      const BitserialConvKernel* fallback = default_kernel(bench.args());
+      const BitserialConvKernel* fallback = default_bitserial_kernel(bench.args());
       std::vector<Candidate> space = candidates(c, bench.args(), fallback);
       for (Candidate& cand : space) cand.predicted = predict(cand, c, peak);
       std::sort(space.begin(), space.end(), [](const Candidate& a, const Candidate& b) { return a.predicted < b.predicted; });
