@@ -168,6 +168,42 @@ void walk_with(const Fetch& fetch, bool grey_source, Preprocessing::Color color,
   }
 }
 
+// An upright row of 4:2:0 YUV (NV12, NV21, I420): two pixels share each chroma
+// sample, so its products are computed once per pair. The arithmetic is the
+// per-pixel path's (YuvCoefficients), operation for operation: rotated and
+// upright frames give the same bits.
+template <Preprocessing::Color C>
+void yuv420_row(const uint8_t* y, const uint8_t* u, const uint8_t* v, int cstep, int x, int count,
+                const YuvCoefficients& k, float* out) {
+  constexpr int kChannels = C == Preprocessing::Color::kGray ? 1 : 3;
+  int i = 0;
+  auto pixel = [&](int xi, float rv_cv, float gu_cu, float gv_cv, float bu_cu) {
+    const float l = (static_cast<float>(y[xi]) - k.y0) * k.ys;
+    emit<C, false>(Rgb{clamp255(l + rv_cv), clamp255(l - gu_cu - gv_cv), clamp255(l + bu_cu)}, out + i * kChannels);
+    ++i;
+  };
+  auto chroma = [&](int xi, float* rv_cv, float* gu_cu, float* gv_cv, float* bu_cu) {
+    const int c = (xi >> 1) * cstep;
+    const float cu = (static_cast<float>(u[c]) - 128.0f) * k.cs, cv = (static_cast<float>(v[c]) - 128.0f) * k.cs;
+    *rv_cv = k.rv * cv, *gu_cu = k.gu * cu, *gv_cv = k.gv * cv, *bu_cu = k.bu * cu;
+  };
+  float a, b, c, d;
+  if ((x & 1) && count > 0) {
+    chroma(x, &a, &b, &c, &d);
+    pixel(x, a, b, c, d);
+  }
+  while (i + 1 < count) {
+    const int xi = x + i;
+    chroma(xi, &a, &b, &c, &d);
+    pixel(xi, a, b, c, d);
+    pixel(xi + 1, a, b, c, d);
+  }
+  if (i < count) {
+    chroma(x + i, &a, &b, &c, &d);
+    pixel(x + i, a, b, c, d);
+  }
+}
+
 }  // namespace
 
 int bytes_per_pixel(PixelFormat format) {
@@ -370,6 +406,21 @@ void FrameReader::column(int x, int y, int count, float* out) const {
 
 void FrameReader::walk(int sx, int sy, int dx, int dy, int count, float* out) const {
   const YuvCoefficients k{y0_, ys_, cs_, rv_, gu_, gv_, bu_};
+  if (dx == 1 && dy == 0 &&
+      (format_ == PixelFormat::kNV12 || format_ == PixelFormat::kNV21 || format_ == PixelFormat::kI420)) {
+    const uint8_t* y = plane_[0] + sy * stride_[0];
+    const uint8_t* c = plane_[1] + (sy / 2) * stride_[1];
+    const uint8_t* u = format_ == PixelFormat::kNV21 ? c + 1 : c;
+    const uint8_t* v = format_ == PixelFormat::kI420 ? plane_[2] + (sy / 2) * stride_[2]
+                       : format_ == PixelFormat::kNV21 ? c : c + 1;
+    const int cstep = format_ == PixelFormat::kI420 ? 1 : 2;
+    switch (color_) {
+      case Preprocessing::Color::kGray: yuv420_row<Preprocessing::Color::kGray>(y, u, v, cstep, sx, count, k, out); break;
+      case Preprocessing::Color::kRGB: yuv420_row<Preprocessing::Color::kRGB>(y, u, v, cstep, sx, count, k, out); break;
+      case Preprocessing::Color::kBGR: yuv420_row<Preprocessing::Color::kBGR>(y, u, v, cstep, sx, count, k, out); break;
+    }
+    return;
+  }
   auto go = [&](const auto& fetch, bool grey_source) { walk_with(fetch, grey_source, color_, sx, sy, dx, dy, count, out); };
   const uint8_t* p = plane_[0];
   const int64_t s = stride_[0];
