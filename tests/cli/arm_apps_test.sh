@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# The tools a Raspberry Pi user runs, cross-built and run under qemu-user:
+# bnn-classify on the bundled examples (same labels and probabilities as the
+# x86 build, within float rounding), bnn-run --info (NEON kernels, not the
+# portable ones), bnn-bench --model, and bnn-tune with a 5-second budget.
+# Usage: arm_apps_test.sh QEMU SYSROOT CROSS_BUILD_DIR X86_BUILD_DIR SOURCE_DIR NEON_ISA
+set -u
+qemu=$1
+sysroot=$2
+arm=$3
+x86=$4
+source_dir=$5
+isa=$6
+source "$source_dir/tests/cli/check.sh"
+run() { "$qemu" -L "$sysroot" "$@"; }
+model=$x86/models/fashion_bnn.bnn
+
+"$x86/bin/bnn-classify" --json --top 3 "$source_dir/examples/images" > "$work/x86.json"
+check "bnn-classify on the examples" 0 "" -- sh -c "'$qemu' -L '$sysroot' '$arm/bin/bnn-classify' --json --top 3 '$source_dir/examples/images' > '$work/arm.json'"
+check "the same labels and probabilities as x86 (within 1e-5)" 0 "identical labels" -- /usr/bin/python3 -c "
+import json, sys
+a = [json.loads(l) for l in open('$work/x86.json')]
+b = [json.loads(l) for l in open('$work/arm.json')]
+assert len(a) == len(b) == 11, (len(a), len(b))
+worst = 0.0
+for x, y in zip(a, b):
+    assert x['file'] == y['file']
+    assert [t['label'] for t in x['top']] == [t['label'] for t in y['top']], (x, y)
+    worst = max([worst] + [abs(s['probability'] - t['probability']) for s, t in zip(x['top'], y['top'])])
+assert worst < 1e-5, worst
+print(f'identical labels, largest probability difference {worst:.2g}')
+"
+check "the sneaker photo is a sneaker" 0 "Sneaker" -- run "$arm/bin/bnn-classify" "$source_dir/examples/images/sneaker_photo.jpg"
+check "bnn-run --info: NEON kernels run the model" 0 "bgemm_ukernel_[0-9x]+c1__$isa" -- run "$arm/bin/bnn-run" --info "$model"
+check "bnn-run --info: no portable bitserial kernel" 1 "" -- sh -c "'$qemu' -L '$sysroot' '$arm/bin/bnn-run' --info '$model' | grep -E 'BitserialConv2D.*__portable'"
+check "bnn-bench --model" 0 "median [0-9.]+ ms" -- run "$arm/bin/bnn-bench" --model "$model"
+check "bnn-tune --budget-seconds 5" 0 "wrote" -- run "$arm/bin/bnn-tune" "$model" -o "$work/tuned.bnn" --budget-seconds 5
+check "the tuned model names NEON schedules" 0 "__$isa \(bgemm_ukernel" -- run "$arm/bin/bnn-run" --info "$work/tuned.bnn"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
