@@ -118,6 +118,7 @@ typedef struct bnn_frame {
   int32_t rotation;       /* clockwise degrees that make the frame upright: 0, 90, 180, 270 */
   bnn_yuv_matrix matrix;  /* YUV formats only; default BT.601 */
   bnn_yuv_range range;    /* YUV formats only; default limited */
+  int32_t reserved[8];    /* set to 0 (bnn_frame_from_buffer does): room for later fields */
 } bnn_frame;
 
 /* A frame in one buffer in the usual layout (planes one after the other:
