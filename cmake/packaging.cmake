@@ -1,0 +1,53 @@
+# Debian packages with cpack (cd build && cpack): one per component, for the
+# architecture this build targets (amd64, or arm64 / armhf when cross-built
+# for a Raspberry Pi):
+#   libbnn0           the shared library
+#   libbnn-dev        headers, static library, CMake package, bnn.pc
+#   bnn-tools         bnn-classify, bnn-camera, bnn-run, bnn-bench, bnn-tune
+#                     (and bnn-convert where built), the bundled model
+#   gstreamer1.0-bnn  the bnnclassify element (where GStreamer was found)
+# Dependencies are the Debian / Raspberry Pi OS runtime packages the binaries
+# link; no Python, no oneDNN.
+if(CMAKE_SYSTEM_PROCESSOR MATCHES "^(aarch64|arm64)$")
+  set(deb_arch arm64)
+elseif(CMAKE_SYSTEM_PROCESSOR MATCHES "^(arm|armv7.*)$")
+  set(deb_arch armhf)
+elseif(CMAKE_SYSTEM_PROCESSOR MATCHES "^(x86_64|AMD64|amd64)$")
+  set(deb_arch amd64)
+else()
+  set(deb_arch ${CMAKE_SYSTEM_PROCESSOR})
+endif()
+
+set(CPACK_GENERATOR DEB)
+set(CPACK_PACKAGE_NAME bnn)
+set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
+set(CPACK_PACKAGE_CONTACT "bnn-engine developers <bnn-engine@localhost>")
+set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "Binarized and low-bit neural network inference engine")
+set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
+set(CPACK_DEB_COMPONENT_INSTALL ON)
+set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
+set(CPACK_DEBIAN_PACKAGE_ARCHITECTURE ${deb_arch})
+set(CPACK_DEBIAN_PACKAGE_SECTION science)
+
+set(runtime_depends "libc6, libstdc++6, libgcc-s1, libgomp1")
+set(CPACK_DEBIAN_LIBRARY_PACKAGE_NAME libbnn0)
+set(CPACK_DEBIAN_LIBRARY_PACKAGE_DEPENDS "${runtime_depends}")
+set(CPACK_COMPONENT_LIBRARY_DESCRIPTION "bnn-engine: the inference library (libbnn.so)")
+set(CPACK_DEBIAN_DEV_PACKAGE_NAME libbnn-dev)
+set(CPACK_DEBIAN_DEV_PACKAGE_DEPENDS "libbnn0 (= ${PROJECT_VERSION})")
+set(CPACK_COMPONENT_DEV_DESCRIPTION "bnn-engine: C and C++ headers, static library, CMake and pkg-config files")
+set(CPACK_DEBIAN_TOOLS_PACKAGE_NAME bnn-tools)
+set(tools_depends "${runtime_depends}")
+if(BNN_BUILD_CONVERTER)
+  string(APPEND tools_depends ", libonnx1, libprotobuf32")
+endif()
+set(CPACK_DEBIAN_TOOLS_PACKAGE_DEPENDS "${tools_depends}")
+set(CPACK_COMPONENT_TOOLS_DESCRIPTION "bnn-engine: bnn-classify, bnn-camera, bnn-run, bnn-bench, bnn-tune and the bundled model")
+set(CPACK_DEBIAN_GSTREAMER_PACKAGE_NAME gstreamer1.0-bnn)
+set(CPACK_DEBIAN_GSTREAMER_PACKAGE_DEPENDS "${runtime_depends}, libglib2.0-0, libgstreamer1.0-0, libgstreamer-plugins-base1.0-0")
+set(CPACK_COMPONENT_GSTREAMER_DESCRIPTION "bnn-engine: the bnnclassify GStreamer element")
+set(CPACK_COMPONENTS_ALL library dev tools)
+if(TARGET gstbnnclassify)
+  list(APPEND CPACK_COMPONENTS_ALL gstreamer)
+endif()
+include(CPack)

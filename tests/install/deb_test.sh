@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# The Debian packages (cpack) of a build configured with
+# -DCMAKE_INSTALL_PREFIX=/usr: their names, architecture, dependencies (no
+# Python, no oneDNN) and contents; then the packaged tools, unpacked into a
+# scratch root, classify the sneaker photo (under qemu for an ARM build).
+# Usage: deb_test.sh BUILD_DIR SOURCE_DIR DEB_ARCH [QEMU SYSROOT]
+set -u
+build=$1
+source_dir=$2
+arch=$3
+qemu=${4:-}
+sysroot=${5:-}
+source "$source_dir/tests/cli/check.sh"
+
+(cd "$build" && cpack -B "$work/debs" >"$work/cpack.log" 2>&1) || { cat "$work/cpack.log"; echo "0 passed, 1 failed"; exit 1; }
+deb() { ls "$work/debs/$1"_*_"$arch".deb 2>/dev/null | head -1; }
+for p in libbnn0 libbnn-dev bnn-tools; do
+  check "$p is built for $arch" 0 "" -- test -n "$(deb $p)"
+done
+check "libbnn0 holds the shared library" 0 "usr/lib/.*libbnn\.so\.0\.1\.0" -- dpkg-deb -c "$(deb libbnn0)"
+check "libbnn-dev holds bnn.h" 0 "usr/include/bnn/bnn\.h" -- dpkg-deb -c "$(deb libbnn-dev)"
+check "libbnn-dev holds libbnn.a, bnn.pc and the CMake package" 0 "" -- sh -c \
+  "dpkg-deb -c '$(deb libbnn-dev)' | grep -q 'libbnn\.a' && dpkg-deb -c '$(deb libbnn-dev)' | grep -q 'pkgconfig/bnn\.pc' && dpkg-deb -c '$(deb libbnn-dev)' | grep -q 'cmake/bnn/bnnConfig\.cmake'"
+check "bnn-tools holds bnn-classify and the bundled model" 0 "" -- sh -c \
+  "dpkg-deb -c '$(deb bnn-tools)' | grep -q 'usr/bin/bnn-classify' && dpkg-deb -c '$(deb bnn-tools)' | grep -q 'share/bnn/models/fashion_mnist\.bnn'"
+check "bnn-tools depends on no Python or oneDNN" 1 "" -- sh -c "dpkg-deb -f '$(deb bnn-tools)' Depends | grep -Ei 'python|dnnl'"
+check "libbnn0's architecture is $arch" 0 "^$arch$" -- dpkg-deb -f "$(deb libbnn0)" Architecture
+if [ -n "$(deb gstreamer1.0-bnn)" ]; then
+  check "gstreamer1.0-bnn holds the element" 0 "gstreamer-1.0/libgstbnnclassify\.so" -- dpkg-deb -c "$(deb gstreamer1.0-bnn)"
+fi
+
+root=$work/root
+for p in libbnn0 bnn-tools; do dpkg-deb -x "$(deb $p)" "$root"; done
+classify=$root/usr/bin/bnn-classify
+if [ -n "$qemu" ]; then
+  check "the packaged bnn-classify runs (qemu)" 0 "Sneaker" -- "$qemu" -L "$sysroot" "$classify" \
+    --model "$root/usr/share/bnn/models/fashion_mnist.bnn" "$source_dir/examples/images/sneaker_photo.jpg"
+else
+  check "the packaged bnn-classify runs" 0 "Sneaker" -- "$classify" \
+    --model "$root/usr/share/bnn/models/fashion_mnist.bnn" "$source_dir/examples/images/sneaker_photo.jpg"
+fi
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
