@@ -13,6 +13,7 @@
 #include "apps/common/cli.h"
 #include "apps/bench/conv_bench.h"
 #include "apps/bench/onednn_baseline.h"
+#include "apps/bench/speedup_plot.h"
 #include "bnn/engine.h"
 #include "bnn/image.h"
 #include "kernels/cpu_features.h"
@@ -28,6 +29,7 @@ using namespace bnn::bench;
 const char kUsage[] =
     "usage: bnn-bench --peak [--json]\n"
     "       bnn-bench --layers resnet18 [--bits 1x1,1x2,2x2] [--threads N] [--kernel NAME|all] [--json]\n"
+    "                 [--plot FILE.svg]\n"
     "       bnn-bench --model M.bnn [--frame FORMAT:WxH] [--threads N] [--json]\n"
     "\n"
     "Measures speed (a benchmark, not a test: run it on an idle machine).\n"
@@ -38,6 +40,8 @@ const char kUsage[] =
     "                    repeated runs, beside oneDNN fp32 and int8 (u8 x s8) convolutions of\n"
     "                    the same shape timed in the same run (when built with libdnnl-dev)\n"
     "  --bits WxA,...    weight x activation bits to run (default 1x1,1x2,2x2)\n"
+    "  --plot FILE.svg   with --layers: also draw each layer's speedup over oneDNN int8 and\n"
+    "                    fp32 per precision (bars on a log scale)\n"
     "  --kernel NAME     a bitserial kernel by descriptor name, or 'all' (default: this\n"
     "                    CPU's default kernel)\n"
     "  --model M.bnn     end-to-end latency (median, p90), a per-layer profile, peak RSS\n"
@@ -50,7 +54,7 @@ const char kUsage[] =
 
 struct Options {
   bool peak = false, json = false;
-  std::string layers, model, kernel;
+  std::string layers, model, kernel, plot;
   PixelFormat frame_format = PixelFormat::kNV12;
   int frame_width = 0, frame_height = 0;
   std::vector<std::pair<int, int>> bits = {{1, 1}, {1, 2}, {2, 2}};
@@ -77,6 +81,8 @@ Options parse(int argc, char** argv) {
       if (o.layers != "resnet18") usage_error("--layers knows resnet18");
     } else if (arg == "--model") {
       o.model = value();
+    } else if (arg == "--plot") {
+      o.plot = value();
     } else if (arg == "--frame") {
       const std::string v = value();
       const size_t colon = v.find(':');
@@ -170,6 +176,7 @@ int run_layers(const Options& o) {
     std::printf("%-4s %-22s %-5s %-34s %9s %9s %7s %10s %10s %8s %8s\n", "", "shape", "bits", "kernel", "ms",
                 "GMAC/s", "%peak", "dnnl f32", "dnnl int8", "vs f32", "vs int8");
   }
+  std::vector<SpeedupBar> bars;
   for (const ConvShape& shape : resnet18_layers()) {
     Timing f32, i8;
     if (dnnl) {
@@ -185,6 +192,11 @@ int run_layers(const Options& o) {
         char dims[64];
         std::snprintf(dims, sizeof dims, "%dx%dx%d>%d k%d s%d", shape.in_h, shape.in_w, shape.in_c, shape.out_c,
                       shape.kernel, shape.stride);
+        if (dnnl && k == kernels.front()) {
+          const std::string precision = "W" + std::to_string(wb) + "A" + std::to_string(ab);
+          bars.push_back({shape.name, precision, "oneDNN int8", i8.median_ms / t.median_ms});
+          bars.push_back({shape.name, precision, "oneDNN fp32", f32.median_ms / t.median_ms});
+        }
         if (o.json) {
           std::printf("{\"mode\": \"layers\", \"layer\": \"%s\", \"shape\": \"%s\", \"bits\": \"%dx%d\", \"kernel\": \"%s\", "
                       "\"threads\": %d, \"ms\": %.4f, \"gmacs\": %.2f, \"percent_of_peak\": %.1f, "
@@ -198,6 +210,12 @@ int run_layers(const Options& o) {
         }
       }
     }
+  }
+  if (!o.plot.empty()) {
+    if (!dnnl) throw std::runtime_error("--plot needs the oneDNN baseline (build with libdnnl-dev)");
+    write_speedup_svg(o.plot, "ResNet-18 convolutions, " + cpu_model_name() + ", " + std::to_string(o.threads) +
+                                  " thread(s): bnn-engine vs oneDNN, measured in one run", bars);
+    if (!o.json) std::printf("\nwrote %s\n", o.plot.c_str());
   }
   return 0;
 }
