@@ -12,6 +12,7 @@
 #include "bnn/classifier.h"
 #include "bnn/engine.h"
 #include "bnn/image.h"
+#include "engine/c_frame.h"
 #include "model_format/schema.h"
 
 #ifndef BNN_VERSION_STRING
@@ -71,38 +72,6 @@ bnn_status guarded(bnn_status fallback, bnn_context* context, Body&& body) {
   }
 }
 
-bnn::ImageView to_view(const bnn_frame& f) {
-  if (f.format < BNN_PIXEL_GRAY8 || f.format > BNN_PIXEL_YUYV) {
-    throw bnn::Error("frame: unknown pixel format " + std::to_string(static_cast<int>(f.format)));
-  }
-  bnn::ImageView v;
-  v.format = static_cast<bnn::PixelFormat>(f.format);
-  v.data = f.planes[0];
-  v.width = f.width;
-  v.height = f.height;
-  v.stride = f.strides[0];
-  v.bytes = f.plane_bytes[0];
-  v.chroma[0] = f.planes[1];
-  v.chroma[1] = f.planes[2];
-  if (v.format == bnn::PixelFormat::kI420 && f.strides[2] != 0 && f.strides[2] != f.strides[1]) {
-    throw bnn::Error("frame: I420 with different U and V strides (" + std::to_string(f.strides[1]) + ", " +
-                     std::to_string(f.strides[2]) + ") is not supported");
-  }
-  v.chroma_stride = f.strides[1];
-  v.chroma_bytes[0] = f.plane_bytes[1];
-  v.chroma_bytes[1] = f.plane_bytes[2];
-  v.roi = {f.roi_x, f.roi_y, f.roi_width, f.roi_height};
-  if (f.rotation != 0 && f.rotation != 90 && f.rotation != 180 && f.rotation != 270) {
-    throw bnn::Error("frame: rotation must be 0, 90, 180 or 270 degrees, not " + std::to_string(f.rotation));
-  }
-  v.rotation = static_cast<bnn::Rotation>(f.rotation);
-  if (f.matrix != BNN_YUV_BT601 && f.matrix != BNN_YUV_BT709) throw bnn::Error("frame: unknown YUV matrix");
-  if (f.range != BNN_YUV_LIMITED && f.range != BNN_YUV_FULL) throw bnn::Error("frame: unknown YUV range");
-  v.matrix = f.matrix == BNN_YUV_BT709 ? bnn::YuvMatrix::kBT709 : bnn::YuvMatrix::kBT601;
-  v.range = f.range == BNN_YUV_FULL ? bnn::YuvRange::kFull : bnn::YuvRange::kLimited;
-  return v;
-}
-
 bnn_status null_argument(const char* what, bnn_context* context = nullptr) noexcept {
   return fail_with(BNN_ERROR_INVALID_ARGUMENT, context, [&] { return std::string(what) + " is NULL"; });
 }
@@ -153,7 +122,7 @@ bnn_status bnn_frame_from_buffer(bnn_frame* frame, bnn_pixel_format format, int3
   frame->plane_bytes[0] = bytes;
   return guarded(BNN_ERROR_INVALID_FRAME, nullptr, [&] {
     if (bytes == 0) throw bnn::Error("frame: the buffer size is 0");
-    bnn::ImagePreprocessor::check(to_view(*frame));
+    bnn::ImagePreprocessor::check(bnn::view_of_frame(*frame));
   });
 }
 
@@ -237,7 +206,7 @@ bnn_status bnn_context_run(bnn_context* context, const bnn_frame* frame) noexcep
   // A frame the preprocessor refuses is the caller's; anything after it is a runtime failure.
   bnn::ImageView view;
   const bnn_status status = guarded(BNN_ERROR_INVALID_FRAME, context, [&] {
-    view = to_view(*frame);
+    view = bnn::view_of_frame(*frame);
     bnn::ImagePreprocessor::check(view);
   });
   if (status != BNN_OK) return status;

@@ -44,19 +44,24 @@ std::string candidate_text(const Candidate& c) {
   return s.str();
 }
 
+// A convolution's geometry from its tensors' HWC shapes and its window.
+ConvGeometry geometry_of(const fb::TensorT& in, const fb::TensorT& out, const fb::WindowT& win, int groups) {
+  ConvGeometry g;
+  g.in_h = in.shape[0], g.in_w = in.shape[1], g.in_c = in.shape[2];
+  g.out_h = out.shape[0], g.out_w = out.shape[1], g.out_c = out.shape[2];
+  g.kernel_h = win.kernel_h, g.kernel_w = win.kernel_w, g.stride_h = win.stride_h, g.stride_w = win.stride_w;
+  g.pad_top = win.pad_top, g.pad_left = win.pad_left, g.pad_bottom = win.pad_bottom, g.pad_right = win.pad_right;
+  g.dilation_h = win.dilation_h, g.dilation_w = win.dilation_w;
+  g.groups = groups;
+  return g;
+}
+
 // The layer's speed-relevant kind, read from the model.
 bool conv_case(const fb::ModelT& m, const fb::BitserialConv2DT& l, ConvCase* c) {
   const auto& in = *m.tensors.at(l.input);
   const auto& w = *m.tensors.at(l.weights);
   const auto& out = *m.tensors.at(l.output);
-  ConvGeometry& g = c->geometry;
-  g.in_h = in.shape[0], g.in_w = in.shape[1], g.in_c = in.shape[2];
-  g.out_h = out.shape[0], g.out_w = out.shape[1], g.out_c = out.shape[2];
-  const fb::WindowT& win = *l.window;
-  g.kernel_h = win.kernel_h, g.kernel_w = win.kernel_w, g.stride_h = win.stride_h, g.stride_w = win.stride_w;
-  g.pad_top = win.pad_top, g.pad_left = win.pad_left, g.pad_bottom = win.pad_bottom, g.pad_right = win.pad_right;
-  g.dilation_h = win.dilation_h, g.dilation_w = win.dilation_w;
-  g.groups = l.groups;
+  c->geometry = geometry_of(in, out, *l.window, l.groups);
   c->weight_bits = w.bits, c->act_bits = in.bits;
   c->weight_encoding = w.encoding == fb::Encoding::BIPOLAR ? Encoding::kBipolar : Encoding::kUnipolar;
   c->act_encoding = in.encoding == fb::Encoding::BIPOLAR ? Encoding::kBipolar : Encoding::kUnipolar;
@@ -143,17 +148,7 @@ std::string iso_date() {
 
 // The float convolution's geometry, read from the model.
 ConvGeometry float_geometry(const fb::ModelT& m, const fb::Conv2DT& l) {
-  const auto& in = *m.tensors.at(l.input);
-  const auto& out = *m.tensors.at(l.output);
-  ConvGeometry g;
-  g.in_h = in.shape[0], g.in_w = in.shape[1], g.in_c = in.shape[2];
-  g.out_h = out.shape[0], g.out_w = out.shape[1], g.out_c = out.shape[2];
-  const fb::WindowT& win = *l.window;
-  g.kernel_h = win.kernel_h, g.kernel_w = win.kernel_w, g.stride_h = win.stride_h, g.stride_w = win.stride_w;
-  g.pad_top = win.pad_top, g.pad_left = win.pad_left, g.pad_bottom = win.pad_bottom, g.pad_right = win.pad_right;
-  g.dilation_h = win.dilation_h, g.dilation_w = win.dilation_w;
-  g.groups = l.groups;
-  return g;
+  return geometry_of(*m.tensors.at(l.input), *m.tensors.at(l.output), *l.window, l.groups);
 }
 
 std::string float_shape_text(const ConvGeometry& g) {

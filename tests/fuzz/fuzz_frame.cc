@@ -12,6 +12,7 @@
 
 #include "bnn/bnn.h"
 #include "bnn/image.h"
+#include "engine/c_frame.h"
 
 namespace {
 
@@ -85,24 +86,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   bnn_frame copy;
   (void)bnn_frame_from_buffer(&copy, f.format, f.width, f.height, f.strides[0], f.planes[0], f.plane_bytes[0]);
 
-  // Through both preprocessings (the C API maps to this view the same way).
-  bnn::ImageView v;
-  v.format = static_cast<bnn::PixelFormat>(f.format);
-  v.data = f.planes[0];
-  v.width = f.width;
-  v.height = f.height;
-  v.stride = f.strides[0];
-  v.bytes = f.plane_bytes[0];
-  v.chroma[0] = f.planes[1];
-  v.chroma[1] = f.planes[2];
-  v.chroma_stride = f.strides[1];
-  v.chroma_bytes[0] = f.plane_bytes[1];
-  v.chroma_bytes[1] = f.plane_bytes[2];
+  // Through the C API's own mapping, then both preprocessings.
   if ((f.planes[1] && f.plane_bytes[1] == 0) || (f.planes[2] && f.plane_bytes[2] == 0)) return 0;
-  v.roi = {f.roi_x, f.roi_y, f.roi_width, f.roi_height};
-  v.rotation = static_cast<bnn::Rotation>(f.rotation);
-  v.matrix = static_cast<bnn::YuvMatrix>(f.matrix);
-  v.range = static_cast<bnn::YuvRange>(f.range);
+  bnn::ImageView v;
+  try {
+    v = bnn::view_of_frame(f);
+  } catch (const bnn::Error&) {
+    return 0;
+  }
   std::vector<float> out(3 * 28 * 28);
   for (bnn::ImagePreprocessor* pre : {&grey, &colour}) {
     try {
