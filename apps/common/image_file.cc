@@ -88,6 +88,15 @@ struct Claim {
   bool known = false;
 };
 
+// Where a JPEG's start-of-image marker ends, or 0 for anything else. stb
+// skips 0xFF fill bytes before a marker, so FF FF D8 opens a JPEG too (a
+// fuzz_image file slipped past the Huffman check that way).
+size_t jpeg_start(const uint8_t* d, size_t n) {
+  size_t i = 0;
+  while (i < n && d[i] == 0xFF) ++i;
+  return i >= 1 && i < n && d[i] == 0xD8 ? i + 1 : 0;
+}
+
 Claim claimed_size(const uint8_t* d, size_t n) {
   Claim c;
   if (n >= 24 && std::memcmp(d, "\x89PNG\r\n\x1a\n", 8) == 0 && std::memcmp(d + 12, "IHDR", 4) == 0) {
@@ -99,8 +108,8 @@ Claim claimed_size(const uint8_t* d, size_t n) {
       const int64_t h = static_cast<int32_t>(le32(d + 22));
       c = {static_cast<int32_t>(le32(d + 18)), h < 0 ? -h : h, true};  // negative height: rows stored top-down
     }
-  } else if (n >= 4 && d[0] == 0xFF && d[1] == 0xD8) {  // JPEG: walk the segments to the frame header
-    for (size_t i = 2; i + 9 <= n;) {
+  } else if (const size_t soi_end = jpeg_start(d, n); soi_end != 0) {  // JPEG: walk the segments to the frame header
+    for (size_t i = soi_end; i + 9 <= n;) {
       if (d[i] != 0xFF) break;
       const uint8_t marker = d[i + 1];
       if (marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC) {
@@ -145,7 +154,9 @@ std::string jpeg_huffman_problem(const uint8_t* d, size_t n) {
     const size_t end = std::min(n, i + 2 + be16(d + i + 2));
     for (size_t t = i + 4; t < end;) {
       size_t codes = 0;
-      for (size_t k = t + 1; k <= t + 16 && k < end; ++k) codes += d[k];
+      // stb reads all 16 counts even where the segment's stated length ends
+      // sooner: count them up to the file's end.
+      for (size_t k = t + 1; k <= t + 16 && k < n; ++k) codes += d[k];
       if (codes > 256) return "corrupt (a Huffman table defines " + std::to_string(codes) + " codes; at most 256)";
       t += 17 + codes;
     }
@@ -201,7 +212,7 @@ std::string bmp_problem(const uint8_t* d, size_t n, int width, int height) {
 
 std::string container_problem(const uint8_t* d, size_t n, int width, int height) {
   if (n >= 8 && std::memcmp(d, "\x89PNG\r\n\x1a\n", 8) == 0) return png_problem(d, n);
-  if (n >= 2 && d[0] == 0xFF && d[1] == 0xD8) return jpeg_problem(d, n);
+  if (jpeg_start(d, n) != 0) return jpeg_problem(d, n);
   if (n >= 2 && d[0] == 'P' && (d[1] == '5' || d[1] == '6')) return pnm_problem(d, n, width, height);
   if (n >= 2 && d[0] == 'B' && d[1] == 'M') return bmp_problem(d, n, width, height);
   return "";
@@ -234,7 +245,7 @@ DecodedImage decode_image(const uint8_t* data, size_t size, const std::string& n
   const Claim claim = claimed_size(data, size);
   if (claim.known) check_size(claim.width, claim.height, "the header claims ");
   // Before stb reads any of it: stbi_info already builds Huffman tables.
-  if (size >= 2 && data[0] == 0xFF && data[1] == 0xD8) {
+  if (jpeg_start(data, size) != 0) {
     if (const std::string problem = jpeg_huffman_problem(data, size); !problem.empty()) fail(name, problem);
   }
 

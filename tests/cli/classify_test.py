@@ -129,6 +129,10 @@ def main():
         r = run(tool, regress)
         check(r.returncode == 1 and "Huffman table defines 412 codes" in r.stderr,
               f"a JPEG with an oversized Huffman table is refused: {r.stderr.strip()}")
+        # Regression: the same behind 0xFF fill bytes before the start-of-image marker (found by fuzz_image in CI).
+        r = run(tool, os.path.join(os.path.dirname(regress), "regress_huffman_fill_bytes.jpg"))
+        check(r.returncode == 1 and "Huffman table defines 507 codes" in r.stderr,
+              f"a JPEG with fill bytes before its SOI and an oversized Huffman table is refused: {r.stderr.strip()}")
 
         with open(path("bad.bnn"), "wb") as f:
             f.write(b"not a model")
