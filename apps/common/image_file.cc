@@ -97,6 +97,27 @@ size_t jpeg_start(const uint8_t* d, size_t n) {
   return i >= 1 && i < n && d[i] == 0xD8 ? i + 1 : 0;
 }
 
+// Binary PNM headers: stb 2.27 reads each of the three numbers (width,
+// height, maximum value) into an int without an overflow check (fuzz_image
+// found a 100-digit width). Parsed here first, skipping whitespace and '#'
+// comments as stb does: more than 9 digits is refused.
+std::string pnm_header_problem(const uint8_t* d, size_t n) {
+  size_t i = 2;
+  for (int number = 0; number < 3; ++number) {
+    while (i < n && (std::isspace(d[i]) || d[i] == '#')) {
+      if (d[i] == '#') {
+        while (i < n && d[i] != '\n' && d[i] != '\r') ++i;
+      } else {
+        ++i;
+      }
+    }
+    size_t digits = 0;
+    while (i < n && std::isdigit(d[i])) ++i, ++digits;
+    if (digits > 9) return "corrupt (a header number has " + std::to_string(digits) + " digits)";
+  }
+  return "";
+}
+
 Claim claimed_size(const uint8_t* d, size_t n) {
   Claim c;
   if (n >= 24 && std::memcmp(d, "\x89PNG\r\n\x1a\n", 8) == 0 && std::memcmp(d + 12, "IHDR", 4) == 0) {
@@ -247,6 +268,9 @@ DecodedImage decode_image(const uint8_t* data, size_t size, const std::string& n
   // Before stb reads any of it: stbi_info already builds Huffman tables.
   if (jpeg_start(data, size) != 0) {
     if (const std::string problem = jpeg_huffman_problem(data, size); !problem.empty()) fail(name, problem);
+  }
+  if (size >= 2 && data[0] == 'P' && (data[1] == '5' || data[1] == '6')) {
+    if (const std::string problem = pnm_header_problem(data, size); !problem.empty()) fail(name, problem);
   }
 
   const int length = static_cast<int>(size);  // stb takes int; kMaxImageFileBytes < 2^31
