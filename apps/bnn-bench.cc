@@ -86,13 +86,7 @@ Options parse(int argc, char** argv) {
     } else if (arg == "--frame") {
       const std::string v = value();
       const size_t colon = v.find(':');
-      bool known = false;
-      for (int f = 0; colon != std::string::npos && f <= static_cast<int>(PixelFormat::kYUYV); ++f) {
-        if (v.substr(0, colon) == pixel_format_name(static_cast<PixelFormat>(f))) {
-          o.frame_format = static_cast<PixelFormat>(f);
-          known = true;
-        }
-      }
+      const bool known = colon != std::string::npos && pixel_format_from_name(v.substr(0, colon), &o.frame_format);
       if (!known || std::sscanf(v.c_str() + colon + 1, "%dx%d", &o.frame_width, &o.frame_height) != 2 ||
           o.frame_width < 1 || o.frame_height < 1) {
         usage_error("--frame needs FORMAT:WIDTHxHEIGHT, e.g. NV12:640x480");

@@ -82,12 +82,7 @@ Options parse(int argc, char** argv) {
       std::exit(0);
     } else if (arg == "--format") {
       const std::string name = value();
-      for (int f = 0; f <= static_cast<int>(bnn::PixelFormat::kYUYV); ++f) {
-        if (name == bnn::pixel_format_name(static_cast<bnn::PixelFormat>(f))) {
-          o.format = static_cast<bnn::PixelFormat>(f);
-          o.have_format = true;
-        }
-      }
+      o.have_format = bnn::pixel_format_from_name(name, &o.format);
       if (!o.have_format) usage_error("unknown --format " + name + " (see --help for the list)");
     } else if (arg == "--size") {
       const char* v = value();

@@ -247,6 +247,16 @@ const char* pixel_format_name(PixelFormat format) {
   return nullptr;
 }
 
+bool pixel_format_from_name(const std::string& name, PixelFormat* format) {
+  for (int f = 0; f <= static_cast<int>(PixelFormat::kYUYV); ++f) {
+    if (name == pixel_format_name(static_cast<PixelFormat>(f))) {
+      *format = static_cast<PixelFormat>(f);
+      return true;
+    }
+  }
+  return false;
+}
+
 size_t frame_bytes(PixelFormat format, int width, int height, int64_t stride, bool padded_last_row) {
   if (!pixel_format_name(format) || width < 1 || height < 1 || width > limits::kMaxImageDimension ||
       height > limits::kMaxImageDimension || int64_t{width} * height > limits::kMaxImagePixels || stride < 0 ||

@@ -22,9 +22,8 @@ using namespace bnn;
 namespace {
 
 PixelFormat parse_format(const std::string& s) {
-  for (int f = 0; f <= static_cast<int>(PixelFormat::kYUYV); ++f) {
-    if (s == pixel_format_name(static_cast<PixelFormat>(f))) return static_cast<PixelFormat>(f);
-  }
+  PixelFormat format;
+  if (pixel_format_from_name(s, &format)) return format;
   std::fprintf(stderr, "frame_to_rgb: unknown format %s\n", s.c_str());
   std::exit(2);
 }

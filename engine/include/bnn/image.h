@@ -21,6 +21,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "bnn/engine.h"
@@ -94,6 +95,8 @@ int bytes_per_pixel(PixelFormat format);
 bool is_yuv(PixelFormat format);
 // "NV12", "RGB888", ...; nullptr for a value outside the enum.
 const char* pixel_format_name(PixelFormat format);
+// The format called `name` (as pixel_format_name spells it); false if none is.
+bool pixel_format_from_name(const std::string& name, PixelFormat* format);
 
 // Describes a frame held in one buffer in the usual layout (planes one after
 // the other; see ImageView::chroma) and checks that `bytes` holds it. Throws
