@@ -34,6 +34,8 @@ void bgemm_ukernel_4x4(const BgemmUkernelArgs& args);
 namespace avx512vpopcnt {
 void bgemm_ukernel_8x8(const BgemmUkernelArgs& args);
 void bgemm_ukernel_8x4(const BgemmUkernelArgs& args);
+void bgemm_ukernel_8x8c2(const BgemmUkernelArgs& args);  // depth unrolled 2 words
+void bgemm_ukernel_8x4c2(const BgemmUkernelArgs& args);
 }
 #endif
 #if defined(BNN_HAVE_NEON64)

@@ -55,6 +55,7 @@ std::shared_ptr<const BitserialGemmPlan> make_bitserial_gemm_plan(const Bitseria
   plan->outer_px = static_cast<int>((outer_px + tile_px - 1) / tile_px * tile_px);
   plan->outer_oc_blocks = loop.outer_oc <= 0 ? plan->oc_blocks
                                              : std::min(plan->oc_blocks, (loop.outer_oc + tile_oc - 1) / tile_oc);
+  plan->channels_outer = loop.channels_outer;
   const bool wb = a.weight_encoding == Encoding::kBipolar, ab = a.act_encoding == Encoding::kBipolar;
   using E = BitserialGemmPlan::Epilogue;
   plan->epilogue = wb && ab ? E::kXor : (!wb && !ab ? E::kAnd : (wb ? E::kAndMinusActivationSum : E::kAndMinusWeightSum));
@@ -131,10 +132,17 @@ size_t bitserial_gemm_scratch_bytes(const BitserialGemmPlan& p, const ConvGeomet
          + p.outer_px;                                  // which pixels are written directly
 }
 
-void bitserial_gemm_run(const BitserialGemmPlan& p, const BitserialConvLayer& layer, int row_begin, int row_end,
+int bitserial_gemm_channel_step(const BitserialGemmPlan& plan, bool packed_output) {
+  return packed_output ? std::max(plan.tile_oc, kWordBits) : plan.tile_oc;  // tile_oc divides 64
+}
+
+void bitserial_gemm_run(const BitserialGemmPlan& p, const BitserialConvLayer& layer, const OutputBlock& range,
                         void* scratch) {
   const ConvGeometry& g = layer.conv.geometry;
   const int px = p.tile_px, oc = p.tile_oc, outer = p.outer_px;
+  assert(range.channel_begin % oc == 0 && range.channel_begin < range.channel_end && range.channel_end <= g.out_c);
+  const int c_begin = range.channel_begin, c_end = range.channel_end;
+  const int block_begin = c_begin / oc, block_end = (c_end + oc - 1) / oc;
   const size_t oc_padded = static_cast<size_t>(p.oc_blocks) * oc;
   auto** a_ptrs = static_cast<const uint64_t**>(scratch);                 // [outer / px][taps][px]
   int32_t* tile = reinterpret_cast<int32_t*>(a_ptrs + int64_t{p.taps} * outer);  // [px][oc]
@@ -147,6 +155,7 @@ void bitserial_gemm_run(const BitserialGemmPlan& p, const BitserialConvLayer& la
   const int64_t block_words = static_cast<int64_t>(p.taps) * p.weight_bits * p.words * oc;
   const int64_t la = (int64_t{1} << p.act_bits) - 1, lw = (int64_t{1} << p.weight_bits) - 1;
   const int64_t out_words = words_for(g.out_c);
+  const int64_t word_begin = c_begin / kWordBits, word_end = words_for(c_end);
   using E = BitserialGemmPlan::Epilogue;
 
   BgemmUkernelArgs args;
@@ -157,7 +166,8 @@ void bitserial_gemm_run(const BitserialGemmPlan& p, const BitserialConvLayer& la
   args.xor_op = p.epilogue == E::kXor;
   args.s = tile;
 
-  const int64_t first = static_cast<int64_t>(row_begin) * g.out_w, last = static_cast<int64_t>(row_end) * g.out_w;
+  const int64_t first = static_cast<int64_t>(range.row_begin) * g.out_w;
+  const int64_t last = static_cast<int64_t>(range.row_end) * g.out_w;
   for (int64_t base = first; base < last; base += outer) {
     const int count = static_cast<int>(std::min<int64_t>(outer, last - base));
     const int tiles = (count + px - 1) / px;
@@ -188,34 +198,45 @@ void bitserial_gemm_run(const BitserialGemmPlan& p, const BitserialConvLayer& la
       }
     }
     // Interior pixels of a one-bit packed output take their bits straight
-    // from the tiles; the rest go through the accumulator.
+    // from the tiles (only this block's words); the rest go through the
+    // accumulator.
     for (int j = 0; j < count; ++j) {
       const int64_t pixel = base + j;
       direct[j] = p.direct_bits && !is_border(g, static_cast<int>(pixel / g.out_w), static_cast<int>(pixel % g.out_w));
-      if (direct[j]) std::memset(layer.out_packed + pixel * out_words, 0, sizeof(uint64_t) * out_words);
+      if (direct[j]) {
+        std::memset(layer.out_packed + pixel * out_words + word_begin, 0, sizeof(uint64_t) * (word_end - word_begin));
+      }
     }
-    for (int block0 = 0; block0 < p.oc_blocks; block0 += p.outer_oc_blocks) {
-      const int block1 = std::min(p.oc_blocks, block0 + p.outer_oc_blocks);
-      for (int t = 0; t < tiles; ++t) {
-        const int tile_count = std::min(px, count - t * px);
-        args.a = a_ptrs + static_cast<int64_t>(t) * p.taps * px;
-        for (int block = block0; block < block1; ++block) {
-          args.w = p.weights.data() + block * block_words;
-          p.ukernel(args);
-          for (int j = 0; j < tile_count; ++j) {
-            const int local = t * px + j;
-            if (direct[local]) {
-              uint64_t* out = layer.out_packed + (base + local) * out_words;
-              const int c0 = block * oc, c1 = std::min(c0 + oc, g.out_c);
-              uint64_t bits = 0;
-              for (int c = c0; c < c1; ++c) {
-                bits |= static_cast<uint64_t>((tile[j * oc + c - c0] <= p.bound[c]) != (p.invert[c] != 0)) << (c - c0);
-              }
-              out[c0 / kWordBits] |= bits << (c0 % kWordBits);  // a block never straddles a word (tile_oc divides 64)
-            } else {
-              std::memcpy(acc + local * oc_padded + block * oc, tile + j * oc, sizeof(int32_t) * oc);
-            }
+    // One register tile of pixels t against one block of channels.
+    auto run_tile = [&](int t, int block) {
+      const int tile_count = std::min(px, count - t * px);
+      args.a = a_ptrs + static_cast<int64_t>(t) * p.taps * px;
+      args.w = p.weights.data() + block * block_words;
+      p.ukernel(args);
+      for (int j = 0; j < tile_count; ++j) {
+        const int local = t * px + j;
+        if (direct[local]) {
+          uint64_t* out = layer.out_packed + (base + local) * out_words;
+          const int c0 = block * oc, c1 = std::min(c0 + oc, g.out_c);
+          uint64_t bits = 0;
+          for (int c = c0; c < c1; ++c) {
+            bits |= static_cast<uint64_t>((tile[j * oc + c - c0] <= p.bound[c]) != (p.invert[c] != 0)) << (c - c0);
           }
+          out[c0 / kWordBits] |= bits << (c0 % kWordBits);  // a block never straddles a word (tile_oc divides 64)
+        } else {
+          std::memcpy(acc + local * oc_padded + block * oc, tile + j * oc, sizeof(int32_t) * oc);
+        }
+      }
+    };
+    for (int block0 = block_begin; block0 < block_end; block0 += p.outer_oc_blocks) {
+      const int block1 = std::min(block_end, block0 + p.outer_oc_blocks);
+      if (p.channels_outer) {
+        for (int block = block0; block < block1; ++block) {
+          for (int t = 0; t < tiles; ++t) run_tile(t, block);
+        }
+      } else {
+        for (int t = 0; t < tiles; ++t) {
+          for (int block = block0; block < block1; ++block) run_tile(t, block);
         }
       }
     }
@@ -227,17 +248,17 @@ void bitserial_gemm_run(const BitserialGemmPlan& p, const BitserialConvLayer& la
       switch (p.epilogue) {  // one loop per case, so each vectorizes
         case E::kXor: {
           const int32_t xor_base = static_cast<int32_t>(p.xor_base);
-          for (int c = 0; c < g.out_c; ++c) a[c] = xor_base - 2 * a[c];
+          for (int c = c_begin; c < c_end; ++c) a[c] = xor_base - 2 * a[c];
           break;
         }
         case E::kAnd: break;
         case E::kAndMinusActivationSum: {
           const int32_t sub = static_cast<int32_t>(lw * act_sums[j]);
-          for (int c = 0; c < g.out_c; ++c) a[c] = 2 * a[c] - sub;
+          for (int c = c_begin; c < c_end; ++c) a[c] = 2 * a[c] - sub;
           break;
         }
         case E::kAndMinusWeightSum:
-          for (int c = 0; c < g.out_c; ++c) a[c] = 2 * a[c] - static_cast<int32_t>(la) * p.weight_sums[c];
+          for (int c = c_begin; c < c_end; ++c) a[c] = 2 * a[c] - static_cast<int32_t>(la) * p.weight_sums[c];
           break;
       }
       // Border pixels: correct each padded tap.
@@ -246,11 +267,11 @@ void bitserial_gemm_run(const BitserialGemmPlan& p, const BitserialConvLayer& la
           for (int kw = 0; kw < g.kernel_w; ++kw, ++k) {
             const int iy = g.in_y0(oy) + kh * g.dilation_h, ix = g.in_x0(ox) + kw * g.dilation_w;
             if (iy >= 0 && iy < g.in_h && ix >= 0 && ix < g.in_w) continue;
-            for (int c = 0; c < g.out_c; ++c) a[c] += p.padded_tap[static_cast<size_t>(c) * p.taps + k];
+            for (int c = c_begin; c < c_end; ++c) a[c] += p.padded_tap[static_cast<size_t>(c) * p.taps + k];
           }
         }
       }
-      store_bitserial_pixel(layer, pixel, a, acc_f);
+      store_bitserial_pixel(layer, pixel, c_begin, c_end, a, acc_f);
     }
   }
 }

@@ -36,14 +36,19 @@ namespace bnn {
 // output pixels (row-major) by outer_oc output channels: for each outer pixel
 // tile, the indirection is built once, then for each outer channel tile every
 // register tile of those pixels runs, so one channel tile's packed weights
-// stay in cache while the pixels stream past. The defaults (one register tile
-// of pixels, all channels) walk pixel tiles outermost. Results are identical
-// for every schedule: each output is one integer sum.
+// stay in cache while the pixels stream past. Inside an outer tile, the loop
+// order is pixels outer (each register tile of pixels meets every channel
+// block of the tile: its activation rows stay in L1) or channels outer (each
+// channel block meets every pixel tile: its packed weights stay in L1). The
+// defaults (one register tile of pixels, all channels) walk pixel tiles
+// outermost. Results are identical for every schedule: each output is one
+// integer sum.
 constexpr int64_t kMaxOuterTileBytes = int64_t{8} << 20;  // scratch of one outer tile (accumulators, indirection)
 
 struct GemmLoopSchedule {
   int outer_px = 0;  // output pixels per outer tile, rounded up to a multiple of tile_px; 0 = tile_px
   int outer_oc = 0;  // output channels per outer tile, rounded up to a multiple of tile_oc; 0 = all
+  bool channels_outer = false;  // loop order inside an outer tile
 };
 
 // What a GEMM kernel prepares once per layer (at model load).
@@ -54,6 +59,7 @@ struct BitserialGemmPlan {
   int tile_oc = 1, tile_px = 1;
   int outer_px = 1;         // pixels per outer tile, a multiple of tile_px
   int outer_oc_blocks = 1;  // register blocks of channels per outer tile
+  bool channels_outer = false;
   int taps = 0, words = 0, weight_bits = 1, act_bits = 1, oc_blocks = 0;
   Epilogue epilogue = Epilogue::kXor;
   int64_t xor_base = 0;               // taps * C * Lw * La (kXor)
@@ -75,9 +81,16 @@ std::shared_ptr<const BitserialGemmPlan> make_bitserial_gemm_plan(const Bitseria
                                                                    BgemmUkernel ukernel, int tile_oc, int tile_px,
                                                                    GemmLoopSchedule loop = {});
 
-// Output rows [row_begin, row_end) of a layer, with its output transform.
-void bitserial_gemm_run(const BitserialGemmPlan& plan, const BitserialConvLayer& layer, int row_begin, int row_end,
+// One block of a layer's output, with its output transform. Its channel
+// range must start on a multiple of bitserial_gemm_channel_step() and end on
+// one or at out_c.
+void bitserial_gemm_run(const BitserialGemmPlan& plan, const BitserialConvLayer& layer, const OutputBlock& block,
                         void* scratch);
+
+// The granule of a channel split: a register block of channels, or a whole
+// 64-bit word of every output plane when the output is packed (so that two
+// threads never write one word).
+int bitserial_gemm_channel_step(const BitserialGemmPlan& plan, bool packed_output);
 
 size_t bitserial_gemm_scratch_bytes(const BitserialGemmPlan& plan, const ConvGeometry& g);
 

@@ -21,6 +21,16 @@ struct ConvGeometry {
   int in_x0(int ox) const { return ox * stride_w - pad_left; }
 };
 
+// The block of a layer's output one kernel call computes: output rows
+// [row_begin, row_end) x output channels [channel_begin, channel_end). Threads
+// split a layer into disjoint blocks (rows, or channels: a schedule's
+// parallel axis); every output is still one sum in one order.
+struct OutputBlock {
+  int row_begin = 0, row_end = 0;
+  int channel_begin = 0, channel_end = 0;
+};
+enum class SplitAxis { kRows, kChannels };
+
 // Calls fn(kh, kw, iy, ix) for each tap of output pixel (oy, ox) inside the input, in
 // kh-then-kw order: the window walk every reference kernel shares. (ISA-flagged
 // files compute taps inline instead: they call no shared inline function.)

@@ -63,12 +63,25 @@ inline float apply_activation(float x, int c, const ActivationParams& a) {
   return x;
 }
 
-// One pixel: acc[channels] -> out[channels]. `residual` is that pixel's
-// residual row or null.
-void transform_to_float(const float* acc, int channels, const FloatTransform& t, const float* residual,
+// One pixel, channels [begin, end): acc[c] -> out[c], the other channels
+// untouched (a channel-parallel split gives each thread its own range).
+// `residual` is that pixel's residual row or null; all three are indexed by
+// the channel itself.
+void transform_to_float(const float* acc, int begin, int end, const FloatTransform& t, const float* residual,
                         float* out);
+inline void transform_to_float(const float* acc, int channels, const FloatTransform& t, const float* residual,
+                               float* out) {
+  transform_to_float(acc, 0, channels, t, residual, out);
+}
 
-// One pixel: acc[channels] -> `bits` planes of words_for(channels) words.
-void transform_to_bits(const int32_t* acc, int channels, const ThresholdTransform& t, uint64_t* out);
+// One pixel, channels [begin, end) of `channels`: acc[c] -> code c of `bits`
+// planes of words_for(channels) words. Only the words holding those channels
+// are written, so begin (and end, unless it is `channels`) must be multiples
+// of 64 when two ranges of one pixel run concurrently.
+void transform_to_bits(const int32_t* acc, int channels, int begin, int end, const ThresholdTransform& t,
+                       uint64_t* out);
+inline void transform_to_bits(const int32_t* acc, int channels, const ThresholdTransform& t, uint64_t* out) {
+  transform_to_bits(acc, channels, 0, channels, t, out);
+}
 
 }  // namespace bnn

@@ -1,5 +1,6 @@
 #include "kernels/registry.h"
 
+#include <cassert>
 #include <iterator>
 
 #include "kernels/conv2d_f32_oc.h"
@@ -25,6 +26,8 @@ const BitserialConvKernel kBitserialConvKernels[] = {
     {"bgemm_ukernel_4x4c1__avx2", Isa::kAvx2, 4, 4, 1, avx2::bgemm_ukernel_4x4},
 #endif
 #if defined(BNN_HAVE_AVX512VPOPCNT)
+    {"bgemm_ukernel_8x4c2__avx512vpopcnt", Isa::kAvx512Vpopcnt, 8, 4, 2, avx512vpopcnt::bgemm_ukernel_8x4c2},
+    {"bgemm_ukernel_8x8c2__avx512vpopcnt", Isa::kAvx512Vpopcnt, 8, 8, 2, avx512vpopcnt::bgemm_ukernel_8x8c2},
     {"bgemm_ukernel_8x4c1__avx512vpopcnt", Isa::kAvx512Vpopcnt, 8, 4, 1, avx512vpopcnt::bgemm_ukernel_8x4},
     {"bgemm_ukernel_8x8c1__avx512vpopcnt", Isa::kAvx512Vpopcnt, 8, 8, 1, avx512vpopcnt::bgemm_ukernel_8x8},
 #endif
@@ -101,12 +104,17 @@ size_t bitserial_conv_scratch_bytes(const BitserialConvKernel& k, const Bitseria
 }
 
 void bitserial_conv_run(const BitserialConvKernel& k, const BitserialGemmPlan* plan, const BitserialConvLayer& layer,
-                        int row_begin, int row_end, void* scratch) {
+                        const OutputBlock& block, void* scratch) {
   if (k.ukernel) {
-    bitserial_gemm_run(*plan, layer, row_begin, row_end, scratch);
+    bitserial_gemm_run(*plan, layer, block, scratch);
   } else {
-    bitserial_conv2d_ref(layer, row_begin, row_end, scratch);
+    assert(block.channel_begin == 0 && block.channel_end == layer.conv.geometry.out_c);
+    bitserial_conv2d_ref(layer, block.row_begin, block.row_end, scratch);
   }
+}
+
+int bitserial_conv_channel_step(const BitserialConvKernel& k, const BitserialGemmPlan* plan, bool packed_output) {
+  return k.ukernel ? bitserial_gemm_channel_step(*plan, packed_output) : 0;
 }
 
 KernelTable<BitserialConvKernel> bitserial_conv_kernels() {

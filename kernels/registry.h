@@ -44,7 +44,11 @@ std::shared_ptr<const BitserialGemmPlan> bitserial_conv_prepare(const BitserialC
 size_t bitserial_conv_scratch_bytes(const BitserialConvKernel& k, const BitserialGemmPlan* plan,
                                     const ConvGeometry& g, int act_bits);
 void bitserial_conv_run(const BitserialConvKernel& k, const BitserialGemmPlan* plan, const BitserialConvLayer& layer,
-                        int row_begin, int row_end, void* scratch);
+                        const OutputBlock& block, void* scratch);
+// The granule a channel split of this layer must respect, or 0 when the
+// kernel computes whole pixels only (the reference): then blocks span all
+// channels.
+int bitserial_conv_channel_step(const BitserialConvKernel& k, const BitserialGemmPlan* plan, bool packed_output);
 
 // A float convolution kernel. `prepare` repacks the weights once (empty for
 // the reference, which reads OHWI directly); `run` gets them back.

@@ -401,7 +401,7 @@ TEST_CASE("a schedule naming an unknown kernel falls back to the default and say
   CHECK(model->describe().find("note: schedule names kernel") != std::string::npos);
 }
 
-TEST_CASE("scheduled outer tiles give bit-identical outputs - and a schedule from another CPU falls back") {
+TEST_CASE("scheduled outer tiles - loop orders and parallel axes give bit-identical outputs - and a schedule from another CPU falls back") {
   const TinyResNet base;
   const std::vector<uint8_t> untuned = base.build();
   test::Random rng(77);
@@ -416,16 +416,29 @@ TEST_CASE("scheduled outer tiles give bit-identical outputs - and a schedule fro
   const std::vector<float> want = run(untuned, 1);
   struct Knobs {
     int tile_oc, tile_oh, tile_ow;
+    fb::LoopOrder order;
+    fb::ParallelAxis axis;
   };
-  for (const Knobs& k : {Knobs{8, 0, 5}, Knobs{0, 2, 0}, Knobs{16, 0, 1000}, Knobs{1, 1, 0}}) {
+  using O = fb::LoopOrder;
+  using A = fb::ParallelAxis;
+  // Float-output layers of 16 and 24 channels split by channels at 2 threads
+  // (register blocks); the packed 16-channel one has a single 64-bit word, so
+  // it splits rows.
+  for (const Knobs& k : {Knobs{8, 0, 5, O::DEFAULT, A::DEFAULT}, Knobs{0, 2, 0, O::DEFAULT, A::ROWS},
+                         Knobs{16, 0, 1000, O::CHANNELS_OUTER, A::DEFAULT}, Knobs{1, 1, 0, O::PIXELS_OUTER, A::ROWS},
+                         Knobs{0, 0, 0, O::DEFAULT, A::CHANNELS}, Knobs{8, 0, 16, O::CHANNELS_OUTER, A::CHANNELS}}) {
     TinyResNet net;
     net.scheduled = true;
     net.schedule.tile_oc = k.tile_oc;
     net.schedule.tile_oh = k.tile_oh;
     net.schedule.tile_ow = k.tile_ow;
+    net.schedule.loop_order = k.order;
+    net.schedule.parallel_axis = k.axis;
     const std::vector<uint8_t> tuned = net.build();
     for (int threads : {1, 2}) {
-      INFO("tile_oc " << k.tile_oc << " tile_oh " << k.tile_oh << " tile_ow " << k.tile_ow << ", " << threads << " threads");
+      INFO("tile_oc " << k.tile_oc << " tile_oh " << k.tile_oh << " tile_ow " << k.tile_ow << " order "
+                      << fb::EnumNameLoopOrder(k.order) << " axis " << fb::EnumNameParallelAxis(k.axis) << ", "
+                      << threads << " threads");
       CHECK(run(tuned, threads) == want);
     }
   }

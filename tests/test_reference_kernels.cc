@@ -128,10 +128,11 @@ TEST_CASE("bitserial conv kernels: sampled shape grid (fast tier)") {
   }
 }
 
-TEST_CASE("bitserial conv kernels: every loop schedule gives the same bits (outer pixel and channel tiles)") {
+TEST_CASE("bitserial conv kernels: every loop schedule gives the same bits (outer tiles and loop order)") {
   // Outer tiles of one register tile, a few, more than the layer; channel
   // tiles of one block, two, all; on shapes with several row and channel blocks.
-  const GemmLoopSchedule loops[] = {{0, 0}, {1, 1}, {24, 8}, {64, 16}, {1000, 0}, {5, 24}};
+  const GemmLoopSchedule loops[] = {{0, 0},       {1, 1},        {24, 8},     {64, 16},       {1000, 0},
+                                     {5, 24},      {24, 8, true}, {64, 0, true}, {1000, 16, true}};
   std::vector<test::BitserialConvTester> shapes = sample_cases(12, 11);
   shapes.push_back(test::BitserialConvTester().input(9, 11, 70).output_channels(40).kernel(3, 3).pads(1, 1, 1, 1));
   shapes.push_back(test::BitserialConvTester().input(7, 7, 130).output_channels(72).kernel(3, 3).stride(2, 2)

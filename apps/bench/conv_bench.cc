@@ -59,16 +59,18 @@ ConvBench::ConvBench(const ConvCase& c, uint32_t seed) {
   }
 }
 
-Timing ConvBench::time(const BitserialConvKernel& kernel, int threads, GemmLoopSchedule loop) const {
+Timing ConvBench::time(const BitserialConvKernel& kernel, int threads, GemmLoopSchedule loop, SplitAxis axis) const {
   const auto plan = bitserial_conv_prepare(kernel, layer_, loop);
   // Per-thread scratch slices aligned like the engine's (pointers live there).
   const size_t stride =
       (bitserial_conv_scratch_bytes(kernel, plan.get(), layer_.conv.geometry, layer_.conv.act_bits) + 63) / 64 * 64;
   std::vector<uint64_t> scratch_words(stride * threads / 8 + 8);
   uint8_t* scratch = reinterpret_cast<uint8_t*>(scratch_words.data());
+  const ConvGeometry& g = layer_.conv.geometry;
+  const int step = bitserial_conv_channel_step(kernel, plan.get(), layer_.out_packed != nullptr);
   return measure([&] {
-    parallel_rows(threads, layer_.conv.geometry.out_h, [&](int t, int begin, int end) {
-      bitserial_conv_run(kernel, plan.get(), layer_, begin, end, scratch + t * stride);
+    parallel_blocks(threads, g.out_h, g.out_c, axis, step, [&](int t, const OutputBlock& block) {
+      bitserial_conv_run(kernel, plan.get(), layer_, block, scratch + t * stride);
     });
   });
 }

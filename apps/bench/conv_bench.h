@@ -42,8 +42,9 @@ class ConvBench {
 
   // Median time of the whole layer (packed 1-bit output through thresholds,
   // as between two binary layers) with `kernel` and its outer tiles `loop`
-  // on `threads` threads.
-  Timing time(const BitserialConvKernel& kernel, int threads, GemmLoopSchedule loop = {}) const;
+  // on `threads` threads, split by `axis` as the engine splits it.
+  Timing time(const BitserialConvKernel& kernel, int threads, GemmLoopSchedule loop = {},
+              SplitAxis axis = SplitAxis::kRows) const;
   const BitserialConvArgs& args() const { return layer_.conv; }
 
  private:

@@ -24,6 +24,7 @@ using bench::ConvCase;
 struct Candidate {
   const BitserialConvKernel* kernel = nullptr;
   GemmLoopSchedule loop;
+  SplitAxis axis = SplitAxis::kRows;
   double predicted = 0;  // cost model, lower is better
   double measured_ms = -1;
 };
@@ -41,6 +42,8 @@ std::string candidate_text(const Candidate& c) {
   s << c.kernel->name;
   if (c.loop.outer_px) s << " px" << c.loop.outer_px;
   if (c.loop.outer_oc) s << " oc" << c.loop.outer_oc;
+  if (c.loop.channels_outer) s << " channels-outer";
+  if (c.axis == SplitAxis::kChannels) s << " split-channels";
   return s.str();
 }
 
@@ -70,17 +73,27 @@ bool conv_case(const fb::ModelT& m, const fb::BitserialConv2DT& l, ConvCase* c) 
   return true;
 }
 
+// How many pieces a channel split can cut this layer into
+// (bitserial_gemm_channel_step: whole 64-bit words of a packed output).
+int channel_steps(const BitserialConvKernel& k, const ConvCase& c) {
+  const int step = c.out_bits > 0 ? std::max(k.tile_oc, 64) : k.tile_oc;
+  return (c.geometry.out_c + step - 1) / step;
+}
+
 // The default the engine would pick here.
 const BitserialConvKernel* default_bitserial_kernel(const BitserialConvArgs& args) {
   return default_kernel(bitserial_conv_kernels(),
                         [&](const BitserialConvKernel& k) { return bitserial_conv_supports(k, args); });
 }
 
-// The space: runnable kernels that support the layer, times outer pixel tiles
-// (one register tile, a few, whole rows) and outer channel tiles (all, or a
-// few register blocks), pruned to distinct effective values.
+// The space: runnable kernels (register tile and depth unroll) that support
+// the layer, times outer pixel tiles (one register tile, a few, whole rows),
+// outer channel tiles (all, or a few register blocks), the loop order inside
+// an outer tile, and the parallel axis, pruned to distinct effective values:
+// the loop order only matters when an outer tile has several pixel tiles and
+// several channel blocks, the axis only with threads and enough channel steps.
 std::vector<Candidate> candidates(const ConvCase& c, const BitserialConvArgs& args,
-                                  const BitserialConvKernel* fallback) {
+                                  const BitserialConvKernel* fallback, int threads) {
   const ConvGeometry& g = c.geometry;
   const int64_t pixels = int64_t{g.out_h} * g.out_w;
   std::vector<Candidate> out;
@@ -104,21 +117,42 @@ std::vector<Candidate> candidates(const ConvCase& c, const BitserialConvArgs& ar
     }
     std::sort(pxs.begin(), pxs.end());
     pxs.erase(std::unique(pxs.begin(), pxs.end()), pxs.end());
+    const int steps = channel_steps(k, c);
+    std::vector<SplitAxis> axes = {SplitAxis::kRows};
+    if (threads > 1 && steps >= threads) axes.push_back(SplitAxis::kChannels);
     for (int px : pxs) {
       for (int oc : ocs) {
         if (oc != 0 && px == 0) continue;  // channel tiles only matter with several pixel tiles to reuse them over
-        if (&k == fallback && px == 0 && oc == 0) continue;  // the default, timed anyway
-        out.push_back({&k, {px, oc}});
+        const int oc_blocks = ((oc ? oc : g.out_c) + k.tile_oc - 1) / k.tile_oc;
+        const bool order_matters = px > k.tile_px && oc_blocks > 1;
+        for (bool channels_outer : {false, true}) {
+          if (channels_outer && !order_matters) continue;
+          for (SplitAxis axis : axes) {
+            if (&k == fallback && px == 0 && oc == 0 && axis == SplitAxis::kRows) continue;  // the default, timed anyway
+            out.push_back({&k, {px, oc, channels_outer}, axis});
+          }
+        }
       }
     }
   }
   return out;
 }
 
+// How much longer than an even split the slowest thread takes: rows split in
+// whole rows, channels in whole steps (each thread then also builds the
+// whole indirection, hence the small extra).
+double imbalance(const Candidate& cand, const ConvCase& c, int threads) {
+  if (threads <= 1) return 1;
+  auto worst = [&](int units) { return std::ceil(double(units) / threads) / (double(units) / threads); };
+  if (cand.axis == SplitAxis::kChannels) return worst(channel_steps(*cand.kernel, c)) * 1.02;
+  return worst(c.geometry.out_h);
+}
+
 // Cost model: the microkernel's L1 rate (measured once per kernel), slowed
 // when an outer tile's packed weights or activations spill out of L1 / L2,
 // plus a per-outer-tile overhead for building the indirection.
-double predict(const Candidate& cand, const ConvCase& c, const std::map<const BitserialConvKernel*, double>& peak) {
+double predict(const Candidate& cand, const ConvCase& c, const std::map<const BitserialConvKernel*, double>& peak,
+               int threads) {
   const ConvGeometry& g = c.geometry;
   const double macs = double(g.out_h) * g.out_w * g.out_c * g.kernel_h * g.kernel_w * g.in_c * c.weight_bits * c.act_bits;
   const double rate = std::max(1e-3, peak.at(cand.kernel));  // GMAC/s
@@ -126,15 +160,20 @@ double predict(const Candidate& cand, const ConvCase& c, const std::map<const Bi
   const double words = std::ceil(g.in_c / 64.0), taps = double(g.kernel_h) * g.kernel_w;
   const int oc = cand.loop.outer_oc ? cand.loop.outer_oc : g.out_c;
   const int px = cand.loop.outer_px ? cand.loop.outer_px : cand.kernel->tile_px;
-  const double weight_bytes = taps * c.weight_bits * words * 8 * oc;
-  const double act_bytes = taps * c.act_bits * words * 8 * px;
+  // What stays hot across the inner loop: pixels outer, one pixel tile's
+  // activation rows meet the outer tile's weights; channels outer, one
+  // channel block's weights meet the outer tile's activation rows.
+  const int inner_oc = cand.loop.channels_outer ? cand.kernel->tile_oc : oc;
+  const int inner_px = cand.loop.channels_outer ? px : cand.kernel->tile_px;
+  const double weight_bytes = taps * c.weight_bits * words * 8 * inner_oc;
+  const double act_bytes = taps * c.act_bits * words * 8 * inner_px;
   const double working = weight_bytes + act_bytes;
   double slowdown = 1;
   if (working > 32 * 1024) slowdown = 1.3;
   if (working > 1024 * 1024) slowdown = 2.0;
   const double pixel_tiles = std::ceil(double(g.out_h) * g.out_w / px);
   const double overhead = pixel_tiles * taps * px * 2e-9;  // indirection rows
-  return macs / (rate * 1e9) * slowdown + overhead;
+  return (macs / (rate * 1e9) * slowdown + overhead) * imbalance(cand, c, threads);
 }
 
 std::string iso_date() {
@@ -332,8 +371,8 @@ std::vector<LayerResult> tune_model(fb::ModelT& model, const TuneOptions& option
     } else {
       ConvBench bench(c);
       const BitserialConvKernel* fallback = default_bitserial_kernel(bench.args());
-      std::vector<Candidate> space = candidates(c, bench.args(), fallback);
-      for (Candidate& cand : space) cand.predicted = predict(cand, c, peak);
+      std::vector<Candidate> space = candidates(c, bench.args(), fallback, options.threads);
+      for (Candidate& cand : space) cand.predicted = predict(cand, c, peak, options.threads);
       std::sort(space.begin(), space.end(), [](const Candidate& a, const Candidate& b) { return a.predicted < b.predicted; });
       const size_t to_time = options.exhaustive ? space.size() : std::min<size_t>(space.size(), options.timed_per_layer);
       result.candidates = static_cast<int>(space.size());
@@ -342,7 +381,7 @@ std::vector<LayerResult> tune_model(fb::ModelT& model, const TuneOptions& option
       best = def;
       for (size_t i = 0; i < to_time; ++i) {
         if (options.budget_seconds > 0 && elapsed() > options.budget_seconds) break;
-        space[i].measured_ms = bench.time(*space[i].kernel, options.threads, space[i].loop).median_ms;
+        space[i].measured_ms = bench.time(*space[i].kernel, options.threads, space[i].loop, space[i].axis).median_ms;
         ++result.timed;
         // Take a candidate only when it beats the best by more than noise (2%).
         if (space[i].measured_ms < best.measured_ms * 0.98) best = space[i];
@@ -356,10 +395,15 @@ std::vector<LayerResult> tune_model(fb::ModelT& model, const TuneOptions& option
     result.layer = layer.name;
     results.push_back(result);
 
-    // Bake it: the kernel, the outer tiles, and the machine it was measured on.
+    // Bake it: the kernel (its name carries the register tile and the depth
+    // unroll), the outer tiles, the loop order, the parallel axis, and the
+    // machine it was measured on.
     layer.schedule = make_schedule(best.kernel->name, best.kernel->isa, options.threads);
     layer.schedule->tile_oc = best.loop.outer_oc;
     layer.schedule->tile_ow = best.loop.outer_px;
+    layer.schedule->unroll = best.kernel->tile_words;
+    layer.schedule->loop_order = best.loop.channels_outer ? fb::LoopOrder::CHANNELS_OUTER : fb::LoopOrder::PIXELS_OUTER;
+    layer.schedule->parallel_axis = best.axis == SplitAxis::kChannels ? fb::ParallelAxis::CHANNELS : fb::ParallelAxis::ROWS;
   }
   return results;
 }

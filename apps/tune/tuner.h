@@ -1,5 +1,6 @@
 // Offline tuning: for each convolution of a model, search its schedules
-// (bitserial: microkernel and register tile, outer pixel and channel tiles;
+// (bitserial: microkernel, register tile and depth unroll, outer pixel and
+// channel tiles, loop order inside an outer tile, parallel axis;
 // full precision: the float kernel's register block and ISA) by
 // timing real candidates on the layer's real shape, and bake the winners into
 // the model's schedule records (TVM's AutoTVM, in small: prune the space,

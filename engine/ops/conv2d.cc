@@ -1,4 +1,5 @@
-// Full-precision and bitserial convolutions: rows split over threads.
+// Full-precision and bitserial convolutions: rows split over threads, or, for
+// a bitserial layer whose schedule says so, output channels.
 #include <algorithm>
 
 #include "engine/bind.h"
@@ -31,10 +32,10 @@ class Conv2DOp : public Op {
 
 class BitserialConv2DOp : public Op {
  public:
-  BitserialConv2DOp(const BitserialConvLayer& layer, const BitserialConvKernel* k, GemmLoopSchedule loop, int input,
-                    int residual, bool packed)
-      : layer_(layer), kernel_(k), plan_(bitserial_conv_prepare(*k, layer, loop)), input_(input), residual_(residual),
-        packed_(packed) {}
+  BitserialConv2DOp(const BitserialConvLayer& layer, const BitserialConvKernel* k, GemmLoopSchedule loop,
+                    SplitAxis axis, int input, int residual, bool packed)
+      : layer_(layer), kernel_(k), plan_(bitserial_conv_prepare(*k, layer, loop)), axis_(axis), input_(input),
+        residual_(residual), packed_(packed), channel_step_(bitserial_conv_channel_step(*k, plan_.get(), packed)) {}
   size_t kernel_scratch_bytes() const {
     return bitserial_conv_scratch_bytes(*kernel_, plan_.get(), layer_.conv.geometry, layer_.conv.act_bits);
   }
@@ -48,8 +49,9 @@ class BitserialConv2DOp : public Op {
     } else {
       layer.out_float = ctx.data<float>(output);
     }
-    parallel_rows(ctx.threads, layer.conv.geometry.out_h, [&](int t, int begin, int end) {
-      bitserial_conv_run(*kernel_, plan_.get(), layer, begin, end, ctx.scratch_for(t));
+    const ConvGeometry& g = layer.conv.geometry;
+    parallel_blocks(ctx.threads, g.out_h, g.out_c, axis_, channel_step_, [&](int t, const OutputBlock& block) {
+      bitserial_conv_run(*kernel_, plan_.get(), layer, block, ctx.scratch_for(t));
     });
   }
 
@@ -57,8 +59,10 @@ class BitserialConv2DOp : public Op {
   BitserialConvLayer layer_;
   const BitserialConvKernel* kernel_;
   std::shared_ptr<const BitserialGemmPlan> plan_;  // packed weights and border corrections
+  SplitAxis axis_;
   int input_, residual_;
   bool packed_;
+  int channel_step_;  // granule of a channel split (0: whole pixels only)
 };
 
 int64_t conv_macs(const ConvGeometry& g) {
@@ -107,8 +111,10 @@ std::unique_ptr<Op> make_bitserial_conv2d_op(const fb::BitserialConv2D& l, const
   }
   const BitserialConvKernel* kernel =
       ctx.choose(bitserial_conv_kernels(), [&](const BitserialConvKernel& k) { return bitserial_conv_supports(k, conv); });
-  // The schedule's outer tiles, when the schedule itself is followed (tuned for this CPU).
+  // The schedule's outer tiles, loop order and parallel axis, when the
+  // schedule itself is followed (tuned for this CPU).
   GemmLoopSchedule loop;
+  SplitAxis axis = SplitAxis::kRows;
   if (ctx.schedule && ctx.schedule_note->empty()) {
     // Knobs are validated to [0, kMaxScheduleKnob]; rows x width is clamped to
     // the layer (the plan rounds and caps it again).
@@ -116,8 +122,10 @@ std::unique_ptr<Op> make_bitserial_conv2d_op(const fb::BitserialConv2D& l, const
     const int64_t rows_px = std::min<int64_t>(int64_t{ctx.schedule->tile_oh()} * conv.geometry.out_w, pixels);
     loop.outer_oc = ctx.schedule->tile_oc();
     loop.outer_px = static_cast<int>(ctx.schedule->tile_ow() > 0 ? std::min<int64_t>(ctx.schedule->tile_ow(), pixels) : rows_px);
+    loop.channels_outer = ctx.schedule->loop_order() == fb::LoopOrder::CHANNELS_OUTER;
+    if (ctx.schedule->parallel_axis() == fb::ParallelAxis::CHANNELS) axis = SplitAxis::kChannels;
   }
-  auto op = std::make_unique<BitserialConv2DOp>(layer, kernel, loop, l.input(), residual, packed);
+  auto op = std::make_unique<BitserialConv2DOp>(layer, kernel, loop, axis, l.input(), residual, packed);
   op->inputs = {l.input()};
   if (residual >= 0) op->inputs.push_back(residual);
   op->output = l.output();

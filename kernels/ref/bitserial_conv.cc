@@ -100,16 +100,17 @@ void bitserial_conv_pixel_ref(const BitserialConvArgs& a, int oy, int ox, int32_
   }
 }
 
-void store_bitserial_pixel(const BitserialConvLayer& layer, int64_t pixel, const int32_t* acc, float* acc_f) {
+void store_bitserial_pixel(const BitserialConvLayer& layer, int64_t pixel, int begin, int end, const int32_t* acc,
+                           float* acc_f) {
   const int channels = layer.conv.geometry.out_c;
   if (layer.out_packed) {
-    transform_to_bits(acc, channels, layer.to_bits,
+    transform_to_bits(acc, channels, begin, end, layer.to_bits,
                       layer.out_packed + pixel * packed_row_words(channels, layer.to_bits.bits));
     return;
   }
-  for (int c = 0; c < channels; ++c) acc_f[c] = static_cast<float>(acc[c]);  // exact: |acc| < 2^24
+  for (int c = begin; c < end; ++c) acc_f[c] = static_cast<float>(acc[c]);  // exact: |acc| < 2^24
   const float* residual = layer.residual ? layer.residual + pixel * channels : nullptr;
-  transform_to_float(acc_f, channels, layer.to_float, residual, layer.out_float + pixel * channels);
+  transform_to_float(acc_f, begin, end, layer.to_float, residual, layer.out_float + pixel * channels);
 }
 
 void bitserial_conv2d_ref(const BitserialConvLayer& layer, int row_begin, int row_end, void* scratch) {
@@ -122,7 +123,7 @@ void bitserial_conv2d_ref(const BitserialConvLayer& layer, int row_begin, int ro
   for (int oy = row_begin; oy < row_end; ++oy) {
     for (int ox = 0; ox < g.out_w; ++ox) {
       bitserial_conv_pixel_ref(layer.conv, oy, ox, acc, group_scratch);
-      store_bitserial_pixel(layer, static_cast<int64_t>(oy) * g.out_w + ox, acc, acc_f);
+      store_bitserial_pixel(layer, static_cast<int64_t>(oy) * g.out_w + ox, 0, g.out_c, acc, acc_f);
     }
   }
 }

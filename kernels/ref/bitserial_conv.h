@@ -42,10 +42,12 @@ int64_t weight_tap_sum(const uint64_t* w, int64_t words, int n, int bits, Encodi
 // `scratch` holds bitserial_conv_scratch_bytes() bytes.
 void bitserial_conv_pixel_ref(const BitserialConvArgs& a, int oy, int ox, int32_t* acc, uint64_t* scratch);
 
-// Stores one output pixel from its exact accumulators: threshold to packed
-// bits, or the float transform (with the pixel's residual). `acc_f` holds
-// out_c floats of scratch. Shared by every bitserial kernel, so all store alike.
-void store_bitserial_pixel(const BitserialConvLayer& layer, int64_t pixel, const int32_t* acc, float* acc_f);
+// Stores channels [begin, end) of one output pixel from its exact
+// accumulators (indexed by channel): threshold to packed bits, or the float
+// transform (with the pixel's residual). `acc_f` holds out_c floats of
+// scratch. Shared by every bitserial kernel, so all store alike.
+void store_bitserial_pixel(const BitserialConvLayer& layer, int64_t pixel, int begin, int end, const int32_t* acc,
+                           float* acc_f);
 
 // Output rows [row_begin, row_end) of a layer.
 void bitserial_conv2d_ref(const BitserialConvLayer& layer, int row_begin, int row_end, void* scratch);

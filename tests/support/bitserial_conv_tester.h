@@ -1,8 +1,9 @@
 // BitserialConvTester (XNNPACK's GemmMicrokernelTester idea): set a shape
 // with chained setters, then test() runs a kernel descriptor on random data
 // and compares it exactly with a naive integer convolution over decoded
-// values. Each kernel runs over split row ranges with exactly the scratch it
-// asks for, once with a float output (no scale or bias: the accumulator
+// values. Each kernel runs over split row ranges and channel ranges (in the
+// reverse order, so a block that wrote outside itself is caught) with exactly
+// the scratch it asks for, once with a float output (no scale or bias: the accumulator
 // itself) and once with a threshold output (packed codes).
 #pragma once
 
@@ -53,7 +54,7 @@ class BitserialConvTester {
       << "." << g_.pad_right << " d" << g_.dilation_h << "x" << g_.dilation_w << " g" << g_.groups << " W" << wbits_
       << (wenc_ == Encoding::kBipolar ? "b" : "u") << "A" << abits_ << (aenc_ == Encoding::kBipolar ? "b" : "u")
       << (pad_ == PadValue::kMinusOne ? " pad-1" : "") << " seed" << seed_ << " outer " << loop_.outer_px << "x"
-      << loop_.outer_oc;
+      << loop_.outer_oc << (loop_.channels_outer ? " channels-outer" : "");
     return s.str();
   }
 
@@ -134,13 +135,23 @@ class BitserialConvTester {
 
  private:
   // Prepares the kernel for this layer (as the engine does at load), then runs
-  // rows [0, h/3) and [h/3, h): a split must change nothing.
+  // rows [0, h/3) with all channels, and rows [h/3, h) as two channel blocks
+  // when the kernel can split channels: a split must change nothing.
   static void run_split(const BitserialConvKernel& k, const BitserialConvLayer& layer, const ConvGeometry& g,
                         GemmLoopSchedule loop) {
     const auto plan = bitserial_conv_prepare(k, layer, loop);
     std::vector<uint8_t> scratch(bitserial_conv_scratch_bytes(k, plan.get(), g, layer.conv.act_bits));
-    bitserial_conv_run(k, plan.get(), layer, 0, g.out_h / 3, scratch.data());
-    bitserial_conv_run(k, plan.get(), layer, g.out_h / 3, g.out_h, scratch.data());
+    const int third = g.out_h / 3;
+    bitserial_conv_run(k, plan.get(), layer, OutputBlock{0, third, 0, g.out_c}, scratch.data());
+    const int step = bitserial_conv_channel_step(k, plan.get(), layer.out_packed != nullptr);
+    const int steps = step > 0 ? (g.out_c + step - 1) / step : 0;
+    if (steps < 2) {
+      bitserial_conv_run(k, plan.get(), layer, OutputBlock{third, g.out_h, 0, g.out_c}, scratch.data());
+      return;
+    }
+    const int mid = step * (steps / 2);
+    bitserial_conv_run(k, plan.get(), layer, OutputBlock{third, g.out_h, mid, g.out_c}, scratch.data());
+    bitserial_conv_run(k, plan.get(), layer, OutputBlock{third, g.out_h, 0, mid}, scratch.data());
   }
 
   ConvGeometry g_ = [] {
