@@ -41,6 +41,7 @@ void bgemm_ukernel_8x4c2(const BgemmUkernelArgs& args);
 #if defined(BNN_HAVE_NEON64)
 namespace neon64 {
 void bgemm_ukernel_4x4(const BgemmUkernelArgs& args);
+void bgemm_ukernel_8x4(const BgemmUkernelArgs& args);
 }
 #endif
 #if defined(BNN_HAVE_NEON32)

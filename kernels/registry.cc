@@ -20,6 +20,7 @@ const BitserialConvKernel kBitserialConvKernels[] = {
     {"bgemm_ukernel_4x4c1__neon32", Isa::kNeon32, 4, 4, 1, neon32::bgemm_ukernel_4x4},
 #endif
 #if defined(BNN_HAVE_NEON64)
+    {"bgemm_ukernel_8x4c1__neon64", Isa::kNeon64, 8, 4, 1, neon64::bgemm_ukernel_8x4},
     {"bgemm_ukernel_4x4c1__neon64", Isa::kNeon64, 4, 4, 1, neon64::bgemm_ukernel_4x4},
 #endif
 #if defined(BNN_HAVE_AVX2)

@@ -1,0 +1,68 @@
+// The integer baselines compute what they claim: each kernel against a plain
+// integer GEMM on random data at extreme values, several depths (run under
+// qemu-aarch64 in CI). A baseline that computed less would flatter bnn.
+#include <doctest/doctest.h>
+
+#include <random>
+#include <vector>
+
+#include "apps/bench/pi_estimate/int_gemm_neon.h"
+
+namespace nb = bnn::bench::neon_baseline;
+
+namespace {
+
+template <typename T>
+std::vector<T> random_values(size_t n, int lo, int hi, std::mt19937& rng) {
+  std::uniform_int_distribution<int> d(lo, hi);
+  std::vector<T> v(n);
+  for (T& x : v) x = static_cast<T>(d(rng));
+  return v;
+}
+
+template <typename T>
+int32_t dot(const T* w, const T* a, int depth) {
+  int32_t s = 0;
+  for (int k = 0; k < depth; ++k) s += int32_t{w[k]} * int32_t{a[k]};
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("integer NEON baselines match a plain GEMM") {
+  std::mt19937 rng(7);
+  for (int depth : {16, 48, 576, 4608}) {
+    INFO("depth " << depth);
+    const auto w16 = random_values<int16_t>(8 * depth, -512, 511, rng);  // |sum| < 2^31 at 4608
+    const auto a16 = random_values<int16_t>(4 * depth, -512, 511, rng);
+    std::vector<int16_t> w16p(w16.size());
+    nb::pack_s16_8x4(depth, w16.data(), w16p.data());
+    const int16_t* rows16[4] = {&a16[0], &a16[depth], &a16[2 * depth], &a16[3 * depth]};
+    int32_t c16[4][8];
+    nb::gemm_s16_8x4(depth, w16p.data(), rows16, c16);
+    for (int p = 0; p < 4; ++p) {
+      for (int o = 0; o < 8; ++o) CHECK(c16[p][o] == dot(&w16[o * depth], rows16[p], depth));
+    }
+
+    const auto w8 = random_values<int8_t>(8 * depth, -127, 127, rng);
+    const auto a8 = random_values<int8_t>(4 * depth, -128, 127, rng);
+    const int8_t* rows8[4] = {&a8[0], &a8[depth], &a8[2 * depth], &a8[3 * depth]};
+    std::vector<int8_t> w8p(w8.size());
+    nb::pack_s8_4x4(depth, w8.data(), w8p.data());
+    int32_t c8[4][4];
+    nb::gemm_s8_4x4(depth, w8p.data(), rows8, c8);
+    for (int p = 0; p < 4; ++p) {
+      for (int o = 0; o < 4; ++o) CHECK(c8[p][o] == dot(&w8[o * depth], rows8[p], depth));
+    }
+#if defined(__ARM_FEATURE_DOTPROD)
+    std::vector<int8_t> wdp(w8.size()), adp(4 * depth);
+    nb::pack_s8dot_w(depth, w8.data(), wdp.data());
+    nb::pack_s8dot_a(depth, rows8, adp.data());
+    int32_t cd[4][8];
+    nb::gemm_s8dot_8x4(depth, wdp.data(), adp.data(), cd);
+    for (int p = 0; p < 4; ++p) {
+      for (int o = 0; o < 8; ++o) CHECK(cd[p][o] == dot(&w8[o * depth], rows8[p], depth));
+    }
+#endif
+  }
+}
