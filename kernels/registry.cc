@@ -20,8 +20,10 @@ const BitserialConvKernel kBitserialConvKernels[] = {
     {"bgemm_ukernel_4x4c1__neon32", Isa::kNeon32, 4, 4, 1, neon32::bgemm_ukernel_4x4},
 #endif
 #if defined(BNN_HAVE_NEON64)
-    {"bgemm_ukernel_8x4c1__neon64", Isa::kNeon64, 8, 4, 1, neon64::bgemm_ukernel_8x4},
+    // 8x4 last (the default): per the llvm-mca estimates (docs/performance.md)
+    // it does more work per cycle on Cortex-A53/A72 and amortizes its call.
     {"bgemm_ukernel_4x4c1__neon64", Isa::kNeon64, 4, 4, 1, neon64::bgemm_ukernel_4x4},
+    {"bgemm_ukernel_8x4c1__neon64", Isa::kNeon64, 8, 4, 1, neon64::bgemm_ukernel_8x4},
 #endif
 #if defined(BNN_HAVE_AVX2)
     {"bgemm_ukernel_4x4c1__avx2", Isa::kAvx2, 4, 4, 1, avx2::bgemm_ukernel_4x4},

@@ -1,0 +1,312 @@
+#!/usr/bin/python3
+"""Raspberry Pi speed on paper: cycle estimates of bnn's NEON microkernels and
+of integer NEON baselines, per ResNet-18 convolution, from llvm-mca.
+
+No Pi is reachable from CI, so this estimates what can be estimated:
+  1. compile the shipped AArch64 microkernels (kernels/arm_neon64/bgemm.cc)
+     and the integer baselines (apps/bench/pi_estimate/int_gemm_neon.cc)
+     with the cross compiler, tuned for each core (-mcpu);
+  2. cut each kernel's innermost loop out of the assembly;
+  3. ask llvm-mca (LLVM 14) for its steady-state cycles per iteration on
+     Cortex-A53 (Pi 3), Cortex-A72 (Pi 4) and Cortex-A76 (Pi 5);
+  4. multiply by the iterations each ResNet-18 layer runs (C2-C12, batch 1).
+
+What it leaves out (so these are estimates, not measurements): cache misses
+and memory bandwidth (llvm-mca assumes every load hits L1), clock frequency
+(results are cycles; Pi 3 runs at 1.2 GHz, Pi 4 at 1.5-1.8, Pi 5 at 2.4),
+everything outside the inner loop (bnn's indirection, thresholds and border
+corrections; the baselines' im2col, packing and requantization), and the
+byte-lane flushes of bnn's kernel (8 UADALP per 31 steps, under 1% of its
+instructions). LLVM 14 has no Cortex-A76 model: -mcpu=cortex-a76 uses the
+Cortex-A57 model, as A72 does, so the A76 column differs from A72 only
+through code generation and the dot-product baseline.
+
+usage: pi_estimate.py [--markdown FILE] [--json FILE] [--svg FILE] [--show-loops]
+"""
+import argparse
+import json
+import math
+import os
+import re
+import subprocess
+import sys
+import tempfile
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
+CXX = "aarch64-linux-gnu-g++"
+MCA = "llvm-mca-14"
+CPUS = [("cortex-a53", "Pi 3 (Cortex-A53)"), ("cortex-a72", "Pi 4 (Cortex-A72)"), ("cortex-a76", "Pi 5 (Cortex-A76)")]
+
+# name, source, demangled-function pattern, key instruction, key count per
+# iteration, MACs per iteration, tile (channels, pixels), depth per iteration
+# (words of 64 channels for bitserial; channels x taps for integer kernels).
+KERNELS = [
+    dict(name="bgemm_ukernel_4x4c1__neon64", src="kernels/arm_neon64/bgemm.cc", fn=r"run<4, true, true>",
+         key="cnt", per_iter=8, oc=4, px=4, depth=64, binary=True),
+    dict(name="bgemm_ukernel_8x4c1__neon64", src="kernels/arm_neon64/bgemm.cc", fn=r"run<8, false, true>",
+         key="cnt", per_iter=16, oc=8, px=4, depth=64, binary=True),
+    dict(name="int16 SMLAL 8x4", src="apps/bench/pi_estimate/int_gemm_neon.cc", fn=r"gemm_s16_8x4",
+         key="smlal", per_iter=32, oc=8, px=4, depth=4, binary=False),
+    dict(name="int8 SMULL/SADALP 4x4", src="apps/bench/pi_estimate/int_gemm_neon.cc", fn=r"gemm_s8_4x4",
+         key="sadalp", per_iter=16, oc=4, px=4, depth=16, binary=False),
+    dict(name="int8 SDOT 8x4", src="apps/bench/pi_estimate/int_gemm_neon.cc", fn=r"gemm_s8dot_8x4",
+         key="sdot", per_iter=8, oc=8, px=4, depth=4, binary=False, needs="dotprod"),
+]
+
+# ResNet-18's convolutions as TVM's bitserial paper numbers them (C1, the 7x7
+# stem, stays full precision); apps/bench/conv_bench.cc has the same list.
+LAYERS = [("C2", 56, 56, 64, 64, 3, 1, 1), ("C3", 56, 56, 64, 64, 1, 1, 0), ("C4", 56, 56, 64, 128, 3, 2, 1),
+          ("C5", 56, 56, 64, 128, 1, 2, 0), ("C6", 28, 28, 128, 128, 3, 1, 1), ("C7", 28, 28, 128, 256, 3, 2, 1),
+          ("C8", 28, 28, 128, 256, 1, 2, 0), ("C9", 14, 14, 256, 256, 3, 1, 1), ("C10", 14, 14, 256, 512, 3, 2, 1),
+          ("C11", 14, 14, 256, 512, 1, 2, 0), ("C12", 7, 7, 512, 512, 3, 1, 1)]
+PRECISIONS = [(1, 1), (1, 2), (2, 2)]
+
+
+def run(cmd, **kw):
+    return subprocess.run(cmd, check=True, capture_output=True, text=True, **kw).stdout
+
+
+def compile_asm(src, cpu, out_dir):
+    out = os.path.join(out_dir, os.path.basename(src) + "." + cpu + ".s")
+    run([CXX, "-std=c++17", "-O3", "-mcpu=" + cpu, "-I" + ROOT, "-S", "-o", out, os.path.join(ROOT, src)])
+    return out
+
+
+def functions(asm_path):
+    """Demangled function name -> its lines."""
+    lines = open(asm_path).read().splitlines()
+    mangled = [l[:-1] for l in lines if re.match(r"^_Z\w+:$", l)]
+    demangled = dict(zip(mangled, run(["c++filt"], input="\n".join(mangled)).splitlines()))
+    funcs, current = {}, None
+    for l in lines:
+        m = re.match(r"^(_Z\w+):$", l)
+        if m:
+            current = demangled[m.group(1)]
+            funcs[current] = []
+        elif current is not None:
+            funcs[current].append(l)
+            if l.strip().startswith(".size"):
+                current = None
+    return funcs
+
+
+def loop_levels(body, key, loops_expected):
+    """The function's instructions grouped by how many loops enclose them
+    (a loop: a label and a later branch back to it). Blocks after the first
+    `ret` are out-of-line (bnn's byte-lane flush every 31 steps) and left out.
+    Returns one instruction list per level, outermost (once per call) first,
+    and how many `key` instructions the innermost level holds."""
+    end = next(i for i, l in enumerate(body) if l.strip() == "ret")
+    body = body[:end + 1]
+    labels, loops = {}, []
+    for i, l in enumerate(body):
+        m = re.match(r"^(\.L\w+):", l)
+        if m:
+            labels[m.group(1)] = i
+        m = re.match(r"^\s+(b|b\.?(?:eq|ne|[lg][te]|[hl][is]|cc|cs|mi|pl|vs|vc)|cbn?z|tbn?z)\s+.*?(\.L\w+)\s*$", l)
+        if m and m.group(2) in labels and labels[m.group(2)] < i:
+            loops.append((labels[m.group(2)], i))
+    levels = [[] for _ in range(loops_expected + 1)]
+    for i, l in enumerate(body):
+        if not l.startswith("\t") or l.strip().startswith("."):
+            continue
+        depth = sum(1 for a, b in loops if a < i <= b)
+        if depth > loops_expected:
+            sys.exit(f"{depth} nested loops around '{l.strip()}', expected {loops_expected}: the code changed shape")
+        levels[depth].append(l.strip())
+    keys = sum(1 for ins in levels[-1] if ins.split()[0].startswith(key))  # smlal and smlal2
+    return levels, keys
+
+
+def mca_cycles(instructions, cpu):
+    """Steady-state cycles of one pass over `instructions` (llvm-mca runs the
+    block 1000 times back to back and reports the total)."""
+    with tempfile.NamedTemporaryFile("w", suffix=".s", delete=False) as f:
+        f.write("\n".join(instructions) + "\n")
+        path = f.name
+    try:
+        out = run([MCA, "-mtriple=aarch64-linux-gnu", "-mcpu=" + cpu, "-iterations=1000", path])
+    finally:
+        os.unlink(path)
+    iterations = int(re.search(r"Iterations:\s+(\d+)", out).group(1))
+    cycles = int(re.search(r"Total Cycles:\s+(\d+)", out).group(1))
+    return cycles / iterations
+
+
+def trip_counts(kernel, layer, wbits, abits):
+    """Microkernel calls for the layer, and each loop level's trip count per
+    enclosing iteration (outermost first)."""
+    _, h, w, c, oc, k, s, p = layer
+    oh, ow = (h + 2 * p - k) // s + 1, (w + 2 * p - k) // s + 1
+    calls = math.ceil(oh * ow / kernel["px"]) * math.ceil(oc / kernel["oc"])
+    if kernel["binary"]:  # weight planes, activation planes, taps, 64-channel words
+        return calls, [wbits, abits, k * k, math.ceil(c / 64)]
+    return calls, [math.ceil(k * k * c / kernel["depth"])]
+
+
+def layer_cycles(kernel, level_cycles, layer, wbits, abits):
+    """calls x (level 0 + n1 x (level 1 + n2 x (... + nk x inner loop)))."""
+    calls, trips = trip_counts(kernel, layer, wbits, abits)
+    per_call = level_cycles[-1]
+    for level, trip in zip(reversed(level_cycles[:-1]), reversed(trips)):
+        per_call = level + trip * per_call
+    return calls * per_call
+
+
+def estimate(show_loops):
+    per_cpu = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for cpu, _ in CPUS:
+            funcs = {}
+            for src in sorted({k["src"] for k in KERNELS}):
+                funcs.update(functions(compile_asm(src, cpu, tmp)))
+            results = {}
+            for kernel in KERNELS:
+                if kernel.get("needs") == "dotprod" and cpu != "cortex-a76":
+                    continue  # ARMv8.2 dot product: Pi 5 only
+                name = next(f for f in funcs if kernel["fn"] in f and ("neon64" in f or not kernel["binary"]))
+                levels, keys = loop_levels(funcs[name], kernel["key"], 4 if kernel["binary"] else 1)
+                if keys != kernel["per_iter"]:
+                    sys.exit(f"{kernel['name']} on {cpu}: {keys} {kernel['key']} in the inner loop, "
+                             f"expected {kernel['per_iter']} (unrolled? the estimate assumes one step per iteration)")
+                level_cycles = [mca_cycles(level, cpu) if level else 0.0 for level in levels]
+                macs = kernel["oc"] * kernel["px"] * kernel["depth"]
+                results[kernel["name"]] = dict(cycles=level_cycles[-1], macs_per_cycle=macs / level_cycles[-1],
+                                               level_cycles=level_cycles,
+                                               level_instructions=[len(level) for level in levels])
+                if show_loops:
+                    print(f"--- {kernel['name']} on {cpu}: instructions per loop level (outermost first): "
+                          f"{[len(level) for level in levels]}, cycles {[round(c, 2) for c in level_cycles]}\n"
+                          + "\n".join(levels[-1]), file=sys.stderr)
+            per_cpu[cpu] = results
+    return per_cpu
+
+
+def layer_table(per_cpu):
+    rows = []
+    for cpu, _ in CPUS:
+        r = per_cpu[cpu]
+        binaries = [k for k in KERNELS if k["binary"]]
+        int8s = [k for k in KERNELS if not k["binary"] and k["name"].startswith("int8") and k["name"] in r]
+        int16 = next(k for k in KERNELS if k["name"].startswith("int16"))
+        for layer in LAYERS:
+            def cycles(k, wb=0, ab=0):
+                return layer_cycles(k, r[k["name"]]["level_cycles"], layer, wb, ab)
+            c16 = cycles(int16)
+            c8, k8 = min((cycles(k), k["name"]) for k in int8s)
+            for wb, ab in PRECISIONS:
+                cb, kb = min((cycles(k, wb, ab), k["name"]) for k in binaries)
+                rows.append(dict(cpu=cpu, layer=layer[0], precision=f"W{wb}A{ab}", bnn_kernel=kb, bnn_cycles=cb,
+                                 int16_cycles=c16, int8_kernel=k8, int8_cycles=c8,
+                                 vs_int16=c16 / cb, vs_int8=c8 / cb))
+    return rows
+
+
+def markdown(per_cpu, rows):
+    out = ["### Microkernels (llvm-mca, cycles per inner-loop iteration)", "",
+           "| kernel | MACs per iteration | " + " | ".join(f"{label} cycles | MACs/cycle" for _, label in CPUS) + " |",
+           "| --- | ---: | " + " | ".join("---: | ---:" for _ in CPUS) + " |"]
+    for k in KERNELS:
+        macs = k["oc"] * k["px"] * k["depth"]
+        cells = []
+        for cpu, _ in CPUS:
+            r = per_cpu[cpu].get(k["name"])
+            cells.append(f"{r['cycles']:.2f} | {r['macs_per_cycle']:.0f}" if r else "- | -")
+        unit = "binary" if k["binary"] else ("int16" if "16" in k["name"] else "int8")
+        out.append(f"| {k['name']} | {macs} {unit} | " + " | ".join(cells) + " |")
+    out += ["", "### Per layer: estimated speedup of bnn over the integer baselines", "",
+            "Each cell: int16 cycles / bnn cycles, then int8 cycles / bnn cycles (the faster int8 kernel on that core).",
+            "", "| layer | " + " | ".join(f"{p} {label}" for _, label in CPUS for p in ("W1A1", "W1A2", "W2A2")[:1]) + " |"]
+    out.pop()
+    header = "| layer | precision | " + " | ".join(label for _, label in CPUS) + " |"
+    out += [header, "| --- | --- | " + " | ".join("---:" for _ in CPUS) + " |"]
+    for layer in LAYERS:
+        for wb, ab in PRECISIONS:
+            cells = []
+            for cpu, _ in CPUS:
+                r = next(x for x in rows if x["cpu"] == cpu and x["layer"] == layer[0] and x["precision"] == f"W{wb}A{ab}")
+                cells.append(f"{r['vs_int16']:.1f}x / {r['vs_int8']:.1f}x")
+            out.append(f"| {layer[0]} | W{wb}A{ab} | " + " | ".join(cells) + " |")
+    out += ["", "### Range over C2-C12", "", "| core | precision | vs int16 | vs int8 |", "| --- | --- | ---: | ---: |"]
+    for cpu, label in CPUS:
+        for wb, ab in PRECISIONS:
+            sel = [x for x in rows if x["cpu"] == cpu and x["precision"] == f"W{wb}A{ab}"]
+            lo16, hi16 = min(x["vs_int16"] for x in sel), max(x["vs_int16"] for x in sel)
+            lo8, hi8 = min(x["vs_int8"] for x in sel), max(x["vs_int8"] for x in sel)
+            out.append(f"| {label} | W{wb}A{ab} | {lo16:.1f}x - {hi16:.1f}x | {lo8:.1f}x - {hi8:.1f}x |")
+    return "\n".join(out) + "\n"
+
+
+def svg(rows, path):
+    """One panel per core; per layer, a bar per precision against int16 and a
+    thin dark bar against int8, on a log2 axis."""
+    colours = {"W1A1": "#1f77b4", "W1A2": "#ff7f0e", "W2A2": "#2ca02c"}
+    panel_w, panel_h, left, top = 760, 230, 60, 60
+    width, height = left + panel_w + 20, top + len(CPUS) * (panel_h + 50)
+    top_value = max(max(r["vs_int16"], r["vs_int8"]) for r in rows)
+    ymax = 2 ** math.ceil(math.log2(max(2.0, top_value)))
+    ymin = 0.5
+    s = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-family="sans-serif" '
+         f'font-size="11">', '<rect width="100%" height="100%" fill="white"/>',
+         f'<text x="{left}" y="20" font-size="14">ResNet-18 convolutions on Raspberry Pi cores, estimated '
+         '(llvm-mca, inner loops only): bnn vs integer NEON</text>',
+         f'<text x="{left}" y="38">wide bars: vs int16 (SMLAL); thin dark bars: vs int8 (SMULL/SADALP, or SDOT on '
+         'A76). Log scale.</text>']
+    x = left
+    for p, c in colours.items():
+        s.append(f'<rect x="{x + 420}" y="10" width="10" height="10" fill="{c}"/><text x="{x + 434}" y="19">{p}</text>')
+        x += 60
+    for i, (cpu, label) in enumerate(CPUS):
+        y0 = top + i * (panel_h + 50)
+        def ypos(v):
+            return y0 + panel_h - (math.log2(v) - math.log2(ymin)) / (math.log2(ymax) - math.log2(ymin)) * panel_h
+        s.append(f'<text x="{left}" y="{y0 - 6}" font-size="12" font-weight="bold">{label}</text>')
+        v = ymin
+        while v <= ymax:
+            y = ypos(v)
+            s.append(f'<line x1="{left}" x2="{left + panel_w}" y1="{y:.1f}" y2="{y:.1f}" '
+                     f'stroke="{"#000" if v == 1 else "#ddd"}"/><text x="{left - 6}" y="{y + 4:.1f}" '
+                     f'text-anchor="end">{v:g}x</text>')
+            v *= 2
+        group = panel_w / len(LAYERS)
+        for j, layer in enumerate(LAYERS):
+            gx = left + j * group + 8
+            s.append(f'<text x="{gx + 22}" y="{y0 + panel_h + 14}" text-anchor="middle">{layer[0]}</text>')
+            for q, p in enumerate(colours):
+                r = next(x for x in rows if x["cpu"] == cpu and x["layer"] == layer[0] and x["precision"] == p)
+                bx = gx + q * 16
+                for value, w, dx, fill in ((r["vs_int16"], 13, 0, colours[p]), (r["vs_int8"], 4, 4.5, "#333")):
+                    y, y1 = ypos(max(value, ymin)), ypos(1)
+                    s.append(f'<rect x="{bx + dx:.1f}" y="{min(y, y1):.1f}" width="{w}" height="{abs(y - y1):.1f}" '
+                             f'fill="{fill}"><title>{layer[0]} {p}: {value:.2f}x</title></rect>')
+    s.append("</svg>")
+    with open(path, "w") as f:
+        f.write("\n".join(s) + "\n")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__.split("\n\n", 1)[1])
+    ap.add_argument("--markdown", help="write the tables here (default: stdout)")
+    ap.add_argument("--json", help="write every figure as JSON here")
+    ap.add_argument("--svg", help="draw the per-layer speedup chart here")
+    ap.add_argument("--show-loops", action="store_true", help="print each inner loop given to llvm-mca (stderr)")
+    args = ap.parse_args()
+    for tool in (CXX, MCA, "c++filt"):
+        if subprocess.run(["which", tool], capture_output=True).returncode != 0:
+            sys.exit(f"pi_estimate: {tool} not found (apt-get install g++-aarch64-linux-gnu llvm-14 binutils)")
+    per_cpu = estimate(args.show_loops)
+    rows = layer_table(per_cpu)
+    text = markdown(per_cpu, rows)
+    if args.markdown:
+        open(args.markdown, "w").write(text)
+    else:
+        sys.stdout.write(text)
+    if args.json:
+        json.dump(dict(microkernels=per_cpu, layers=rows), open(args.json, "w"), indent=1)
+    if args.svg:
+        svg(rows, args.svg)
+
+
+if __name__ == "__main__":
+    main()
