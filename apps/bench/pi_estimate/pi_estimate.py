@@ -214,10 +214,19 @@ def markdown(per_cpu, rows):
             cells.append(f"{r['cycles']:.2f} | {r['macs_per_cycle']:.0f}" if r else "- | -")
         unit = "binary" if k["binary"] else ("int16" if "16" in k["name"] else "int8")
         out.append(f"| {k['name']} | {macs} {unit} | " + " | ".join(cells) + " |")
+    out += ["", "### Where a call's cycles go (llvm-mca, cycles per pass of each loop level)", "",
+            "bnn: per call, per weight plane, per plane pair, per tap, per 64-channel word; "
+            "integer kernels: per call, per depth step.", "",
+            "| kernel | core | per call | levels inside, outermost first |", "| --- | --- | ---: | --- |"]
+    for k in KERNELS:
+        for cpu, label in CPUS:
+            r = per_cpu[cpu].get(k["name"])
+            if r:
+                inner = ", ".join(f"{c:.1f}" for c in r["level_cycles"][1:])
+                out.append(f"| {k['name']} | {label} | {r['level_cycles'][0]:.1f} | {inner} |")
     out += ["", "### Per layer: estimated speedup of bnn over the integer baselines", "",
-            "Each cell: int16 cycles / bnn cycles, then int8 cycles / bnn cycles (the faster int8 kernel on that core).",
-            "", "| layer | " + " | ".join(f"{p} {label}" for _, label in CPUS for p in ("W1A1", "W1A2", "W2A2")[:1]) + " |"]
-    out.pop()
+            "Each cell: int16 cycles / bnn cycles, then int8 cycles / bnn cycles (the faster int8 kernel on that "
+            "core); bnn runs the faster of its two microkernels on each layer.", ""]
     header = "| layer | precision | " + " | ".join(label for _, label in CPUS) + " |"
     out += [header, "| --- | --- | " + " | ".join("---:" for _ in CPUS) + " |"]
     for layer in LAYERS:
@@ -241,11 +250,11 @@ def svg(rows, path):
     """One panel per core; per layer, a bar per precision against int16 and a
     thin dark bar against int8, on a log2 axis."""
     colours = {"W1A1": "#1f77b4", "W1A2": "#ff7f0e", "W2A2": "#2ca02c"}
-    panel_w, panel_h, left, top = 760, 230, 60, 60
+    panel_w, panel_h, left, top = 760, 230, 60, 76
     width, height = left + panel_w + 20, top + len(CPUS) * (panel_h + 50)
     top_value = max(max(r["vs_int16"], r["vs_int8"]) for r in rows)
     ymax = 2 ** math.ceil(math.log2(max(2.0, top_value)))
-    ymin = 0.5
+    ymin = 2 ** math.floor(math.log2(min(0.5, min(min(r["vs_int16"], r["vs_int8"]) for r in rows))))
     s = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-family="sans-serif" '
          f'font-size="11">', '<rect width="100%" height="100%" fill="white"/>',
          f'<text x="{left}" y="20" font-size="14">ResNet-18 convolutions on Raspberry Pi cores, estimated '
@@ -254,7 +263,7 @@ def svg(rows, path):
          'A76). Log scale.</text>']
     x = left
     for p, c in colours.items():
-        s.append(f'<rect x="{x + 420}" y="10" width="10" height="10" fill="{c}"/><text x="{x + 434}" y="19">{p}</text>')
+        s.append(f'<rect x="{x}" y="46" width="10" height="10" fill="{c}"/><text x="{x + 14}" y="55">{p}</text>')
         x += 60
     for i, (cpu, label) in enumerate(CPUS):
         y0 = top + i * (panel_h + 50)
