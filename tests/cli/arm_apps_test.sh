@@ -2,8 +2,10 @@
 # The tools a Raspberry Pi user runs, cross-built and run under qemu-user:
 # bnn-classify on the bundled examples (same labels and probabilities as the
 # x86 build, within float rounding), bnn-run --info (NEON kernels, not the
-# portable ones), bnn-bench --model, and bnn-tune with a 5-second budget.
-# Usage: arm_apps_test.sh QEMU SYSROOT CROSS_BUILD_DIR X86_BUILD_DIR SOURCE_DIR NEON_ISA
+# portable ones), bnn-bench --model, and bnn-tune with a 5-second budget;
+# with a GStreamer sysroot (.ci/arm_gst_sysroot.sh), the ARM bnnclassify
+# element in Debian's ARM gst-launch-1.0.
+# Usage: arm_apps_test.sh QEMU SYSROOT CROSS_BUILD_DIR X86_BUILD_DIR SOURCE_DIR NEON_ISA [GST_SYSROOT]
 set -u
 qemu=$1
 sysroot=$2
@@ -11,6 +13,7 @@ arm=$3
 x86=$4
 source_dir=$5
 isa=$6
+gst_sysroot=${7:-}
 source "$source_dir/tests/cli/check.sh"
 run() { "$qemu" -L "$sysroot" "$@"; }
 model=$x86/models/fashion_bnn.bnn
@@ -36,5 +39,29 @@ check "bnn-run --info: no portable bitserial kernel" 1 "" -- sh -c "'$qemu' -L '
 check "bnn-bench --model" 0 "median [0-9.]+ ms" -- run "$arm/bin/bnn-bench" --model "$model"
 check "bnn-tune --budget-seconds 5" 0 "wrote" -- run "$arm/bin/bnn-tune" "$model" -o "$work/tuned.bnn" --budget-seconds 5
 check "the tuned model names NEON schedules" 0 "__$isa \(bgemm_ukernel" -- run "$arm/bin/bnn-run" --info "$work/tuned.bnn"
+if [ -n "$gst_sysroot" ]; then
+  # Only the plugins the pipelines use, loaded in-process (qemu-user cannot
+  # spawn GStreamer's ARM plugin scanner).
+  multiarch=$(basename "$sysroot")
+  libs=$gst_sysroot/usr/lib/$multiarch
+  mkdir -p "$work/plugins"
+  for p in coreelements videotestsrc rawparse; do ln -sf "$libs/gstreamer-1.0/libgst$p.so" "$work/plugins/"; done
+  ln -sf "$(realpath "$arm/lib/gstreamer-1.0/libgstbnnclassify.so")" "$work/plugins/"
+  gst() {
+    GST_REGISTRY_FORK=no GST_PLUGIN_SYSTEM_PATH= GST_PLUGIN_PATH="$work/plugins" GST_REGISTRY="$work/registry.bin" \
+      LD_LIBRARY_PATH="$libs:$gst_sysroot/lib/$multiarch" "$qemu" -L "$sysroot" "$gst_sysroot/usr/bin/$@"
+  }
+  check "ARM gst-inspect-1.0 bnnclassify" 0 "Classifies video frames" -- gst gst-inspect-1.0 bnnclassify
+  messages() {
+    gst gst-launch-1.0 -m videotestsrc num-buffers=30 ! video/x-raw,format=NV12,width=320,height=240 ! \
+      bnnclassify model="$model" ! fakesink | grep -c 'element.*bnnclassify.*label='
+  }
+  check "ARM pipeline: 30 NV12 frames, 30 messages" 0 "^30$" -- messages
+  ffmpeg -v error -i "$source_dir/examples/images/sneaker_photo.jpg" -vf scale=320:240 -pix_fmt nv12 -f rawvideo \
+    "$work/sneaker.nv12"
+  check "ARM pipeline: the sneaker photo is a sneaker" 0 "label=\(string\)Sneaker" -- gst gst-launch-1.0 -m \
+    filesrc location="$work/sneaker.nv12" ! rawvideoparse format=nv12 width=320 height=240 framerate=1/1 ! \
+    bnnclassify model="$model" ! fakesink
+fi
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

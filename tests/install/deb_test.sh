@@ -25,8 +25,14 @@ check "bnn-tools holds bnn-classify and the bundled model" 0 "" -- sh -c \
   "dpkg-deb -c '$(deb bnn-tools)' | grep -q 'usr/bin/bnn-classify' && dpkg-deb -c '$(deb bnn-tools)' | grep -q 'share/bnn/models/fashion_mnist\.bnn'"
 check "bnn-tools depends on no Python or oneDNN" 1 "" -- sh -c "dpkg-deb -f '$(deb bnn-tools)' Depends | grep -Ei 'python|dnnl'"
 check "libbnn0's architecture is $arch" 0 "^$arch$" -- dpkg-deb -f "$(deb libbnn0)" Architecture
-if [ -n "$(deb gstreamer1.0-bnn)" ]; then
-  check "gstreamer1.0-bnn holds the element" 0 "gstreamer-1.0/libgstbnnclassify\.so" -- dpkg-deb -c "$(deb gstreamer1.0-bnn)"
+# The element is packaged whenever the build made it (on ARM: with a
+# GStreamer sysroot, .ci/arm_gst_sysroot.sh).
+if [ -e "$build/lib/gstreamer-1.0/libgstbnnclassify.so" ]; then
+  check "gstreamer1.0-bnn is built for $arch" 0 "" -- test -n "$(deb gstreamer1.0-bnn)"
+  check "gstreamer1.0-bnn holds the element" 0 "usr/lib/.*gstreamer-1.0/libgstbnnclassify\.so" -- \
+    dpkg-deb -c "$(deb gstreamer1.0-bnn)"
+  check "gstreamer1.0-bnn depends on GStreamer's libraries" 0 "libgstreamer-plugins-base1.0-0" -- \
+    dpkg-deb -f "$(deb gstreamer1.0-bnn)" Depends
 fi
 
 root=$work/root
