@@ -20,12 +20,14 @@ const char kUsage[] =
     "usage: bnn-tune MODEL.bnn -o TUNED.bnn [--threads N] [--budget-seconds S] [--exhaustive]\n"
     "\n"
     "Finds, on this machine, the fastest schedule of every convolution in MODEL.bnn\n"
-    "(bitserial: microkernel and register tile, pixels and channels per outer tile;\n"
+    "(bitserial: microkernel, register tile and depth unroll, pixels and channels\n"
+    "per outer tile, loop order inside an outer tile, parallel axis (rows or channels);\n"
     "full precision: the float kernel's register block and instruction set)\n"
     "by timing candidates on the layer's real shape (median of repeated runs, warm\n"
     "caches), and writes TUNED.bnn with the winners and this CPU's identity baked in.\n"
     "Identical layer shapes are tuned once. The search ranks the space with a cost\n"
-    "model and times the best few; --exhaustive times every candidate. Outputs never\n"
+    "model, screens its best few dozen with a short timing and times the screen's\n"
+    "best few in full; --exhaustive times every candidate in full. Outputs never\n"
     "change: a tuned and an untuned model give bit-identical results. A model tuned\n"
     "for another CPU still runs anywhere, with this CPU's defaults (bnn-run says so).\n"
     "\n"
@@ -33,7 +35,8 @@ const char kUsage[] =
     "  --threads N            the thread count the model will run with (default 1)\n"
     "  --budget-seconds S     stop timing after S seconds; untimed layers keep the default\n"
     "  --exhaustive           time every candidate (to check the guided search)\n"
-    "  --timed-per-layer N    candidates the guided search times per layer (default 6)\n"
+    "  --screened-per-layer N candidates the guided search screens per layer (default 64)\n"
+    "  --timed-per-layer N    screened candidates it then times in full (default 6)\n"
     "  -h, --help             this text\n"
     "\n"
     "Progress goes to stderr; the table (layer, shape, default and tuned time,\n"
@@ -61,6 +64,8 @@ int main(int argc, char** argv) {
       options.threads = parse_count(arg, value(), 1, 256);
     } else if (arg == "--budget-seconds") {
       options.budget_seconds = parse_count(arg, value(), 1, 1000000);
+    } else if (arg == "--screened-per-layer") {
+      options.screened_per_layer = parse_count(arg, value(), 1, 100000);
     } else if (arg == "--timed-per-layer") {
       options.timed_per_layer = parse_count(arg, value(), 1, 1000);
     } else if (arg == "--exhaustive") {
@@ -89,8 +94,9 @@ int main(int argc, char** argv) {
       after += r.tuned_ms;
       std::printf("%-28s %-30s %10.3f %10.3f %7.2fx  %s%s\n", r.layer.c_str(), r.shape.c_str(), r.default_ms, r.tuned_ms,
                   r.default_ms / r.tuned_ms, r.schedule.c_str(),
-                  r.shared ? " (same shape as above)" : (" (" + std::to_string(r.timed) + " of " +
-                                                        std::to_string(r.candidates) + " timed)").c_str());
+                  r.shared ? " (same shape as above)"
+                           : (" (" + (r.screened ? std::to_string(r.screened) + " screened, " : std::string()) +
+                              std::to_string(r.timed) + " of " + std::to_string(r.candidates) + " timed)").c_str());
     }
     std::printf("convolutions: %.3f ms -> %.3f ms (%.2fx), %d threads; wrote %s\n", before, after,
                 after > 0 ? before / after : 1.0, options.threads, output.c_str());

@@ -59,7 +59,8 @@ ConvBench::ConvBench(const ConvCase& c, uint32_t seed) {
   }
 }
 
-Timing ConvBench::time(const BitserialConvKernel& kernel, int threads, GemmLoopSchedule loop, SplitAxis axis) const {
+Timing ConvBench::time(const BitserialConvKernel& kernel, int threads, GemmLoopSchedule loop, SplitAxis axis,
+                       TimingBudget budget) const {
   const auto plan = bitserial_conv_prepare(kernel, layer_, loop);
   // Per-thread scratch slices aligned like the engine's (pointers live there).
   const size_t stride =
@@ -72,7 +73,7 @@ Timing ConvBench::time(const BitserialConvKernel& kernel, int threads, GemmLoopS
     parallel_blocks(threads, g.out_h, g.out_c, axis, step, [&](int t, const OutputBlock& block) {
       bitserial_conv_run(kernel, plan.get(), layer_, block, scratch + t * stride);
     });
-  });
+  }, budget.min_runs, budget.min_seconds);
 }
 
 double peak_gmacs(const BitserialConvKernel& kernel) {

@@ -44,7 +44,7 @@ class ConvBench {
   // as between two binary layers) with `kernel` and its outer tiles `loop`
   // on `threads` threads, split by `axis` as the engine splits it.
   Timing time(const BitserialConvKernel& kernel, int threads, GemmLoopSchedule loop = {},
-              SplitAxis axis = SplitAxis::kRows) const;
+              SplitAxis axis = SplitAxis::kRows, TimingBudget budget = {}) const;
   const BitserialConvArgs& args() const { return layer_.conv; }
 
  private:

@@ -13,6 +13,12 @@ struct Timing {
   int runs = 0;
 };
 
+// How long to time: at least min_runs runs and min_seconds.
+struct TimingBudget {
+  int min_runs = 5;
+  double min_seconds = 0.2;
+};
+
 // Runs fn() twice to warm caches, then at least `min_runs` times and until
 // `min_seconds` have passed (at most `max_runs`).
 template <typename Fn>

@@ -26,7 +26,8 @@ struct Candidate {
   GemmLoopSchedule loop;
   SplitAxis axis = SplitAxis::kRows;
   double predicted = 0;  // cost model, lower is better
-  double measured_ms = -1;
+  double screened_ms = -1;  // a short timing (guided search)
+  double measured_ms = -1;  // the full timing
 };
 
 std::string shape_text(const ConvCase& c) {
@@ -374,11 +375,25 @@ std::vector<LayerResult> tune_model(fb::ModelT& model, const TuneOptions& option
       std::vector<Candidate> space = candidates(c, bench.args(), fallback, options.threads);
       for (Candidate& cand : space) cand.predicted = predict(cand, c, peak, options.threads);
       std::sort(space.begin(), space.end(), [](const Candidate& a, const Candidate& b) { return a.predicted < b.predicted; });
-      const size_t to_time = options.exhaustive ? space.size() : std::min<size_t>(space.size(), options.timed_per_layer);
       result.candidates = static_cast<int>(space.size());
       Candidate def{fallback, {}};
       def.measured_ms = bench.time(*fallback, options.threads).median_ms;
       best = def;
+      if (!options.exhaustive) {
+        // The cost model cannot tell most outer tiles apart (they differ by a
+        // few percent in cache behaviour): a short timing of its best few
+        // dozen ranks them, then the best few are timed in full.
+        const size_t to_screen = std::min<size_t>(space.size(), options.screened_per_layer);
+        for (size_t i = 0; i < to_screen; ++i) {
+          if (options.budget_seconds > 0 && elapsed() > options.budget_seconds) break;
+          space[i].screened_ms =
+              bench.time(*space[i].kernel, options.threads, space[i].loop, space[i].axis, {3, 0.02}).median_ms;
+          ++result.screened;
+        }
+        std::stable_sort(space.begin(), space.begin() + result.screened,
+                         [](const Candidate& a, const Candidate& b) { return a.screened_ms < b.screened_ms; });
+      }
+      const size_t to_time = options.exhaustive ? space.size() : std::min<size_t>(result.screened, options.timed_per_layer);
       for (size_t i = 0; i < to_time; ++i) {
         if (options.budget_seconds > 0 && elapsed() > options.budget_seconds) break;
         space[i].measured_ms = bench.time(*space[i].kernel, options.threads, space[i].loop, space[i].axis).median_ms;

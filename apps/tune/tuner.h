@@ -4,7 +4,8 @@
 // full precision: the float kernel's register block and ISA) by
 // timing real candidates on the layer's real shape, and bake the winners into
 // the model's schedule records (TVM's AutoTVM, in small: prune the space,
-// rank it with a cost model, time the best few; --exhaustive times all).
+// rank it with a cost model, screen the best few dozen with a short timing,
+// time the screen's best few in full; --exhaustive times all in full).
 // Schedules never change results: each bitserial output is one integer sum,
 // each float output one sum in a fixed order whatever the block.
 #pragma once
@@ -22,7 +23,8 @@ struct TuneOptions {
   int threads = 1;              // the thread count the model will run with
   double budget_seconds = 0;    // stop timing after this long (0: no limit); untimed layers keep the default
   bool exhaustive = false;      // time every candidate instead of the cost model's best few
-  int timed_per_layer = 6;      // candidates timed per layer (besides the default) when not exhaustive
+  int screened_per_layer = 64;  // the cost model's best, screened with a short timing when not exhaustive
+  int timed_per_layer = 6;      // the screen's best, timed in full (besides the default) when not exhaustive
   std::function<void(const std::string&)> progress;  // one line per step
 };
 
@@ -32,7 +34,7 @@ struct LayerResult {
   double default_ms = 0;  // this CPU's default schedule
   double tuned_ms = 0;    // the chosen one (the default when nothing beat it)
   std::string schedule;   // "bgemm_ukernel_8x8c1__avx512vpopcnt px64 oc32"
-  int timed = 0, candidates = 0;
+  int screened = 0, timed = 0, candidates = 0;
   bool shared = false;    // an identical earlier layer's result, reused
 };
 
