@@ -24,29 +24,30 @@ struct BgemmUkernelArgs {
 
 using BgemmUkernel = void (*)(const BgemmUkernelArgs& args);
 
-// The microkernels this build compiled, by ISA; each name carries its tile.
+// The microkernels this build compiled, by ISA; each name carries its tile
+// and depth step, as its descriptor and its file do.
 #if defined(BNN_HAVE_AVX2)
 namespace avx2 {
-void bgemm_ukernel_4x4(const BgemmUkernelArgs& args);
+void bgemm_ukernel_4x4c1(const BgemmUkernelArgs& args);
 }
 #endif
 #if defined(BNN_HAVE_AVX512VPOPCNT)
 namespace avx512vpopcnt {
-void bgemm_ukernel_8x8(const BgemmUkernelArgs& args);
-void bgemm_ukernel_8x4(const BgemmUkernelArgs& args);
+void bgemm_ukernel_8x8c1(const BgemmUkernelArgs& args);
+void bgemm_ukernel_8x4c1(const BgemmUkernelArgs& args);
 void bgemm_ukernel_8x8c2(const BgemmUkernelArgs& args);  // depth unrolled 2 words
 void bgemm_ukernel_8x4c2(const BgemmUkernelArgs& args);
 }
 #endif
 #if defined(BNN_HAVE_NEON64)
 namespace neon64 {
-void bgemm_ukernel_4x4(const BgemmUkernelArgs& args);
-void bgemm_ukernel_8x4(const BgemmUkernelArgs& args);
+void bgemm_ukernel_4x4c1(const BgemmUkernelArgs& args);
+void bgemm_ukernel_8x4c1(const BgemmUkernelArgs& args);
 }
 #endif
 #if defined(BNN_HAVE_NEON32)
 namespace neon32 {
-void bgemm_ukernel_4x4(const BgemmUkernelArgs& args);
+void bgemm_ukernel_4x4c1(const BgemmUkernelArgs& args);
 }
 #endif
 

@@ -35,6 +35,7 @@ std::shared_ptr<const BitserialGemmPlan> make_bitserial_gemm_plan(const Bitseria
   const BitserialConvArgs& a = layer.conv;
   const ConvGeometry& g = a.geometry;
   assert(g.groups == 1);
+  assert(tile_oc > 0 && kWordBits % tile_oc == 0);  // a register block never straddles a packed word
   auto plan = std::make_shared<BitserialGemmPlan>();
   plan->ukernel = ukernel;
   plan->tile_oc = tile_oc;
@@ -132,15 +133,12 @@ size_t bitserial_gemm_scratch_bytes(const BitserialGemmPlan& p, const ConvGeomet
          + p.outer_px;                                  // which pixels are written directly
 }
 
-int bitserial_gemm_channel_step(const BitserialGemmPlan& plan, bool packed_output) {
-  return packed_output ? std::max(plan.tile_oc, kWordBits) : plan.tile_oc;  // tile_oc divides 64
-}
-
 void bitserial_gemm_run(const BitserialGemmPlan& p, const BitserialConvLayer& layer, const OutputBlock& range,
                         void* scratch) {
   const ConvGeometry& g = layer.conv.geometry;
   const int px = p.tile_px, oc = p.tile_oc, outer = p.outer_px;
-  assert(range.channel_begin % oc == 0 && range.channel_begin < range.channel_end && range.channel_end <= g.out_c);
+  assert(range.channel_begin % bitserial_channel_step(oc, layer.out_packed != nullptr) == 0);
+  assert(range.channel_begin < range.channel_end && range.channel_end <= g.out_c);
   const int c_begin = range.channel_begin, c_end = range.channel_end;
   const int block_begin = c_begin / oc, block_end = (c_end + oc - 1) / oc;
   const size_t oc_padded = static_cast<size_t>(p.oc_blocks) * oc;

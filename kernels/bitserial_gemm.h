@@ -31,6 +31,8 @@
 namespace bnn {
 
 
+constexpr int64_t kMaxOuterTileBytes = int64_t{8} << 20;  // scratch of one outer tile (accumulators, indirection)
+
 // How the driver walks a layer beyond the microkernel's register tile (a
 // layer schedule's knobs; bnn-tune picks them). An outer tile is outer_px
 // output pixels (row-major) by outer_oc output channels: for each outer pixel
@@ -43,8 +45,6 @@ namespace bnn {
 // defaults (one register tile of pixels, all channels) walk pixel tiles
 // outermost. Results are identical for every schedule: each output is one
 // integer sum.
-constexpr int64_t kMaxOuterTileBytes = int64_t{8} << 20;  // scratch of one outer tile (accumulators, indirection)
-
 struct GemmLoopSchedule {
   int outer_px = 0;  // output pixels per outer tile, rounded up to a multiple of tile_px; 0 = tile_px
   int outer_oc = 0;  // output channels per outer tile, rounded up to a multiple of tile_oc; 0 = all
@@ -82,15 +82,17 @@ std::shared_ptr<const BitserialGemmPlan> make_bitserial_gemm_plan(const Bitseria
                                                                    GemmLoopSchedule loop = {});
 
 // One block of a layer's output, with its output transform. Its channel
-// range must start on a multiple of bitserial_gemm_channel_step() and end on
-// one or at out_c.
+// range must start on a multiple of bitserial_channel_step() and end on one
+// or at out_c.
 void bitserial_gemm_run(const BitserialGemmPlan& plan, const BitserialConvLayer& layer, const OutputBlock& block,
                         void* scratch);
 
 // The granule of a channel split: a register block of channels, or a whole
 // 64-bit word of every output plane when the output is packed (so that two
-// threads never write one word).
-int bitserial_gemm_channel_step(const BitserialGemmPlan& plan, bool packed_output);
+// threads never write one word). tile_oc divides 64.
+constexpr int bitserial_channel_step(int tile_oc, bool packed_output) {
+  return packed_output && tile_oc < 64 ? 64 : tile_oc;
+}
 
 size_t bitserial_gemm_scratch_bytes(const BitserialGemmPlan& plan, const ConvGeometry& g);
 

@@ -17,22 +17,24 @@ const BitserialConvKernel kBitserialConvKernels[] = {
     {"bgemm_ukernel_4x4c1__portable", Isa::kPortable, 4, 4, 1, bgemm_ukernel_portable<4, 4>},
     {"bgemm_ukernel_8x2c1__portable", Isa::kPortable, 8, 2, 1, bgemm_ukernel_portable<8, 2>},
 #if defined(BNN_HAVE_NEON32)
-    {"bgemm_ukernel_4x4c1__neon32", Isa::kNeon32, 4, 4, 1, neon32::bgemm_ukernel_4x4},
+    {"bgemm_ukernel_4x4c1__neon32", Isa::kNeon32, 4, 4, 1, neon32::bgemm_ukernel_4x4c1},
 #endif
 #if defined(BNN_HAVE_NEON64)
     // 8x4 last (the default): per the llvm-mca estimates (docs/performance.md)
     // it does more work per cycle on Cortex-A53/A72 and amortizes its call.
-    {"bgemm_ukernel_4x4c1__neon64", Isa::kNeon64, 4, 4, 1, neon64::bgemm_ukernel_4x4},
-    {"bgemm_ukernel_8x4c1__neon64", Isa::kNeon64, 8, 4, 1, neon64::bgemm_ukernel_8x4},
+    {"bgemm_ukernel_4x4c1__neon64", Isa::kNeon64, 4, 4, 1, neon64::bgemm_ukernel_4x4c1},
+    {"bgemm_ukernel_8x4c1__neon64", Isa::kNeon64, 8, 4, 1, neon64::bgemm_ukernel_8x4c1},
 #endif
 #if defined(BNN_HAVE_AVX2)
-    {"bgemm_ukernel_4x4c1__avx2", Isa::kAvx2, 4, 4, 1, avx2::bgemm_ukernel_4x4},
+    {"bgemm_ukernel_4x4c1__avx2", Isa::kAvx2, 4, 4, 1, avx2::bgemm_ukernel_4x4c1},
 #endif
 #if defined(BNN_HAVE_AVX512VPOPCNT)
+    // Unrolled c2 ties c1 at peak (1031 against 1039 GMAC/s) and wins on some
+    // layers only: c1 stays the default, bnn-tune picks c2 where it is faster.
     {"bgemm_ukernel_8x4c2__avx512vpopcnt", Isa::kAvx512Vpopcnt, 8, 4, 2, avx512vpopcnt::bgemm_ukernel_8x4c2},
     {"bgemm_ukernel_8x8c2__avx512vpopcnt", Isa::kAvx512Vpopcnt, 8, 8, 2, avx512vpopcnt::bgemm_ukernel_8x8c2},
-    {"bgemm_ukernel_8x4c1__avx512vpopcnt", Isa::kAvx512Vpopcnt, 8, 4, 1, avx512vpopcnt::bgemm_ukernel_8x4},
-    {"bgemm_ukernel_8x8c1__avx512vpopcnt", Isa::kAvx512Vpopcnt, 8, 8, 1, avx512vpopcnt::bgemm_ukernel_8x8},
+    {"bgemm_ukernel_8x4c1__avx512vpopcnt", Isa::kAvx512Vpopcnt, 8, 4, 1, avx512vpopcnt::bgemm_ukernel_8x4c1},
+    {"bgemm_ukernel_8x8c1__avx512vpopcnt", Isa::kAvx512Vpopcnt, 8, 8, 1, avx512vpopcnt::bgemm_ukernel_8x8c1},
 #endif
 };
 
@@ -117,7 +119,7 @@ void bitserial_conv_run(const BitserialConvKernel& k, const BitserialGemmPlan* p
 }
 
 int bitserial_conv_channel_step(const BitserialConvKernel& k, const BitserialGemmPlan* plan, bool packed_output) {
-  return k.ukernel ? bitserial_gemm_channel_step(*plan, packed_output) : 0;
+  return k.ukernel ? bitserial_channel_step(plan->tile_oc, packed_output) : 0;
 }
 
 KernelTable<BitserialConvKernel> bitserial_conv_kernels() {

@@ -454,6 +454,51 @@ TEST_CASE("scheduled outer tiles - loop orders and parallel axes give bit-identi
   CHECK(run(bytes, 1) == want);
 }
 
+TEST_CASE("a channel split of a packed output gives each thread whole words - bit-identical to one thread") {
+  // 130 packed output channels are 3 words: at 2 threads a CHANNELS schedule
+  // gives one thread channels 0-63 and the other 64-129 of every pixel (the
+  // TSan stage runs this), then a float layer reads all of them.
+  test::Random rng(91);
+  const std::vector<uint8_t> w1 = rng.codes(130 * 9 * 70, 1), w2 = rng.codes(20 * 9 * 130, 1);
+  std::vector<int32_t> thresholds(130);
+  std::vector<int8_t> direction(130);
+  for (int c = 0; c < 130; ++c) {
+    thresholds[c] = rng.uniform_int(-30, 30);
+    direction[c] = rng.uniform_int(0, 1) ? 1 : -1;
+  }
+  auto build = [&](bool scheduled) {
+    ModelBuilder b;
+    const int x = b.input("x", 6, 7, 70);
+    const int q = b.quantize("q", x, 1, Encoding::kBipolar, std::vector<float>(70, 0.0f));
+    const int y = b.bitserial_conv2d("packed", q, 130, WindowSpec::square(3, 1, 1), CodeWeights{1, Encoding::kBipolar, w1},
+                                     ThresholdSpec{1, Encoding::kBipolar, thresholds, direction});
+    const int z = b.bitserial_conv2d("float", y, 20, WindowSpec::square(3, 1, 1), CodeWeights{1, Encoding::kBipolar, w2},
+                                     FloatTransformSpec{});
+    if (scheduled) {
+      fb::ScheduleT schedule;
+      schedule.parallel_axis = fb::ParallelAxis::CHANNELS;
+      schedule.loop_order = fb::LoopOrder::CHANNELS_OUTER;
+      schedule.tile_ow = 16;
+      b.set_schedule(y, schedule);
+      b.set_schedule(z, schedule);
+    }
+    b.set_output(z);
+    return b.finish();
+  };
+  const std::vector<float> image = rng.normals(6 * 7 * 70, 0, 1);
+  auto run = [&](const std::vector<uint8_t>& bytes, int threads) {
+    const auto model = Model::load_buffer(bytes.data(), bytes.size());
+    Session session(model, {threads});
+    std::vector<float> out(model->output().element_count());
+    session.run(image.data(), out.data());
+    return out;
+  };
+  const std::vector<float> want = run(build(false), 1);
+  const std::vector<uint8_t> split = build(true);
+  CHECK(run(split, 2) == want);
+  CHECK(run(split, 1) == want);
+}
+
 TEST_CASE("Session refuses a bad thread count") {
   const std::vector<uint8_t> bytes = TinyResNet().build();
   const auto model = Model::load_buffer(bytes.data(), bytes.size());

@@ -150,21 +150,20 @@ TEST_CASE("bitserial conv kernels: every loop schedule gives the same bits (oute
 }
 
 TEST_CASE("bitserial microkernels: deep sums at the narrow-lane limits") {
-  // Counts at their maximum (XOR of all-ones weights with zero activations:
-  // 64 per word; one word 32), over depths around the points where NEON's
-  // byte (31 steps) and 16-bit (4080 steps) lanes are widened, one and four
-  // plane pairs, against the exact sum.
+  // Every count at its maximum (XOR of all-ones weights with zero
+  // activations: 64 per word), over depths around the points where NEON's
+  // byte (31 steps) and 16-bit (4080 steps; 4096 would overflow) lanes are
+  // widened, one and four plane pairs, against the exact sum.
   for (const BitserialConvKernel* k : runnable(bitserial_conv_kernels())) {
     if (!k->ukernel) continue;
-    for (const int depth : {30, 31, 32, 4079, 4080, 4081, 8200}) {
+    for (const int depth : {30, 31, 32, 4079, 4080, 4081, 4095, 4096, 4097, 8200}) {
       for (const int bits : {1, 2}) {
         INFO(k->name << ", " << depth << " words, W" << bits << "A" << bits);
         BgemmUkernelArgs args;
         args.taps = depth % 2 == 0 ? 2 : 1;
         args.words = depth / args.taps;
         args.weight_bits = args.act_bits = bits;
-        std::vector<uint64_t> rows(static_cast<size_t>(bits) * args.words, 0);
-        rows[0] = 0x00FF00FF00FF00FFull;  // one word below the maximum
+        const std::vector<uint64_t> rows(static_cast<size_t>(bits) * args.words, 0);
         std::vector<const uint64_t*> ptrs(static_cast<size_t>(args.taps) * k->tile_px, rows.data());
         std::vector<uint64_t> w(static_cast<size_t>(args.taps) * bits * args.words * k->tile_oc, ~uint64_t{0});
         args.a = ptrs.data();
@@ -172,7 +171,7 @@ TEST_CASE("bitserial microkernels: deep sums at the narrow-lane limits") {
         std::vector<int32_t> got(static_cast<size_t>(k->tile_px) * k->tile_oc);
         int64_t expect = 0;
         for (int i = 0; i < bits; ++i) {
-          for (int j = 0; j < bits; ++j) expect += (int64_t{64} * args.taps * args.words - (j == 0 ? args.taps * 32 : 0)) << (i + j);
+          for (int j = 0; j < bits; ++j) expect += (int64_t{64} * args.taps * args.words) << (i + j);
         }
         args.s = got.data();
         k->ukernel(args);

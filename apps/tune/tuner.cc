@@ -74,10 +74,10 @@ bool conv_case(const fb::ModelT& m, const fb::BitserialConv2DT& l, ConvCase* c) 
   return true;
 }
 
-// How many pieces a channel split can cut this layer into
-// (bitserial_gemm_channel_step: whole 64-bit words of a packed output).
+// How many pieces a channel split can cut this layer into (whole 64-bit
+// words of a packed output).
 int channel_steps(const BitserialConvKernel& k, const ConvCase& c) {
-  const int step = c.out_bits > 0 ? std::max(k.tile_oc, 64) : k.tile_oc;
+  const int step = bitserial_channel_step(k.tile_oc, c.out_bits > 0);
   return (c.geometry.out_c + step - 1) / step;
 }
 

@@ -1,14 +1,15 @@
 // BitserialConvTester (XNNPACK's GemmMicrokernelTester idea): set a shape
 // with chained setters, then test() runs a kernel descriptor on random data
 // and compares it exactly with a naive integer convolution over decoded
-// values. Each kernel runs over split row ranges and channel ranges (in the
-// reverse order, so a block that wrote outside itself is caught) with exactly
-// the scratch it asks for, once with a float output (no scale or bias: the accumulator
+// values. Each kernel runs over split row ranges and channel ranges, each
+// block checked to write only inside itself, with exactly the scratch it
+// asks for, once with a float output (no scale or bias: the accumulator
 // itself) and once with a threshold output (packed codes).
 #pragma once
 
 #include <doctest/doctest.h>
 
+#include <cstring>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -136,22 +137,55 @@ class BitserialConvTester {
  private:
   // Prepares the kernel for this layer (as the engine does at load), then runs
   // rows [0, h/3) with all channels, and rows [h/3, h) as two channel blocks
-  // when the kernel can split channels: a split must change nothing.
+  // when the kernel can split channels: a split must change nothing, and no
+  // block may write outside itself.
   static void run_split(const BitserialConvKernel& k, const BitserialConvLayer& layer, const ConvGeometry& g,
                         GemmLoopSchedule loop) {
     const auto plan = bitserial_conv_prepare(k, layer, loop);
     std::vector<uint8_t> scratch(bitserial_conv_scratch_bytes(k, plan.get(), g, layer.conv.act_bits));
+    auto run = [&](const OutputBlock& block) { run_block(k, plan.get(), layer, g, block, scratch.data()); };
     const int third = g.out_h / 3;
-    bitserial_conv_run(k, plan.get(), layer, OutputBlock{0, third, 0, g.out_c}, scratch.data());
+    run(OutputBlock{0, third, 0, g.out_c});
     const int step = bitserial_conv_channel_step(k, plan.get(), layer.out_packed != nullptr);
     const int steps = step > 0 ? (g.out_c + step - 1) / step : 0;
     if (steps < 2) {
-      bitserial_conv_run(k, plan.get(), layer, OutputBlock{third, g.out_h, 0, g.out_c}, scratch.data());
+      run(OutputBlock{third, g.out_h, 0, g.out_c});
       return;
     }
     const int mid = step * (steps / 2);
-    bitserial_conv_run(k, plan.get(), layer, OutputBlock{third, g.out_h, mid, g.out_c}, scratch.data());
-    bitserial_conv_run(k, plan.get(), layer, OutputBlock{third, g.out_h, 0, mid}, scratch.data());
+    run(OutputBlock{third, g.out_h, mid, g.out_c});
+    run(OutputBlock{third, g.out_h, 0, mid});
+  }
+
+  // One block, checked to leave every output outside it as it was (floats
+  // compared bit for bit; packed outputs by whole words: a block owns the
+  // words of its channels).
+  static void run_block(const BitserialConvKernel& k, const BitserialGemmPlan* plan, const BitserialConvLayer& layer,
+                        const ConvGeometry& g, const OutputBlock& block, void* scratch) {
+    const size_t pixels = size_t(g.out_h) * g.out_w;
+    const bool packed = layer.out_packed != nullptr;
+    const int64_t words = words_for(g.out_c);
+    const size_t row = packed ? size_t(layer.to_bits.bits * words) : size_t(g.out_c);  // elements per pixel
+    auto* out = packed ? static_cast<void*>(layer.out_packed) : static_cast<void*>(layer.out_float);
+    const size_t element = packed ? sizeof(uint64_t) : sizeof(float);
+    std::vector<uint8_t> before(pixels * row * element);
+    std::memcpy(before.data(), out, before.size());
+    bitserial_conv_run(k, plan, layer, block, scratch);
+    for (size_t p = 0; p < pixels; ++p) {
+      const int oy = static_cast<int>(p / g.out_w);
+      for (size_t e = 0; e < row; ++e) {
+        // The channel range element e covers: one channel, or one packed word.
+        const int64_t c0 = packed ? int64_t(e % words) * kWordBits : int64_t(e);
+        const int64_t c1 = packed ? c0 + kWordBits : c0 + 1;
+        const bool inside = oy >= block.row_begin && oy < block.row_end && c0 < block.channel_end &&
+                            c1 > block.channel_begin;
+        const size_t at = (p * row + e) * element;
+        if (!inside && std::memcmp(before.data() + at, static_cast<uint8_t*>(out) + at, element) != 0) {
+          FAIL("block rows " << block.row_begin << "-" << block.row_end << " channels " << block.channel_begin << "-"
+                             << block.channel_end << " wrote pixel " << p << " element " << e << " outside itself");
+        }
+      }
+    }
   }
 
   ConvGeometry g_ = [] {

@@ -23,9 +23,8 @@ namespace bnn::bench::neon_baseline {
 // depth step; `a` holds 4 pointers to im2col rows (packed for the dot kernel).
 void gemm_s16_8x4(int depth, const int16_t* w_packed, const int16_t* const a[4], int32_t c[4][8]);
 void gemm_s8_4x4(int depth, const int8_t* w_packed, const int8_t* const a[4], int32_t c[4][4]);
-#if defined(__ARM_FEATURE_DOTPROD)
+// ARMv8.2 dot product (int_gemm_neon_dot.cc): call only where the CPU has it.
 void gemm_s8dot_8x4(int depth, const int8_t* w_packed, const int8_t* a_packed, int32_t c[4][8]);
-#endif
 
 // Packing (once per layer for weights; per pixel tile for the dot kernel's
 // activations, which ruy also packs): from row-major w[oc][depth] / a[p][depth].

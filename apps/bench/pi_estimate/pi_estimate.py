@@ -3,13 +3,16 @@
 of integer NEON baselines, per ResNet-18 convolution, from llvm-mca.
 
 No Pi is reachable from CI, so this estimates what can be estimated:
-  1. compile the shipped AArch64 microkernels (kernels/arm_neon64/bgemm.cc)
-     and the integer baselines (apps/bench/pi_estimate/int_gemm_neon.cc)
-     with the cross compiler, tuned for each core (-mcpu);
-  2. cut each kernel's innermost loop out of the assembly;
-  3. ask llvm-mca (LLVM 14) for its steady-state cycles per iteration on
+  1. compile the shipped AArch64 microkernels (kernels/arm_neon64/) and the
+     integer baselines (apps/bench/pi_estimate/) with the cross compiler and
+     the flags of the shipped arm64 build (-O3, generic ARMv8-A; the dot
+     product baseline ARMv8.2-A), once for all three cores;
+  2. split each kernel function into its loop levels (the instructions each
+     loop encloses and no deeper loop does);
+  3. ask llvm-mca (LLVM 14) for the steady-state cycles of each level on
      Cortex-A53 (Pi 3), Cortex-A72 (Pi 4) and Cortex-A76 (Pi 5);
-  4. multiply by the iterations each ResNet-18 layer runs (C2-C12, batch 1).
+  4. multiply by the trip counts each ResNet-18 convolution of TVM's list
+     (C2-C12, batch 1) runs, and add up.
 
 What it leaves out (so these are estimates, not measurements): cache misses
 and memory bandwidth (llvm-mca assumes every load hits L1), clock frequency
@@ -18,8 +21,9 @@ everything outside the inner loop (bnn's indirection, thresholds and border
 corrections; the baselines' im2col, packing and requantization), and the
 byte-lane flushes of bnn's kernel (8 UADALP per 31 steps, under 1% of its
 instructions). LLVM 14 has no Cortex-A76 model: -mcpu=cortex-a76 uses the
-Cortex-A57 model, as A72 does, so the A76 column differs from A72 only
-through code generation and the dot-product baseline.
+Cortex-A57 model, as A72 does (the A57 is ARMv8.0 and has no SDOT, so the
+dot-product baseline's cost there is LLVM's guess); the A76 column is an
+A72-class estimate plus the dot-product baseline.
 
 usage: pi_estimate.py [--markdown FILE] [--json FILE] [--svg FILE] [--show-loops]
 """
@@ -35,22 +39,29 @@ import tempfile
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
 CXX = "aarch64-linux-gnu-g++"
 MCA = "llvm-mca-14"
-CPUS = [("cortex-a53", "Pi 3 (Cortex-A53)"), ("cortex-a72", "Pi 4 (Cortex-A72)"), ("cortex-a76", "Pi 5 (Cortex-A76)")]
+CPUS = [("cortex-a53", "Pi 3 (Cortex-A53)"), ("cortex-a72", "Pi 4 (Cortex-A72)"),
+        ("cortex-a76", "Pi 5 (Cortex-A76, A57 model)")]
+FLAGS = ["-std=c++17", "-O3", "-DNDEBUG"]  # CMake's Release flags; no -mcpu, as shipped
 
-# name, source, demangled-function pattern, key instruction, key count per
-# iteration, MACs per iteration, tile (channels, pixels), depth per iteration
-# (words of 64 channels for bitserial; channels x taps for integer kernels).
+# name, source, extra flags, demangled-function pattern, key instruction and
+# its count per inner iteration (plus other counts the inner loop must have:
+# bnn's widening steps belong outside it), MACs per iteration as tile
+# (channels x pixels) x depth (64 channels per word for bitserial; one
+# multiply per depth step for the integer kernels).
 KERNELS = [
-    dict(name="bgemm_ukernel_4x4c1__neon64", src="kernels/arm_neon64/bgemm.cc", fn=r"run<4, true, true>",
-         key="cnt", per_iter=8, oc=4, px=4, depth=64, binary=True),
-    dict(name="bgemm_ukernel_8x4c1__neon64", src="kernels/arm_neon64/bgemm.cc", fn=r"run<8, false, true>",
-         key="cnt", per_iter=16, oc=8, px=4, depth=64, binary=True),
-    dict(name="int16 SMLAL 8x4", src="apps/bench/pi_estimate/int_gemm_neon.cc", fn=r"gemm_s16_8x4",
-         key="smlal", per_iter=32, oc=8, px=4, depth=4, binary=False),
-    dict(name="int8 SMULL/SADALP 4x4", src="apps/bench/pi_estimate/int_gemm_neon.cc", fn=r"gemm_s8_4x4",
-         key="sadalp", per_iter=16, oc=4, px=4, depth=16, binary=False),
-    dict(name="int8 SDOT 8x4", src="apps/bench/pi_estimate/int_gemm_neon.cc", fn=r"gemm_s8dot_8x4",
-         key="sdot", per_iter=8, oc=8, px=4, depth=4, binary=False, needs="dotprod"),
+    dict(name="bgemm_ukernel_4x4c1__neon64", src="kernels/arm_neon64/bgemm-4x4c1.cc", flags=[],
+         fn="neon64::(anonymous namespace)::run<4, true, true>", key="cnt", per_iter=8, also={"uadalp": 0},
+         oc=4, px=4, depth=64, binary=True),
+    dict(name="bgemm_ukernel_8x4c1__neon64", src="kernels/arm_neon64/bgemm-8x4c1.cc", flags=[],
+         fn="neon64::(anonymous namespace)::run<8, false, true>", key="cnt", per_iter=16, also={"uadalp": 16},
+         oc=8, px=4, depth=64, binary=True),
+    dict(name="int16 SMLAL 8x4", src="apps/bench/pi_estimate/int_gemm_neon.cc", flags=[], fn="gemm_s16_8x4",
+         key="smlal", per_iter=32, also={}, oc=8, px=4, depth=4, binary=False),
+    dict(name="int8 SMULL/SADALP 4x4", src="apps/bench/pi_estimate/int_gemm_neon.cc", flags=[], fn="gemm_s8_4x4",
+         key="sadalp", per_iter=16, also={}, oc=4, px=4, depth=16, binary=False),
+    dict(name="int8 SDOT 8x4", src="apps/bench/pi_estimate/int_gemm_neon_dot.cc",
+         flags=["-march=armv8.2-a+dotprod"], fn="gemm_s8dot_8x4", key="sdot", per_iter=8, also={},
+         oc=8, px=4, depth=4, binary=False, needs="dotprod"),
 ]
 
 # ResNet-18's convolutions as TVM's bitserial paper numbers them (C1, the 7x7
@@ -66,9 +77,9 @@ def run(cmd, **kw):
     return subprocess.run(cmd, check=True, capture_output=True, text=True, **kw).stdout
 
 
-def compile_asm(src, cpu, out_dir):
-    out = os.path.join(out_dir, os.path.basename(src) + "." + cpu + ".s")
-    run([CXX, "-std=c++17", "-O3", "-mcpu=" + cpu, "-I" + ROOT, "-S", "-o", out, os.path.join(ROOT, src)])
+def compile_asm(src, flags, out_dir):
+    out = os.path.join(out_dir, os.path.basename(src) + ".s")
+    run([CXX] + FLAGS + flags + ["-I" + ROOT, "-S", "-o", out, os.path.join(ROOT, src)])
     return out
 
 
@@ -90,12 +101,12 @@ def functions(asm_path):
     return funcs
 
 
-def loop_levels(body, key, loops_expected):
+def loop_levels(body, loops_expected):
     """The function's instructions grouped by how many loops enclose them
     (a loop: a label and a later branch back to it). Blocks after the first
     `ret` are out-of-line (bnn's byte-lane flush every 31 steps) and left out.
     Returns one instruction list per level, outermost (once per call) first,
-    and how many `key` instructions the innermost level holds."""
+    and a counter of mnemonics in the innermost level."""
     end = next(i for i, l in enumerate(body) if l.strip() == "ret")
     body = body[:end + 1]
     labels, loops = {}, []
@@ -114,8 +125,9 @@ def loop_levels(body, key, loops_expected):
         if depth > loops_expected:
             sys.exit(f"{depth} nested loops around '{l.strip()}', expected {loops_expected}: the code changed shape")
         levels[depth].append(l.strip())
-    keys = sum(1 for ins in levels[-1] if ins.split()[0].startswith(key))  # smlal and smlal2
-    return levels, keys
+    def count(mnemonic):
+        return sum(1 for ins in levels[-1] if ins.split()[0].startswith(mnemonic))  # smlal and smlal2
+    return levels, count
 
 
 def mca_cycles(instructions, cpu):
@@ -156,19 +168,23 @@ def layer_cycles(kernel, level_cycles, layer, wbits, abits):
 def estimate(show_loops):
     per_cpu = {}
     with tempfile.TemporaryDirectory() as tmp:
+        funcs = {}
+        for src, flags in sorted({(k["src"], tuple(k["flags"])) for k in KERNELS}):
+            funcs.update(functions(compile_asm(src, list(flags), tmp)))
         for cpu, _ in CPUS:
-            funcs = {}
-            for src in sorted({k["src"] for k in KERNELS}):
-                funcs.update(functions(compile_asm(src, cpu, tmp)))
             results = {}
             for kernel in KERNELS:
                 if kernel.get("needs") == "dotprod" and cpu != "cortex-a76":
                     continue  # ARMv8.2 dot product: Pi 5 only
-                name = next(f for f in funcs if kernel["fn"] in f and ("neon64" in f or not kernel["binary"]))
-                levels, keys = loop_levels(funcs[name], kernel["key"], 4 if kernel["binary"] else 1)
-                if keys != kernel["per_iter"]:
-                    sys.exit(f"{kernel['name']} on {cpu}: {keys} {kernel['key']} in the inner loop, "
-                             f"expected {kernel['per_iter']} (unrolled? the estimate assumes one step per iteration)")
+                name = next((f for f in funcs if kernel["fn"] in f), None)
+                if name is None:
+                    sys.exit(f"pi_estimate: no function matching '{kernel['fn']}' in {kernel['src']}'s assembly "
+                             "(inlined or renamed?)")
+                levels, count = loop_levels(funcs[name], 4 if kernel["binary"] else 1)
+                for mnemonic, want in [(kernel["key"], kernel["per_iter"])] + list(kernel["also"].items()):
+                    if count(mnemonic) != want:
+                        sys.exit(f"{kernel['name']} on {cpu}: {count(mnemonic)} {mnemonic} in the inner loop, expected "
+                                 f"{want}: the code changed shape (unrolled, or a widening step moved inside)")
                 level_cycles = [mca_cycles(level, cpu) if level else 0.0 for level in levels]
                 macs = kernel["oc"] * kernel["px"] * kernel["depth"]
                 results[kernel["name"]] = dict(cycles=level_cycles[-1], macs_per_cycle=macs / level_cycles[-1],

@@ -49,6 +49,6 @@ void run(const BgemmUkernelArgs& args) {
 
 }  // namespace
 
-void bgemm_ukernel_4x4(const BgemmUkernelArgs& args) { args.xor_op ? run<true>(args) : run<false>(args); }
+void bgemm_ukernel_4x4c1(const BgemmUkernelArgs& args) { args.xor_op ? run<true>(args) : run<false>(args); }
 
 }  // namespace bnn::avx2

@@ -1,0 +1,6 @@
+// AVX-512 VPOPCNTDQ, 8 channels x 8 pixels, depth unrolled 1 word.
+#include "kernels/x86_avx512vpopcnt/bgemm-8xN.inc"
+
+namespace bnn::avx512vpopcnt {
+void bgemm_ukernel_8x8c1(const BgemmUkernelArgs& args) { dispatch<8, 1>(args); }
+}  // namespace bnn::avx512vpopcnt
