@@ -7,6 +7,7 @@
 set -euo pipefail
 arch=$1 dir=$(realpath -m "$2")
 state=$dir.apt
+rm -rf "$state/debs" "$dir"  # never mix versions from an earlier run
 mkdir -p "$state/lists/partial" "$state/cache/archives/partial" "$state/debs" "$dir"
 opts=(-o APT::Architecture="$arch" -o APT::Architectures::="$arch" -o Dir::State::Lists="$state/lists"
       -o Dir::Cache="$state/cache" -o Dir::State::status=/dev/null -o Debug::NoLocking=1)
@@ -19,6 +20,10 @@ packages=(libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev libglib2.0-dev li
           gstreamer1.0-tools gstreamer1.0-plugins-base)
 # A mirror caught mid-sync fails one index; the others still resolve every package.
 apt-get "${opts[@]}" update -qq || echo "arm_gst_sysroot: some package indexes failed to update (continuing)" >&2
-(cd "$state/debs" && apt-get -qq "${opts[@]}" download "${packages[@]}" 2>&1 | grep -v "^W: Download is performed unsandboxed" || true)
+# (apt warns that root downloads unsandboxed; that warning alone is dropped.)
+(cd "$state/debs" && apt-get -qq "${opts[@]}" download "${packages[@]}" 2>&1) | grep -v "unsandboxed" >&2 || true
+for p in "${packages[@]}"; do
+  ls "$state/debs/${p}_"*.deb >/dev/null 2>&1 || { echo "arm_gst_sysroot: $p ($arch) was not downloaded" >&2; exit 1; }
+done
 for deb in "$state/debs"/*.deb; do dpkg -x "$deb" "$dir"; done
 echo "GStreamer sysroot for $arch in $dir ($(ls "$state/debs" | wc -l) packages)"

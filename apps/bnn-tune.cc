@@ -18,6 +18,7 @@ using bnn::cli::usage_error;
 
 const char kUsage[] =
     "usage: bnn-tune MODEL.bnn -o TUNED.bnn [--threads N] [--budget-seconds S] [--exhaustive]\n"
+    "                [--screened-per-layer N] [--timed-per-layer N]\n"
     "\n"
     "Finds, on this machine, the fastest schedule of every convolution in MODEL.bnn\n"
     "(bitserial: microkernel, register tile and depth unroll, pixels and channels\n"

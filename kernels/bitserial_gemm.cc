@@ -181,7 +181,7 @@ void bitserial_gemm_run(const BitserialGemmPlan& p, const BitserialConvLayer& la
         for (int kh = 0, k = 0; kh < g.kernel_h; ++kh) {
           for (int kw = 0; kw < g.kernel_w; ++kw, ++k) {
             const int iy = g.in_y0(oy) + kh * g.dilation_h, ix = g.in_x0(ox) + kw * g.dilation_w;
-            const bool inside = iy >= 0 && iy < g.in_h && ix >= 0 && ix < g.in_w;
+            const bool inside = g.inside(iy, ix);
             const uint64_t* row = inside ? layer.conv.input + (static_cast<int64_t>(iy) * g.in_w + ix) * pixel_words
                                          : p.zero_row.data();
             a_ptrs[(static_cast<int64_t>(t) * p.taps + k) * px + j] = row;
@@ -264,7 +264,7 @@ void bitserial_gemm_run(const BitserialGemmPlan& p, const BitserialConvLayer& la
         for (int kh = 0, k = 0; kh < g.kernel_h; ++kh) {
           for (int kw = 0; kw < g.kernel_w; ++kw, ++k) {
             const int iy = g.in_y0(oy) + kh * g.dilation_h, ix = g.in_x0(ox) + kw * g.dilation_w;
-            if (iy >= 0 && iy < g.in_h && ix >= 0 && ix < g.in_w) continue;
+            if (g.inside(iy, ix)) continue;
             for (int c = c_begin; c < c_end; ++c) a[c] += p.padded_tap[static_cast<size_t>(c) * p.taps + k];
           }
         }

@@ -19,6 +19,8 @@ struct ConvGeometry {
   // First input row/column a window starts at (may be negative: padding).
   int in_y0(int oy) const { return oy * stride_h - pad_top; }
   int in_x0(int ox) const { return ox * stride_w - pad_left; }
+  // Whether input position (iy, ix) is inside the input (not padding).
+  bool inside(int iy, int ix) const { return iy >= 0 && iy < in_h && ix >= 0 && ix < in_w; }
 };
 
 // The block of a layer's output one kernel call computes: output rows

@@ -36,7 +36,7 @@ struct BitserialConvKernel {
 
 // The one way to use any bitserial descriptor (engine, tests, bench, tune):
 // check it supports the layer, prepare it once (packs weights; null for the
-// reference), then run row ranges with its scratch.
+// reference), then run output blocks with its scratch.
 bool bitserial_conv_supports(const BitserialConvKernel& k, const BitserialConvArgs& args);
 std::shared_ptr<const BitserialGemmPlan> bitserial_conv_prepare(const BitserialConvKernel& k,
                                                                 const BitserialConvLayer& layer,

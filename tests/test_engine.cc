@@ -401,18 +401,21 @@ TEST_CASE("a schedule naming an unknown kernel falls back to the default and say
   CHECK(model->describe().find("note: schedule names kernel") != std::string::npos);
 }
 
+// A model's output for one input at a thread count.
+std::vector<float> run_model(const std::vector<uint8_t>& bytes, const std::vector<float>& image, int threads) {
+  const auto model = Model::load_buffer(bytes.data(), bytes.size());
+  Session session(model, {threads});
+  std::vector<float> out(model->output().element_count());
+  session.run(image.data(), out.data());
+  return out;
+}
+
 TEST_CASE("scheduled outer tiles - loop orders and parallel axes give bit-identical outputs - and a schedule from another CPU falls back") {
   const TinyResNet base;
   const std::vector<uint8_t> untuned = base.build();
   test::Random rng(77);
   const std::vector<float> image = rng.normals(3 * 11 * 13, 0, 1);
-  auto run = [&](const std::vector<uint8_t>& bytes, int threads) {
-    const auto model = Model::load_buffer(bytes.data(), bytes.size());
-    Session session(model, {threads});
-    std::vector<float> out(model->output().element_count());
-    session.run(image.data(), out.data());
-    return out;
-  };
+  auto run = [&](const std::vector<uint8_t>& bytes, int threads) { return run_model(bytes, image, threads); };
   const std::vector<float> want = run(untuned, 1);
   struct Knobs {
     int tile_oc, tile_oh, tile_ow;
@@ -486,13 +489,7 @@ TEST_CASE("a channel split of a packed output gives each thread whole words - bi
     return b.finish();
   };
   const std::vector<float> image = rng.normals(6 * 7 * 70, 0, 1);
-  auto run = [&](const std::vector<uint8_t>& bytes, int threads) {
-    const auto model = Model::load_buffer(bytes.data(), bytes.size());
-    Session session(model, {threads});
-    std::vector<float> out(model->output().element_count());
-    session.run(image.data(), out.data());
-    return out;
-  };
+  auto run = [&](const std::vector<uint8_t>& bytes, int threads) { return run_model(bytes, image, threads); };
   const std::vector<float> want = run(build(false), 1);
   const std::vector<uint8_t> split = build(true);
   CHECK(run(split, 2) == want);

@@ -40,8 +40,9 @@ class ConvBench {
   ConvBench(const ConvBench&) = delete;  // layer_ points into this object's buffers
   ConvBench& operator=(const ConvBench&) = delete;
 
-  // Median time of the whole layer (packed 1-bit output through thresholds,
-  // as between two binary layers) with `kernel` and its outer tiles `loop`
+  // Median time of the whole layer (the output its ConvCase describes; the
+  // ConvShape constructor makes a 1-bit packed one, as between two binary
+  // layers) with `kernel` and its outer tiles `loop`
   // on `threads` threads, split by `axis` as the engine splits it.
   Timing time(const BitserialConvKernel& kernel, int threads, GemmLoopSchedule loop = {},
               SplitAxis axis = SplitAxis::kRows, TimingBudget budget = {}) const;

@@ -39,7 +39,7 @@ struct BitserialConvLayer {
 int64_t weight_tap_sum(const uint64_t* w, int64_t words, int n, int bits, Encoding we);
 
 // The exact integer accumulators of output pixel (oy, ox), all out_c channels.
-// `scratch` holds bitserial_conv_scratch_bytes() bytes.
+// `scratch` holds bitserial_conv2d_ref_scratch_bytes() bytes.
 void bitserial_conv_pixel_ref(const BitserialConvArgs& a, int oy, int ox, int32_t* acc, uint64_t* scratch);
 
 // Stores channels [begin, end) of one output pixel from its exact

@@ -25,14 +25,25 @@ check "bnn-tools holds bnn-classify and the bundled model" 0 "" -- sh -c \
   "dpkg-deb -c '$(deb bnn-tools)' | grep -q 'usr/bin/bnn-classify' && dpkg-deb -c '$(deb bnn-tools)' | grep -q 'share/bnn/models/fashion_mnist\.bnn'"
 check "bnn-tools depends on no Python or oneDNN" 1 "" -- sh -c "dpkg-deb -f '$(deb bnn-tools)' Depends | grep -Ei 'python|dnnl'"
 check "libbnn0's architecture is $arch" 0 "^$arch$" -- dpkg-deb -f "$(deb libbnn0)" Architecture
-# The element is packaged whenever the build made it (on ARM: with a
-# GStreamer sysroot, .ci/arm_gst_sysroot.sh).
-if [ -e "$build/lib/gstreamer-1.0/libgstbnnclassify.so" ]; then
+# The element must be packaged whenever the build looked for GStreamer and
+# found it: natively, or (ARM) in a GStreamer sysroot, .ci/arm_gst_sysroot.sh.
+if grep -q "^GST_FOUND:INTERNAL=1" "$build/CMakeCache.txt" || grep -q "^BNN_GST_SYSROOT:PATH=." "$build/CMakeCache.txt"; then
   check "gstreamer1.0-bnn is built for $arch" 0 "" -- test -n "$(deb gstreamer1.0-bnn)"
   check "gstreamer1.0-bnn holds the element" 0 "usr/lib/.*gstreamer-1.0/libgstbnnclassify\.so" -- \
     dpkg-deb -c "$(deb gstreamer1.0-bnn)"
-  check "gstreamer1.0-bnn depends on GStreamer's libraries" 0 "libgstreamer-plugins-base1.0-0" -- \
-    dpkg-deb -f "$(deb gstreamer1.0-bnn)" Depends
+  # Each GStreamer library the element links is provided by a package it depends on.
+  dpkg-deb -x "$(deb gstreamer1.0-bnn)" "$work/gst"
+  element=$(find "$work/gst" -name libgstbnnclassify.so | head -1)
+  depends=$(dpkg-deb -f "$(deb gstreamer1.0-bnn)" Depends)
+  for lib in $(objdump -p "$element" | awk '/NEEDED/ && /libg(st|lib|object)/ { print $2 }'); do
+    case $lib in
+      libgstreamer-1.0*|libgstbase-1.0*) want=libgstreamer1.0-0 ;;
+      libgstvideo-1.0*) want=libgstreamer-plugins-base1.0-0 ;;
+      libglib-2.0*|libgobject-2.0*) want=libglib2.0-0 ;;
+      *) want="a package for $lib" ;;
+    esac
+    check "gstreamer1.0-bnn depends on $want (the element needs $lib)" 0 "" -- grep -qF "$want" <<<"$depends"
+  done
 fi
 
 root=$work/root
