@@ -1,5 +1,6 @@
 // bnn-tune: time schedule candidates for each convolution of a
 // model on this machine and bake the fastest into a copy of the model.
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -35,7 +36,8 @@ const char kUsage[] =
     "  -o, --output F.bnn     the tuned model to write (required)\n"
     "  --threads N            the thread count the model will run with (default 1)\n"
     "  --budget-seconds S     stop timing after S seconds; untimed layers keep the default\n"
-    "  --exhaustive           time every candidate (to check the guided search)\n"
+    "  --exhaustive           time every candidate in full, and print how close the\n"
+    "                         guided search came (its choice timed in the same run)\n"
     "  --screened-per-layer N candidates the guided search screens per layer (default 64)\n"
     "  --timed-per-layer N    screened candidates it then times in full (default 6)\n"
     "  -h, --help             this text\n"
@@ -101,6 +103,18 @@ int main(int argc, char** argv) {
     }
     std::printf("convolutions: %.3f ms -> %.3f ms (%.2fx), %d threads; wrote %s\n", before, after,
                 after > 0 ? before / after : 1.0, options.threads, output.c_str());
+    if (options.exhaustive) {  // the check --exhaustive exists for
+      std::printf("\nguided search against exhaustive, timed in this run (bitserial layers, one per shape):\n");
+      std::printf("%-30s %14s %10s %8s  %s\n", "shape", "exhaustive ms", "guided ms", "guided/", "guided schedule");
+      double worst = 1;
+      for (const auto& r : results) {
+        if (r.shared || r.guided_ms <= 0) continue;
+        worst = std::max(worst, r.guided_ms / r.tuned_ms);
+        std::printf("%-30s %14.3f %10.3f %7.3fx  %s\n", r.shape.c_str(), r.tuned_ms, r.guided_ms, r.guided_ms / r.tuned_ms,
+                    r.guided_schedule.c_str());
+      }
+      std::printf("worst guided/exhaustive: %.3f\n", worst);
+    }
   } catch (const std::exception& e) {
     std::fprintf(stderr, "bnn-tune: error: %s\n", e.what());
     return 1;

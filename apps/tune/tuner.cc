@@ -379,27 +379,35 @@ std::vector<LayerResult> tune_model(fb::ModelT& model, const TuneOptions& option
       Candidate def{fallback, {}};
       def.measured_ms = bench.time(*fallback, options.threads).median_ms;
       best = def;
-      if (!options.exhaustive) {
-        // The cost model cannot tell most outer tiles apart (they differ by a
-        // few percent in cache behaviour): a short timing of its best few
-        // dozen ranks them, then the best few are timed in full.
-        const size_t to_screen = std::min<size_t>(space.size(), options.screened_per_layer);
-        for (size_t i = 0; i < to_screen; ++i) {
-          if (options.budget_seconds > 0 && elapsed() > options.budget_seconds) break;
-          space[i].screened_ms =
-              bench.time(*space[i].kernel, options.threads, space[i].loop, space[i].axis, {3, 0.02}).median_ms;
-          ++result.screened;
+      auto time_in_full = [&](Candidate& cand) {
+        if (cand.measured_ms < 0) {
+          cand.measured_ms = bench.time(*cand.kernel, options.threads, cand.loop, cand.axis).median_ms;
+          ++result.timed;
         }
-        std::stable_sort(space.begin(), space.begin() + result.screened,
-                         [](const Candidate& a, const Candidate& b) { return a.screened_ms < b.screened_ms; });
-      }
-      const size_t to_time = options.exhaustive ? space.size() : std::min<size_t>(result.screened, options.timed_per_layer);
-      for (size_t i = 0; i < to_time; ++i) {
-        if (options.budget_seconds > 0 && elapsed() > options.budget_seconds) break;
-        space[i].measured_ms = bench.time(*space[i].kernel, options.threads, space[i].loop, space[i].axis).median_ms;
-        ++result.timed;
         // Take a candidate only when it beats the best by more than noise (2%).
-        if (space[i].measured_ms < best.measured_ms * 0.98) best = space[i];
+        if (cand.measured_ms < best.measured_ms * 0.98) best = cand;
+      };
+      auto out_of_time = [&] { return options.budget_seconds > 0 && elapsed() > options.budget_seconds; };
+      // The guided search. The cost model cannot tell most outer tiles apart
+      // (they differ by a few percent in cache behaviour): a short timing of
+      // its best few dozen ranks them, then the best few are timed in full.
+      const size_t to_screen = std::min<size_t>(space.size(), options.screened_per_layer);
+      for (size_t i = 0; i < to_screen && !out_of_time(); ++i) {
+        space[i].screened_ms =
+            bench.time(*space[i].kernel, options.threads, space[i].loop, space[i].axis, {3, 0.02}).median_ms;
+        ++result.screened;
+      }
+      std::stable_sort(space.begin(), space.begin() + result.screened,
+                       [](const Candidate& a, const Candidate& b) { return a.screened_ms < b.screened_ms; });
+      for (size_t i = 0; i < std::min<size_t>(result.screened, options.timed_per_layer) && !out_of_time(); ++i) {
+        time_in_full(space[i]);
+      }
+      // --exhaustive then times every candidate in full in the same run, and
+      // keeps what the guided search chose, to be compared with its own best.
+      if (options.exhaustive) {
+        result.guided_ms = best.measured_ms;
+        result.guided_schedule = candidate_text(best);
+        for (Candidate& cand : space) time_in_full(cand);
       }
       result.default_ms = def.measured_ms;
       result.tuned_ms = best.measured_ms;

@@ -22,7 +22,7 @@ namespace bnn::tune {
 struct TuneOptions {
   int threads = 1;              // the thread count the model will run with
   double budget_seconds = 0;    // stop timing after this long (0: no limit); untimed layers keep the default
-  bool exhaustive = false;      // time every candidate instead of the cost model's best few
+  bool exhaustive = false;      // also time every candidate in full, and report the guided choice beside the best
   int screened_per_layer = 64;  // the cost model's best, screened with a short timing when not exhaustive
   int timed_per_layer = 6;      // the screen's best, timed in full (besides the default) when not exhaustive
   std::function<void(const std::string&)> progress;  // one line per step
@@ -35,6 +35,8 @@ struct LayerResult {
   double tuned_ms = 0;    // the chosen one (the default when nothing beat it)
   std::string schedule;   // "bgemm_ukernel_8x8c1__avx512vpopcnt px64 oc32"
   int screened = 0, timed = 0, candidates = 0;
+  double guided_ms = 0;          // --exhaustive: the guided search's choice, timed in the same run
+  std::string guided_schedule;   // --exhaustive: that choice
   bool shared = false;    // an identical earlier layer's result, reused
 };
 
