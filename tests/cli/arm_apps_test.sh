@@ -13,7 +13,7 @@ arm=$3
 x86=$4
 source_dir=$5
 isa=$6
-gst_sysroot=${7:-}
+gst_sysroot=${7:+$(realpath "$7")}
 source "$source_dir/tests/cli/check.sh"
 run() { "$qemu" -L "$sysroot" "$@"; }
 model=$x86/models/fashion_bnn.bnn
