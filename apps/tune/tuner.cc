@@ -407,7 +407,10 @@ std::vector<LayerResult> tune_model(fb::ModelT& model, const TuneOptions& option
       if (options.exhaustive) {
         result.guided_ms = best.measured_ms;
         result.guided_schedule = candidate_text(best);
-        for (Candidate& cand : space) time_in_full(cand);
+        for (Candidate& cand : space) {
+          if (out_of_time()) break;
+          time_in_full(cand);
+        }
       }
       result.default_ms = def.measured_ms;
       result.tuned_ms = best.measured_ms;
