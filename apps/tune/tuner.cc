@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 #include <ctime>
+#include <limits>
 #include <map>
 #include <sstream>
 #include <thread>
@@ -175,6 +176,30 @@ double predict(const Candidate& cand, const ConvCase& c, const std::map<const Bi
   const double pixel_tiles = std::ceil(double(g.out_h) * g.out_w / px);
   const double overhead = pixel_tiles * taps * px * 2e-9;  // indirection rows
   return (macs / (rate * 1e9) * slowdown + overhead) * imbalance(cand, c, threads);
+}
+
+// Orders the space for the screen. The cost model separates microkernels
+// (their measured rates) far better than outer tiles of one microkernel, so
+// ranking by prediction alone would spend the whole screen on the fastest
+// kernel's tiles. Instead: drop kernels predicted 1.5x slower than the best,
+// then deal the rest out in turn, each kernel's candidates best-predicted
+// first (the screen then sees every competitive kernel's best tiles).
+void rank(std::vector<Candidate>& space) {
+  std::stable_sort(space.begin(), space.end(),
+                   [](const Candidate& a, const Candidate& b) { return a.predicted < b.predicted; });
+  if (space.empty()) return;
+  const double cutoff = space.front().predicted * 1.5;
+  std::map<const BitserialConvKernel*, int> seen;  // candidates of each kernel so far
+  std::vector<std::pair<int, size_t>> order;       // (rank within its kernel, position)
+  for (size_t i = 0; i < space.size(); ++i) {
+    const int within = seen[space[i].kernel]++;
+    order.push_back({space[i].predicted <= cutoff ? within : std::numeric_limits<int>::max(), i});
+  }
+  std::stable_sort(order.begin(), order.end());
+  std::vector<Candidate> ranked;
+  ranked.reserve(space.size());
+  for (const auto& [within, i] : order) ranked.push_back(space[i]);
+  space = std::move(ranked);
 }
 
 std::string iso_date() {
@@ -374,7 +399,7 @@ std::vector<LayerResult> tune_model(fb::ModelT& model, const TuneOptions& option
       const BitserialConvKernel* fallback = default_bitserial_kernel(bench.args());
       std::vector<Candidate> space = candidates(c, bench.args(), fallback, options.threads);
       for (Candidate& cand : space) cand.predicted = predict(cand, c, peak, options.threads);
-      std::sort(space.begin(), space.end(), [](const Candidate& a, const Candidate& b) { return a.predicted < b.predicted; });
+      rank(space);
       result.candidates = static_cast<int>(space.size());
       Candidate def{fallback, {}};
       def.measured_ms = bench.time(*fallback, options.threads).median_ms;
