@@ -329,7 +329,7 @@ void tune_float_layer(fb::ModelT& model, fb::LayerT& layer, size_t n, size_t tot
       if (options.budget_seconds > 0 && elapsed() > options.budget_seconds) break;
       const double ms = bench.time(*space[i], options.threads).median_ms;
       ++result.timed;
-      if (ms < best_ms * 0.98) best_ms = ms, best = space[i];
+      if (ms < best_ms * (1 - options.min_gain)) best_ms = ms, best = space[i];
     }
     result.default_ms = default_ms;
     result.tuned_ms = best_ms;
@@ -409,8 +409,9 @@ std::vector<LayerResult> tune_model(fb::ModelT& model, const TuneOptions& option
           cand.measured_ms = bench.time(*cand.kernel, options.threads, cand.loop, cand.axis).median_ms;
           ++result.timed;
         }
-        // Take a candidate only when it beats the best by more than noise (2%).
-        if (cand.measured_ms < best.measured_ms * 0.98) best = cand;
+        // Take a candidate only when it beats the best by more than the gap
+        // between a layer timed alone and the same layer in the network.
+        if (cand.measured_ms < best.measured_ms * (1 - options.min_gain)) best = cand;
       };
       auto out_of_time = [&] { return options.budget_seconds > 0 && elapsed() > options.budget_seconds; };
       // The guided search. The cost model cannot tell most outer tiles apart
@@ -429,13 +430,18 @@ std::vector<LayerResult> tune_model(fb::ModelT& model, const TuneOptions& option
       }
       // --exhaustive then times every candidate in full in the same run, and
       // keeps what the guided search chose, to be compared with its own best.
+      // It bakes the fastest of all when that beats the default by min_gain.
       if (options.exhaustive) {
         result.guided_ms = best.measured_ms;
         result.guided_schedule = candidate_text(best);
+        Candidate fastest = def;
         for (Candidate& cand : space) {
           if (out_of_time()) break;
           time_in_full(cand);
+          if (cand.measured_ms < fastest.measured_ms) fastest = cand;
         }
+        result.fastest_ms = fastest.measured_ms;
+        best = fastest.measured_ms < def.measured_ms * (1 - options.min_gain) ? fastest : def;
       }
       result.default_ms = def.measured_ms;
       result.tuned_ms = best.measured_ms;

@@ -25,6 +25,10 @@ struct TuneOptions {
   bool exhaustive = false;      // also time every candidate in full, and report the guided choice beside the best
   int screened_per_layer = 64;  // the cost model's best, screened with a short timing when not exhaustive
   int timed_per_layer = 6;      // the screen's best, timed in full (besides the default) when not exhaustive
+  // A candidate replaces the best so far only when faster by this fraction:
+  // a layer timed alone and the same layer inside the network differ by up
+  // to about 5% (cache contents), so smaller wins may be losses in place.
+  double min_gain = 0.05;
   std::function<void(const std::string&)> progress;  // one line per step
 };
 
@@ -36,6 +40,7 @@ struct LayerResult {
   std::string schedule;   // "bgemm_ukernel_8x8c1__avx512vpopcnt px64 oc32"
   int screened = 0, timed = 0, candidates = 0;
   double guided_ms = 0;          // --exhaustive: the guided search's choice, timed in the same run
+  double fastest_ms = 0;         // --exhaustive: the fastest candidate (default included), same run
   std::string guided_schedule;   // --exhaustive: that choice
   bool shared = false;    // an identical earlier layer's result, reused
 };
