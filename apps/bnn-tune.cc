@@ -29,7 +29,9 @@ const char kUsage[] =
     "caches), and writes TUNED.bnn with the winners and this CPU's identity baked in.\n"
     "Identical layer shapes are tuned once. The search ranks the space with a cost\n"
     "model, screens its best few dozen with a short timing and times the screen's\n"
-    "best few in full; --exhaustive times every candidate in full. Outputs never\n"
+    "best few in full; --exhaustive times every candidate in full. Then the tuned and\n"
+    "untuned models run side by side, and a changed layer that is not faster inside\n"
+    "the whole network goes back to its default. Outputs never\n"
     "change: a tuned and an untuned model give bit-identical results. A model tuned\n"
     "for another CPU still runs anywhere, with this CPU's defaults (bnn-run says so).\n"
     "\n"
@@ -97,7 +99,9 @@ int main(int argc, char** argv) {
     if (!in) throw std::runtime_error(input + ": cannot open");
     const std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     bnn::ModelBuilder builder = bnn::ModelBuilder::from_bytes(bytes.data(), bytes.size());
-    const std::vector<bnn::tune::LayerResult> results = bnn::tune::tune_model(builder.raw(), options);
+    std::vector<bnn::tune::LayerResult> results = bnn::tune::tune_model(builder.raw(), options);
+    options.progress("checking the changed layers inside the whole network (tuned and untuned alternated)");
+    bnn::tune::keep_in_network_gains(builder, results, options);
     bnn::write_file(output, builder.finish());
     double before = 0, after = 0;
     std::printf("%-28s %-30s %10s %10s %8s  %s\n", "layer", "shape", "default ms", "tuned ms", "speedup", "schedule");
@@ -112,6 +116,13 @@ int main(int argc, char** argv) {
     }
     std::printf("convolutions: %.3f ms -> %.3f ms (%.2fx), %d threads; wrote %s\n", before, after,
                 after > 0 ? before / after : 1.0, options.threads, output.c_str());
+    std::printf("\ninside the network (layers whose schedule changed; kept when faster there):\n");
+    std::printf("%-28s %12s %10s %8s  %s\n", "layer", "default ms", "tuned ms", "speedup", "");
+    for (const auto& r : results) {
+      if (!r.changed) continue;
+      std::printf("%-28s %12.3f %10.3f %7.2fx  %s\n", r.layer.c_str(), r.network_default_ms, r.network_tuned_ms,
+                  r.network_default_ms / r.network_tuned_ms, r.kept ? "kept" : "back to the default");
+    }
     if (options.exhaustive) {  // the check --exhaustive exists for
       std::printf("\nthe guided choice against the fastest candidate, timed in this run (bitserial, one row per shape):\n");
       std::printf("%-30s %11s %10s %8s  %s\n", "shape", "fastest ms", "guided ms", "guided/", "guided schedule");

@@ -11,6 +11,7 @@
 
 #include "apps/bench/conv_bench.h"
 #include "apps/bench/timing.h"
+#include "bnn/engine.h"
 #include "engine/parallel.h"
 #include "kernels/conv_geometry.h"
 #include "kernels/cpu_features.h"
@@ -338,6 +339,8 @@ void tune_float_layer(fb::ModelT& model, fb::LayerT& layer, size_t n, size_t tot
     done[key] = {best, result};
   }
   result.layer = layer.name;
+  result.default_kernel = default_kernel(conv2d_kernels(), [&](const Conv2DKernel& k) { return k.grouped || g.groups == 1; })->name;
+  result.changed = result.default_kernel != best->name;
   results.push_back(result);
   layer.schedule = make_schedule(best->name, best->isa, options.threads);
 }
@@ -369,6 +372,7 @@ std::vector<LayerResult> tune_model(fb::ModelT& model, const TuneOptions& option
     fb::LayerT& layer = *model.layers[convs[n]];
     if (layer.options.type == fb::LayerOptions::Conv2D) {
       tune_float_layer(model, layer, n, convs.size(), options, elapsed, say, float_done, results);
+      results.back().index = static_cast<int>(convs[n]);
       continue;
     }
     const fb::BitserialConv2DT& l = *layer.options.AsBitserialConv2D();
@@ -450,6 +454,14 @@ std::vector<LayerResult> tune_model(fb::ModelT& model, const TuneOptions& option
       done[key] = {best, result};
     }
     result.layer = layer.name;
+    result.index = static_cast<int>(convs[n]);
+    result.default_kernel = default_bitserial_kernel([&] {
+      BitserialConvArgs args;
+      args.geometry = c.geometry;
+      return args;
+    }())->name;
+    result.changed = !(best.kernel->name == result.default_kernel && best.loop.outer_px == 0 && best.loop.outer_oc == 0 &&
+                       !best.loop.channels_outer && best.axis == SplitAxis::kRows);
     results.push_back(result);
 
     // Bake it: the kernel (its name carries the register tile and the depth
@@ -463,6 +475,78 @@ std::vector<LayerResult> tune_model(fb::ModelT& model, const TuneOptions& option
     layer.schedule->parallel_axis = best.axis == SplitAxis::kChannels ? fb::ParallelAxis::CHANNELS : fb::ParallelAxis::ROWS;
   }
   return results;
+}
+
+namespace {
+
+// Per-layer milliseconds of a model inside the network: `runs` runs, each
+// layer's time the gap between consecutive layer callbacks (bnn-bench's
+// profile), averaged.
+std::vector<double> layer_times(const std::vector<uint8_t>& bytes, int threads, int runs) {
+  const auto model = Model::load_buffer(bytes.data(), bytes.size());
+  Session session(model, SessionOptions{threads});
+  std::vector<float> input(model->input().element_count(), 0.5f), output(model->output().element_count());
+  std::vector<double> ms(model->layers().size(), 0.0);
+  using clock = std::chrono::steady_clock;
+  clock::time_point last;
+  const Session::LayerObserver observe = [&](int layer, const TensorView&) {
+    const clock::time_point now = clock::now();
+    ms[layer] += std::chrono::duration<double, std::milli>(now - last).count();
+    last = now;
+  };
+  session.run(input.data(), output.data());  // warm
+  for (int r = 0; r < runs; ++r) {
+    last = clock::now();
+    session.run(input.data(), output.data(), observe);
+  }
+  for (double& v : ms) v /= runs;
+  return ms;
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+}  // namespace
+
+void keep_in_network_gains(ModelBuilder& builder, std::vector<LayerResult>& results, const TuneOptions& options) {
+  fb::ModelT& model = builder.raw();
+  // The untuned model: every changed layer back on this CPU's default.
+  std::vector<std::unique_ptr<fb::ScheduleT>> tuned(results.size());
+  auto default_schedule = [&](const LayerResult& r) {
+    const BitserialConvKernel* k = find_bitserial_conv_kernel(r.default_kernel);
+    Isa isa = k ? k->isa : Isa::kPortable;
+    for (const Conv2DKernel& f : conv2d_kernels()) {
+      if (r.default_kernel == f.name) isa = f.isa;
+    }
+    return make_schedule(r.default_kernel.c_str(), isa, options.threads);
+  };
+  for (size_t i = 0; i < results.size(); ++i) {
+    if (!results[i].changed) continue;
+    tuned[i] = std::move(model.layers[results[i].index]->schedule);
+    model.layers[results[i].index]->schedule = default_schedule(results[i]);
+  }
+  const std::vector<uint8_t> untuned_bytes = builder.finish();
+  for (size_t i = 0; i < results.size(); ++i) {
+    if (tuned[i]) model.layers[results[i].index]->schedule = std::move(tuned[i]);
+  }
+  const std::vector<uint8_t> tuned_bytes = builder.finish();
+  // Alternate the two in rounds; per layer, the median of the rounds.
+  const int rounds = 9, runs = 5;
+  std::vector<std::vector<double>> before(model.layers.size()), after(model.layers.size());
+  for (int r = 0; r < rounds; ++r) {
+    const std::vector<double> a = layer_times(untuned_bytes, options.threads, runs);
+    const std::vector<double> b = layer_times(tuned_bytes, options.threads, runs);
+    for (size_t l = 0; l < a.size(); ++l) before[l].push_back(a[l]), after[l].push_back(b[l]);
+  }
+  for (LayerResult& r : results) {
+    if (!r.changed) continue;
+    r.network_default_ms = median(before[r.index]);
+    r.network_tuned_ms = median(after[r.index]);
+    r.kept = r.network_tuned_ms < r.network_default_ms;
+    if (!r.kept) model.layers[r.index]->schedule = default_schedule(r);
+  }
 }
 
 }  // namespace bnn::tune

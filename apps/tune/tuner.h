@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "model_format/builder.h"
 #include "model_format/schema.h"
 
 namespace bnn::tune {
@@ -43,10 +44,24 @@ struct LayerResult {
   double fastest_ms = 0;         // --exhaustive: the fastest candidate (default included), same run
   std::string guided_schedule;   // --exhaustive: that choice
   bool shared = false;    // an identical earlier layer's result, reused
+  int index = -1;         // the layer's index in the model
+  std::string default_kernel;  // this CPU's default kernel for it
+  bool changed = false;   // the search chose something other than the default
+  // keep_in_network_gains: the layer's time inside the whole network with
+  // the default and with the chosen schedule, and whether the choice stayed.
+  double network_default_ms = 0, network_tuned_ms = 0;
+  bool kept = true;
 };
 
 // Tunes `model` in place (schedules of its convolutions) and returns
 // one row per such layer, in model order.
 std::vector<LayerResult> tune_model(fb::ModelT& model, const TuneOptions& options);
+
+// Runs the tuned and the untuned model side by side (alternating rounds) and
+// puts every changed layer that is not faster inside the network back on
+// its default: a layer timed alone has its data warm in cache, one in the
+// network shares the cache with its neighbours, and the two can disagree
+// by more than the gain.
+void keep_in_network_gains(ModelBuilder& builder, std::vector<LayerResult>& results, const TuneOptions& options);
 
 }  // namespace bnn::tune
