@@ -108,8 +108,9 @@ int main(int argc, char** argv) {
     for (const auto& r : results) {
       before += r.default_ms;
       after += r.tuned_ms;
+      const std::string schedule = r.kept ? r.schedule : "default (" + r.schedule + " was slower in the network)";
       std::printf("%-28s %-30s %10.3f %10.3f %7.2fx  %s%s\n", r.layer.c_str(), r.shape.c_str(), r.default_ms, r.tuned_ms,
-                  r.default_ms / r.tuned_ms, r.schedule.c_str(),
+                  r.default_ms / r.tuned_ms, schedule.c_str(),
                   r.shared ? " (same shape as above)"
                            : (" (" + (r.screened ? std::to_string(r.screened) + " screened, " : std::string()) +
                               std::to_string(r.timed) + " of " + std::to_string(r.candidates) + " timed)").c_str());
