@@ -3,7 +3,6 @@
 // whole model with its per-layer profile.
 #include <sys/resource.h>
 
-#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <sstream>
@@ -12,6 +11,7 @@
 
 #include "apps/common/cli.h"
 #include "apps/bench/conv_bench.h"
+#include "apps/bench/layer_profile.h"
 #include "apps/bench/onednn_baseline.h"
 #include "apps/bench/speedup_plot.h"
 #include "bnn/engine.h"
@@ -226,21 +226,9 @@ int run_model(const Options& o) {
   Session session(model, SessionOptions{o.threads});
   std::vector<float> input(model->input().element_count(), 0.5f), output(model->output().element_count());
   const size_t layers = model->layers().size();
-  std::vector<double> layer_ms(layers, 0.0);
-  using clock = std::chrono::steady_clock;
-  // Per-layer time: the gap between consecutive layer callbacks, summed over runs.
-  clock::time_point last;
-  const Session::LayerObserver profile = [&](int layer, const TensorView&) {
-    const clock::time_point now = clock::now();
-    layer_ms[layer] += std::chrono::duration<double, std::milli>(now - last).count();
-    last = now;
-  };
   const Timing total = measure([&] { session.run(input.data(), output.data()); }, 10, 0.5);
-  const int profile_runs = std::max(5, total.runs / 2);
-  for (int r = 0; r < profile_runs; ++r) {
-    last = clock::now();
-    session.run(input.data(), output.data(), profile);
-  }
+  const std::vector<double> layer_ms =
+      layer_profile_ms(session, input.data(), output.data(), std::max(5, total.runs / 2));
   // The frame path: a synthetic frame (a gradient with a bright block) to the input.
   Timing frame_timing;
   if (o.frame_width) {
@@ -280,7 +268,7 @@ int run_model(const Options& o) {
   const double peak = peak_gmacs(*available_kernels().back()) * o.threads;
   for (size_t i = 0; i < layers; ++i) {
     const LayerInfo& l = model->layers()[i];
-    const double ms = layer_ms[i] / profile_runs;
+    const double ms = layer_ms[i];
     if (o.json) {
       std::printf("{\"mode\": \"model_layer\", \"index\": %zu, \"layer\": \"%s\", \"kind\": \"%s\", \"ms\": %.4f, "
                   "\"kernel\": \"%s\"}\n", i, l.name.c_str(), l.kind.c_str(), ms, l.kernel.c_str());

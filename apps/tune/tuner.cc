@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "apps/bench/conv_bench.h"
+#include "apps/bench/layer_profile.h"
 #include "apps/bench/timing.h"
 #include "bnn/engine.h"
 #include "engine/parallel.h"
@@ -313,6 +314,7 @@ void tune_float_layer(fb::ModelT& model, fb::LayerT& layer, size_t n, size_t tot
     // The binder's rule for float convolutions (engine/ops/conv2d.cc).
     auto supports = [&](const Conv2DKernel& k) { return k.grouped || g.groups == 1; };
     const Conv2DKernel* fallback = default_kernel(conv2d_kernels(), supports);
+    result.default_kernel = fallback->name;
     std::vector<const Conv2DKernel*> space;
     for (const Conv2DKernel& k : conv2d_kernels()) {
       if (isa_available(k.isa) && supports(k) && &k != fallback) space.push_back(&k);
@@ -339,7 +341,6 @@ void tune_float_layer(fb::ModelT& model, fb::LayerT& layer, size_t n, size_t tot
     done[key] = {best, result};
   }
   result.layer = layer.name;
-  result.default_kernel = default_kernel(conv2d_kernels(), [&](const Conv2DKernel& k) { return k.grouped || g.groups == 1; })->name;
   result.changed = result.default_kernel != best->name;
   results.push_back(result);
   layer.schedule = make_schedule(best->name, best->isa, options.threads);
@@ -401,6 +402,7 @@ std::vector<LayerResult> tune_model(fb::ModelT& model, const TuneOptions& option
     } else {
       ConvBench bench(c);
       const BitserialConvKernel* fallback = default_bitserial_kernel(bench.args());
+      result.default_kernel = fallback->name;
       std::vector<Candidate> space = candidates(c, bench.args(), fallback, options.threads);
       for (Candidate& cand : space) cand.predicted = predict(cand, c, peak, options.threads);
       rank(space);
@@ -455,11 +457,6 @@ std::vector<LayerResult> tune_model(fb::ModelT& model, const TuneOptions& option
     }
     result.layer = layer.name;
     result.index = static_cast<int>(convs[n]);
-    result.default_kernel = default_bitserial_kernel([&] {
-      BitserialConvArgs args;
-      args.geometry = c.geometry;
-      return args;
-    }())->name;
     result.changed = !(best.kernel->name == result.default_kernel && best.loop.outer_px == 0 && best.loop.outer_oc == 0 &&
                        !best.loop.channels_outer && best.axis == SplitAxis::kRows);
     results.push_back(result);
@@ -479,28 +476,14 @@ std::vector<LayerResult> tune_model(fb::ModelT& model, const TuneOptions& option
 
 namespace {
 
-// Per-layer milliseconds of a model inside the network: `runs` runs, each
-// layer's time the gap between consecutive layer callbacks (bnn-bench's
-// profile), averaged.
+// Per-layer milliseconds of a model inside the network (bnn-bench's
+// profile), after one warm-up run.
 std::vector<double> layer_times(const std::vector<uint8_t>& bytes, int threads, int runs) {
   const auto model = Model::load_buffer(bytes.data(), bytes.size());
   Session session(model, SessionOptions{threads});
   std::vector<float> input(model->input().element_count(), 0.5f), output(model->output().element_count());
-  std::vector<double> ms(model->layers().size(), 0.0);
-  using clock = std::chrono::steady_clock;
-  clock::time_point last;
-  const Session::LayerObserver observe = [&](int layer, const TensorView&) {
-    const clock::time_point now = clock::now();
-    ms[layer] += std::chrono::duration<double, std::milli>(now - last).count();
-    last = now;
-  };
-  session.run(input.data(), output.data());  // warm
-  for (int r = 0; r < runs; ++r) {
-    last = clock::now();
-    session.run(input.data(), output.data(), observe);
-  }
-  for (double& v : ms) v /= runs;
-  return ms;
+  session.run(input.data(), output.data());
+  return bench::layer_profile_ms(session, input.data(), output.data(), runs);
 }
 
 double median(std::vector<double> v) {
