@@ -21,7 +21,7 @@ namespace bnn::convert {
 // One elementwise step, with per-channel parameters (a scalar is broadcast).
 struct ChainStep {
   enum class Kind { kScaleShift, kAdd, kSub, kReverseSub, kMul, kDiv, kClip, kRound, kRelu, kPrelu, kNeg } kind;
-  std::vector<float> a, b;  // kScaleShift: y = x * a + b; kAdd/kSub/kMul/kDiv: operand a; kReverseSub: a - x;
+  std::vector<float> a, b;  // kScaleShift: y = fma(x, a, b); kAdd/kSub/kMul/kDiv: operand a; kReverseSub: a - x;
                             // kClip: [a, b]; kPrelu: slope a
   float apply(int c, float x) const;
 };
@@ -38,6 +38,8 @@ struct QuantizerChain {
   std::string output;            // the value the chain's last node writes
   bool sign_op = false;          // ends in ONNX Sign, which gives 0 at exactly 0
 
+  // The value the terminal reads: the steps applied to a chain input x.
+  float pre(int c, float x) const;
   // The code of channel c for a chain input x (already float32).
   int code(int c, float x) const;
 };

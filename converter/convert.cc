@@ -10,6 +10,7 @@
 #include "converter/chain.h"
 #include "converter/onnx_import.h"
 #include "converter/simplify.h"
+#include "converter/value_range.h"
 #include "converter/weights.h"
 #include "model_format/builder.h"
 #include "model_format/limits.h"
@@ -27,6 +28,7 @@ struct Value {
   double scale = 1;             // packed: real value = scale * code value
   bool flattened_chw = false;   // a [H, W, C] tensor that ONNX flattened in C, H, W order
   int onnx_rank = 4;            // the rank ONNX gives it (NCHW 4, N x features 2): decides broadcasting
+  ValueRange range;             // float: what is known of its values (decides what Sign gives at 0)
   // A Pad node waiting for its Conv: pads (top, left, bottom, right) and value.
   std::vector<int64_t> pending_pads;
   double pending_pad_value = 0;
@@ -142,7 +144,11 @@ class Lowering {
     if (op == "Add" && n.inputs.size() == 2 && !g_.is_constant(n.inputs[0]) && !g_.is_constant(n.inputs[1])) {
       return lower_add(i);
     }
-    if (op == "GlobalAveragePool") return emit(n, float_value(b_.global_avg_pool(name_of(n), in.tensor)));  // N x C x 1 x 1
+    if (op == "GlobalAveragePool") {  // N x C x 1 x 1; an average of equal values keeps the range
+      Value out = float_value(b_.global_avg_pool(name_of(n), in.tensor));
+      out.range = in.range;
+      return emit(n, out);
+    }
     if (op == "Flatten" || op == "Reshape" || op == "Squeeze") return lower_flatten(n, in);
     if (op == "Gemm" || op == "MatMul") return lower_dense(i, in);
     if (op == "Softmax") {
@@ -159,8 +165,9 @@ class Lowering {
     done_.insert(static_cast<size_t>(&n - g_.nodes.data()));
   }
 
-  void emit_quantize(const Node& n, const Value& in, const QuantizerChain& q) {
+  void emit_quantize(const Node& n, const Value& in, QuantizerChain q) {
     const int c = channels(in);
+    resolve_sign(q, in.range, c, n.label());
     const FloatThresholds t = float_thresholds(q, c, n.label());
     // A decreasing chain (a negative batchnorm scale) counts thresholds on -x.
     std::vector<float> scale;
@@ -192,6 +199,11 @@ class Lowering {
     if (t.activation != ActivationKind::kNone) x = b_.activation(name_of(n) + ".act", x, activation_of(t));
     Value out = in;
     out.tensor = x;
+    const int c = static_cast<int>(t.scale.size());
+    out.range = in.range
+                    .then(ChainStep{ChainStep::Kind::kScaleShift, std::vector<float>(t.scale.begin(), t.scale.end()),
+                                    std::vector<float>(t.bias.begin(), t.bias.end())})
+                    .then(activation_of(t), c);
     values_[t.output] = out;
     take(t.nodes);
     ++report_->float_layers;
@@ -309,6 +321,7 @@ class Lowering {
       }
       Value out;
       out.tensor = b_.conv2d(name_of(n), in.tensor, out_c, window, oihw_to_ohwi(w), spec, groups);
+      out.range = ValueRange::real().then(spec.activation, out_c);
       values_[out_name] = out;
       done_.insert(i);
       ++report_->float_layers;
@@ -334,12 +347,13 @@ class Lowering {
     const std::string name = name_of(n);
     ++report_->bitserial_layers;
     done_.insert(i);
+    // The largest |accumulator|: every tap at its largest weight and activation code.
+    const int64_t in_levels = (int64_t{1} << b_.raw().tensors[in.tensor]->bits) - 1;
+    const int64_t bound = w.shape[1] * w.shape[2] * w.shape[3] * ((int64_t{1} << lw.bits) - 1) * in_levels;
 
     if (user) {
       if (auto q = match_quantizer(g_, *user, out_c, 4)) {
-        const Value& src = in;
-        const int64_t in_levels = (int64_t{1} << b_.raw().tensors[src.tensor]->bits) - 1;
-        const int64_t bound = w.shape[1] * w.shape[2] * w.shape[3] * ((int64_t{1} << lw.bits) - 1) * in_levels;
+        resolve_sign(*q, ValueRange::accumulator(acc_scale, conv_bias, bound), out_c, g_.nodes[*user].label());
         const IntThresholds t = int_thresholds(*q, acc_scale, conv_bias, bound, n.label());
         Value out;
         out.tensor = b_.bitserial_conv2d(name, in.tensor, out_c, window, codes,
@@ -366,6 +380,7 @@ class Lowering {
     }
     Value out;
     out.tensor = b_.bitserial_conv2d(name, in.tensor, out_c, window, codes, spec, groups, pad_value);
+    out.range = ValueRange::accumulator(spec.scale, spec.bias, bound).then(spec.activation, out_c);
     values_[out_name] = out;
   }
 
@@ -430,6 +445,7 @@ class Lowering {
       out.tensor = b_.add(name_of(n), a.tensor, b.tensor, act);
       ++report_->float_layers;
     }
+    out.range = ValueRange::real().then(act, c);  // a sum is real-valued (value_range.h)
     values_[out_name] = out;
     done_.insert(i);
   }
@@ -526,6 +542,7 @@ class Lowering {
     Value out;
     out.tensor = b_.dense(name_of(n), in.tensor, static_cast<int>(out_f), weights, spec);
     out.onnx_rank = 2;
+    out.range = ValueRange::real().then(spec.activation, static_cast<int>(out_f));
     values_[out_name] = out;
     done_.insert(i);
     ++report_->float_layers;

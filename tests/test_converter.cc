@@ -9,6 +9,7 @@
 
 #include "converter/chain.h"
 #include "converter/simplify.h"
+#include "converter/value_range.h"
 #include "converter/weights.h"
 #include "support/random.h"
 
@@ -195,6 +196,150 @@ TEST_CASE("integer thresholds on an accumulator equal the chain at every integer
       if (bias[c] != 0.0f) x = x + bias[c];
       const int counted = t.direction[c] * acc >= t.direction[c] * static_cast<int64_t>(t.thresholds[c]);
       REQUIRE_MESSAGE(counted == q->code(c, x), "channel " << c << " acc " << acc);
+    }
+  }
+}
+
+// Sign at its boundary values: what PyTorch's torch.sign gives, in float32.
+float torch_sign(float y) { return static_cast<float>((y > 0) - (y < 0)); }
+
+// The engine's value for code q of a resolved chain.
+float engine_value(const QuantizerChain& q, int code) {
+  const float v = q.encoding == Encoding::kUnipolar ? code : 2 * code - 1;
+  return v * static_cast<float>(q.value_scale);
+}
+
+std::vector<float> boundary_points() {
+  const float tiny = std::numeric_limits<float>::denorm_min();
+  std::vector<float> xs = {0.0f, -0.0f, tiny, -tiny, 1.0f, -1.0f, std::nextafter(1.0f, 2.0f), std::nextafter(1.0f, 0.0f),
+                           std::nextafter(-1.0f, -2.0f), std::nextafter(-1.0f, 0.0f), 0.5f, -0.5f, 3e38f, -3e38f};
+  for (float x : probe_points(4)) xs.push_back(x);
+  return xs;
+}
+
+// A chain resolved against `range` must give PyTorch's sign(chain(x)) at every boundary point.
+void check_sign_exact(QuantizerChain q, const ValueRange& range, int channels) {
+  resolve_sign(q, range, channels, "test");
+  for (int c = 0; c < channels; ++c) {
+    for (float x : boundary_points()) {
+      const float in = range.apply(c, x);
+      REQUIRE_MESSAGE(engine_value(q, q.code(c, in)) == torch_sign(q.pre(c, in)), "channel " << c << " x " << x);
+    }
+  }
+  check_float_thresholds(q, channels, boundary_points());
+}
+
+TEST_CASE("sign(relu(x)) and sign(clamp(x, 0, 1)) are {0, 1}: one unipolar bit, exact at 0, -0 and +-1 ulp") {
+  for (const char* op : {"Relu", "Clip"}) {
+    CAPTURE(op);
+    Graph g;
+    g.input = "x";
+    g.constants["zero"] = scalar(0);
+    g.constants["one"] = scalar(1);
+    g.nodes = {std::string(op) == "Relu" ? node("Relu", {"x"}, "r") : node("Clip", {"x", "zero", "one"}, "r"),
+               node("Sign", {"r"}, "s")};
+    g.output = "s";
+    auto q = match_quantizer(g, 0, 2, 4);
+    REQUIRE(q);
+    CHECK(q->sign_op);
+    QuantizerChain resolved = *q;
+    resolve_sign(resolved, ValueRange::real(), 2, "test");
+    CHECK(resolved.encoding == Encoding::kUnipolar);
+    CHECK(resolved.bits == 1);
+    CHECK_FALSE(resolved.sign_op);  // exact: no sign-at-0 convention involved
+    check_sign_exact(*q, ValueRange::real(), 2);
+  }
+}
+
+TEST_CASE("a ReLU fused upstream travels with the value: sign() of it is unipolar too") {
+  Graph g;
+  g.input = "x";
+  g.nodes = {node("Sign", {"x"}, "s")};
+  g.output = "s";
+  auto q = match_quantizer(g, 0, 3, 4);
+  REQUIRE(q);
+  ActivationSpec relu;
+  relu.kind = ActivationKind::kRelu;
+  const ValueRange after_relu = ValueRange::real().then(relu, 3);
+  check_sign_exact(*q, after_relu, 3);
+  // After a batchnorm with a positive shift, relu's zeros land on the shift: sign is +1 there, no zero region.
+  const ValueRange shifted =
+      after_relu.then(ChainStep{ChainStep::Kind::kScaleShift, {1.0f, 2.0f, 0.5f}, {0.25f, 0.5f, 1.0f}});
+  check_sign_exact(*q, shifted, 3);
+}
+
+TEST_CASE("sign of a real-valued input keeps the documented convention: bipolar, x >= 0 -> +1") {
+  Graph g = batchnorm_then({1.5, -0.7, 0.9}, {node("Sign", {"bn"}, "s")});
+  auto q = match_quantizer(g, 0, 3, 4);
+  REQUIRE(q);
+  QuantizerChain resolved = *q;
+  resolve_sign(resolved, ValueRange::real(), 3, "test");
+  CHECK(resolved.encoding == Encoding::kBipolar);
+  CHECK(resolved.sign_op);  // still counted, so the converter warns about the convention
+  for (int c = 0; c < 3; ++c) {
+    const SignLevels s = sign_levels(*q, ValueRange::real(), c);
+    CHECK(s.negative);
+    CHECK(s.positive);
+    CHECK_FALSE(s.zero);
+  }
+}
+
+TEST_CASE("a Sign that would give -1, 0 and +1 (or -1 and 0) is refused, naming the channel") {
+  Graph g;
+  g.input = "x";
+  g.constants["zero"] = scalar(0);
+  g.constants["one"] = scalar(1);
+  g.constants["flip"] = Constant{{1, 2, 1, 1}, {1, -1}};
+  g.nodes = {node("Clip", {"x", "zero", "one"}, "r"), node("Mul", {"r", "flip"}, "m"), node("Sign", {"m"}, "s")};
+  g.output = "s";
+  auto q = match_quantizer(g, 0, 2, 4);
+  REQUIRE(q);
+  CHECK_THROWS_WITH_AS(resolve_sign(*q, ValueRange::real(), 2, "node s (Sign)"),
+                       doctest::Contains("negative in channel 1"), ConvertError);
+  // clamp(x, -1, 1) then ReLU-free: real-valued, bipolar (the convention), not refused.
+  Graph h;
+  h.input = "x";
+  h.constants["lo"] = scalar(-1);
+  h.constants["hi"] = scalar(1);
+  h.nodes = {node("Clip", {"x", "lo", "hi"}, "r"), node("Sign", {"r"}, "s")};
+  h.output = "s";
+  auto bipolar = match_quantizer(h, 0, 1, 4);
+  REQUIRE(bipolar);
+  CHECK_NOTHROW(resolve_sign(*bipolar, ValueRange::real(), 1, "test"));
+  CHECK(bipolar->encoding == Encoding::kBipolar);
+}
+
+TEST_CASE("Sign on an integer accumulator: exact zeros are seen, unipolar after a ReLU, refused without one") {
+  const std::vector<float> scale = {0.013f, 0.021f}, no_bias = {0.0f, 0.0f};
+  const int64_t bound = 600;
+  Graph g;
+  g.input = "x";
+  g.nodes = {node("Sign", {"x"}, "s")};
+  g.output = "s";
+  auto q = match_quantizer(g, 0, 2, 4);
+  REQUIRE(q);
+  // sign(acc * scale): 0 whenever the accumulator is 0, which a conv's integer output often is.
+  CHECK_THROWS_AS(resolve_sign(*q, ValueRange::accumulator(scale, no_bias, bound), 2, "test"), ConvertError);
+  // With a bias off the lattice, 0 is never hit: bipolar.
+  QuantizerChain offset = *q;
+  resolve_sign(offset, ValueRange::accumulator(scale, {0.0051f, -0.0033f}, bound), 2, "test");
+  CHECK(offset.encoding == Encoding::kBipolar);
+  // sign(relu(acc * scale + bias)): {0, 1}; integer thresholds agree with PyTorch at every accumulator.
+  Graph r;
+  r.input = "x";
+  r.nodes = {node("Relu", {"x"}, "y"), node("Sign", {"y"}, "s")};
+  r.output = "s";
+  auto relu_sign = match_quantizer(r, 0, 2, 4);
+  REQUIRE(relu_sign);
+  const std::vector<float> bias = {0.1f, -0.3f};
+  resolve_sign(*relu_sign, ValueRange::accumulator(scale, bias, bound), 2, "test");
+  CHECK(relu_sign->encoding == Encoding::kUnipolar);
+  const IntThresholds t = int_thresholds(*relu_sign, scale, bias, bound, "test");
+  for (int c = 0; c < 2; ++c) {
+    for (int64_t acc = -bound; acc <= bound; ++acc) {
+      const float x = static_cast<float>(acc) * scale[c] + bias[c];
+      const int counted = t.direction[c] * acc >= t.direction[c] * static_cast<int64_t>(t.thresholds[c]);
+      REQUIRE_MESSAGE(static_cast<float>(counted) == torch_sign(x < 0 ? 0.0f : x), "channel " << c << " acc " << acc);
     }
   }
 }

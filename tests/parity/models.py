@@ -42,6 +42,20 @@ class ApproxSign(nn.Module):
         return out_forward.detach() - out3.detach() + out3
 
 
+class SignOfNonNegative(nn.Module):
+    """torch.sign on an input that a ReLU or clamp made >= 0: {0, 1}, since sign(0) = 0
+    (binary-networks-pytorch's recipe keeps the ReLU; DoReFa's 1-bit activation is sign(clamp(x, 0, 1)))."""
+
+    def __init__(self, clamp=False):
+        super().__init__()
+        self.clamp = clamp
+
+    def forward(self, x):
+        if self.clamp:
+            x = torch.clamp(x, 0, 1)
+        return x + (torch.sign(x) - x).detach()
+
+
 class RSign(nn.Module):
     """ReActNet's sign with a learned per-channel threshold."""
 
@@ -208,6 +222,24 @@ class DaBNNBlock(nn.Module):
         return self.bn(self.conv(F.pad(self.sign(x), (1, 1, 1, 1), value=-1.0))) + self.shortcut(x)
 
 
+class TorchvisionBinaryBlock(nn.Module):
+    """torchvision's BasicBlock with its convs binarized in place, ReLUs kept (the
+    binary-networks-pytorch recipe): each binary conv takes sign() of a ReLU's output."""
+
+    def __init__(self, cin, cout, stride):
+        super().__init__()
+        self.sign1, self.conv1 = SignSTE(), BinConv2d(cin, cout, 3, stride, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(cout)
+        self.sign2, self.conv2 = SignSTE(), BinConv2d(cout, cout, 3, 1, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(cout)
+        self.shortcut = downsample(cin, cout, stride, "conv")
+
+    def forward(self, x):
+        h = F.relu(self.bn1(self.conv1(self.sign1(x))))
+        h = self.bn2(self.conv2(self.sign2(h)))
+        return F.relu(h + self.shortcut(x))
+
+
 class DoReFaBlock(nn.Module):
     """Pre-activation block with k-bit activations and weights."""
 
@@ -304,6 +336,11 @@ def family(name, small):
         return ResNet(ReActBlock, [4, 4, 4, 4], widths, stem_relu=False)
     if name == "dabnn-resnet18":  # explicit -1 padding before padding-free binary convs
         return ResNet(DaBNNBlock, [2, 2, 2, 2], widths, stem_relu=False)
+    if name == "bnnlib-resnet18":  # ReLUs kept, so every sign() reads a value >= 0
+        return ResNet(TorchvisionBinaryBlock, [2, 2, 2, 2], widths)
+    if name == "dorefa-resnet18-w1a1":  # DoReFa's 1-bit activation: sign(clamp(x, 0, 1))
+        return ResNet(lambda i, o, s: DoReFaBlock(i, o, s, 1, 1, act=lambda bits: SignOfNonNegative(clamp=True)),
+                      [2, 2, 2, 2], widths)
     if name == "dorefa-resnet18-w1a2":
         return ResNet(lambda i, o, s: DoReFaBlock(i, o, s, 1, 2), [2, 2, 2, 2], widths)
     if name == "dorefa-resnet18-w2a2":

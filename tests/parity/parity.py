@@ -37,7 +37,8 @@ import models  # noqa: E402
 # transposed weight) is orders of magnitude larger.
 TOLERANCE = 1e-3
 
-BINARIZERS = (models.SignWhere, models.SignSTE, models.ApproxSign, models.RSign, models.DoReFaAct, models.PACTAct)
+BINARIZERS = (models.SignWhere, models.SignSTE, models.ApproxSign, models.RSign, models.DoReFaAct, models.PACTAct,
+              models.SignOfNonNegative)
 
 
 def run(cmd):

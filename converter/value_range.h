@@ -1,0 +1,63 @@
+// What the converter knows of the values a float tensor takes, and what that
+// means for ONNX Sign.
+//
+// Sign gives three values: -1, 0 at exactly 0, and +1. One bit holds two. On
+// a real-valued activation (a float conv's output, a sum with a real-valued
+// shortcut) exactly 0.0 has measure zero, and the engine's documented
+// convention (x >= 0 -> +1) stands. But a ReLU, a clamp at 0 or an integer
+// accumulator puts a whole region of inputs on exactly 0: sign(relu(x)) is 0
+// for half of all x. The range below lets the converter see that, so the
+// binarizer becomes what PyTorch computes — a unipolar {0, 1} bit (x > 0) —
+// or is refused when neither one-bit encoding can hold it.
+//
+// A range is a base set and per-channel steps applied to it:
+// - real: x is any float32 (a float conv's output, the model input, a sum);
+// - accumulator: x is an integer k in [-bound, bound] (a binary conv's output
+//   before its float transform), so every value is taken with positive
+//   probability.
+// The steps are those the converter fused on the way (the transform's scale
+// and bias, ReLU, clamp, PReLU). Max and average pooling keep the range: a max
+// is one of its inputs, and a window of equal values averages to that value.
+// A sum of two tensors is real-valued when either one is (documented in
+// docs/numerics.md: a sum's exact zeros are not tracked).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "converter/chain.h"
+#include "model_format/builder.h"
+
+namespace bnn::convert {
+
+struct ValueRange {
+  int64_t bound = -1;            // < 0: real base; else integer base in [-bound, bound]
+  std::vector<ChainStep> steps;  // applied to the base, per channel
+
+  static ValueRange real() { return {}; }
+  // acc * scale[c] + bias[c] in float32, as the engine's float output transform computes it.
+  static ValueRange accumulator(const std::vector<float>& scale, const std::vector<float>& bias, int64_t bound);
+
+  // The range after an activation (as the model builder takes it) is applied.
+  ValueRange then(const ActivationSpec& activation, int channels) const;
+  ValueRange then(const ChainStep& step) const;
+  float apply(int c, float base) const;
+};
+
+// Where a Sign's input y lies, for one channel, over a range: whether some
+// input gives y < 0, whether a region of positive probability gives y == 0
+// exactly, whether some input gives y > 0.
+struct SignLevels {
+  bool negative = false, zero = false, positive = false;
+};
+SignLevels sign_levels(const QuantizerChain& q, const ValueRange& range, int channel);
+
+// For a quantizer chain ending in ONNX Sign: leaves it bipolar when 0 has
+// measure zero in every channel (the documented convention), rewrites it to a
+// unipolar {0, 1} bit (code 1 iff y > 0, exact, 0 included) when no channel
+// goes negative, and throws ConvertError naming `where` and the channel
+// otherwise (three levels, or {-1, 0}).
+void resolve_sign(QuantizerChain& q, const ValueRange& range, int channels, const std::string& where);
+
+}  // namespace bnn::convert
