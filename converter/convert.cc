@@ -560,6 +560,9 @@ class Lowering {
 }  // namespace
 
 std::vector<uint8_t> convert_graph(Graph graph, const ConvertOptions& options, ConvertReport* report) {
+  if (options.input_chw.size() == 3) {  // --input: the size shape inference starts from
+    graph.input_shape = {1, options.input_chw[0], options.input_chw[1], options.input_chw[2]};
+  }
   simplify(graph);
   try {
     return Lowering(graph, options, report).run();

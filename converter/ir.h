@@ -66,4 +66,8 @@ struct Graph {
   long producer(const std::string& value) const;
 };
 
+// numpy-style broadcast of two shapes (ONNX's multidirectional broadcasting);
+// false if they do not broadcast.
+bool broadcast_shape(const std::vector<int64_t>& a, const std::vector<int64_t>& b, std::vector<int64_t>* out);
+
 }  // namespace bnn::convert

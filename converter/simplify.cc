@@ -1,5 +1,7 @@
 #include "converter/simplify.h"
 
+#include "converter/shape_inference.h"
+
 #include "model_format/limits.h"
 
 #include <algorithm>
@@ -18,19 +20,6 @@ constexpr int64_t kOnnxDouble = 11;
 
 // Rounds to float32: folded values are what PyTorch, computing in float32, held.
 double f32(double v) { return static_cast<double>(static_cast<float>(v)); }
-
-// numpy-style broadcast of two shapes; false if they do not broadcast.
-bool broadcast_shape(const std::vector<int64_t>& a, const std::vector<int64_t>& b, std::vector<int64_t>* out) {
-  const size_t rank = std::max(a.size(), b.size());
-  out->assign(rank, 1);
-  for (size_t i = 0; i < rank; ++i) {
-    const int64_t da = i < rank - a.size() ? 1 : a[i - (rank - a.size())];
-    const int64_t db = i < rank - b.size() ? 1 : b[i - (rank - b.size())];
-    if (da != db && da != 1 && db != 1) return false;
-    (*out)[i] = da == 1 ? db : da;  // numpy: 1 broadcasts to anything, including 0
-  }
-  return true;
-}
 
 // The flat index into `shape` (right-aligned, broadcast) of position `index` in `out_shape`.
 int64_t broadcast_index(int64_t index, const std::vector<int64_t>& out_shape, const std::vector<int64_t>& shape) {
@@ -519,6 +508,7 @@ void simplify(Graph& g) {
     fold_straight_through(g);
     remove_dead_nodes(g);
     fold_constants(g);
+    fold_shapes(g);
   } while (g.nodes.size() != before);
 }
 

@@ -7,6 +7,8 @@
 // - fold_constants: nodes whose inputs are all constants are evaluated (in
 //   float32, as PyTorch evaluated them), e.g. a weight binarized in the graph.
 // - remove_dead_nodes: nodes that do not lead to the output.
+// - fold_shapes (shape_inference.h): Shape of an activation, and Expands
+//   that broadcasting makes redundant.
 #pragma once
 
 #include "converter/ir.h"

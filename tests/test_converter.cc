@@ -8,6 +8,7 @@
 #include <map>
 
 #include "converter/chain.h"
+#include "converter/shape_inference.h"
 #include "converter/simplify.h"
 #include "converter/value_range.h"
 #include "converter/weights.h"
@@ -76,6 +77,74 @@ TEST_CASE("fold_constants: a weight binarized in the graph folds to sign(W) * me
   const Constant& bw = g.constants.at(g.nodes[0].inputs[1]);
   CHECK(bw.shape == std::vector<int64_t>{2, 1, 1, 2});
   CHECK(bw.values == std::vector<double>{1.0, -1.0, -0.5, 0.5});
+}
+
+TEST_CASE("fold_shapes: x.view(x.size(0), -1) and bias.expand_as(x) fold, with a dynamic batch axis") {
+  Graph g;
+  g.input = "x";
+  g.input_shape = {-1, 3, 9, 8};  // exported with dynamic_axes: the batch has no size
+  g.constants["w"] = Constant{{4, 3, 3, 3}, std::vector<double>(108, 0.5)};
+  g.constants["bias"] = Constant{{1, 4, 1, 1}, {1, 2, 3, 4}};
+  g.constants["zero"] = Constant{{}, {0}};
+  g.constants["minus_one"] = Constant{{1}, {-1}};
+  Node conv = node("Conv", {"x", "w"}, "c");
+  conv.attributes["pads"].ints = {1, 1, 1, 1};
+  conv.attributes["strides"].ints = {2, 2};
+  Node unsqueeze = node("Unsqueeze", {"n"}, "n1");
+  unsqueeze.attributes["axes"].ints = {0};
+  Node concat = node("Concat", {"n1", "minus_one"}, "target");
+  concat.attributes["axis"].i = 0;
+  g.nodes = {conv,
+             node("Shape", {"c"}, "s"),
+             node("Expand", {"bias", "s"}, "b"),
+             node("Add", {"c", "b"}, "y"),
+             node("Shape", {"y"}, "s2"),
+             node("Gather", {"s2", "zero"}, "n"),
+             unsqueeze,
+             concat,
+             node("Reshape", {"y", "target"}, "flat")};
+  g.output = "flat";
+  const Shapes before = infer_shapes(g);
+  CHECK(before.at("c") == std::vector<int64_t>{1, 4, 5, 4});  // the batch is taken as 1
+  simplify(g);
+  CHECK(ops(g) == std::vector<std::string>{"Conv", "Add", "Reshape"});
+  CHECK(g.nodes[1].inputs == std::vector<std::string>{"c", "bias"});  // broadcasting does what Expand did
+  const Constant& target = g.constants.at(g.nodes[2].inputs[1]);
+  CHECK(target.values == std::vector<double>{1, -1});
+  CHECK(infer_shapes(g).at("flat") == std::vector<int64_t>{1, 80});
+}
+
+TEST_CASE("infer_shapes: windows with ceil_mode, Flatten, Gemm, Slice, Pad, Concat, ReduceMean") {
+  Graph g;
+  g.input = "x";
+  g.input_shape = {1, 8, 7, 7};
+  g.constants["pads"] = Constant{{8}, {0, 0, 0, 0, 0, 0, 1, 1}};
+  g.constants["starts"] = Constant{{2}, {0, 0}};
+  g.constants["ends"] = Constant{{2}, {1e18, 1e18}};
+  g.constants["axes"] = Constant{{2}, {2, 3}};
+  g.constants["steps"] = Constant{{2}, {2, 2}};
+  g.constants["w"] = Constant{{5, 16}, std::vector<double>(80, 1)};
+  Node pool = node("AveragePool", {"x"}, "p");
+  pool.attributes["kernel_shape"].ints = {2, 2};
+  pool.attributes["strides"].ints = {2, 2};
+  pool.attributes["ceil_mode"].i = 1;
+  Node cat = node("Concat", {"p", "p"}, "cat");
+  cat.attributes["axis"].i = 1;
+  Node mean = node("ReduceMean", {"cat"}, "m");
+  mean.attributes["axes"].ints = {2, 3};
+  mean.attributes["keepdims"].i = 0;
+  Node gemm = node("Gemm", {"m", "w"}, "fc");
+  gemm.attributes["transB"].i = 1;
+  g.nodes = {pool, node("Slice", {"x", "starts", "ends", "axes", "steps"}, "sl"), node("Pad", {"sl", "pads"}, "pd"),
+             cat, mean, gemm};
+  g.output = "fc";
+  const Shapes s = infer_shapes(g);
+  CHECK(s.at("p") == std::vector<int64_t>{1, 8, 4, 4});
+  CHECK(s.at("sl") == std::vector<int64_t>{1, 8, 4, 4});
+  CHECK(s.at("pd") == std::vector<int64_t>{1, 8, 5, 5});
+  CHECK(s.at("cat") == std::vector<int64_t>{1, 16, 4, 4});
+  CHECK(s.at("m") == std::vector<int64_t>{1, 16});
+  CHECK(s.at("fc") == std::vector<int64_t>{1, 5});
 }
 
 TEST_CASE("remove_dead_nodes drops what does not reach the output") {

@@ -68,6 +68,17 @@ class RSign(nn.Module):
         return x + (torch.where(x >= 0, 1.0, -1.0) - x).detach()
 
 
+class ExpandBias(nn.Module):
+    """ReActNet's LearnableBias and BinaryNet's bias as their code writes them: x + bias.expand_as(x)."""
+
+    def __init__(self, channels):
+        super().__init__()
+        self.bias = nn.Parameter(torch.zeros(1, channels, 1, 1))
+
+    def forward(self, x):
+        return x + self.bias.expand_as(x)
+
+
 class RPReLU(nn.Module):
     """ReActNet's shifted PReLU: prelu(x - gamma) + zeta."""
 
@@ -195,9 +206,9 @@ class BiRealBlock(nn.Module):
 class ReActBlock(nn.Module):
     """RSign -> binary conv -> batchnorm -> + shortcut -> RPReLU."""
 
-    def __init__(self, cin, cout, stride):
+    def __init__(self, cin, cout, stride, expand_bias=False):
         super().__init__()
-        self.sign = RSign(cin)
+        self.sign = nn.Sequential(ExpandBias(cin), SignWhere()) if expand_bias else RSign(cin)
         self.conv = BinConv2d(cin, cout, 3, stride, 1, bias=False)
         self.bn = nn.BatchNorm2d(cout)
         self.shortcut = downsample(cin, cout, stride, "avgpool")
@@ -263,8 +274,9 @@ class ResNet(nn.Module):
     """A ResNet body: full-precision stem, four stages of `block`, pooled dense head."""
 
     def __init__(self, make_block, blocks, widths, classes=10, in_channels=3, stem_stride=2, maxpool=True,
-                 stem_relu=True, stem_prelu=False, softmax=False):
+                 stem_relu=True, stem_prelu=False, softmax=False, view_head=False):
         super().__init__()
+        self.view_head = view_head  # x.view(x.size(0), -1), as most training code flattens
         # Bi-Real-Net and ReActNet have no ReLU in the stem: sign(0) = 0 would
         # otherwise hit every zero the ReLU makes.
         self.stem = nn.Sequential(
@@ -286,7 +298,7 @@ class ResNet(nn.Module):
     def forward(self, x):
         x = self.layers(self.pool(self.stem(x)))
         x = F.adaptive_avg_pool2d(F.relu(self.head_bn(x)), 1)
-        x = self.fc(torch.flatten(x, 1))
+        x = self.fc(x.view(x.size(0), -1) if self.view_head else torch.flatten(x, 1))
         return F.softmax(x, dim=1) if self.softmax else x
 
 
@@ -309,7 +321,7 @@ def randomize(model, seed):
                 m.weight.copy_(torch.randn(m.weight.shape, generator=g) * (2.0 / m.weight[0].numel()) ** 0.5)
                 if m.bias is not None:
                     m.bias.copy_(torch.randn(m.bias.shape, generator=g) * 0.1)
-            elif isinstance(m, RSign):
+            elif isinstance(m, (RSign, ExpandBias)):
                 m.bias.copy_(torch.randn(m.bias.shape, generator=g) * 0.2)
             elif isinstance(m, PACTAct):
                 m.alpha.copy_(torch.rand((), generator=g) * 2 + 1)
@@ -334,6 +346,9 @@ def family(name, small):
         return ResNet(BiRealBlock, [6, 8, 12, 6], widths, stem_relu=False)
     if name == "reactnet-resnet18":
         return ResNet(ReActBlock, [4, 4, 4, 4], widths, stem_relu=False)
+    if name == "reactnet-original-resnet18":  # the ReActNet repository's idioms: expand_as biases, view head
+        return ResNet(lambda i, o, s: ReActBlock(i, o, s, expand_bias=True), [4, 4, 4, 4], widths, stem_relu=False,
+                      view_head=True)
     if name == "dabnn-resnet18":  # explicit -1 padding before padding-free binary convs
         return ResNet(DaBNNBlock, [2, 2, 2, 2], widths, stem_relu=False)
     if name == "bnnlib-resnet18":  # ReLUs kept, so every sign() reads a value >= 0

@@ -7,7 +7,7 @@ Passes when top-1 is identical on every input and every logit is within
 TOLERANCE (see below) of PyTorch's. Prints the max error and, layer by layer,
 the fraction of binarized activations that differ.
 
-usage: parity.py FAMILY --bin DIR [--size CxHxW] [--batch N] [--opset K] [--full]
+usage: parity.py FAMILY --bin DIR [--size CxHxW] [--batch N] [--opset K] [--full] [--dynamic-batch]
 """
 import argparse
 import os
@@ -68,6 +68,7 @@ def main():
     p.add_argument("--opset", type=int, default=13)
     p.add_argument("--full", action="store_true", help="ResNet widths 64..512 instead of narrow ones")
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--dynamic-batch", action="store_true", help="export with a dynamic batch axis")
     p.add_argument("--max-flips", type=float, default=0.0,
                    help="largest fraction of binarized activations allowed to differ (0: every one equal)")
     args = p.parse_args()
@@ -93,7 +94,8 @@ def main():
         onnx_path, bnn_path = os.path.join(tmp, "m.onnx"), os.path.join(tmp, "m.bnn")
         in_path, out_path, dump = os.path.join(tmp, "x.npy"), os.path.join(tmp, "y.npy"), os.path.join(tmp, "dump")
         torch.onnx.export(model, x[:1], onnx_path, opset_version=args.opset, input_names=["image"],
-                          output_names=["logits"])
+                          output_names=["logits"],
+                          dynamic_axes={"image": {0: "N"}, "logits": {0: "N"}} if args.dynamic_batch else None)
         convert_log = run([os.path.join(args.bin, "bnn-convert"), onnx_path, "-o", bnn_path])
         info = run([os.path.join(args.bin, "bnn-run"), "--info", bnn_path])
         np.save(in_path, x.numpy())
@@ -103,7 +105,8 @@ def main():
         dumps = sorted(os.listdir(dump))
         ours = [np.load(os.path.join(dump, dumps[i])) for i in packed_layers(info)]
 
-    print(f"{args.family}: input {args.batch}x{c}x{h}x{w}, opset {args.opset}, "
+    print(f"{args.family}: input {args.batch}x{c}x{h}x{w}, opset {args.opset}"
+          f"{' (dynamic batch axis)' if args.dynamic_batch else ''}, "
           f"{'full' if args.full else 'narrow'} widths")
     print("  " + convert_log.strip().splitlines()[-1])
     # Binarized activations, in execution order on both sides.
