@@ -8,6 +8,7 @@
 #include <stdexcept>
 
 #include "converter/chain.h"
+#include "converter/constant_eval.h"
 #include "converter/onnx_import.h"
 #include "converter/simplify.h"
 #include "converter/value_range.h"
@@ -123,7 +124,13 @@ class Lowering {
     for (const std::string& in : n.inputs) {
       if (!in.empty() && !g_.is_constant(in)) return in;
     }
-    throw ConvertError(n.label() + ": has no activation input");
+    // Every input is a constant, yet constant folding left the node: say why.
+    if (can_evaluate(n.op)) {
+      throw ConvertError(n.label() + ": its inputs are all constants, but folding them failed (shapes that do not "
+                         "broadcast, an out-of-range index or axis, or a result past the folding limit)");
+    }
+    throw ConvertError(n.label() + ": its inputs are all constants (weight arithmetic), but the converter cannot "
+                       "evaluate " + n.op + " on constants; write the weight math with the ops docs/converter.md lists");
   }
 
   void lower(size_t i) {

@@ -344,7 +344,7 @@ Shapes infer_shapes(const Graph& g) {
 }
 
 bool fold_shapes(Graph& g) {
-  const Shapes shapes = infer_shapes(g);
+  Shapes shapes = infer_shapes(g);
   const size_t before = g.nodes.size();
   std::vector<Node> kept;
   for (Node& n : g.nodes) {
@@ -365,6 +365,9 @@ bool fold_shapes(Graph& g) {
   }
   g.nodes = std::move(kept);
   bool changed = g.nodes.size() != before;
+  // Again with the folded shapes, before constant folding can turn an
+  // Expand of a folded shape into a tensor of the activation's full size.
+  if (changed) shapes = infer_shapes(g);
   // Expand(c, s) whose every reader is an elementwise op whose other operand
   // already has shape s: broadcasting gives the same values, so read c itself.
   static const std::set<std::string> elementwise = {"Add", "Sub", "Mul", "Div"};

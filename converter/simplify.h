@@ -11,6 +11,7 @@
 //   that broadcasting makes redundant.
 #pragma once
 
+#include "converter/constant_eval.h"
 #include "converter/ir.h"
 
 namespace bnn::convert {
@@ -26,8 +27,5 @@ void simplify(Graph& g);
 // Replaces every use of `from` (and the graph output) by `to`.
 void replace_uses(Graph& g, const std::string& from, const std::string& to);
 
-// Evaluates one node on constant inputs; exposed for tests. Returns false for
-// an op it does not evaluate.
-bool evaluate_constant_node(const Node& node, const std::vector<const Constant*>& inputs, Constant* out);
 
 }  // namespace bnn::convert

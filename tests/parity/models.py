@@ -116,6 +116,50 @@ class BinConv2d(nn.Conv2d):
         return F.conv2d(x, bw, self.bias, self.stride, self.padding, self.dilation, self.groups)
 
 
+class SignFunction(torch.autograd.Function):
+    """sign() as an autograd Function with a clipped straight-through backward
+    (the binary-networks-pytorch library's activation binarizer)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return x.sign()
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad
+
+
+class InputBinarizer(nn.Module):
+    """The library's BasicInputBinarizer: a module around SignFunction."""
+
+    def forward(self, x):
+        return SignFunction.apply(x)
+
+
+class XnorNormConv2d(nn.Conv2d):
+    """The binary-networks-pytorch recipe's convolution: sign() of the input; weights
+    optionally centred per output channel, then sign(W) * ||W||_1 / n written with
+    norm(1, 3).sum([2, 1]) and expand_as; the output scaled by a learned alpha."""
+
+    def __init__(self, *args, center_weights=True, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.center_weights = center_weights
+        self.binarize_input = InputBinarizer()
+        self.alpha = nn.Parameter(torch.ones(1, self.out_channels, 1, 1))
+
+    def binary_weight(self):
+        w = self.weight
+        if self.center_weights:
+            w = w.sub(w.mean(1, keepdim=True).expand_as(w))
+        n = w[0].nelement()
+        alpha = w.norm(1, 3, keepdim=True).sum([2, 1], keepdim=True).div(n)
+        return SignFunction.apply(w).mul(alpha.expand_as(w))
+
+    def forward(self, x):
+        y = F.conv2d(self.binarize_input(x), self.binary_weight(), self.bias, self.stride, self.padding)
+        return y.mul(self.alpha)
+
+
 class FoldedBinConv2d(nn.Conv2d):
     """A plain convolution whose stored weights are already +-alpha per channel
     (what an export with the binarization folded in, or a cleaned checkpoint, holds)."""
@@ -251,6 +295,24 @@ class TorchvisionBinaryBlock(nn.Module):
         return F.relu(h + self.shortcut(x))
 
 
+class BnnLibXnorBlock(nn.Module):
+    """torchvision's BasicBlock after binary-networks-pytorch's prepare_binary_model with the
+    XNOR recipe: every conv, the downsample's included, is an XnorNormConv2d; ReLUs kept."""
+
+    def __init__(self, cin, cout, stride):
+        super().__init__()
+        self.conv1, self.bn1 = XnorNormConv2d(cin, cout, 3, stride, 1, bias=False), nn.BatchNorm2d(cout)
+        self.conv2, self.bn2 = XnorNormConv2d(cout, cout, 3, 1, 1, bias=False), nn.BatchNorm2d(cout)
+        self.downsample = None
+        if stride != 1 or cin != cout:
+            self.downsample = nn.Sequential(XnorNormConv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout))
+
+    def forward(self, x):
+        h = F.relu(self.bn1(self.conv1(x)))
+        h = self.bn2(self.conv2(h))
+        return F.relu(h + (self.downsample(x) if self.downsample is not None else x))
+
+
 class DoReFaBlock(nn.Module):
     """Pre-activation block with k-bit activations and weights."""
 
@@ -319,6 +381,8 @@ def randomize(model, seed):
                 m.weight.copy_(torch.sign(w) * w.abs().mean(dim=(1, 2, 3), keepdim=True))
             elif isinstance(m, (nn.Conv2d, nn.Linear)):
                 m.weight.copy_(torch.randn(m.weight.shape, generator=g) * (2.0 / m.weight[0].numel()) ** 0.5)
+                if isinstance(m, XnorNormConv2d):
+                    m.alpha.copy_(torch.rand(m.alpha.shape, generator=g) + 0.5)
                 if m.bias is not None:
                     m.bias.copy_(torch.randn(m.bias.shape, generator=g) * 0.1)
             elif isinstance(m, (RSign, ExpandBias)):
@@ -353,6 +417,8 @@ def family(name, small):
         return ResNet(DaBNNBlock, [2, 2, 2, 2], widths, stem_relu=False)
     if name == "bnnlib-resnet18":  # ReLUs kept, so every sign() reads a value >= 0
         return ResNet(TorchvisionBinaryBlock, [2, 2, 2, 2], widths)
+    if name == "bnnlib-xnor-resnet18":  # the library's README recipe: centred XNOR weights, sign() inputs
+        return ResNet(BnnLibXnorBlock, [2, 2, 2, 2], widths, view_head=True)
     if name == "dorefa-resnet18-w1a1":  # DoReFa's 1-bit activation: sign(clamp(x, 0, 1))
         return ResNet(lambda i, o, s: DoReFaBlock(i, o, s, 1, 1, act=lambda bits: SignOfNonNegative(clamp=True)),
                       [2, 2, 2, 2], widths)

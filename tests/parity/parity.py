@@ -38,7 +38,7 @@ import models  # noqa: E402
 TOLERANCE = 1e-3
 
 BINARIZERS = (models.SignWhere, models.SignSTE, models.ApproxSign, models.RSign, models.DoReFaAct, models.PACTAct,
-              models.SignOfNonNegative)
+              models.SignOfNonNegative, models.InputBinarizer)
 
 
 def run(cmd):

@@ -17,7 +17,6 @@ usage: quantizer_boundaries.py --bin DIR
 """
 import argparse
 import os
-import subprocess
 import sys
 import tempfile
 import warnings
@@ -28,6 +27,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import engine_cli  # noqa: E402
 import models  # noqa: E402
 
 CHANNELS = 4
@@ -136,22 +136,16 @@ def main():
             want = model(x).numpy()
             q = model.quantizer(model.bn(x))
         with tempfile.TemporaryDirectory() as tmp:
-            onnx_path, bnn_path = os.path.join(tmp, "m.onnx"), os.path.join(tmp, "m.bnn")
-            x_path, y_path = os.path.join(tmp, "x.npy"), os.path.join(tmp, "y.npy")
+            onnx_path = os.path.join(tmp, "m.onnx")
             torch.onnx.export(model, x, onnx_path, opset_version=13)
-            conv = subprocess.run([os.path.join(args.bin, "bnn-convert"), onnx_path, "-o", bnn_path],
-                                  capture_output=True, text=True)
-            if conv.returncode != 0:
-                print(f"FAILED {name}: bnn-convert refused it:\n{conv.stderr}")
-                failed += 1
-                continue
-            np.save(x_path, x.numpy())
-            subprocess.run([os.path.join(args.bin, "bnn-run"), "--model", bnn_path, "--input", x_path,
-                            "--output", y_path], check=True, capture_output=True)
-            got = np.load(y_path)
+            got, log = engine_cli.convert_and_run(args.bin, onnx_path, x.numpy())
+        if got is None:
+            print(f"FAILED {name}: bnn-convert refused it:\n{log}")
+            failed += 1
+            continue
         mismatch = np.abs(got - want) > 1e-5
         at_zero = (q == 0).any(dim=1, keepdim=True).expand_as(torch.from_numpy(want)).numpy()
-        warned = "Sign" in conv.stderr and "exactly 0" in conv.stderr
+        warned = "Sign" in log and "exactly 0" in log
         if CONVENTION.get(name):
             # Only where PyTorch's sign gave 0 may the engine differ, and the converter must have said why.
             ok = not (mismatch & ~at_zero).any() and warned
