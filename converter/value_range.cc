@@ -1,5 +1,6 @@
 #include "converter/value_range.h"
 
+#include <algorithm>
 #include <limits>
 
 #include "converter/float_order.h"
@@ -9,26 +10,58 @@ namespace {
 
 constexpr float kMax = std::numeric_limits<float>::max();
 
-// More float32 inputs than this giving exactly 0 is a region, not a rounding
-// coincidence: an affine step x * a + b is 0 for at most a few neighbouring
-// floats (a product rounds a handful of them alike, and a sum is 0 only when
-// its operands cancel exactly), while a ReLU or a clamp at 0 sends about 2^31
-// of them there.
-constexpr int64_t kMaxIsolatedZeros = 64;
-
+// On a real base, exact zeros are a region only where they reach an end of
+// the float line. The steps are monotone, so a flat stretch comes from a
+// ReLU or a clamp and is a half-line (x <= 0 for ReLU, x >= hi for a clamp's
+// top), which every step after keeps unbounded. A bounded run of zeros is
+// rounding: x - s is exactly 0 for every x that s absorbs, which near x = 0
+// is ~2^30 floats, yet has measure zero in any real activation.
 }  // namespace
 
 ValueRange ValueRange::accumulator(const std::vector<float>& scale, const std::vector<float>& bias, int64_t bound) {
   ValueRange r;
-  r.bound = bound;
+  r.parts_[0].bound = bound;
   std::vector<float> b = bias.empty() ? std::vector<float>(scale.size(), 0.0f) : bias;
-  r.steps.push_back(ChainStep{ChainStep::Kind::kScaleShift, scale, b});
+  r.parts_[0].steps.push_back(ChainStep{ChainStep::Kind::kScaleShift, scale, b});
+  return r;
+}
+
+ValueRange ValueRange::concat(const std::vector<std::pair<ValueRange, int>>& inputs, int zeros_before, int zeros_after) {
+  ValueRange r;
+  r.parts_.clear();
+  int first = 0;
+  // Zero channels: any real base times 0.
+  auto zeros = [&](int count) {
+    if (count <= 0) return;
+    r.parts_.push_back(Part{first, count, -1, {ChainStep{ChainStep::Kind::kMul, std::vector<float>(count, 0.0f), {}}}});
+    first += count;
+  };
+  zeros(zeros_before);
+  for (const auto& [range, channels] : inputs) {
+    for (const Part& p : range.parts_) {
+      const int count = p.count < 0 ? channels - p.first : p.count;
+      r.parts_.push_back(Part{first + p.first, count, p.bound, p.steps});
+    }
+    first += channels;
+  }
+  zeros(zeros_after);
   return r;
 }
 
 ValueRange ValueRange::then(const ChainStep& step) const {
   ValueRange r = *this;
-  r.steps.push_back(step);
+  for (Part& p : r.parts_) {
+    ChainStep local = step;
+    // Per-channel parameters, cut to the part's channels.
+    auto cut = [&](std::vector<float>& v) {
+      if (v.empty() || (p.first == 0 && p.count < 0)) return;
+      const size_t end = p.count < 0 ? v.size() : std::min(v.size(), static_cast<size_t>(p.first + p.count));
+      v = std::vector<float>(v.begin() + std::min(v.size(), static_cast<size_t>(p.first)), v.begin() + end);
+    };
+    cut(local.a);
+    cut(local.b);
+    p.steps.push_back(std::move(local));
+  }
   return r;
 }
 
@@ -48,16 +81,26 @@ ValueRange ValueRange::then(const ActivationSpec& a, int channels) const {
   return *this;
 }
 
+const ValueRange::Part& ValueRange::part_of(int c) const {
+  for (size_t i = parts_.size(); i-- > 1;) {
+    if (c >= parts_[i].first) return parts_[i];
+  }
+  return parts_[0];
+}
+
 float ValueRange::apply(int c, float x) const {
-  for (const ChainStep& s : steps) x = s.apply(c, x);
+  const Part& p = part_of(c);
+  for (const ChainStep& s : p.steps) x = s.apply(c - p.first, x);
   return x;
 }
 
+int64_t ValueRange::bound(int c) const { return part_of(c).bound; }
+
 SignLevels sign_levels(const QuantizerChain& q, const ValueRange& range, int c) {
   // y as a function of an ordered index over the base set: a float key, or the integer itself.
-  const bool real = range.bound < 0;
-  const int64_t lo = real ? float_key(-kMax) : -range.bound;
-  const int64_t hi = real ? float_key(kMax) : range.bound;
+  const bool real = range.bound(c) < 0;
+  const int64_t lo = real ? float_key(-kMax) : -range.bound(c);
+  const int64_t hi = real ? float_key(kMax) : range.bound(c);
   auto y_at = [&](int64_t k) {
     const float base = real ? key_float(k) : static_cast<float>(k);
     return q.pre(c, range.apply(c, base));
@@ -70,8 +113,8 @@ SignLevels sign_levels(const QuantizerChain& q, const ValueRange& range, int c) 
   const bool below = first_not_below > lo, above = first_above <= hi;
   s.negative = dir > 0 ? below : above;
   s.positive = dir > 0 ? above : below;
-  const int64_t zeros = first_above - first_not_below;
-  s.zero = real ? zeros > kMaxIsolatedZeros : zeros > 0;
+  const bool zeros = first_above > first_not_below;
+  s.zero = real ? zeros && (first_not_below == lo || first_above == hi + 1) : zeros;
   return s;
 }
 

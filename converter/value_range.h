@@ -18,11 +18,14 @@
 // The steps are those the converter fused on the way (the transform's scale
 // and bias, ReLU, clamp, PReLU). Max and average pooling keep the range: a max
 // is one of its inputs, and a window of equal values averages to that value.
-// A sum of two tensors is real-valued when either one is (documented in
-// docs/numerics.md: a sum's exact zeros are not tracked).
+// A channel concat keeps each input's range for its channels, and channels it
+// fills with zeros are exact zeros. A sum of two tensors is taken as
+// real-valued (documented in docs/numerics.md: a sum's exact zeros are not
+// tracked).
 #pragma once
 
 #include <cstdint>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -32,17 +35,30 @@
 namespace bnn::convert {
 
 struct ValueRange {
-  int64_t bound = -1;            // < 0: real base; else integer base in [-bound, bound]
-  std::vector<ChainStep> steps;  // applied to the base, per channel
-
   static ValueRange real() { return {}; }
   // acc * scale[c] + bias[c] in float32, as the engine's float output transform computes it.
   static ValueRange accumulator(const std::vector<float>& scale, const std::vector<float>& bias, int64_t bound);
+  // Channels side by side (a channel Concat): zeros_before channels of exact
+  // zeros, each (range, channel count) in order, zeros_after zeros.
+  static ValueRange concat(const std::vector<std::pair<ValueRange, int>>& inputs, int zeros_before, int zeros_after);
 
   // The range after an activation (as the model builder takes it) is applied.
   ValueRange then(const ActivationSpec& activation, int channels) const;
   ValueRange then(const ChainStep& step) const;
+  // Channel c's value for a base value x, and its base (< 0: real; else the integer bound).
   float apply(int c, float base) const;
+  int64_t bound(int c) const;
+
+ private:
+  // Channels [first, first + count) share a base and steps (count < 0: every
+  // channel from first on); step parameters are indexed from `first`.
+  struct Part {
+    int first = 0, count = -1;
+    int64_t bound = -1;
+    std::vector<ChainStep> steps;
+  };
+  const Part& part_of(int c) const;
+  std::vector<Part> parts_ = {Part{}};
 };
 
 // Where a Sign's input y lies, for one channel, over a range: whether some

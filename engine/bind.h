@@ -90,5 +90,6 @@ std::unique_ptr<Op> make_pool2d_op(const fb::Pool2D& l, const BindContext& ctx);
 std::unique_ptr<Op> make_global_avg_pool_op(const fb::GlobalAvgPool& l, const BindContext& ctx);
 std::unique_ptr<Op> make_dense_op(const fb::Dense& l, const BindContext& ctx);
 std::unique_ptr<Op> make_softmax_op(const fb::Softmax& l, const BindContext& ctx);
+std::unique_ptr<Op> make_concat_op(const fb::Concat& l, const BindContext& ctx);
 
 }  // namespace bnn

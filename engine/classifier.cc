@@ -26,6 +26,7 @@ Classifier::Classifier(std::shared_ptr<const Model> model, const SessionOptions&
   for (const LayerInfo& layer : model->layers()) {
     if (layer.output >= 0 && &model->tensors()[layer.output] == &model->output()) {
       ends_in_softmax_ = layer.kind == "Softmax";
+      ends_in_log_softmax_ = layer.kind == "LogSoftmax";
     }
   }
   labels_ = model->labels();
@@ -60,6 +61,10 @@ void Classifier::finish() {
   }
   if (ends_in_softmax_) {
     std::copy(logits_.begin(), logits_.end(), probabilities_.begin());
+    return;
+  }
+  if (ends_in_log_softmax_) {  // log-probabilities already
+    for (size_t i = 0; i < logits_.size(); ++i) probabilities_[i] = static_cast<float>(std::exp(double{logits_[i]}));
     return;
   }
   // Softmax in double, shifted by the maximum.

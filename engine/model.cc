@@ -106,6 +106,7 @@ std::unique_ptr<Model::Impl> bind_model(const fb::Model& m) {
     for (int t : constants_read) info.weight_bytes += impl->tensors[t].bytes;
     info.name = layer.name() ? layer.name()->str() : "";
     info.kind = fb::EnumNameLayerOptions(layer.options_type());
+    if (layer.options_as_Softmax() && layer.options_as_Softmax()->log()) info.kind = "LogSoftmax";
     info.precision = precision_of(layer, impl->tensor_infos);
     info.kernel = op->kernel;
     info.schedule = describe_schedule(layer.schedule());

@@ -1,5 +1,6 @@
 #include "model_format/builder.h"
 
+#include <algorithm>
 #include <cstring>
 #include <cstdio>
 #include <fstream>
@@ -8,6 +9,7 @@
 #include "kernels/bitpack.h"
 #include "kernels/conv_geometry.h"
 #include "model_format/checksum.h"
+#include "model_format/limits.h"
 #include "model_format/validate.h"
 
 #if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
@@ -306,10 +308,33 @@ int ModelBuilder::dense(const std::string& name, int input, int out_features, co
   return add_layer(name, std::move(l), l.output);
 }
 
-int ModelBuilder::softmax(const std::string& name, int input) {
+int ModelBuilder::softmax(const std::string& name, int input, bool log) {
   fb::SoftmaxT l;
   l.input = input;
+  l.log = log;
   l.output = add_tensor(name, shape(input), fb::ElementType::FLOAT32);
+  return add_layer(name, std::move(l), l.output);
+}
+
+int ModelBuilder::concat(const std::string& name, const std::vector<int>& inputs, int zeros_before, int zeros_after) {
+  if (inputs.empty()) invalid(name, "concat needs at least one input");
+  std::vector<int> out = shape(inputs[0]);
+  int64_t channels = int64_t{zeros_before} + zeros_after;
+  for (int input : inputs) {
+    const std::vector<int>& s = shape(input);
+    if (s.size() != out.size() || !std::equal(s.begin(), s.end() - 1, out.begin())) {
+      invalid(name, "concat inputs must share every dimension but channels");
+    }
+    if (model_.tensors.at(input)->type != fb::ElementType::FLOAT32) invalid(name, "concat inputs must be float");
+    channels += s.back();
+  }
+  if (zeros_before < 0 || zeros_after < 0 || channels > limits::kMaxChannels) invalid(name, "bad channel count");
+  out.back() = static_cast<int>(channels);
+  fb::ConcatT l;
+  l.inputs = inputs;
+  l.zeros_before = zeros_before;
+  l.zeros_after = zeros_after;
+  l.output = add_tensor(name, out, fb::ElementType::FLOAT32);
   return add_layer(name, std::move(l), l.output);
 }
 

@@ -99,7 +99,9 @@ class ModelBuilder {
   int global_avg_pool(const std::string& name, int input);
   int dense(const std::string& name, int input, int out_features, const std::vector<float>& weights,
             const FloatTransformSpec& transform = {});
-  int softmax(const std::string& name, int input);
+  int softmax(const std::string& name, int input, bool log = false);
+  // Float tensors of one H x W (or vectors) along channels, with zero channels around them.
+  int concat(const std::string& name, const std::vector<int>& inputs, int zeros_before = 0, int zeros_after = 0);
 
   void set_output(int tensor);
   void set_labels(const std::vector<std::string>& labels);

@@ -489,6 +489,26 @@ class Validator {
     if (write(l.output(), shape).type() != fb::ElementType::FLOAT32) fail("output must be FLOAT32");
   }
 
+  void check_concat(const fb::Concat& l) {
+    if (!l.inputs() || l.inputs()->size() == 0 || l.inputs()->size() > 256) fail("concat needs 1 to 256 inputs");
+    constexpr int kMaxZeros = 1 << 20;
+    if (l.zeros_before() < 0 || l.zeros_after() < 0 || l.zeros_before() > kMaxZeros || l.zeros_after() > kMaxZeros) {
+      fail("concat zero channels must be 0 to " + std::to_string(kMaxZeros));
+    }
+    Shape out;
+    int64_t channels = int64_t{l.zeros_before()} + l.zeros_after();
+    for (int input : *l.inputs()) {
+      const Shape in = shape_of(read(input, "input", fb::ElementType::FLOAT32));
+      if (out.empty()) out = in;
+      if (in.size() != out.size() || !std::equal(in.begin(), in.end() - 1, out.begin())) {
+        fail("concat inputs must share every dimension but channels");
+      }
+      channels += in.back();
+    }
+    out.back() = channels;
+    if (write(l.output(), out).type() != fb::ElementType::FLOAT32) fail("output must be FLOAT32");
+  }
+
   void check_schedule(const fb::Schedule* s) const {
     if (!s) return;
     for (int v : {s->tile_oc(), s->tile_oh(), s->tile_ow(), s->unroll(), s->threads()}) {
@@ -522,6 +542,7 @@ class Validator {
         case fb::LayerOptions::GlobalAvgPool: check_global_avg_pool(*layer->options_as_GlobalAvgPool()); break;
         case fb::LayerOptions::Dense: check_dense(*layer->options_as_Dense()); break;
         case fb::LayerOptions::Softmax: check_softmax(*layer->options_as_Softmax()); break;
+        case fb::LayerOptions::Concat: check_concat(*layer->options_as_Concat()); break;
         case fb::LayerOptions::NONE: break;
       }
     }

@@ -351,6 +351,17 @@ TEST_CASE("sign of a real-valued input keeps the documented convention: bipolar,
     CHECK(s.positive);
     CHECK_FALSE(s.zero);
   }
+  // (x - s) + s is exactly 0 for every tiny x that s absorbs (~2^30 floats near 0): rounding, not a region.
+  const ValueRange shifted = ValueRange::real()
+                                 .then(ChainStep{ChainStep::Kind::kSub, {0.16f}, {}})
+                                 .then(ChainStep{ChainStep::Kind::kAdd, {0.16f}, {}});
+  Graph plain;
+  plain.input = "x";
+  plain.nodes = {node("Sign", {"x"}, "s")};
+  plain.output = "s";
+  auto sign = match_quantizer(plain, 0, 1, 4);
+  REQUIRE(sign);
+  CHECK_FALSE(sign_levels(*sign, shifted, 0).zero);
 }
 
 TEST_CASE("a Sign that would give -1, 0 and +1 (or -1 and 0) is refused, naming the channel") {

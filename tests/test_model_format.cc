@@ -130,6 +130,36 @@ TEST_CASE("damaged files are refused with a clear error") {
   }
 }
 
+TEST_CASE("version 3: Concat checks its inputs' shapes and types - Softmax.log round trips") {
+  ModelBuilder b;
+  const int x = b.input("image", 4, 4, 3);
+  const int y = b.conv2d("conv", x, 5, WindowSpec::square(1, 1, 0), std::vector<float>(15, 0.5f));
+  const int cat = b.concat("cat", {x, y}, 2, 1);
+  CHECK(b.shape(cat) == std::vector<int>{4, 4, 11});
+  const int pooled = b.global_avg_pool("gap", cat);
+  b.set_output(b.softmax("logp", b.dense("fc", pooled, 3, std::vector<float>(33, 0.1f)), true));
+  const std::vector<uint8_t> bytes = b.finish();
+  auto model = Model::load_buffer(bytes.data(), bytes.size());
+  CHECK(model->schema_version() == 3);
+  CHECK(model->layers().back().kind == "LogSoftmax");
+  CHECK(model->layers()[1].kind == "Concat");
+  // A concat of different spatial sizes or of packed bits is refused.
+  ModelBuilder bad;
+  const int i = bad.input("image", 4, 4, 3);
+  const int pooled2 = bad.max_pool("pool", i, WindowSpec::square(2, 2, 0));
+  CHECK_THROWS_WITH_AS(bad.concat("cat", {i, pooled2}), doctest::Contains("share every dimension"), std::invalid_argument);
+  const int q = bad.quantize("q", i, 1, Encoding::kBipolar, std::vector<float>(3, 0.0f));
+  CHECK_THROWS_WITH_AS(bad.concat("cat", {i, q}), doctest::Contains("must be float"), std::invalid_argument);
+  CHECK(error_after([](fb::ModelT& m) {
+          fb::ConcatT c;
+          c.inputs = {tensor_named(m, "image"), tensor_named(m, "gap")};
+          c.output = tensor_named(m, "prob");
+          auto layer = std::make_unique<fb::LayerT>();
+          layer->options.Set(std::move(c));
+          m.layers.push_back(std::move(layer));
+        }).find("concat inputs must share every dimension but channels") != std::string::npos);
+}
+
 TEST_CASE("preprocessing metadata round trips") {
   ModelBuilder b = small_model();
   fb::InputInfoT info;

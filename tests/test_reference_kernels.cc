@@ -465,6 +465,10 @@ TEST_CASE("global average pool - dense - softmax and the elementwise layers matc
   const float max_logit = *std::max_element(logits.begin(), logits.end());
   for (int o = 0; o < 10; ++o) total += std::exp(double(logits[o]) - max_logit);
   for (int o = 0; o < 10; ++o) CHECK(prob[o] == doctest::Approx(std::exp(double(logits[o]) - max_logit) / total).epsilon(1e-5));
+  log_softmax_ref(logits.data(), 10, prob.data());
+  for (int o = 0; o < 10; ++o) {
+    CHECK(prob[o] == doctest::Approx(double(logits[o]) - max_logit - std::log(total)).epsilon(1e-5));
+  }
 
   const std::vector<float> a = rng.normals(4 * 6), b = rng.normals(4 * 6), scale = rng.normals(6), shift = rng.normals(6);
   std::vector<float> y(24);
@@ -478,6 +482,15 @@ TEST_CASE("global average pool - dense - softmax and the elementwise layers matc
   hardtanh.kind = ActivationKind::kHardtanh;
   activation_ref(a.data(), 4, 6, hardtanh, y.data());
   for (int i = 0; i < 24; ++i) CHECK(y[i] == std::min(1.0f, std::max(-1.0f, a[i])));
+}
+
+TEST_CASE("concat_channels_ref: inputs side by side per row, zero channels around them") {
+  const std::vector<float> a = {1, 2, 3, 4}, b = {5, 6, 7, 8, 9, 10};  // 2 rows: 2 and 3 channels
+  const float* inputs[] = {a.data(), b.data()};
+  const int channels[] = {2, 3};
+  std::vector<float> y(2 * 8, -1.0f);
+  concat_channels_ref(inputs, channels, 2, 2, 1, 2, y.data());
+  CHECK(y == std::vector<float>{0, 1, 2, 5, 6, 7, 0, 0, 0, 3, 4, 8, 9, 10, 0, 0});
 }
 
 }  // namespace

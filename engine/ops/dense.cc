@@ -1,4 +1,4 @@
-// The classifier head: dense and softmax.
+// The classifier head: dense and (log-)softmax.
 #include "engine/bind.h"
 #include "kernels/ref/dense.h"
 
@@ -20,9 +20,10 @@ class DenseOp : public Op {
 class SoftmaxOp : public Op {
  public:
   void run(const RunContext& ctx) const override {
-    softmax_ref(ctx.data<const float>(inputs[0]), n_, ctx.data<float>(output));
+    (log_ ? log_softmax_ref : softmax_ref)(ctx.data<const float>(inputs[0]), n_, ctx.data<float>(output));
   }
   int n_ = 0;
+  bool log_ = false;
 };
 
 }  // namespace
@@ -45,9 +46,10 @@ std::unique_ptr<Op> make_dense_op(const fb::Dense& l, const BindContext& ctx) {
 std::unique_ptr<Op> make_softmax_op(const fb::Softmax& l, const BindContext& ctx) {
   auto op = std::make_unique<SoftmaxOp>();
   op->n_ = ctx.info(l.input()).shape[0];
+  op->log_ = l.log();
   op->inputs = {l.input()};
   op->output = l.output();
-  op->kernel = "softmax_ref";
+  op->kernel = l.log() ? "log_softmax_ref" : "softmax_ref";
   return op;
 }
 

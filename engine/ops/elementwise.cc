@@ -1,4 +1,6 @@
-// Per-channel float layers: batchnorm, add, activation.
+// Per-channel float layers: batchnorm, add, activation, channel concat.
+#include <array>
+
 #include "engine/bind.h"
 #include "kernels/ref/elementwise.h"
 
@@ -40,7 +42,35 @@ class ActivationOp : public Op {
   ActivationParams activation_;
 };
 
+class ConcatOp : public Op {
+ public:
+  static constexpr int kMaxInputs = 256;  // the validator's limit
+  void run(const RunContext& ctx) const override {
+    std::array<const float*, kMaxInputs> sources;
+    for (size_t i = 0; i < inputs.size(); ++i) sources[i] = ctx.data<const float>(inputs[i]);
+    concat_channels_ref(sources.data(), channels_.data(), static_cast<int>(inputs.size()), rows_, zeros_before_,
+                        zeros_after_, ctx.data<float>(output));
+  }
+  std::vector<int> channels_;
+  int64_t rows_ = 0;
+  int zeros_before_ = 0, zeros_after_ = 0;
+};
+
 }  // namespace
+
+std::unique_ptr<Op> make_concat_op(const fb::Concat& l, const BindContext& ctx) {
+  auto op = std::make_unique<ConcatOp>();
+  for (int input : *l.inputs()) {
+    op->inputs.push_back(input);
+    op->channels_.push_back(rows_of(ctx.info(input)).channels);
+  }
+  op->rows_ = rows_of(ctx.info(l.output())).rows;
+  op->zeros_before_ = l.zeros_before();
+  op->zeros_after_ = l.zeros_after();
+  op->output = l.output();
+  op->kernel = "concat_channels_ref";
+  return op;
+}
 
 std::unique_ptr<Op> make_batchnorm_op(const fb::BatchNorm& l, const BindContext& ctx) {
   auto op = std::make_unique<BatchNormOp>();

@@ -27,4 +27,13 @@ void softmax_ref(const float* x, int n, float* out) {
   for (int i = 0; i < n; ++i) out[i] = out[i] / sum;
 }
 
+void log_softmax_ref(const float* x, int n, float* out) {
+  float max_x = x[0];
+  for (int i = 1; i < n; ++i) max_x = x[i] > max_x ? x[i] : max_x;
+  float sum = 0.0f;
+  for (int i = 0; i < n; ++i) sum += std::exp(x[i] - max_x);
+  const float log_sum = std::log(sum);
+  for (int i = 0; i < n; ++i) out[i] = (x[i] - max_x) - log_sum;
+}
+
 }  // namespace bnn

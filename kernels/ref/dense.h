@@ -15,4 +15,7 @@ void dense_ref(const float* x, int in_features, const float* weights, int out_fe
 // out = exp(x - max x) / sum exp(x - max x), summed in ascending order.
 void softmax_ref(const float* x, int n, float* out);
 
+// out = x - max x - log(sum exp(x - max x)): PyTorch's log_softmax, summed in ascending order.
+void log_softmax_ref(const float* x, int n, float* out);
+
 }  // namespace bnn

@@ -1,5 +1,7 @@
 #include "kernels/ref/elementwise.h"
 
+#include <algorithm>
+
 namespace bnn {
 
 void batchnorm_ref(const float* x, int64_t rows, int channels, const float* scale, const float* bias, float* y) {
@@ -26,6 +28,15 @@ void activation_ref(const float* x, int64_t rows, int channels, const Activation
       const int64_t i = r * channels + c;
       y[i] = apply_activation(x[i], c, act);
     }
+  }
+}
+
+void concat_channels_ref(const float* const* inputs, const int* channels, int count, int64_t rows, int zeros_before,
+                         int zeros_after, float* y) {
+  for (int64_t r = 0; r < rows; ++r) {
+    y = std::fill_n(y, zeros_before, 0.0f);
+    for (int i = 0; i < count; ++i) y = std::copy_n(inputs[i] + r * channels[i], channels[i], y);
+    y = std::fill_n(y, zeros_after, 0.0f);
   }
 }
 

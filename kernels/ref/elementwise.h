@@ -16,4 +16,9 @@ void add_ref(const float* a, const float* b, int64_t rows, int channels, const A
 // y = act(x).
 void activation_ref(const float* x, int64_t rows, int channels, const ActivationParams& act, float* y);
 
+// Channel concatenation: each output row is zeros_before zeros, then row r of
+// every input (inputs[i] has channels[i] per row), then zeros_after zeros.
+void concat_channels_ref(const float* const* inputs, const int* channels, int count, int64_t rows, int zeros_before,
+                         int zeros_after, float* y);
+
 }  // namespace bnn

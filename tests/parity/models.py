@@ -369,7 +369,7 @@ def randomize(model, seed):
     g = torch.Generator().manual_seed(seed)
     with torch.no_grad():
         for m in model.modules():
-            if isinstance(m, nn.BatchNorm2d):
+            if isinstance(m, (nn.BatchNorm2d, nn.BatchNorm1d)):
                 c = m.num_features
                 m.weight.copy_(torch.randn(c, generator=g) * 0.5 + 0.8)
                 m.weight[torch.rand(c, generator=g) < 0.15] *= -1
@@ -402,6 +402,13 @@ def family(name, small):
     """The model called `name`; `small` uses narrow stages for a quick CI run."""
     wide = [64, 128, 256, 512]
     widths = [16, 24, 40, 72] if small else wide
+    if name in ("irnet-cifar-resnet20", "binarynet-vgg", "reactnet-a"):
+        import other_nets  # noqa: E402 (it imports this module's binarizers)
+        if name == "irnet-cifar-resnet20":
+            return other_nets.IRNetCifarResNet20((16, 32, 64) if small else (16, 32, 64))
+        if name == "binarynet-vgg":
+            return other_nets.BinaryNetVGG((16, 32, 48) if small else (128, 256, 512))
+        return other_nets.ReActNetA(8 if small else 32)
     if name == "xnor-resnet18":
         return ResNet(XnorBlock, [2, 2, 2, 2], widths)
     if name == "bireal-resnet18":

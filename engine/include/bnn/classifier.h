@@ -60,7 +60,8 @@ class Classifier {
 
   Session session_;
   ImagePreprocessor preprocessor_;
-  bool ends_in_softmax_ = false;
+  bool ends_in_softmax_ = false;      // the output is probabilities
+  bool ends_in_log_softmax_ = false;  // the output is log-probabilities
   std::vector<float> input_, logits_, probabilities_;
   std::vector<int> order_;
   std::vector<std::string> labels_;
