@@ -138,16 +138,23 @@ class Lowering {
     const Node& n = g_.nodes[i];
     const std::string in_name = data_input(n);
     const Value& in = value(in_name, n.label());
-    if (!in.packed && !in.flattened_chw) {
-      if (auto q = match_quantizer(g_, i, channels(in), in.onnx_rank)) return emit_quantize(n, in, *q);
+    if (!in.packed) {
+      // After Flatten of an image only scalar steps match (rank 2 against C channels: a
+      // per-feature constant has C * H * W values), and binarizing commutes with flattening.
+      if (auto q = match_quantizer(g_, i, channels(in), in.flattened_chw ? 2 : in.onnx_rank)) {
+        return emit_quantize(n, in, *q);
+      }
     }
     if (in.flattened_chw) return lower_flattened(i, in);
     const std::string& op = n.op;
     if (op == "Conv") return lower_conv(i);
     if (op == "Pad") return lower_pad(n, in);
     if (op == "MaxPool" || op == "AveragePool") return lower_pool(n, in);
+    if (op == "Gemm" || op == "MatMul") return lower_dense(i, in);
+    if (op == "Slice") return lower_slice(n, in);
     if (in.packed) {
-      throw ConvertError(n.label() + ": " + op + " on binarized input is not supported (only Conv and MaxPool are)");
+      throw ConvertError(n.label() + ": " + op + " on binarized input is not supported (Conv, Gemm/MatMul, MaxPool and "
+                         "subsampling Slice are); apply it before the binarizer");
     }
     if (op == "Add" && n.inputs.size() == 2 && !g_.is_constant(n.inputs[0]) && !g_.is_constant(n.inputs[1])) {
       return lower_add(i);
@@ -159,9 +166,7 @@ class Lowering {
     }
     if (op == "ReduceMean") return lower_reduce_mean(i, in);
     if (op == "Concat") return lower_concat(i);
-    if (op == "Slice") return lower_slice(n, in);
     if (op == "Flatten" || op == "Reshape" || op == "Squeeze") return lower_flatten(n, in);
-    if (op == "Gemm" || op == "MatMul") return lower_dense(i, in);
     if (op == "Softmax" || op == "LogSoftmax") {
       const int64_t axis = n.int_attr("axis", g_.opset >= 13 ? -1 : 1);
       if (b_.shape(in.tensor).size() != 1 || in.onnx_rank != 2 || (axis != 1 && axis != -1)) {
@@ -196,6 +201,7 @@ class Lowering {
     Value out;
     out.tensor = b_.quantize(name_of(n), in.tensor, q.bits, q.encoding, t.thresholds, scale);
     out.onnx_rank = in.onnx_rank;
+    out.flattened_chw = in.flattened_chw;
     out.packed = true;
     out.scale = q.value_scale;
     values_[q.output] = out;
@@ -362,6 +368,21 @@ class Lowering {
       }
       pad_value = PadValue::kMinusOne;
     }
+    emit_bitserial(i, in, w, conv_bias, has_bias, window, groups, pad_value, 4, false);
+  }
+
+  // A bitserial layer on a packed input: a Conv (weights OIHW), or a
+  // Gemm/MatMul whose packed input is a vector (a 1x1 image) or a flattened
+  // image (a window over the whole image). Weights become codes with a
+  // per-channel scale; what follows is fused: a quantizer chain into integer
+  // thresholds (packed output), or batchnorm/affine and an activation into the
+  // float output transform. `rank` is the ONNX rank of the output (4 or 2),
+  // which decides how constants broadcast against it.
+  void emit_bitserial(size_t i, const Value& in, const Constant& w, const std::vector<float>& conv_bias, bool has_bias,
+                      const WindowSpec& window, int groups, PadValue pad_value, int rank, bool vector_output) {
+    const Node& n = g_.nodes[i];
+    const int out_c = static_cast<int>(w.shape[0]);
+    const auto user = single_consumer(g_, n.outputs[0]);
     const LowBitWeights lw = low_bit_weights(w, n.label());
     if (lw.zeros > 0) {
       warn(n.label() + ": " + std::to_string(lw.zeros) +
@@ -378,15 +399,16 @@ class Lowering {
     const int64_t bound = w.shape[1] * w.shape[2] * w.shape[3] * ((int64_t{1} << lw.bits) - 1) * in_levels;
 
     if (user) {
-      if (auto q = match_quantizer(g_, *user, out_c, 4)) {
+      if (auto q = match_quantizer(g_, *user, out_c, rank)) {
         resolve_sign(*q, ValueRange::accumulator(acc_scale, conv_bias, bound), out_c, g_.nodes[*user].label());
         const IntThresholds t = int_thresholds(*q, acc_scale, conv_bias, bound, n.label());
         Value out;
         out.tensor = b_.bitserial_conv2d(name, in.tensor, out_c, window, codes,
                                          ThresholdSpec{q->bits, q->encoding, t.thresholds, t.direction}, groups,
-                                         pad_value);
+                                         pad_value, vector_output);
         out.packed = true;
         out.scale = q->value_scale;
+        out.onnx_rank = rank;
         values_[q->output] = out;
         take(q->nodes);
         if (q->sign_op) ++sign_ops_;
@@ -398,15 +420,16 @@ class Lowering {
     if (has_bias) spec.bias = conv_bias;
     std::string out_name = n.outputs[0];
     if (user) {
-      if (auto t = match_transform(g_, *user, out_c, 4, true)) {
+      if (auto t = match_transform(g_, *user, out_c, rank, true)) {
         fuse(&spec, acc_scale, conv_bias, *t);
         out_name = t->output;
         take(t->nodes);
       }
     }
     Value out;
-    out.tensor = b_.bitserial_conv2d(name, in.tensor, out_c, window, codes, spec, groups, pad_value);
+    out.tensor = b_.bitserial_conv2d(name, in.tensor, out_c, window, codes, spec, groups, pad_value, vector_output);
     out.range = ValueRange::accumulator(spec.scale, spec.bias, bound).then(spec.activation, out_c);
+    out.onnx_rank = rank;
     values_[out_name] = out;
   }
 
@@ -611,6 +634,36 @@ class Lowering {
     emit(n, out);
   }
 
+  // A binarized fully connected layer (BinaryNet's BinarizeLinear, a binary
+  // classifier head) is a bitserial layer with one output pixel: a 1x1 window
+  // on a vector, or a window over the whole image when ONNX flattened one
+  // (its C, H, W feature order is the weights' I, H, W order).
+  void lower_binary_dense(size_t i, const Value& in, const Constant& w, bool trans_b, double alpha) {
+    const Node& n = g_.nodes[i];
+    const std::vector<int>& shape = b_.shape(in.tensor);
+    const int64_t h = shape.size() == 3 ? shape[0] : 1, wd = shape.size() == 3 ? shape[1] : 1, c = shape.back();
+    const int64_t out_f = trans_b ? w.shape[0] : w.shape[1], in_f = h * wd * c;
+    Constant oihw;
+    oihw.shape = {out_f, c, h, wd};
+    oihw.values.resize(static_cast<size_t>(out_f * in_f));
+    for (int64_t o = 0; o < out_f; ++o) {
+      for (int64_t k = 0; k < in_f; ++k) {  // k: ONNX's flattened C, H, W index, which is OIHW's I, H, W
+        oihw.values[o * in_f + k] = alpha * (trans_b ? w.values[o * in_f + k] : w.values[k * out_f + o]);
+      }
+    }
+    std::vector<float> bias(static_cast<size_t>(out_f), 0.0f);
+    const bool has_bias = n.op == "Gemm" && n.inputs.size() > 2 && !n.inputs[2].empty();
+    if (has_bias) {
+      auto b = per_channel(constant(n, 2, "the bias"), static_cast<int>(out_f), 2);
+      if (!b) throw ConvertError(n.label() + ": the bias must have one value per output");
+      const double beta = n.float_attr("beta", 1.0);
+      for (int64_t o = 0; o < out_f; ++o) bias[o] = static_cast<float>(beta * (*b)[o]);
+    }
+    WindowSpec window;
+    window.kernel_h = static_cast<int>(h), window.kernel_w = static_cast<int>(wd);
+    emit_bitserial(i, in, oihw, bias, has_bias, window, 1, PadValue::kZero, 2, true);
+  }
+
   // A flattened image keeps ONNX's C, H, W order, which the engine's tensor
   // does not have: only a Dense (which permutes its weights) or an activation
   // that treats every element alike may follow.
@@ -647,6 +700,7 @@ class Lowering {
     for (int d : in_shape) in_count *= d;
     if (in_count != in_f) throw ConvertError(n.label() + ": " + std::to_string(in_f) + " input features expected, the input has " + std::to_string(in_count));
     const double alpha = gemm ? n.float_attr("alpha", 1.0) : 1.0;
+    if (in.packed) return lower_binary_dense(i, in, w, trans_b, alpha);
     std::vector<float> weights(static_cast<size_t>(out_f * in_f));
     for (int64_t o = 0; o < out_f; ++o) {
       for (int64_t k = 0; k < in_f; ++k) {

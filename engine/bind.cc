@@ -1,17 +1,19 @@
 #include "engine/bind.h"
 
+#include "model_format/image_shape.h"
+
 namespace bnn {
 
 ConvGeometry BindContext::geometry(const fb::Window& w, int input, int output, int groups) const {
-  const std::vector<int>& in = infos[input].shape;
-  const std::vector<int>& out = infos[output].shape;
+  // A vector is a 1x1 image (model_format/image_shape.h).
+  const ImageDims in = image_dims(infos[input].shape), out = image_dims(infos[output].shape);
   ConvGeometry g;
-  g.in_h = in[0];
-  g.in_w = in[1];
-  g.in_c = in[2];
-  g.out_h = out[0];
-  g.out_w = out[1];
-  g.out_c = out[2];
+  g.in_h = static_cast<int>(in.h);
+  g.in_w = static_cast<int>(in.w);
+  g.in_c = static_cast<int>(in.c);
+  g.out_h = static_cast<int>(out.h);
+  g.out_w = static_cast<int>(out.w);
+  g.out_c = static_cast<int>(out.c);
   g.kernel_h = w.kernel_h();
   g.kernel_w = w.kernel_w();
   g.stride_h = w.stride_h();

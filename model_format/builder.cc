@@ -9,6 +9,7 @@
 #include "kernels/bitpack.h"
 #include "kernels/conv_geometry.h"
 #include "model_format/checksum.h"
+#include "model_format/image_shape.h"
 #include "model_format/limits.h"
 #include "model_format/validate.h"
 
@@ -177,10 +178,24 @@ int ModelBuilder::conv2d(const std::string& name, int input, int out_channels, c
   return add_layer(name, std::move(l), l.output);
 }
 
+std::vector<int> ModelBuilder::bitserial_output(const std::string& name, int input, int out_channels,
+                                                const WindowSpec& w, bool vector_output) const {
+  const ImageDims in = image_dims(shape(input));
+  if (in.c == 0) invalid(name, "input must be [H, W, C] or a vector [C]");
+  const std::vector<int> out = {
+      static_cast<int>(pool_output_extent(in.h, w.pad_top, w.pad_bottom, w.kernel_h, w.stride_h, w.dilation_h, false)),
+      static_cast<int>(pool_output_extent(in.w, w.pad_left, w.pad_right, w.kernel_w, w.stride_w, w.dilation_w, false)),
+      out_channels};
+  if (out[0] < 1 || out[1] < 1) invalid(name, "the window does not fit the input");
+  if (!vector_output) return out;
+  if (out[0] != 1 || out[1] != 1) invalid(name, "a vector output needs a 1x1 output");
+  return {out_channels};
+}
+
 fb::BitserialConv2DT ModelBuilder::bitserial_conv2d_base(const std::string& name, int input, int out_channels,
                                                         const WindowSpec& window, const CodeWeights& weights,
                                                         int groups, PadValue pad_value) {
-  const int in_c = shape(input).at(2);
+  const int in_c = shape(input).back();
   if (groups < 1 || in_c % groups != 0) invalid(name, "groups must divide the input channels");
   fb::BitserialConv2DT l;
   l.input = input;
@@ -193,16 +208,16 @@ fb::BitserialConv2DT ModelBuilder::bitserial_conv2d_base(const std::string& name
 
 int ModelBuilder::bitserial_conv2d(const std::string& name, int input, int out_channels, const WindowSpec& window,
                                    const CodeWeights& weights, const FloatTransformSpec& transform, int groups,
-                                   PadValue pad_value) {
+                                   PadValue pad_value, bool vector_output) {
   fb::BitserialConv2DT l = bitserial_conv2d_base(name, input, out_channels, window, weights, groups, pad_value);
   l.transform = make_float_transform(name, out_channels, transform);
-  l.output = add_tensor(name, window_output(name, input, out_channels, window, false), fb::ElementType::FLOAT32);
+  l.output = add_tensor(name, bitserial_output(name, input, out_channels, window, vector_output), fb::ElementType::FLOAT32);
   return add_layer(name, std::move(l), l.output);
 }
 
 int ModelBuilder::bitserial_conv2d(const std::string& name, int input, int out_channels, const WindowSpec& window,
                                    const CodeWeights& weights, const ThresholdSpec& thresholds, int groups,
-                                   PadValue pad_value) {
+                                   PadValue pad_value, bool vector_output) {
   const int levels = (1 << thresholds.bits) - 1;
   if (static_cast<int64_t>(thresholds.thresholds.size()) != int64_t{out_channels} * levels) {
     invalid(name, "expected " + std::to_string(out_channels * levels) + " thresholds");
@@ -216,8 +231,8 @@ int ModelBuilder::bitserial_conv2d(const std::string& name, int input, int out_c
     l.transform->direction = add_constant(name + ".direction", {out_channels}, fb::ElementType::INT8,
                                           thresholds.direction.data(), thresholds.direction.size());
   }
-  l.output = add_tensor(name, window_output(name, input, out_channels, window, false), fb::ElementType::PACKED,
-                        thresholds.bits, thresholds.encoding);
+  l.output = add_tensor(name, bitserial_output(name, input, out_channels, window, vector_output),
+                        fb::ElementType::PACKED, thresholds.bits, thresholds.encoding);
   return add_layer(name, std::move(l), l.output);
 }
 

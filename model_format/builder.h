@@ -79,14 +79,15 @@ class ModelBuilder {
   int conv2d(const std::string& name, int input, int out_channels, const WindowSpec& window,
              const std::vector<float>& weights_ohwi, const FloatTransformSpec& transform = {}, int groups = 1);
 
-  // Float output.
+  // Float output. The input may be a vector (a 1x1 image, model_format/image_shape.h);
+  // `vector_output` writes a 1x1 output as a vector [O] (a binarized dense layer).
   int bitserial_conv2d(const std::string& name, int input, int out_channels, const WindowSpec& window,
                        const CodeWeights& weights, const FloatTransformSpec& transform, int groups = 1,
-                       PadValue pad_value = PadValue::kZero);
+                       PadValue pad_value = PadValue::kZero, bool vector_output = false);
   // Packed output through thresholds.
   int bitserial_conv2d(const std::string& name, int input, int out_channels, const WindowSpec& window,
                        const CodeWeights& weights, const ThresholdSpec& thresholds, int groups = 1,
-                       PadValue pad_value = PadValue::kZero);
+                       PadValue pad_value = PadValue::kZero, bool vector_output = false);
 
   int quantize(const std::string& name, int input, int bits, Encoding encoding, const std::vector<float>& thresholds,
                const std::vector<float>& scale = {}, const std::vector<float>& bias = {});
@@ -144,6 +145,8 @@ class ModelBuilder {
   fb::BitserialConv2DT bitserial_conv2d_base(const std::string& name, int input, int out_channels,
                                              const WindowSpec& window, const CodeWeights& weights, int groups,
                                              PadValue pad_value);
+  std::vector<int> bitserial_output(const std::string& name, int input, int out_channels, const WindowSpec& w,
+                                    bool vector_output) const;
   template <typename Options>
   int add_layer(const std::string& name, Options options, int output);
 

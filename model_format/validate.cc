@@ -10,6 +10,7 @@
 
 #include "kernels/bitpack.h"
 #include "kernels/conv_geometry.h"
+#include "model_format/image_shape.h"
 
 namespace bnn {
 namespace {
@@ -386,8 +387,11 @@ class Validator {
   }
 
   void check_bitserial_conv2d(const fb::BitserialConv2D& l) {
-    const fb::Tensor& input = read_image(l.input(), "input", fb::ElementType::PACKED);
-    const Shape in = shape_of(input);
+    // An image, or a vector read as a 1x1 image (model_format/image_shape.h).
+    const fb::Tensor& input = read(l.input(), "input", fb::ElementType::PACKED);
+    const ImageDims dims = image_dims(shape_of(input));
+    if (dims.c == 0) fail("input " + tensor_label(l.input()) + " must have shape [H, W, C] or [C]");
+    const Shape in = {dims.h, dims.w, dims.c};
     check_index(l.weights(), "weights");
     const fb::Tensor& weights = tensor(l.weights());
     const Shape w = shape_of(weights);
@@ -408,7 +412,12 @@ class Validator {
            ", beyond 2^24 where float copies stop being exact");
     }
     check_residual_source(l.transform());
-    const fb::Tensor& out = write(l.output(), window_output(win, in, w[0], false, {}));
+    Shape out_shape = window_output(win, in, w[0], false, {});
+    check_index(l.output(), "output");
+    if (tensor(l.output()).shape() && tensor(l.output()).shape()->size() == 1 && out_shape[0] == 1 && out_shape[1] == 1) {
+      out_shape = {w[0]};  // a 1x1 output written as a vector
+    }
+    const fb::Tensor& out = write(l.output(), out_shape);
     if (out.type() != fb::ElementType::FLOAT32 && out.type() != fb::ElementType::PACKED) {
       fail("output " + tensor_label(l.output()) + " must be FLOAT32 or PACKED");
     }

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "apps/bench/conv_bench.h"
+#include "model_format/image_shape.h"
 #include "apps/bench/layer_profile.h"
 #include "apps/bench/timing.h"
 #include "bnn/engine.h"
@@ -53,9 +54,10 @@ std::string candidate_text(const Candidate& c) {
 
 // A convolution's geometry from its tensors' HWC shapes and its window.
 ConvGeometry geometry_of(const fb::TensorT& in, const fb::TensorT& out, const fb::WindowT& win, int groups) {
+  const ImageDims i = image_dims(in.shape), o = image_dims(out.shape);  // a vector is a 1x1 image
   ConvGeometry g;
-  g.in_h = in.shape[0], g.in_w = in.shape[1], g.in_c = in.shape[2];
-  g.out_h = out.shape[0], g.out_w = out.shape[1], g.out_c = out.shape[2];
+  g.in_h = static_cast<int>(i.h), g.in_w = static_cast<int>(i.w), g.in_c = static_cast<int>(i.c);
+  g.out_h = static_cast<int>(o.h), g.out_w = static_cast<int>(o.w), g.out_c = static_cast<int>(o.c);
   g.kernel_h = win.kernel_h, g.kernel_w = win.kernel_w, g.stride_h = win.stride_h, g.stride_w = win.stride_w;
   g.pad_top = win.pad_top, g.pad_left = win.pad_left, g.pad_bottom = win.pad_bottom, g.pad_right = win.pad_right;
   g.dilation_h = win.dilation_h, g.dilation_w = win.dilation_w;

@@ -198,6 +198,26 @@ class DoReFaConv2d(nn.Conv2d):
         return F.conv2d(x, wq, self.bias, self.stride, self.padding, self.dilation, self.groups)
 
 
+def dorefa_weights(weight, bits):
+    """DoReFa's k-bit weight levels (as DoReFaConv2d), for any layer."""
+    n = float(2 ** bits - 1)
+    w = torch.tanh(weight)
+    w = w / (2 * w.abs().max()) + 0.5
+    return weight + (2 * (torch.round(w * n) / n) - 1 - weight).detach()
+
+
+class DoReFaLinear(nn.Linear):
+    """A k-bit fully connected head on k-bit activations (DoReFa quantizes the classifier too)."""
+
+    def __init__(self, *args, bits=2, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.bits = bits
+        self.act = DoReFaAct(bits)
+
+    def forward(self, x):
+        return F.linear(self.act(x), dorefa_weights(self.weight, self.bits), self.bias)
+
+
 def downsample(cin, cout, stride, kind):
     if stride == 1 and cin == cout:
         return nn.Identity()
@@ -336,9 +356,10 @@ class ResNet(nn.Module):
     """A ResNet body: full-precision stem, four stages of `block`, pooled dense head."""
 
     def __init__(self, make_block, blocks, widths, classes=10, in_channels=3, stem_stride=2, maxpool=True,
-                 stem_relu=True, stem_prelu=False, softmax=False, view_head=False):
+                 stem_relu=True, stem_prelu=False, softmax=False, view_head=False, mean_head=False, fc=nn.Linear):
         super().__init__()
         self.view_head = view_head  # x.view(x.size(0), -1), as most training code flattens
+        self.mean_head = mean_head  # x.mean(3).mean(2): global pooling as DoReFa's nets write it
         # Bi-Real-Net and ReActNet have no ReLU in the stem: sign(0) = 0 would
         # otherwise hit every zero the ReLU makes.
         self.stem = nn.Sequential(
@@ -355,12 +376,15 @@ class ResNet(nn.Module):
                 cin = cout
         self.layers = nn.Sequential(*layers)
         self.head_bn = nn.BatchNorm2d(cin)
-        self.fc = nn.Linear(cin, classes)
+        self.fc = fc(cin, classes)
 
     def forward(self, x):
         x = self.layers(self.pool(self.stem(x)))
-        x = F.adaptive_avg_pool2d(F.relu(self.head_bn(x)), 1)
-        x = self.fc(x.view(x.size(0), -1) if self.view_head else torch.flatten(x, 1))
+        if self.mean_head:
+            x = self.fc(F.relu(self.head_bn(x)).mean(3).mean(2))
+        else:
+            x = F.adaptive_avg_pool2d(F.relu(self.head_bn(x)), 1)
+            x = self.fc(x.view(x.size(0), -1) if self.view_head else torch.flatten(x, 1))
         return F.softmax(x, dim=1) if self.softmax else x
 
 
@@ -429,6 +453,9 @@ def family(name, small):
     if name == "dorefa-resnet18-w1a1":  # DoReFa's 1-bit activation: sign(clamp(x, 0, 1))
         return ResNet(lambda i, o, s: DoReFaBlock(i, o, s, 1, 1, act=lambda bits: SignOfNonNegative(clamp=True)),
                       [2, 2, 2, 2], widths)
+    if name == "dorefa-resnet18-w2a2-fc":  # mean-pooled head and a 2-bit fully connected classifier
+        return ResNet(lambda i, o, s: DoReFaBlock(i, o, s, 2, 2), [2, 2, 2, 2], widths, mean_head=True,
+                      fc=lambda i, o: DoReFaLinear(i, o, bits=2))
     if name == "dorefa-resnet18-w1a2":
         return ResNet(lambda i, o, s: DoReFaBlock(i, o, s, 1, 2), [2, 2, 2, 2], widths)
     if name == "dorefa-resnet18-w2a2":

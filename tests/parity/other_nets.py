@@ -6,7 +6,8 @@ of their public training code (read there, written here in our own words):
   F.pad(x[:, :, ::2, ::2], (0, 0, 0, 0, p, p)) that many CIFAR copies share;
 - BinaryNet's CIFAR VGG: binary weights on the real-valued input of the first
   layer, max pooling between a conv and its batchnorm, conv biases added with
-  bias.view(1, -1, 1, 1).expand_as(out), hardtanh, a LogSoftmax head;
+  bias.view(1, -1, 1, 1).expand_as(out), hardtanh, binarized fully connected
+  layers (the first on the flattened image), a LogSoftmax head;
 - ReActNet-A: the MobileNet-shaped network of the ReActNet paper, whose
   downsampling blocks run two binary 1x1 convs on one input and concatenate
   them, with learned shifts (x + bias.expand_as(x)) and RPReLU everywhere.
@@ -98,6 +99,21 @@ class BinaryNetConv2d(nn.Conv2d):
         return out
 
 
+class BinaryNetLinear(nn.Linear):
+    """BinaryNet's BinarizeLinear: sign() of W and of the input; the bias added with view(1, -1).expand_as(out)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.binarize_input = SignSTE()
+
+    def forward(self, x):
+        w = self.weight + (torch.sign(self.weight) - self.weight).detach()
+        out = F.linear(self.binarize_input(x), w)
+        if self.bias is not None:
+            out = out + self.bias.view(1, -1).expand_as(out)
+        return out
+
+
 class BinaryNetVGG(nn.Module):
     """BinaryNet's vgg_cifar10_binary, narrowed: conv-(pool)-bn-hardtanh stacks, a float head."""
 
@@ -110,8 +126,10 @@ class BinaryNetVGG(nn.Module):
             BinaryNetConv2d(a, b, 3, 1, 1, bias=True), nn.BatchNorm2d(b), nn.Hardtanh(inplace=True),
             BinaryNetConv2d(b, b, 3, 1, 1, bias=True), nn.MaxPool2d(2, 2), nn.BatchNorm2d(b), nn.Hardtanh(inplace=True),
             BinaryNetConv2d(b, c, 3, 1, 1, bias=True), nn.MaxPool2d(2, 2), nn.BatchNorm2d(c), nn.Hardtanh(inplace=True))
-        self.classifier = nn.Sequential(nn.Linear(c * 4 * 4, 64), nn.BatchNorm1d(64), nn.Hardtanh(inplace=True),
-                                        nn.Linear(64, classes), nn.LogSoftmax(dim=1))
+        # Binarized fully connected layers: the first reads the flattened image.
+        self.classifier = nn.Sequential(BinaryNetLinear(c * 4 * 4, 64, bias=True), nn.BatchNorm1d(64),
+                                        nn.Hardtanh(inplace=True), BinaryNetLinear(64, classes, bias=True),
+                                        nn.BatchNorm1d(classes), nn.LogSoftmax(dim=1))
 
     def forward(self, x):
         x = self.features(x)
