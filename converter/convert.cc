@@ -152,6 +152,7 @@ class Lowering {
     if (op == "MaxPool" || op == "AveragePool") return lower_pool(n, in);
     if (op == "Gemm" || op == "MatMul") return lower_dense(i, in);
     if (op == "Slice") return lower_slice(n, in);
+    if (op == "Concat") return lower_concat(i);
     if (in.packed) {
       throw ConvertError(n.label() + ": " + op + " on binarized input is not supported (Conv, Gemm/MatMul, MaxPool and "
                          "subsampling Slice are); apply it before the binarizer");
@@ -165,7 +166,6 @@ class Lowering {
       return emit(n, out);
     }
     if (op == "ReduceMean") return lower_reduce_mean(i, in);
-    if (op == "Concat") return lower_concat(i);
     if (op == "Flatten" || op == "Reshape" || op == "Squeeze") return lower_flatten(n, in);
     if (op == "Softmax" || op == "LogSoftmax") {
       const int64_t axis = n.int_attr("axis", g_.opset >= 13 ? -1 : 1);
@@ -177,8 +177,26 @@ class Lowering {
       return emit(n, out);
     }
     if (auto t = match_transform(g_, i, channels(in), in.onnx_rank, true)) return emit_transform(n, in, *t);
-    throw ConvertError(n.label() + ": not supported" +
-                       (op == "Sign" || op == "Round" ? " here (it does not end a recognized quantizer chain)" : ""));
+    throw ConvertError(n.label() + ": not supported" + hint_for(n));
+  }
+
+  // What to write instead of an op the lowering has no pattern for.
+  std::string hint_for(const Node& n) const {
+    const std::string& op = n.op;
+    if (op == "Sign" || op == "Round") {
+      return " here (it does not end a recognized quantizer chain: a binarizer or a k-bit quantizer, k <= 4, with "
+             "per-channel steps before it; docs/converter.md lists them)";
+    }
+    if (op == "Add" || op == "Sub" || op == "Mul" || op == "Div") {
+      return " here: an elementwise " + op + " with a constant needs one value per channel ([C, 1, 1] or a scalar), "
+             "and between two activations only Add of equal shapes is supported";
+    }
+    if (op == "Sigmoid" || op == "Tanh" || op == "HardSigmoid" || op == "HardSwish" || op == "Elu" || op == "Selu" ||
+        op == "Softplus" || op == "Gelu" || op == "Erf" || op == "Exp" || op == "Log") {
+      return ": the engine's float activations are ReLU, PReLU, RPReLU and hardtanh (a clamp); use one of them";
+    }
+    if (op == "BatchNormalization") return ": batchnorm parameters must be constants, one per channel (model.eval())";
+    return " (docs/converter.md lists what converts)";
   }
 
   void emit(const Node& n, const Value& v) {
@@ -188,7 +206,7 @@ class Lowering {
 
   void emit_quantize(const Node& n, const Value& in, QuantizerChain q) {
     const int c = channels(in);
-    resolve_sign(q, in.range, c, n.label());
+    resolve_sign(q, in.range, c, g_.nodes[*q.nodes.rbegin()].label());  // names the Sign
     const FloatThresholds t = float_thresholds(q, c, n.label());
     // A decreasing chain (a negative batchnorm scale) counts thresholds on -x.
     std::vector<float> scale;
@@ -300,7 +318,8 @@ class Lowering {
     const bool pads_nothing = std::all_of(pads.begin(), pads.end(), [](int64_t p) { return p == 0; });
     const bool feeds_window = user && (g_.nodes[*user].op == "Conv" || g_.nodes[*user].op == "AveragePool");
     if (mode != "constant" || (!pads_nothing && !feeds_window)) {
-      throw ConvertError(n.label() + ": only a constant Pad feeding a single Conv or AveragePool is supported");
+      throw ConvertError(n.label() + ": only a constant Pad feeding a single Conv or AveragePool is supported (write "
+                         "the padding as the conv's padding=, or F.pad(x, ..., value=-1) right before a binary conv)");
     }
     Value v = in;
     if (pads_nothing) return emit(n, v);  // the exporter pads by 0 before a ceil-mode AveragePool
@@ -400,7 +419,7 @@ class Lowering {
 
     if (user) {
       if (auto q = match_quantizer(g_, *user, out_c, rank)) {
-        resolve_sign(*q, ValueRange::accumulator(acc_scale, conv_bias, bound), out_c, g_.nodes[*user].label());
+        resolve_sign(*q, ValueRange::accumulator(acc_scale, conv_bias, bound), out_c, g_.nodes[*q->nodes.rbegin()].label());
         const IntThresholds t = int_thresholds(*q, acc_scale, conv_bias, bound, n.label());
         Value out;
         out.tensor = b_.bitserial_conv2d(name, in.tensor, out_c, window, codes,
@@ -447,7 +466,10 @@ class Lowering {
 
   void lower_pool(const Node& n, const Value& in) {
     const bool average = n.op == "AveragePool";
-    if (average && in.packed) throw ConvertError(n.label() + ": average pooling on binarized input is not supported");
+    if (average && in.packed) {
+      throw ConvertError(n.label() + ": average pooling on binarized input is not supported; pool the float tensor, "
+                         "then binarize");
+    }
     // PyTorch exports AvgPool2d(padding=p, count_include_pad=True) as a zero
     // Pad and an AveragePool: the padded zeros count, so the pads fold in with
     // count_include_pad.
@@ -469,8 +491,14 @@ class Lowering {
     const Node& n = g_.nodes[i];
     const Value& a = value(n.inputs[0], n.label());
     const Value& b = value(n.inputs[1], n.label());
-    if (a.packed || b.packed) throw ConvertError(n.label() + ": Add of a binarized tensor is not supported");
-    if (b_.shape(a.tensor) != b_.shape(b.tensor)) throw ConvertError(n.label() + ": Add with broadcasting is not supported");
+    if (a.packed || b.packed) {
+      throw ConvertError(n.label() + ": Add of a binarized tensor is not supported; add the float tensors before the "
+                         "binarizer (a real-valued shortcut adds to the conv's float output)");
+    }
+    if (b_.shape(a.tensor) != b_.shape(b.tensor)) {
+      throw ConvertError(n.label() + ": Add of activations of different shapes is not supported (a shortcut must "
+                         "match its branch: downsample it with a strided 1x1 conv, an AvgPool or x[:, :, ::2, ::2])");
+    }
     ActivationSpec act;
     std::string out_name = n.outputs[0];
     const int c = channels(a);
