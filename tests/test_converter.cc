@@ -8,10 +8,12 @@
 #include <map>
 
 #include "converter/chain.h"
+#include "converter/convert.h"
 #include "converter/shape_inference.h"
 #include "converter/simplify.h"
 #include "converter/value_range.h"
 #include "converter/weights.h"
+#include "model_format/schema.h"
 #include "support/random.h"
 
 namespace bnn::convert {
@@ -145,6 +147,87 @@ TEST_CASE("infer_shapes: windows with ceil_mode, Flatten, Gemm, Slice, Pad, Conc
   CHECK(s.at("cat") == std::vector<int64_t>{1, 16, 4, 4});
   CHECK(s.at("m") == std::vector<int64_t>{1, 16});
   CHECK(s.at("fc") == std::vector<int64_t>{1, 5});
+}
+
+// The layer kinds of a converted model, in order ("Concat", "Pool2D", ...).
+std::vector<std::string> layer_kinds(const std::vector<uint8_t>& bytes) {
+  std::vector<std::string> kinds;
+  const fb::Model* m = fb::GetModel(bytes.data());
+  for (const fb::Layer* l : *m->layers()) kinds.push_back(fb::EnumNameLayerOptions(l->options_type()));
+  return kinds;
+}
+
+const fb::Tensor& output_tensor(const std::vector<uint8_t>& bytes) {
+  const fb::Model* m = fb::GetModel(bytes.data());
+  return *m->tensors()->Get(m->outputs()->Get(0));
+}
+
+// input [1, 4, 6, 6] -> `middle` (the nodes after "x") -> output `out`.
+std::vector<uint8_t> convert_small(std::vector<Node> middle, std::map<std::string, Constant> constants,
+                                   const std::string& out) {
+  Graph g;
+  g.input = "x";
+  g.input_shape = {1, 4, 6, 6};
+  g.opset = 13;
+  g.constants = std::move(constants);
+  g.nodes = std::move(middle);
+  g.output = out;
+  ConvertReport report;
+  return convert_graph(g, ConvertOptions{}, &report);
+}
+
+Node with_ints(Node n, const std::string& key, std::vector<int64_t> v) {
+  n.attributes[key].kind = Attribute::Kind::kInts;
+  n.attributes[key].ints = std::move(v);
+  return n;
+}
+Node with_int(Node n, const std::string& key, int64_t v) {
+  n.attributes[key].kind = Attribute::Kind::kInt;
+  n.attributes[key].i = v;
+  return n;
+}
+
+TEST_CASE("lowering: CIFAR option A (x[:, :, ::2, ::2] and zero channels) is a 1x1 max pool and a Concat") {
+  const auto bytes = convert_small(
+      {node("Slice", {"x", "starts", "ends", "axes", "steps"}, "s"), node("Pad", {"s", "pads"}, "p")},
+      {{"starts", vec({0, 0})}, {"ends", vec({9.2e18, 9.2e18})}, {"axes", vec({2, 3})}, {"steps", vec({2, 2})},
+       {"pads", vec({0, 2, 0, 0, 0, 2, 0, 0})}},
+      "p");
+  CHECK(layer_kinds(bytes) == std::vector<std::string>{"Pool2D", "Concat"});
+  const fb::Model* m = fb::GetModel(bytes.data());
+  const fb::Concat* c = m->layers()->Get(1)->options_as_Concat();
+  CHECK(c->zeros_before() == 2);
+  CHECK(c->zeros_after() == 2);
+  const fb::Tensor& out = output_tensor(bytes);
+  CHECK(std::vector<int>(out.shape()->begin(), out.shape()->end()) == std::vector<int>{3, 3, 8});
+}
+
+TEST_CASE("lowering: x.mean(3).mean(2) is global average pooling; LogSoftmax is Softmax.log") {
+  const auto bytes = convert_small({with_int(with_ints(node("ReduceMean", {"x"}, "m1"), "axes", {3}), "keepdims", 0),
+                                    with_int(with_ints(node("ReduceMean", {"m1"}, "m2"), "axes", {2}), "keepdims", 0),
+                                    node("Gemm", {"m2", "w"}, "fc"), with_int(node("LogSoftmax", {"fc"}, "y"), "axis", 1)},
+                                   {{"w", Constant{{4, 3}, std::vector<double>(12, 0.5)}}}, "y");
+  CHECK(layer_kinds(bytes) == std::vector<std::string>{"GlobalAvgPool", "Dense", "Softmax"});
+  CHECK(fb::GetModel(bytes.data())->layers()->Get(2)->options_as_Softmax()->log());
+}
+
+TEST_CASE("lowering: sign(relu(x)) is a unipolar bit; sign -> MatMul is a bitserial layer with a vector output") {
+  const auto bytes = convert_small({node("GlobalAveragePool", {"x"}, "g"), node("Flatten", {"g"}, "f"),
+                                    node("Relu", {"f"}, "r"), node("Sign", {"r"}, "s"), node("MatMul", {"s", "w"}, "y")},
+                                   {{"w", Constant{{4, 5}, {1, -1, 1, -1, 1, 1, 1, -1, -1, 1, -1, -1, 1, 1, 1, 1, -1, -1, 1, -1}}}},
+                                   "y");
+  CHECK(layer_kinds(bytes) == std::vector<std::string>{"GlobalAvgPool", "Quantize", "BitserialConv2D"});
+  const fb::Model* m = fb::GetModel(bytes.data());
+  const fb::Tensor& bits = *m->tensors()->Get(m->layers()->Get(1)->options_as_Quantize()->output());
+  CHECK(bits.encoding() == fb::Encoding::UNIPOLAR);
+  CHECK(output_tensor(bytes).shape()->size() == 1);  // [5]: a vector, as the dense layer it replaces
+}
+
+TEST_CASE("lowering: a Concat of binarized tensors is refused with what to write instead") {
+  CHECK_THROWS_WITH_AS(convert_small({node("Sign", {"x"}, "s"), node("Neg", {"x"}, "n"), node("Sign", {"n"}, "t"),
+                                      with_int(node("Concat", {"s", "t"}, "c"), "axis", 1)},
+                                     {}, "c"),
+                       doctest::Contains("concatenate the float tensors before the binarizer"), ConvertError);
 }
 
 TEST_CASE("remove_dead_nodes drops what does not reach the output") {
