@@ -202,7 +202,7 @@ TEST_CASE("lowering: CIFAR option A (x[:, :, ::2, ::2] and zero channels) is a 1
   CHECK(std::vector<int>(out.shape()->begin(), out.shape()->end()) == std::vector<int>{3, 3, 8});
 }
 
-TEST_CASE("lowering: x.mean(3).mean(2) is global average pooling; LogSoftmax is Softmax.log") {
+TEST_CASE("lowering: x.mean(3).mean(2) is global average pooling - LogSoftmax is Softmax.log") {
   const auto bytes = convert_small({with_int(with_ints(node("ReduceMean", {"x"}, "m1"), "axes", {3}), "keepdims", 0),
                                     with_int(with_ints(node("ReduceMean", {"m1"}, "m2"), "axes", {2}), "keepdims", 0),
                                     node("Gemm", {"m2", "w"}, "fc"), with_int(node("LogSoftmax", {"fc"}, "y"), "axis", 1)},
@@ -211,7 +211,7 @@ TEST_CASE("lowering: x.mean(3).mean(2) is global average pooling; LogSoftmax is 
   CHECK(fb::GetModel(bytes.data())->layers()->Get(2)->options_as_Softmax()->log());
 }
 
-TEST_CASE("lowering: sign(relu(x)) is a unipolar bit; sign -> MatMul is a bitserial layer with a vector output") {
+TEST_CASE("lowering: sign(relu(x)) is a unipolar bit - sign -> MatMul is a bitserial layer with a vector output") {
   const auto bytes = convert_small({node("GlobalAveragePool", {"x"}, "g"), node("Flatten", {"g"}, "f"),
                                     node("Relu", {"f"}, "r"), node("Sign", {"r"}, "s"), node("MatMul", {"s", "w"}, "y")},
                                    {{"w", Constant{{4, 5}, {1, -1, 1, -1, 1, 1, 1, -1, -1, 1, -1, -1, 1, 1, 1, 1, -1, -1, 1, -1}}}},
