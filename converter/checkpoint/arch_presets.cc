@@ -11,55 +11,35 @@ namespace {
 
 const std::vector<int> kBlocks18 = {4, 4, 4, 4}, kBlocks34 = {6, 8, 12, 6};
 
-std::vector<int> blocks_of(const std::string& arch) { return arch == "bireal34" ? kBlocks34 : kBlocks18; }
+// Each network below is written once, over a GraphWriter: recording, it lists
+// the keys (and shapes) a checkpoint must hold; reading, it builds the graph.
 
-void add_bn(KeyShapes& k, const std::string& prefix, int64_t c) {
-  for (const char* field : {".weight", ".bias", ".running_mean", ".running_var"}) k.push_back({prefix + field, {c}});
-  k.push_back({prefix + ".num_batches_tracked", {}});
+std::string block_prefix(const std::string& stages, int s, int i) {
+  return stages + std::to_string(s + 1) + "." + std::to_string(i);
 }
 
 // ---- Bi-Real-Net (liuzechun/Bi-Real-net, birealnet.py): one binary 3x3 conv
 // per block with its own real shortcut; weights stored flat as (out*in*9, 1).
 
-KeyShapes bireal_keys(const std::string& arch, const ArchDims& d) {
-  KeyShapes k;
-  k.push_back({"conv1.weight", {d.widths[0], d.in_channels, 7, 7}});
-  add_bn(k, "bn1", d.widths[0]);
-  const std::vector<int> blocks = blocks_of(arch);
-  for (int s = 0; s < 4; ++s) {
-    for (int i = 0; i < blocks[s]; ++i) {
-      const std::string p = "layer" + std::to_string(s + 1) + "." + std::to_string(i);
-      const int64_t c = d.widths[s], cin = (i == 0 && s > 0) ? d.widths[s - 1] : c;
-      k.push_back({p + ".binary_conv.weights", {c * cin * 9, 1}});
-      add_bn(k, p + ".bn1", c);
-      if (i == 0 && s > 0) {
-        k.push_back({p + ".downsample.1.weight", {c, cin, 1, 1}});
-        add_bn(k, p + ".downsample.2", c);
-      }
-    }
-  }
-  k.push_back({"fc.weight", {d.classes, d.widths[3]}});
-  k.push_back({"fc.bias", {d.classes}});
-  return k;
-}
-
 std::string bireal_graph(GraphWriter& g, const std::string& arch, const ArchDims& d) {
-  std::string x = g.max_pool(g.conv_bn(g.input(), "conv1.weight", 7, 2, 3, "bn1"), 3, 2, 1);
-  const std::vector<int> blocks = blocks_of(arch);
+  std::string x =
+      g.max_pool(g.conv_bn(g.input(), "conv1.weight", {d.widths[0], d.in_channels, 7, 7}, 2, 3, "bn1"), 3, 2, 1);
+  const std::vector<int> blocks = arch == "bireal34" ? kBlocks34 : kBlocks18;
   for (int s = 0; s < 4; ++s) {
     for (int i = 0; i < blocks[s]; ++i) {
-      const std::string p = "layer" + std::to_string(s + 1) + "." + std::to_string(i);
+      const std::string p = block_prefix("layer", s, i);
       const bool down = i == 0 && s > 0;
       const int64_t c = d.widths[s], cin = down ? d.widths[s - 1] : c;
       // In the order of the published forward(): the binary branch, then the shortcut.
-      const std::string w = g.binarized_weight(g.weight(p + ".binary_conv.weights", {c, cin, 3, 3}));
-      const std::string out = g.batchnorm(g.conv(g.sign(x), w, 3, down ? 2 : 1, 1), p + ".bn1");
+      const std::string w = g.binarized_weight(g.weight(p + ".binary_conv.weights", {c * cin * 9, 1}, {c, cin, 3, 3}));
+      const std::string out = g.batchnorm(g.conv(g.sign(x), w, 3, down ? 2 : 1, 1), p + ".bn1", c);
       const std::string shortcut =
-          down ? g.conv_bn(g.avg_pool(x, 2, 2), p + ".downsample.1.weight", 1, 1, 0, p + ".downsample.2") : x;
+          down ? g.conv_bn(g.avg_pool(x, 2, 2), p + ".downsample.1.weight", {c, cin, 1, 1}, 1, 0, p + ".downsample.2")
+               : x;
       x = g.add(out, shortcut);
     }
   }
-  return g.dense(g.op("GlobalAveragePool", {x}), "fc");
+  return g.dense(g.op("GlobalAveragePool", {x}), "fc", d.widths[3], d.classes);
 }
 
 // ---- ReActNet, ResNet-based (liuzechun/ReActNet resnet/2_step2/birealnet.py):
@@ -67,48 +47,26 @@ std::string bireal_graph(GraphWriter& g, const std::string& arch, const ArchDims
 // RPReLU (move1, PReLU, move2) after the add; weights stored (out, in, 3, 3);
 // in eval, conv(x, sign(W)) * mean|W| per output channel.
 
-KeyShapes reactnet_keys(const ArchDims& d) {
-  KeyShapes k;
-  k.push_back({"conv1.weight", {d.widths[0], d.in_channels, 7, 7}});
-  add_bn(k, "bn1", d.widths[0]);
-  for (int s = 0; s < 4; ++s) {
-    for (int i = 0; i < kBlocks18[s]; ++i) {
-      const std::string p = "layer" + std::to_string(s + 1) + "." + std::to_string(i);
-      const int64_t c = d.widths[s], cin = (i == 0 && s > 0) ? d.widths[s - 1] : c;
-      k.push_back({p + ".move0.bias", {1, cin, 1, 1}});
-      k.push_back({p + ".binary_conv.weight", {c, cin, 3, 3}});
-      add_bn(k, p + ".bn1", c);
-      k.push_back({p + ".move1.bias", {1, c, 1, 1}});
-      k.push_back({p + ".prelu.weight", {c}});
-      k.push_back({p + ".move2.bias", {1, c, 1, 1}});
-      if (i == 0 && s > 0) {
-        k.push_back({p + ".downsample.1.weight", {c, cin, 1, 1}});
-        add_bn(k, p + ".downsample.2", c);
-      }
-    }
-  }
-  k.push_back({"fc.weight", {d.classes, d.widths[3]}});
-  k.push_back({"fc.bias", {d.classes}});
-  return k;
-}
-
 std::string reactnet_graph(GraphWriter& g, const ArchDims& d) {
-  std::string x = g.max_pool(g.conv_bn(g.input(), "conv1.weight", 7, 2, 3, "bn1"), 3, 2, 1);
+  std::string x =
+      g.max_pool(g.conv_bn(g.input(), "conv1.weight", {d.widths[0], d.in_channels, 7, 7}, 2, 3, "bn1"), 3, 2, 1);
   for (int s = 0; s < 4; ++s) {
     for (int i = 0; i < kBlocks18[s]; ++i) {
-      const std::string p = "layer" + std::to_string(s + 1) + "." + std::to_string(i);
+      const std::string p = block_prefix("layer", s, i);
       const bool down = i == 0 && s > 0;
-      const std::string w = g.weight(p + ".binary_conv.weight");
-      std::string out = g.conv(g.sign(g.learnable_bias(x, p + ".move0.bias")), g.op("Sign", {w}), 3, down ? 2 : 1, 1);
-      out = g.batchnorm(g.op("Mul", {out, g.reshape(g.mean_abs_scale(w), {-1, 1, 1})}), p + ".bn1");
+      const int64_t c = d.widths[s], cin = down ? d.widths[s - 1] : c;
+      const std::string binarized = g.sign(g.learnable_bias(x, p + ".move0.bias", cin));
+      const std::string w = g.weight(p + ".binary_conv.weight", {c, cin, 3, 3});
+      std::string out = g.conv(binarized, g.op("Sign", {w}), 3, down ? 2 : 1, 1);
+      out = g.batchnorm(g.op("Mul", {out, g.reshape(g.mean_abs_scale(w), {-1, 1, 1})}), p + ".bn1", c);
       const std::string shortcut =
-          down ? g.conv_bn(g.avg_pool(x, 2, 2), p + ".downsample.1.weight", 1, 1, 0, p + ".downsample.2") : x;
-      out = g.learnable_bias(g.add(out, shortcut), p + ".move1.bias");
-      x = g.learnable_bias(g.prelu(out, p + ".prelu.weight"), p + ".move2.bias");
+          down ? g.conv_bn(g.avg_pool(x, 2, 2), p + ".downsample.1.weight", {c, cin, 1, 1}, 1, 0, p + ".downsample.2")
+               : x;
+      out = g.learnable_bias(g.add(out, shortcut), p + ".move1.bias", c);
+      x = g.learnable_bias(g.prelu(out, p + ".prelu.weight", c), p + ".move2.bias", c);
     }
   }
-  (void)d;
-  return g.dense(g.op("GlobalAveragePool", {x}), "fc");
+  return g.dense(g.op("GlobalAveragePool", {x}), "fc", d.widths[3], d.classes);
 }
 
 // ---- IR-Net ResNet-18 1w1a (htqin/IR-Net ImageNet/ResNet18/1w1a): two binary
@@ -116,38 +74,13 @@ std::string reactnet_graph(GraphWriter& g, const ArchDims& d) {
 // the input is binarized inside the conv; weights standardized per output
 // channel, binarized, scaled by 2^round(log2(mean|standardized W|)).
 
-KeyShapes irnet_keys(const ArchDims& d) {
-  KeyShapes k;
-  k.push_back({"conv1.weight", {d.widths[0], d.in_channels, 7, 7}});
-  add_bn(k, "bn1", d.widths[0]);
-  for (int s = 0; s < 4; ++s) {
-    for (int i = 0; i < 2; ++i) {
-      const std::string p = "layer" + std::to_string(s + 1) + "." + std::to_string(i);
-      const int64_t c = d.widths[s], cin = (i == 0 && s > 0) ? d.widths[s - 1] : c;
-      k.push_back({p + ".conv1.weight", {c, cin, 3, 3}});
-      add_bn(k, p + ".bn1", c);
-      k.push_back({p + ".conv2.weight", {c, c, 3, 3}});
-      add_bn(k, p + ".bn2", c);
-      if (i == 0 && s > 0) {
-        k.push_back({p + ".downsample.0.weight", {c, cin, 1, 1}});
-        add_bn(k, p + ".downsample.1", c);
-      }
-    }
-  }
-  add_bn(k, "bn2", d.widths[3]);  // BatchNorm1d after the pooling
-  k.push_back({"fc.weight", {d.classes, d.widths[3]}});
-  k.push_back({"fc.bias", {d.classes}});
-  add_bn(k, "bn3", d.classes);  // constructed but unused by forward()
-  return k;
-}
-
 // IR-Net's binarized weight, sign(bw) * 2^round(log2(mean|bw|)) per output
 // channel of bw = (W - mean) / std (unbiased), computed here in double: the
 // result is +-2^k, which float32 evaluation (PyTorch's, or an ONNX export's)
 // gives too unless a weight lies within rounding of its channel's mean.
-std::string irnet_weight(GraphWriter& g, const WeightFile& weights, const std::string& key) {
-  Constant w = weights.read(key);
-  const int64_t c = w.shape.at(0), n = w.size() / c;
+std::string irnet_weight(GraphWriter& g, const std::string& key, const std::vector<int64_t>& shape) {
+  Constant w = g.read(key, shape);
+  const int64_t c = shape.at(0), n = c ? w.size() / c : 0;
   for (int64_t o = 0; o < c; ++o) {
     double* v = w.values.data() + o * n;
     double mean = 0;
@@ -165,113 +98,73 @@ std::string irnet_weight(GraphWriter& g, const WeightFile& weights, const std::s
   return g.constant(w.shape, std::move(w.values));
 }
 
-std::string irnet_graph(GraphWriter& g, const WeightFile& weights, const ArchDims& d) {
-  std::string x = g.max_pool(g.op("Clip", {g.conv_bn(g.input(), "conv1.weight", 7, 2, 3, "bn1"), g.scalar(-1), g.scalar(1)}), 3, 2, 1);
-  auto hardtanh = [&](const std::string& v) { return g.op("Clip", {v, g.scalar(-1), g.scalar(1)}); };
+std::string hardtanh(GraphWriter& g, const std::string& x) { return g.op("Clip", {x, g.scalar(-1), g.scalar(1)}); }
+
+std::string irnet_graph(GraphWriter& g, const ArchDims& d) {
+  std::string x = g.max_pool(
+      hardtanh(g, g.conv_bn(g.input(), "conv1.weight", {d.widths[0], d.in_channels, 7, 7}, 2, 3, "bn1")), 3, 2, 1);
   for (int s = 0; s < 4; ++s) {
     for (int i = 0; i < 2; ++i) {
-      const std::string p = "layer" + std::to_string(s + 1) + "." + std::to_string(i);
+      const std::string p = block_prefix("layer", s, i);
       const bool down = i == 0 && s > 0;
-      std::string out = g.batchnorm(g.conv(g.sign(x), irnet_weight(g, weights, p + ".conv1.weight"), 3, down ? 2 : 1, 1), p + ".bn1");
-      const std::string shortcut = down ? g.conv_bn(x, p + ".downsample.0.weight", 1, 2, 0, p + ".downsample.1") : x;
-      x = hardtanh(g.add(out, shortcut));
-      out = g.batchnorm(g.conv(g.sign(x), irnet_weight(g, weights, p + ".conv2.weight"), 3, 1, 1), p + ".bn2");
-      x = hardtanh(g.add(out, x));
+      const int64_t c = d.widths[s], cin = down ? d.widths[s - 1] : c;
+      std::string out = g.batchnorm(
+          g.conv(g.sign(x), irnet_weight(g, p + ".conv1.weight", {c, cin, 3, 3}), 3, down ? 2 : 1, 1), p + ".bn1", c);
+      const std::string shortcut =
+          down ? g.conv_bn(x, p + ".downsample.0.weight", {c, cin, 1, 1}, 2, 0, p + ".downsample.1") : x;
+      x = hardtanh(g, g.add(out, shortcut));
+      out = g.batchnorm(g.conv(g.sign(x), irnet_weight(g, p + ".conv2.weight", {c, c, 3, 3}), 3, 1, 1), p + ".bn2", c);
+      x = hardtanh(g, g.add(out, x));
     }
   }
-  (void)d;
   const std::string pooled = g.op("Flatten", {g.avg_pool(x, 7, 1)}, {{"axis", GraphWriter::integer(1)}});
-  return g.dense(g.batchnorm(pooled, "bn2"), "fc", /*flatten=*/false);
+  const std::string logits = g.dense(g.batchnorm(pooled, "bn2", d.widths[3]), "fc", d.widths[3], d.classes, false);
+  for (const char* field : {".weight", ".bias", ".running_mean", ".running_var"}) g.unused(std::string("bn3") + field, {d.classes});
+  g.unused("bn3.num_batches_tracked", {});  // constructed but unused by forward()
+  return logits;
 }
 
 // ---- The parity suite's layouts (tests/parity/models.py: ResNet with stem.0/1,
 // layers.N, head_bn, fc), for XNOR-Net and DoReFa ResNet-18, which have no
 // one public reference layout (docs/checkpoint-layouts.md).
 
-void suite_stem_keys(KeyShapes& k, const ArchDims& d) {
-  k.push_back({"stem.0.weight", {d.widths[0], d.in_channels, 7, 7}});
-  add_bn(k, "stem.1", d.widths[0]);
+std::string suite_stem(GraphWriter& g, const ArchDims& d) {
+  return g.max_pool(
+      g.op("Relu", {g.conv_bn(g.input(), "stem.0.weight", {d.widths[0], d.in_channels, 7, 7}, 2, 3, "stem.1")}), 3, 2,
+      1);
 }
 
-void suite_head_keys(KeyShapes& k, const ArchDims& d) {
-  add_bn(k, "head_bn", d.widths[3]);
-  k.push_back({"fc.weight", {d.classes, d.widths[3]}});
-  k.push_back({"fc.bias", {d.classes}});
-}
-
-std::string suite_stem(GraphWriter& g) {
-  return g.max_pool(g.op("Relu", {g.conv_bn(g.input(), "stem.0.weight", 7, 2, 3, "stem.1")}), 3, 2, 1);
-}
-
-std::string suite_head(GraphWriter& g, const std::string& x) {
-  return g.dense(g.op("GlobalAveragePool", {g.op("Relu", {g.batchnorm(x, "head_bn")})}), "fc");
-}
-
-KeyShapes xnor_keys(const ArchDims& d) {
-  KeyShapes k;
-  suite_stem_keys(k, d);
-  for (int b = 0; b < 8; ++b) {
-    const int s = b / 2;
-    const bool down = b % 2 == 0 && s > 0;
-    const std::string p = "layers." + std::to_string(b);
-    const int64_t c = d.widths[s], cin = down ? d.widths[s - 1] : c;
-    add_bn(k, p + ".bn1", cin);
-    k.push_back({p + ".conv1.weight", {c, cin, 3, 3}});
-    add_bn(k, p + ".bn2", c);
-    k.push_back({p + ".conv2.weight", {c, c, 3, 3}});
-    add_bn(k, p + ".bn3", c);
-    if (down) {
-      k.push_back({p + ".shortcut.1.weight", {c, cin, 1, 1}});
-      add_bn(k, p + ".shortcut.2", c);
-    }
-  }
-  suite_head_keys(k, d);
-  return k;
+std::string suite_head(GraphWriter& g, const std::string& x, const ArchDims& d) {
+  const std::string pooled = g.op("GlobalAveragePool", {g.op("Relu", {g.batchnorm(x, "head_bn", d.widths[3])})});
+  return g.dense(pooled, "fc", d.widths[3], d.classes);
 }
 
 // sign(W) * mean|W| over (1, 2, 3) in one mean (the suite's BinConv2d).
-std::string xnor_weight(GraphWriter& g, const std::string& key) {
-  const std::string w = g.weight(key);
-  const std::string scale =
-      g.op("ReduceMean", {g.op("Abs", {w})}, {{"axes", GraphWriter::ints({1, 2, 3})}, {"keepdims", GraphWriter::integer(1)}});
+std::string xnor_weight(GraphWriter& g, const std::string& key, const std::vector<int64_t>& shape) {
+  const std::string w = g.weight(key, shape);
+  const std::string scale = g.op("ReduceMean", {g.op("Abs", {w})},
+                                 {{"axes", GraphWriter::ints({1, 2, 3})}, {"keepdims", GraphWriter::integer(1)}});
   return g.op("Mul", {scale, g.op("Sign", {w})});
 }
 
-std::string xnor_graph(GraphWriter& g) {
-  std::string x = suite_stem(g);
-  for (int b = 0; b < 8; ++b) {
-    const int s = b / 2;
-    const bool down = b % 2 == 0 && s > 0;
-    const std::string p = "layers." + std::to_string(b);
-    std::string h = g.conv(g.sign(g.batchnorm(x, p + ".bn1")), xnor_weight(g, p + ".conv1.weight"), 3, down ? 2 : 1, 1);
-    h = g.conv(g.sign(g.batchnorm(h, p + ".bn2")), xnor_weight(g, p + ".conv2.weight"), 3, 1, 1);
-    h = g.batchnorm(h, p + ".bn3");
-    const std::string shortcut =
-        down ? g.batchnorm(g.conv(g.sign(x), xnor_weight(g, p + ".shortcut.1.weight"), 1, 2, 0), p + ".shortcut.2") : x;
-    x = g.add(h, shortcut);
-  }
-  return suite_head(g, x);
-}
-
-KeyShapes dorefa_keys(const ArchDims& d) {
-  KeyShapes k;
-  suite_stem_keys(k, d);
+std::string xnor_graph(GraphWriter& g, const ArchDims& d) {
+  std::string x = suite_stem(g, d);
   for (int b = 0; b < 8; ++b) {
     const int s = b / 2;
     const bool down = b % 2 == 0 && s > 0;
     const std::string p = "layers." + std::to_string(b);
     const int64_t c = d.widths[s], cin = down ? d.widths[s - 1] : c;
-    add_bn(k, p + ".bn1", cin);
-    k.push_back({p + ".conv1.weight", {c, cin, 3, 3}});
-    add_bn(k, p + ".bn2", c);
-    k.push_back({p + ".conv2.weight", {c, c, 3, 3}});
-    if (down) {
-      k.push_back({p + ".shortcut.0.weight", {c, cin, 1, 1}});
-      add_bn(k, p + ".shortcut.1", c);
-    }
+    std::string h = g.conv(g.sign(g.batchnorm(x, p + ".bn1", cin)), xnor_weight(g, p + ".conv1.weight", {c, cin, 3, 3}),
+                           3, down ? 2 : 1, 1);
+    h = g.conv(g.sign(g.batchnorm(h, p + ".bn2", c)), xnor_weight(g, p + ".conv2.weight", {c, c, 3, 3}), 3, 1, 1);
+    h = g.batchnorm(h, p + ".bn3", c);
+    const std::string shortcut =
+        down ? g.batchnorm(g.conv(g.sign(x), xnor_weight(g, p + ".shortcut.1.weight", {c, cin, 1, 1}), 1, 2, 0),
+                           p + ".shortcut.2", c)
+             : x;
+    x = g.add(h, shortcut);
   }
-  suite_head_keys(k, d);
-  return k;
+  return suite_head(g, x, d);
 }
 
 // DoReFa's k-bit activation: round(clamp(x, 0, 1) * n) / n.
@@ -283,8 +176,8 @@ std::string dorefa_act(GraphWriter& g, const std::string& x, int bits) {
 
 // DoReFa's weights: W1 = where(W >= 0, 1, -1) * mean|W| (one scalar);
 // Wk = 2 * round((tanh W / (2 max|tanh W|) + 1/2) * n) / n - 1.
-std::string dorefa_weight(GraphWriter& g, const std::string& key, int bits) {
-  const std::string w = g.weight(key);
+std::string dorefa_weight(GraphWriter& g, const std::string& key, const std::vector<int64_t>& shape, int bits) {
+  const std::string w = g.weight(key, shape);
   if (bits == 1) {
     const std::string e = g.op("ReduceMean", {g.op("Abs", {w})}, {{"keepdims", GraphWriter::integer(0)}});
     return g.op("Mul", {g.sign(w), e});
@@ -297,19 +190,31 @@ std::string dorefa_weight(GraphWriter& g, const std::string& key, int bits) {
   return g.op("Sub", {g.op("Mul", {g.scalar(2), levels}), g.scalar(1)});
 }
 
-std::string dorefa_graph(GraphWriter& g, int wbits, int abits) {
-  std::string x = suite_stem(g);
+std::string dorefa_graph(GraphWriter& g, const ArchDims& d, int wbits, int abits) {
+  std::string x = suite_stem(g, d);
   for (int b = 0; b < 8; ++b) {
     const int s = b / 2;
     const bool down = b % 2 == 0 && s > 0;
     const std::string p = "layers." + std::to_string(b);
-    std::string h = g.conv(dorefa_act(g, g.batchnorm(x, p + ".bn1"), abits), dorefa_weight(g, p + ".conv1.weight", wbits), 3,
-                           down ? 2 : 1, 1);
-    h = g.conv(dorefa_act(g, g.batchnorm(h, p + ".bn2"), abits), dorefa_weight(g, p + ".conv2.weight", wbits), 3, 1, 1);
-    const std::string shortcut = down ? g.conv_bn(x, p + ".shortcut.0.weight", 1, 2, 0, p + ".shortcut.1") : x;
+    const int64_t c = d.widths[s], cin = down ? d.widths[s - 1] : c;
+    std::string h = g.conv(dorefa_act(g, g.batchnorm(x, p + ".bn1", cin), abits),
+                           dorefa_weight(g, p + ".conv1.weight", {c, cin, 3, 3}, wbits), 3, down ? 2 : 1, 1);
+    h = g.conv(dorefa_act(g, g.batchnorm(h, p + ".bn2", c), abits),
+               dorefa_weight(g, p + ".conv2.weight", {c, c, 3, 3}, wbits), 3, 1, 1);
+    const std::string shortcut =
+        down ? g.conv_bn(x, p + ".shortcut.0.weight", {c, cin, 1, 1}, 2, 0, p + ".shortcut.1") : x;
     x = g.add(h, shortcut);
   }
-  return suite_head(g, x);
+  return suite_head(g, x, d);
+}
+
+// The network of `preset` over `g`.
+std::string network(GraphWriter& g, const ArchPreset& preset, const ArchDims& d, std::pair<int, int> bits) {
+  if (preset.name == "reactnet18") return reactnet_graph(g, d);
+  if (preset.name == "irnet18") return irnet_graph(g, d);
+  if (preset.name == "xnor18") return xnor_graph(g, d);
+  if (preset.name == "dorefa18") return dorefa_graph(g, d, bits.first, bits.second);
+  return bireal_graph(g, preset.name, d);
 }
 
 ArchDims infer_dims(const WeightFile& w) {
@@ -388,11 +293,9 @@ const ArchPreset* find_arch_preset(const std::string& name) {
 }
 
 KeyShapes expected_keys(const ArchPreset& preset, const ArchDims& dims) {
-  if (preset.name == "reactnet18") return reactnet_keys(dims);
-  if (preset.name == "irnet18") return irnet_keys(dims);
-  if (preset.name == "xnor18") return xnor_keys(dims);
-  if (preset.name == "dorefa18") return dorefa_keys(dims);
-  return bireal_keys(preset.name, dims);
+  GraphWriter recorder(nullptr, {1, dims.in_channels, preset.input_chw.at(1), preset.input_chw.at(2)});
+  network(recorder, preset, dims, preset.bits.front());
+  return recorder.keys();
 }
 
 Graph graph_from_weights(const WeightFile& weights, const ArchPreset& preset, const std::vector<int>& input_chw,
@@ -408,7 +311,9 @@ Graph graph_from_weights(const WeightFile& weights, const ArchPreset& preset, co
   for (int v : {dims.in_channels, dims.classes, dims.widths[0], dims.widths[1], dims.widths[2], dims.widths[3]}) {
     if (v < 1) throw ConvertError("--arch " + preset.name + ": the checkpoint has a layer with 0 channels or classes");
   }
-  const KeyShapes expected = expected_keys(preset, dims);
+  GraphWriter recorder(nullptr, {1, dims.in_channels, input_chw.at(1), input_chw.at(2)});
+  network(recorder, preset, dims, bits);
+  const KeyShapes& expected = recorder.keys();
   std::map<std::string, std::vector<int64_t>> wanted(expected.begin(), expected.end());
   for (const auto& [key, shape] : expected) {
     std::vector<int64_t> found;
@@ -431,16 +336,12 @@ Graph graph_from_weights(const WeightFile& weights, const ArchPreset& preset, co
                          "), which " + preset.name + " does not have (a different architecture?)");
     }
   }
-  GraphWriter g(weights, {1, input_chw.at(0), input_chw.at(1), input_chw.at(2)});
   if (input_chw.at(0) != dims.in_channels) {
     throw ConvertError("--input has " + std::to_string(input_chw[0]) + " channels; the checkpoint's first conv takes " +
                        std::to_string(dims.in_channels));
   }
-  if (preset.name == "reactnet18") return g.finish(reactnet_graph(g, dims));
-  if (preset.name == "irnet18") return g.finish(irnet_graph(g, weights, dims));
-  if (preset.name == "xnor18") return g.finish(xnor_graph(g));
-  if (preset.name == "dorefa18") return g.finish(dorefa_graph(g, bits.first, bits.second));
-  return g.finish(bireal_graph(g, preset.name, dims));
+  GraphWriter g(&weights, {1, input_chw.at(0), input_chw.at(1), input_chw.at(2)});
+  return g.finish(network(g, preset, dims, bits));
 }
 
 }  // namespace bnn::convert

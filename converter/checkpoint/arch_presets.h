@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "converter/checkpoint/graph_writer.h"
 #include "converter/checkpoint/weight_file.h"
 #include "converter/ir.h"
 
@@ -21,8 +22,6 @@ struct ArchDims {
   std::vector<int> widths = {64, 128, 256, 512};  // per stage
   int classes = 1000;
 };
-
-using KeyShapes = std::vector<std::pair<std::string, std::vector<int64_t>>>;
 
 struct ArchPreset {
   std::string name;         // --arch NAME

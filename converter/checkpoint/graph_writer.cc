@@ -2,13 +2,21 @@
 
 namespace bnn::convert {
 
-GraphWriter::GraphWriter(const WeightFile& weights, std::vector<int64_t> input_nchw) : weights_(weights) {
+GraphWriter::GraphWriter(const WeightFile* weights, std::vector<int64_t> input_nchw) : weights_(weights) {
   graph_.input = "input";
   graph_.input_shape = std::move(input_nchw);
   graph_.opset = 13;
 }
 
 std::string GraphWriter::fresh(const std::string& hint) { return hint + "_" + std::to_string(counter_++); }
+
+void GraphWriter::record(const std::string& key, const std::vector<int64_t>& shape) {
+  for (const auto& [seen, seen_shape] : keys_) {
+    if (seen == key) return;
+  }
+  keys_.emplace_back(key, shape);
+  scope_ = key.substr(0, key.rfind('.'));
+}
 
 Attribute GraphWriter::ints(std::vector<int64_t> v) {
   Attribute a;
@@ -31,20 +39,35 @@ Attribute GraphWriter::real(double v) {
   return a;
 }
 
-std::string GraphWriter::weight(const std::string& key) {
-  if (!graph_.is_constant(key)) graph_.constants[key] = weights_.read(key);
-  return key;
+Constant GraphWriter::read(const std::string& key, const std::vector<int64_t>& shape) {
+  record(key, shape);
+  if (!weights_) {
+    int64_t count = 1;
+    for (int64_t d : shape) count *= d;
+    return Constant{shape, std::vector<double>(static_cast<size_t>(count), 0.0)};
+  }
+  return weights_->read(key);  // its shape was checked against the recorded one
 }
 
 std::string GraphWriter::weight(const std::string& key, const std::vector<int64_t>& shape) {
+  if (!graph_.is_constant(key)) graph_.constants[key] = read(key, shape);
+  record(key, shape);
+  return key;
+}
+
+std::string GraphWriter::weight(const std::string& key, const std::vector<int64_t>& stored,
+                                const std::vector<int64_t>& shape) {
   const std::string name = key + ".reshaped";
   if (!graph_.is_constant(name)) {
-    Constant c = weights_.read(key);
+    Constant c = read(key, stored);
     c.shape = shape;  // the element count was checked with the expected keys
     graph_.constants[name] = std::move(c);
   }
+  record(key, stored);
   return name;
 }
+
+void GraphWriter::unused(const std::string& key, const std::vector<int64_t>& shape) { record(key, shape); }
 
 std::string GraphWriter::constant(std::vector<int64_t> shape, std::vector<double> values) {
   const std::string name = fresh("const");
@@ -56,7 +79,7 @@ std::string GraphWriter::op(const std::string& type, std::vector<std::string> in
                             std::map<std::string, Attribute> attributes) {
   Node n;
   n.op = type;
-  n.name = fresh("/" + type);
+  n.name = fresh(scope_ + "/" + type);
   n.inputs = std::move(inputs);
   n.outputs = {n.name + "_output"};
   n.attributes = std::move(attributes);
@@ -74,24 +97,35 @@ std::string GraphWriter::conv(const std::string& x, const std::string& w, int ke
              {"dilations", ints({1, 1})}, {"group", integer(1)}});
 }
 
-std::string GraphWriter::batchnorm(const std::string& x, const std::string& prefix, double epsilon) {
-  return op("BatchNormalization",
-            {x, weight(prefix + ".weight"), weight(prefix + ".bias"), weight(prefix + ".running_mean"),
-             weight(prefix + ".running_var")},
-            {{"epsilon", real(epsilon)}, {"momentum", real(0.9)}});
+void GraphWriter::record_batchnorm(const std::string& prefix, int64_t channels) {
+  for (const char* field : {".weight", ".bias", ".running_mean", ".running_var"}) record(prefix + field, {channels});
+  record(prefix + ".num_batches_tracked", {});
 }
 
-std::string GraphWriter::conv_bn(const std::string& x, const std::string& w_key, int kernel, int stride, int pad,
-                                 const std::string& bn_prefix, double epsilon) {
-  const std::string w = weight(w_key);
-  const int64_t channels = graph_.constants.at(w).shape.at(0);
+std::string GraphWriter::batchnorm(const std::string& x, const std::string& prefix, int64_t channels, double epsilon) {
+  record_batchnorm(prefix, channels);  // listed in the state dict's order
+  const std::string out =
+      op("BatchNormalization",
+         {x, weight(prefix + ".weight", {channels}), weight(prefix + ".bias", {channels}),
+          weight(prefix + ".running_mean", {channels}), weight(prefix + ".running_var", {channels})},
+         {{"epsilon", real(epsilon)}, {"momentum", real(0.9)}});
+  return out;
+}
+
+std::string GraphWriter::conv_bn(const std::string& x, const std::string& w_key, const std::vector<int64_t>& w_shape,
+                                 int stride, int pad, const std::string& bn_prefix, double epsilon) {
+  const std::string w = weight(w_key, w_shape);
+  const int64_t channels = w_shape.at(0);
+  record_batchnorm(bn_prefix, channels);
   const std::string eps = scalar(static_cast<float>(epsilon));
-  const std::string s = op("Div", {weight(bn_prefix + ".weight"), op("Sqrt", {op("Add", {weight(bn_prefix + ".running_var"), eps})})});
+  const std::string s =
+      op("Div", {weight(bn_prefix + ".weight", {channels}),
+                 op("Sqrt", {op("Add", {weight(bn_prefix + ".running_var", {channels}), eps})})});
   const std::string fused_w = op("Mul", {w, op("Reshape", {s, constant({4}, {double(channels), 1, 1, 1})})});
   const std::string zero = constant({channels}, std::vector<double>(static_cast<size_t>(channels), 0.0));
-  const std::string fused_b =
-      op("Add", {op("Mul", {op("Sub", {zero, weight(bn_prefix + ".running_mean")}), s}), weight(bn_prefix + ".bias")});
-  return conv(x, fused_w, kernel, stride, pad, fused_b);
+  const std::string fused_b = op("Add", {op("Mul", {op("Sub", {zero, weight(bn_prefix + ".running_mean", {channels})}), s}),
+                                         weight(bn_prefix + ".bias", {channels})});
+  return conv(x, fused_w, static_cast<int>(w_shape.at(2)), stride, pad, fused_b);
 }
 
 std::string GraphWriter::sign(const std::string& x) {
@@ -112,12 +146,12 @@ std::string GraphWriter::reshape(const std::string& x, std::vector<int64_t> shap
   return op("Reshape", {x, constant({static_cast<int64_t>(dims.size())}, dims)});
 }
 
-std::string GraphWriter::learnable_bias(const std::string& x, const std::string& key) {
-  return op("Add", {x, reshape(weight(key), {-1, 1, 1})});
+std::string GraphWriter::learnable_bias(const std::string& x, const std::string& key, int64_t channels) {
+  return op("Add", {x, reshape(weight(key, {1, channels, 1, 1}), {-1, 1, 1})});
 }
 
-std::string GraphWriter::prelu(const std::string& x, const std::string& key) {
-  return op("PRelu", {x, reshape(weight(key), {-1, 1, 1})});
+std::string GraphWriter::prelu(const std::string& x, const std::string& key, int64_t channels) {
+  return op("PRelu", {x, reshape(weight(key, {channels}), {-1, 1, 1})});
 }
 
 std::string GraphWriter::avg_pool(const std::string& x, int kernel, int stride, bool ceil_mode) {
@@ -132,9 +166,9 @@ std::string GraphWriter::max_pool(const std::string& x, int kernel, int stride, 
              {"pads", ints({pad, pad, pad, pad})}, {"ceil_mode", integer(0)}});
 }
 
-std::string GraphWriter::dense(const std::string& x, const std::string& prefix, bool flatten) {
+std::string GraphWriter::dense(const std::string& x, const std::string& prefix, int64_t in, int64_t out, bool flatten) {
   const std::string flat = flatten ? op("Flatten", {x}, {{"axis", integer(1)}}) : x;
-  return op("Gemm", {flat, weight(prefix + ".weight"), weight(prefix + ".bias")},
+  return op("Gemm", {flat, weight(prefix + ".weight", {out, in}), weight(prefix + ".bias", {out})},
             {{"alpha", real(1)}, {"beta", real(1)}, {"transB", integer(1)}});
 }
 

@@ -338,8 +338,11 @@ def main():
         preset_keys.append(line.strip())
     keys_file = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", preset + ".keys")
     committed = [line.strip() for line in open(keys_file) if line.strip() and not line.startswith("#")]
-    check(preset_keys == committed, f"{args.arch}: --list-archs expects exactly tests/data/{args.arch}.keys "
-                                    f"({len(preset_keys)} and {len(committed)} keys)")
+    # The same keys and shapes; --list-archs lists them in the order the network reads them.
+    missing, extra = sorted(set(committed) - set(preset_keys)), sorted(set(preset_keys) - set(committed))
+    check(not missing and not extra and len(preset_keys) == len(committed),
+          f"{args.arch}: --list-archs expects exactly tests/data/{args.arch}.keys ({len(preset_keys)} and "
+          f"{len(committed)} keys; missing {missing[:3]}, extra {extra[:3]})")
 
     with tempfile.TemporaryDirectory() as tmp:
         np.save(os.path.join(tmp, "x.npy"), x.numpy())
