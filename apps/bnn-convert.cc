@@ -178,6 +178,7 @@ int main(int argc, char** argv) {
     for (const bnn::convert::ArchPreset& p : bnn::convert::arch_presets()) {
       std::printf("%s: %s\n  layout of: %s\n", p.name.c_str(), p.description.c_str(), p.source.c_str());
       if (!p.recipe.empty()) std::printf("  assumes: %s\n", p.recipe.c_str());
+      if (!p.input_note.empty()) std::printf("  input: %s\n", p.input_note.c_str());
       std::string bits_text;
       for (const auto& [w, a] : p.bits) bits_text += (bits_text.empty() ? "" : ", ") + std::to_string(w) + "x" + std::to_string(a);
       std::printf("  --bits %s\n", bits_text.c_str());

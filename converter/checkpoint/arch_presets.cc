@@ -208,9 +208,50 @@ std::string dorefa_graph(GraphWriter& g, const ArchDims& d, int wbits, int abits
   return suite_head(g, x, d);
 }
 
+// ---- ReActNet-A (liuzechun/ReActNet mobilenet/2_step2/reactnet.py @ a6cd08d):
+// MobileNet-V1's layout with binary convs. Each block: shift, sign, binary
+// 3x3 (flat `weights`, mean|W| scale), batchnorm, + the (pooled) input, RPReLU
+// (move12, prelu1, move13); then shift, sign, binary 1x1 and batchnorm + the
+// first half's output, or two of them side by side, concatenated, where the
+// width doubles; RPReLU (move22, prelu2, move23). A block strides 2 where the
+// width changes, except into the second stage's width.
+
+std::string reactnet_a_graph(GraphWriter& g, const ArchDims& d) {
+  const std::vector<int>& ch = d.block_channels;
+  std::string x = g.conv_bn(g.input(), "feature.0.conv1.weight", {ch[0], d.in_channels, 3, 3}, 2, 1, "feature.0.bn1");
+  for (size_t i = 1; i < ch.size(); ++i) {
+    const std::string p = "feature." + std::to_string(i);
+    const int64_t cin = ch[i - 1], cout = ch[i];
+    const int stride = cin != cout && cout != ch[1] ? 2 : 1;
+    auto binary_conv = [&](const std::string& binarized, const std::string& key, int64_t o, int64_t k, int s) {
+      const std::string w = g.binarized_weight(g.weight(p + key, {o * cin * k * k, 1}, {o, cin, k, k}));
+      return g.conv(binarized, w, static_cast<int>(k), s, static_cast<int>(k / 2));
+    };
+    std::string out1 = g.batchnorm(
+        binary_conv(g.sign(g.learnable_bias(x, p + ".move11.bias", cin)), ".binary_3x3.weights", cin, 3, stride),
+        p + ".bn1", cin);
+    if (stride == 2) x = g.avg_pool(x, 2, 2);
+    out1 = g.learnable_bias(g.prelu(g.learnable_bias(g.add(x, out1), p + ".move12.bias", cin), p + ".prelu1.weight", cin),
+                            p + ".move13.bias", cin);
+    const std::string shifted = g.sign(g.learnable_bias(out1, p + ".move21.bias", cin));  // read by one or two convs
+    std::string out2;
+    if (cin == cout) {
+      out2 = g.add(g.batchnorm(binary_conv(shifted, ".binary_pw.weights", cout, 1, 1), p + ".bn2", cout), out1);
+    } else {
+      const std::string a = g.add(g.batchnorm(binary_conv(shifted, ".binary_pw_down1.weights", cin, 1, 1), p + ".bn2_1", cin), out1);
+      const std::string b = g.add(g.batchnorm(binary_conv(shifted, ".binary_pw_down2.weights", cin, 1, 1), p + ".bn2_2", cin), out1);
+      out2 = g.op("Concat", {a, b}, {{"axis", GraphWriter::integer(1)}});
+    }
+    x = g.learnable_bias(g.prelu(g.learnable_bias(out2, p + ".move22.bias", cout), p + ".prelu2.weight", cout),
+                         p + ".move23.bias", cout);
+  }
+  return g.dense(g.op("GlobalAveragePool", {x}), "fc", ch.back(), d.classes);
+}
+
 // The network of `preset` over `g`.
 std::string network(GraphWriter& g, const ArchPreset& preset, const ArchDims& d, std::pair<int, int> bits) {
   if (preset.name == "reactnet18") return reactnet_graph(g, d);
+  if (preset.name == "reactneta") return reactnet_a_graph(g, d);
   if (preset.name == "irnet18") return irnet_graph(g, d);
   if (preset.name == "xnor18") return xnor_graph(g, d);
   if (preset.name == "dorefa18") return dorefa_graph(g, d, bits.first, bits.second);
@@ -239,6 +280,15 @@ ArchDims infer_dims(const WeightFile& w) {
     }
   }
   if (w.shape("fc.weight", &shape) && shape.size() == 2) d.classes = static_cast<int>(shape[0]);
+  if (w.shape("feature.0.conv1.weight", &shape) && shape.size() == 4) {  // ReActNet-A
+    d.block_channels[0] = static_cast<int>(shape[0]);
+    d.in_channels = static_cast<int>(shape[1]);
+    for (size_t i = 1; i < d.block_channels.size(); ++i) {
+      if (w.shape("feature." + std::to_string(i) + ".prelu2.weight", &shape) && shape.size() == 1) {
+        d.block_channels[i] = static_cast<int>(shape[0]);
+      }
+    }
+  }
   return d;
 }
 
@@ -276,9 +326,17 @@ const std::vector<ArchPreset>& arch_presets() {
       {"reactnet18", "ReActNet (Bi-Real-based ResNet-18): RSign before and RPReLU after each binary conv",
        "liuzechun/ReActNet resnet/2_step2/birealnet.py @ 341f5ef",
        "activations binarized as x + move0 >= 0 -> +1 (the code's torch.sign gives 0 at exactly 0)"},
+      {"reactneta", "ReActNet-A: the MobileNet-shaped ReActNet, 13 blocks, concatenating downsampling blocks",
+       "liuzechun/ReActNet mobilenet/2_step2/reactnet.py @ a6cd08d",
+       "activations binarized as x + move >= 0 -> +1 (the code's torch.sign gives 0 at exactly 0); the step-2 "
+       "checkpoint (flat `weights` per binary conv)"},
     };
     for (ArchPreset& p : list) {
       if (p.name == "dorefa18") p.bits = {{1, 2}, {2, 2}};
+      if (p.name == "irnet18") {
+        p.input_note = "irnet18's head is AvgPool2d(7), so its last feature map must be 7x7: a 224x224 input "
+                       "(--input 3x224x224), or any size that gives 7x7 after the 32x downsampling (193 to 224)";
+      }
     }
     return list;
   }();

@@ -21,6 +21,8 @@ struct ArchDims {
   int in_channels = 3;
   std::vector<int> widths = {64, 128, 256, 512};  // per stage
   int classes = 1000;
+  // ReActNet-A: the stem's and each of the 13 blocks' output channels.
+  std::vector<int> block_channels = {32, 64, 128, 128, 256, 256, 512, 512, 512, 512, 512, 512, 1024, 1024};
 };
 
 struct ArchPreset {
@@ -29,6 +31,7 @@ struct ArchPreset {
   std::string source;       // the public code whose layout it reads
   std::string recipe;       // what the file cannot say and the preset assumes
   std::vector<int> input_chw = {3, 224, 224};
+  std::string input_note = {};  // what the network needs of the input size, said when a conversion fails
   std::vector<std::pair<int, int>> bits = {{1, 1}};  // the weight x activation bits it takes; the first is the default
   std::vector<float> mean = {0.485f, 0.456f, 0.406f};
   std::vector<float> stddev = {0.229f, 0.224f, 0.225f};

@@ -20,7 +20,12 @@ std::vector<uint8_t> convert_weights_file(const std::string& path, const std::st
   if (options.description.empty()) options.description = preset->description + " (from " + path + ")";
   Graph graph = graph_from_weights(*weights, *preset, options.input_chw, bits);
   if (!preset->recipe.empty()) report->warnings.push_back("--arch " + arch + ": " + preset->recipe);
-  return convert_graph(std::move(graph), options, report);
+  try {
+    return convert_graph(std::move(graph), options, report);
+  } catch (const ConvertError& e) {
+    if (preset->input_note.empty()) throw;
+    throw ConvertError(std::string(e.what()) + " (" + preset->input_note + ")");
+  }
 }
 
 }  // namespace bnn::convert
