@@ -37,6 +37,9 @@ const char kUsage[] =
     "                         layout; no Python and none of the file's code is run\n"
     "  --bits WxA             weight x activation bits, for --arch presets that take\n"
     "                         several (dorefa18: 1x2 or 2x2)\n"
+    "  --center-weights       xnor18 in torchvision's layout: the weights were centred\n"
+    "                         (binary-networks-pytorch's XNORWeightBinarizer(center_weights=True),\n"
+    "                         as its README recipe); the file cannot say\n"
     "  --list-archs           the architectures, their sources, expected keys and shapes\n"
     "  --inspect WEIGHTS      list the tensors of a torch.save checkpoint or safetensors\n"
     "                         file (names, shapes), read without running any of its code\n"
@@ -142,6 +145,8 @@ int main(int argc, char** argv) {
         usage_error("--bits needs WxA, e.g. 1x2 (1 to 4 bits each)");
       }
       bits = {b[0] - '0', b[2] - '0'};
+    } else if (arg == "--center-weights") {
+      options.center_weights = true;
     } else if (arg == "--list-archs") {
       list_archs = true;
     } else if (arg == "--inspect") {
@@ -221,6 +226,7 @@ int main(int argc, char** argv) {
   }
   if (input.empty() || output.empty()) usage_error("an input model and -o OUTPUT are required");
   if (bits.first && arch.empty()) usage_error("--bits goes with --arch (an ONNX graph holds its own bit widths)");
+  if (options.center_weights && arch.empty()) usage_error("--center-weights goes with --arch (an ONNX graph holds its weights)");
   if (arch.empty()) {  // a checkpoint given without its architecture
     std::ifstream in(input, std::ios::binary);
     char magic[9] = {};

@@ -29,6 +29,9 @@ struct ConvertOptions {
   fb::InputInfoT input_info;     // preprocessing metadata: colour, resize, inversion, mean/std
   std::vector<int> input_chw;    // needed when the ONNX input has no fixed C, H, W
   std::string description;
+  // Checkpoints of binary-networks-pytorch's XNOR recipe: the weights were
+  // centred (XNORWeightBinarizer(center_weights=True)); the file cannot say.
+  bool center_weights = false;
 };
 
 struct ConvertReport {

@@ -147,7 +147,73 @@ std::string xnor_weight(GraphWriter& g, const std::string& key, const std::vecto
   return g.op("Mul", {scale, g.op("Sign", {w})});
 }
 
+// ---- torchvision's ResNet-18 as binary-networks-pytorch binarizes it
+// (1adrianb/binary-networks-pytorch @ 51bdeee, README recipe: BasicInputBinarizer,
+// XNORWeightBinarizer, BasicScaleBinarizer): a binarized module computes
+// conv(sign(x), sign(W') * ||W'||_1 / n per output channel) * alpha, with
+// W' = W - mean over input channels when the weights were centred; alpha is
+// its `activation_post_process.alpha`. A module is binarized iff the file has
+// its alpha; a file with none binarizes every conv but conv1 (XNOR-Net keeps
+// the first and last layers real). torchvision's block: conv1, bn1, ReLU,
+// conv2, bn2, + (downsample or x), ReLU; so every binarized input but the
+// image is a ReLU's output and its sign is {0, 1} (docs/numerics.md).
+
+bool binarized(const ArchDims& d, const std::string& module) {
+  if (d.scaled.empty()) return module != "conv1" && module != "fc";
+  return std::find(d.scaled.begin(), d.scaled.end(), module) != d.scaled.end();
+}
+
+std::string bnnlib_weight(GraphWriter& g, const std::string& key, const std::vector<int64_t>& shape, bool center) {
+  std::string w = g.weight(key, shape);
+  const bool conv = shape.size() == 4;
+  if (center) {
+    const std::string mean = g.op("ReduceMean", {w}, {{"axes", GraphWriter::ints({1})}, {"keepdims", GraphWriter::integer(1)}});
+    w = g.op("Sub", {w, g.op("Expand", {mean, g.op("Shape", {w})})});
+  }
+  int64_t n = 1;
+  for (size_t i = 1; i < shape.size(); ++i) n *= shape[i];
+  std::string norm = g.op("ReduceL1", {w}, {{"axes", GraphWriter::ints({conv ? 3 : 1})}, {"keepdims", GraphWriter::integer(1)}});
+  if (conv) norm = g.op("ReduceSum", {norm, g.constant({2}, {2, 1})}, {{"keepdims", GraphWriter::integer(1)}});
+  const std::string alpha = g.op("Div", {norm, g.scalar(static_cast<double>(n))});
+  return g.op("Mul", {g.op("Sign", {w}), g.op("Expand", {alpha, g.op("Shape", {w})})});
+}
+
+// A torchvision conv (no bias), binarized or not, then its batchnorm.
+std::string tv_conv_bn(GraphWriter& g, const ArchDims& d, const std::string& x, const std::string& module,
+                       const std::vector<int64_t>& shape, int stride, int pad, const std::string& bn) {
+  if (!binarized(d, module)) return g.conv_bn(x, module + ".weight", shape, stride, pad, bn);
+  std::string y = g.conv(g.op("Sign", {x}), bnnlib_weight(g, module + ".weight", shape, d.center_weights),
+                         static_cast<int>(shape[2]), stride, pad);
+  if (!d.scaled.empty()) y = g.op("Mul", {y, g.weight(module + ".activation_post_process.alpha", {1, shape[0], 1, 1})});
+  return g.batchnorm(y, bn, shape[0]);
+}
+
+std::string torchvision_xnor_graph(GraphWriter& g, const ArchDims& d) {
+  std::string x = g.max_pool(
+      g.op("Relu", {tv_conv_bn(g, d, g.input(), "conv1", {d.widths[0], d.in_channels, 7, 7}, 2, 3, "bn1")}), 3, 2, 1);
+  for (int s = 0; s < 4; ++s) {
+    for (int i = 0; i < 2; ++i) {
+      const std::string p = block_prefix("layer", s, i);
+      const bool down = i == 0 && s > 0;
+      const int64_t c = d.widths[s], cin = down ? d.widths[s - 1] : c;
+      std::string out = g.op("Relu", {tv_conv_bn(g, d, x, p + ".conv1", {c, cin, 3, 3}, down ? 2 : 1, 1, p + ".bn1")});
+      out = tv_conv_bn(g, d, out, p + ".conv2", {c, c, 3, 3}, 1, 1, p + ".bn2");
+      const std::string shortcut =
+          down ? tv_conv_bn(g, d, x, p + ".downsample.0", {c, cin, 1, 1}, 2, 0, p + ".downsample.1") : x;
+      x = g.op("Relu", {g.add(out, shortcut)});
+    }
+  }
+  const std::string pooled = g.op("Flatten", {g.op("GlobalAveragePool", {x})}, {{"axis", GraphWriter::integer(1)}});
+  if (!binarized(d, "fc")) return g.dense(pooled, "fc", d.widths[3], d.classes, false);
+  const std::string w = bnnlib_weight(g, "fc.weight", {d.classes, d.widths[3]}, d.center_weights);
+  std::string y = g.op("Gemm", {g.op("Sign", {pooled}), w, g.weight("fc.bias", {d.classes})},
+                       {{"alpha", GraphWriter::real(1)}, {"beta", GraphWriter::real(1)}, {"transB", GraphWriter::integer(1)}});
+  if (!d.scaled.empty()) y = g.op("Mul", {y, g.weight("fc.activation_post_process.alpha", {1, d.classes})});
+  return y;
+}
+
 std::string xnor_graph(GraphWriter& g, const ArchDims& d) {
+  if (d.torchvision) return torchvision_xnor_graph(g, d);
   std::string x = suite_stem(g, d);
   for (int b = 0; b < 8; ++b) {
     const int s = b / 2;
@@ -280,6 +346,19 @@ ArchDims infer_dims(const WeightFile& w) {
     }
   }
   if (w.shape("fc.weight", &shape) && shape.size() == 2) d.classes = static_cast<int>(shape[0]);
+  // torchvision's layout: layerS.0.conv1 (the suite's is layers.N; Bi-Real's binary_conv).
+  d.torchvision = w.shape("layer1.0.conv1.weight", &shape);
+  for (int s = 0; d.torchvision && s < 4; ++s) {
+    if (w.shape("layer" + std::to_string(s + 1) + ".0.conv1.weight", &shape) && shape.size() == 4) {
+      d.widths[s] = static_cast<int>(shape[0]);
+    }
+  }
+  const std::string alpha = ".activation_post_process.alpha";
+  for (const std::string& key : w.names()) {
+    if (key.size() > alpha.size() && key.compare(key.size() - alpha.size(), alpha.size(), alpha) == 0) {
+      d.scaled.push_back(key.substr(0, key.size() - alpha.size()));
+    }
+  }
   if (w.shape("feature.0.conv1.weight", &shape) && shape.size() == 4) {  // ReActNet-A
     d.block_channels[0] = static_cast<int>(shape[0]);
     d.in_channels = static_cast<int>(shape[1]);
@@ -315,11 +394,14 @@ const std::vector<ArchPreset>& arch_presets() {
        "activations binarized as x >= 0 -> +1; the output is fc's logits (the published LogSoftmax keeps "
        "the order); bn3 is in the state dict but unused by forward(), so it is ignored; the head's "
        "AvgPool2d(7) needs a 7x7 final map (a 224x224 input)"},
-      {"xnor18", "XNOR-Net-style ResNet-18: batchnorm, sign, binary conv (sign(W) * mean|W| per channel)",
-       "bnn-engine's parity suite (tests/parity/models.py XnorBlock and ResNet); no public XNOR-Net ResNet-18 "
-       "has one reference layout",
-       "real weights in the file, binarized by the converter as XNOR-Net does; first conv and fc stay real, as "
-       "XNOR-Net keeps them; activations binarized as x >= 0 -> +1"},
+      {"xnor18", "XNOR-Net-style ResNet-18: binary convs with sign(W) * mean|W| per output channel",
+       "torchvision's resnet18 names as binary-networks-pytorch (1adrianb @ 51bdeee) binarizes them, with its "
+       "activation_post_process.alpha; or bnn-engine's parity suite (tests/parity/models.py XnorBlock, stem.0, "
+       "layers.N); no public XNOR-Net ResNet-18 has one reference layout",
+       "real weights in the file, binarized by the converter; torchvision layout: a module is binarized iff the "
+       "file has its alpha (none: every conv but conv1), weights uncentred unless --center-weights (the "
+       "library's README recipe centres them; the file cannot say), sign() of a ReLU's output is {0, 1}; suite "
+       "layout: first conv and fc real, activations binarized as x >= 0 -> +1"},
       {"dorefa18", "DoReFa ResNet-18: k-bit activations round(clamp(x, 0, 1) * n) / n and k-bit weights",
        "bnn-engine's parity suite (tests/parity/models.py DoReFaBlock and ResNet)",
        "--bits 1x2 (default) or 2x2: the file does not say how many bits it was trained with"},
@@ -357,7 +439,7 @@ KeyShapes expected_keys(const ArchPreset& preset, const ArchDims& dims) {
 }
 
 Graph graph_from_weights(const WeightFile& weights, const ArchPreset& preset, const std::vector<int>& input_chw,
-                         std::pair<int, int> bits) {
+                         std::pair<int, int> bits, bool center_weights) {
   if (bits == std::pair<int, int>{0, 0}) bits = preset.bits.front();
   if (std::find(preset.bits.begin(), preset.bits.end(), bits) == preset.bits.end()) {
     std::string allowed;
@@ -365,7 +447,8 @@ Graph graph_from_weights(const WeightFile& weights, const ArchPreset& preset, co
     throw ConvertError("--arch " + preset.name + " takes --bits " + allowed + ", not " + std::to_string(bits.first) + "x" +
                        std::to_string(bits.second));
   }
-  const ArchDims dims = infer_dims(weights);
+  ArchDims dims = infer_dims(weights);
+  dims.center_weights = center_weights;
   for (int v : {dims.in_channels, dims.classes, dims.widths[0], dims.widths[1], dims.widths[2], dims.widths[3]}) {
     if (v < 1) throw ConvertError("--arch " + preset.name + ": the checkpoint has a layer with 0 channels or classes");
   }

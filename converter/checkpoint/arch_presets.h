@@ -21,6 +21,12 @@ struct ArchDims {
   int in_channels = 3;
   std::vector<int> widths = {64, 128, 256, 512};  // per stage
   int classes = 1000;
+  // torchvision's ResNet names (conv1, layerS.I.conv1, downsample.0, fc)
+  // rather than the parity suite's (stem.0, layers.N), and which modules carry
+  // binary-networks-pytorch's `activation_post_process.alpha`.
+  bool torchvision = false;
+  std::vector<std::string> scaled;
+  bool center_weights = false;  // from ConvertOptions: the file cannot say
   // ReActNet-A: the stem's and each of the 13 blocks' output channels.
   std::vector<int> block_channels = {32, 64, 128, 128, 256, 256, 512, 512, 512, 512, 512, 512, 1024, 1024};
 };
@@ -48,7 +54,8 @@ KeyShapes expected_keys(const ArchPreset& preset, const ArchDims& dims);
 // preset's: a missing, extra or misshapen key stops it, naming the key, the
 // expected and the found shape. Throws ConvertError.
 // `bits` is one of preset.bits ({0, 0} for the default).
+// `center_weights`: binary-networks-pytorch's centred XNOR weights (xnor18, torchvision layout).
 Graph graph_from_weights(const WeightFile& weights, const ArchPreset& preset, const std::vector<int>& input_chw,
-                         std::pair<int, int> bits = {0, 0});
+                         std::pair<int, int> bits = {0, 0}, bool center_weights = false);
 
 }  // namespace bnn::convert

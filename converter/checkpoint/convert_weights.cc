@@ -18,7 +18,7 @@ std::vector<uint8_t> convert_weights_file(const std::string& path, const std::st
     options.input_info.std = preset->stddev;
   }
   if (options.description.empty()) options.description = preset->description + " (from " + path + ")";
-  Graph graph = graph_from_weights(*weights, *preset, options.input_chw, bits);
+  Graph graph = graph_from_weights(*weights, *preset, options.input_chw, bits, options.center_weights);
   if (!preset->recipe.empty()) report->warnings.push_back("--arch " + arch + ": " + preset->recipe);
   try {
     return convert_graph(std::move(graph), options, report);

@@ -335,12 +335,100 @@ class ReActNetA(nn.Module):
         return self.fc(x.view(x.size(0), -1))
 
 
+# ---------------------------------------------------------------- binary-networks-pytorch
+# 1adrianb/binary-networks-pytorch @ 51bdeee: torchvision's resnet18 after
+# prepare_binary_model with BasicInputBinarizer (sign), XNORWeightBinarizer
+# (center_weights=True, as the README recipe) and BasicScaleBinarizer (alpha);
+# conv1 and fc left real (ignore_layers_name), the downsample conv binarized.
+# Module names as torchvision and the library give them.
+
+class SignInput(nn.Module):
+    def forward(self, x):
+        return torch.sign(x)
+
+
+class XnorWeight(nn.Module):
+    def forward(self, w):
+        w = w.sub(w.mean(1, keepdim=True).expand_as(w))
+        n = w[0].nelement()
+        alpha = w.norm(1, 3, keepdim=True).sum([2, 1], keepdim=True).div(n)
+        return torch.sign(w).mul(alpha.expand_as(w))
+
+
+class ScaleAlpha(nn.Module):
+    def __init__(self, channels):
+        super().__init__()
+        self.alpha = nn.Parameter(torch.ones(1, channels, 1, 1))
+
+    def forward(self, y):
+        return y.mul(self.alpha)
+
+
+class BnnConv2d(nn.Conv2d):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.activation_pre_process = SignInput()
+        self.activation_post_process = ScaleAlpha(self.out_channels)
+        self.weight_pre_process = XnorWeight()
+
+    def forward(self, x):
+        y = F.conv2d(self.activation_pre_process(x), self.weight_pre_process(self.weight), None, self.stride,
+                     self.padding)
+        return self.activation_post_process(y)
+
+
+class TorchvisionBlock(nn.Module):
+    def __init__(self, inplanes, planes, stride=1, downsample=None):
+        super().__init__()
+        self.conv1, self.bn1 = BnnConv2d(inplanes, planes, 3, stride, 1, bias=False), nn.BatchNorm2d(planes)
+        self.relu = nn.ReLU(inplace=True)
+        self.conv2, self.bn2 = BnnConv2d(planes, planes, 3, 1, 1, bias=False), nn.BatchNorm2d(planes)
+        self.downsample = downsample
+
+    def forward(self, x):
+        identity = x
+        out = self.relu(self.bn1(self.conv1(x)))
+        out = self.bn2(self.conv2(out))
+        if self.downsample is not None:
+            identity = self.downsample(x)
+        return self.relu(out + identity)
+
+
+class TorchvisionResNet18(nn.Module):
+    def __init__(self, widths, num_classes):
+        super().__init__()
+        self.inplanes = widths[0]
+        self.conv1 = nn.Conv2d(3, widths[0], 7, 2, 3, bias=False)
+        self.bn1, self.relu, self.maxpool = nn.BatchNorm2d(widths[0]), nn.ReLU(inplace=True), nn.MaxPool2d(3, 2, 1)
+        self.layer1 = self._make_layer(widths[0], 1)
+        self.layer2 = self._make_layer(widths[1], 2)
+        self.layer3 = self._make_layer(widths[2], 2)
+        self.layer4 = self._make_layer(widths[3], 2)
+        self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
+        self.fc = nn.Linear(widths[3], num_classes)
+
+    def _make_layer(self, planes, stride):
+        downsample = None
+        if stride != 1 or self.inplanes != planes:
+            downsample = nn.Sequential(BnnConv2d(self.inplanes, planes, 1, stride, bias=False), nn.BatchNorm2d(planes))
+        layers = [TorchvisionBlock(self.inplanes, planes, stride, downsample)]
+        self.inplanes = planes
+        layers.append(TorchvisionBlock(planes, planes))
+        return nn.Sequential(*layers)
+
+    def forward(self, x):
+        x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
+        x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
+        return self.fc(torch.flatten(self.avgpool(x), 1))
+
+
 ARCHS = {
     "bireal18": lambda widths, classes: BiRealNet([4, 4, 4, 4], widths, classes),
     "bireal34": lambda widths, classes: BiRealNet([6, 8, 12, 6], widths, classes),
     "reactnet18": lambda widths, classes: BiRealNet([4, 4, 4, 4], widths, classes, block=ReActBlock),
     "irnet18": lambda widths, classes: IRResNet([2, 2, 2, 2], widths, classes),
     "reactneta": lambda widths, classes: ReActNetA(widths[0] // 2, classes),
+    "xnor18-torchvision": lambda widths, classes: TorchvisionResNet18(widths, classes),
     # The parity suite's own layouts (tests/parity/models.py).
     "xnor18": lambda widths, classes: suite.ResNet(suite.XnorBlock, [2, 2, 2, 2], widths, classes=classes),
     "dorefa18-w1a2": lambda widths, classes: suite.ResNet(lambda i, o, s: suite.DoReFaBlock(i, o, s, 1, 2),
@@ -349,7 +437,10 @@ ARCHS = {
                                                           [2, 2, 2, 2], widths, classes=classes),
 }
 # Test name -> (preset, --bits)
-PRESETS = {"dorefa18-w1a2": ("dorefa18", "1x2"), "dorefa18-w2a2": ("dorefa18", "2x2")}
+PRESETS = {"dorefa18-w1a2": ("dorefa18", "1x2"), "dorefa18-w2a2": ("dorefa18", "2x2"),
+           "xnor18-torchvision": ("xnor18", None)}
+# Test name -> extra bnn-convert flags for its checkpoint forms.
+FLAGS = {"xnor18-torchvision": ["--center-weights"]}
 SIZES = {"irnet18": "3x224x224"}  # its head's AvgPool2d(7) needs a 7x7 final map
 
 
@@ -403,6 +494,10 @@ def main():
     preset, bits = PRESETS.get(args.arch, (args.arch, None))
     model = ARCHS[args.arch]([16, 24, 40, 72], 10)
     model = suite.randomize(model, seed=1) if args.arch.startswith(("xnor", "dorefa")) else randomize(model, seed=1)
+    with torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, ScaleAlpha):  # binary-networks-pytorch's learned output scale
+                m.alpha.copy_(torch.rand(m.alpha.shape, generator=torch.Generator().manual_seed(3)) + 0.5)
     x = torch.randn(2, c, h, w, generator=torch.Generator().manual_seed(2))
     with torch.no_grad():
         reference = model(x).numpy()
@@ -444,7 +539,8 @@ def main():
         outputs, sums = {}, {}
         for form in ("plain.pt", "wrapped.pt", "weights.safetensors", "model.onnx", "model_unfolded.onnx"):
             source, bnn = os.path.join(tmp, form), os.path.join(tmp, form + ".bnn")
-            flags = [] if form.endswith(".onnx") else ["--arch", preset, "--input", args.size] + (["--bits", bits] if bits else [])
+            flags = [] if form.endswith(".onnx") else ["--arch", preset, "--input", args.size] + (
+                ["--bits", bits] if bits else []) + FLAGS.get(args.arch, [])
             r = run(convert, source, *flags, "-o", bnn)
             check(r.returncode == 0, f"{args.arch} {form}: converted ({r.stderr.strip().splitlines()[-1:]})")
             if r.returncode:
