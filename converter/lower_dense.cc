@@ -62,9 +62,38 @@ void Lowering::lower_binary_dense(size_t i, const Value& in, const Constant& w, 
     const double beta = n.float_attr("beta", 1.0);
     for (int64_t o = 0; o < out_f; ++o) bias[o] = static_cast<float>(beta * (*b)[o]);
   }
+  try {
+    (void)low_bit_weights(oihw, n.label());
+  } catch (const ConvertError&) {
+    // More weight levels than 4 bits hold (an 8-bit classifier on k-bit
+    // activations, as Jzz24's DoReFa ResNet has): read the codes back as
+    // floats, exactly, and run a float layer on them.
+    return lower_dense(i, dequantize(name_of(n) + ".dequantize", in));
+  }
   WindowSpec window;
   window.kernel_h = static_cast<int>(h), window.kernel_w = static_cast<int>(wd);
   emit_bitserial(i, in, oihw, bias, has_bias, window, 1, PadValue::kZero, 2, true);
+}
+
+// Packed codes back to their values as floats: a 1x1 bitserial layer whose
+// weights are the identity (one unipolar bit each), so each output is one
+// input's value, an integer times the input's scale: exact.
+Value Lowering::dequantize(const std::string& name, const Value& in) {
+  const int c = channels(in);
+  std::vector<uint8_t> identity(static_cast<size_t>(c) * c, 0);
+  for (int o = 0; o < c; ++o) identity[static_cast<size_t>(o) * c + o] = 1;  // OHWI with a 1x1 window: [O][I]
+  FloatTransformSpec spec;
+  spec.scale.assign(static_cast<size_t>(c), static_cast<float>(in.scale));
+  const bool vector = b_.shape(in.tensor).size() == 1;
+  Value out = in;
+  out.tensor = b_.bitserial_conv2d(name, in.tensor, c, WindowSpec{}, CodeWeights{1, Encoding::kUnipolar, identity}, spec,
+                                   1, PadValue::kZero, vector);
+  out.packed = false;
+  out.scale = 1;
+  const int64_t levels = (int64_t{1} << b_.raw().tensors[in.tensor]->bits) - 1;
+  out.range = ValueRange::accumulator(spec.scale, {}, levels);
+  ++report_->bitserial_layers;
+  return out;
 }
 
 // A flattened image keeps ONNX's C, H, W order, which the engine's tensor

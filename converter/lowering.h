@@ -130,6 +130,9 @@ class Lowering {
   // (its C, H, W feature order is the weights' I, H, W order).
   void lower_binary_dense(size_t i, const Value& in, const Constant& w, bool trans_b, double alpha);
 
+  // Packed codes back to floats, exactly (an identity bitserial layer).
+  Value dequantize(const std::string& name, const Value& in);
+
   // A flattened image keeps ONNX's C, H, W order, which the engine's tensor
   // does not have: only a Dense (which permutes its weights) or an activation
   // that treats every element alike may follow.

@@ -240,13 +240,15 @@ std::string dorefa_act(GraphWriter& g, const std::string& x, int bits) {
   return g.op("Div", {g.op("Round", {g.op("Mul", {clipped, g.scalar(n)})}), g.scalar(n)});
 }
 
-// DoReFa's weights: W1 = where(W >= 0, 1, -1) * mean|W| (one scalar);
-// Wk = 2 * round((tanh W / (2 max|tanh W|) + 1/2) * n) / n - 1.
-std::string dorefa_weight(GraphWriter& g, const std::string& key, const std::vector<int64_t>& shape, int bits) {
+// DoReFa's weights: W1 = sign(W) * mean|W| (one scalar; the suite's sign is
+// where(W >= 0, 1, -1), Jzz24's torch.sign); Wk = 2 * round((tanh W / (2
+// max|tanh W|) + 1/2) * n) / n - 1.
+std::string dorefa_weight(GraphWriter& g, const std::string& key, const std::vector<int64_t>& shape, int bits,
+                          bool torch_sign = false) {
   const std::string w = g.weight(key, shape);
   if (bits == 1) {
     const std::string e = g.op("ReduceMean", {g.op("Abs", {w})}, {{"keepdims", GraphWriter::integer(0)}});
-    return g.op("Mul", {g.sign(w), e});
+    return g.op("Mul", {torch_sign ? g.op("Sign", {w}) : g.sign(w), e});
   }
   const double n = (1 << bits) - 1;
   const std::string t = g.op("Tanh", {w});
@@ -256,7 +258,48 @@ std::string dorefa_weight(GraphWriter& g, const std::string& key, const std::vec
   return g.op("Sub", {g.op("Mul", {g.scalar(2), levels}), g.scalar(1)});
 }
 
+// ---- DoReFa on torchvision's ResNet-18 (Jzz24/pytorch_quantization
+// models/resnet_imagenet.py, model_utils/quant_dorefa.py @ 0c2d93c): every conv
+// but conv1 is a QuanConv quantizing its own input as round(clamp(0.1 x, 0, 1)
+// * n) / n and its weights as DoReFa's; the head is AvgPool2d(7) and a
+// Linear_Q with 8-bit weights on k-bit activations (read back as floats, exactly).
+
+std::string jzz_act(GraphWriter& g, const std::string& x, int bits) {
+  return dorefa_act(g, g.op("Mul", {x, g.scalar(0.1)}), bits);
+}
+
+std::string jzz_conv_bn(GraphWriter& g, const std::string& x, const std::string& key, const std::vector<int64_t>& shape,
+                        int stride, int pad, const std::string& bn, int wbits, int abits) {
+  const std::string y = g.conv(jzz_act(g, x, abits), dorefa_weight(g, key, shape, wbits, true),
+                               static_cast<int>(shape[2]), stride, pad);
+  return g.batchnorm(y, bn, shape[0]);
+}
+
+std::string torchvision_dorefa_graph(GraphWriter& g, const ArchDims& d, int wbits, int abits) {
+  std::string x = g.max_pool(
+      g.op("Relu", {g.conv_bn(g.input(), "conv1.weight", {d.widths[0], d.in_channels, 7, 7}, 2, 3, "bn1")}), 3, 2, 1);
+  for (int s = 0; s < 4; ++s) {
+    for (int i = 0; i < 2; ++i) {
+      const std::string p = block_prefix("layer", s, i);
+      const bool down = i == 0 && s > 0;
+      const int64_t c = d.widths[s], cin = down ? d.widths[s - 1] : c;
+      std::string out = g.op(
+          "Relu", {jzz_conv_bn(g, x, p + ".conv1.weight", {c, cin, 3, 3}, down ? 2 : 1, 1, p + ".bn1", wbits, abits)});
+      out = jzz_conv_bn(g, out, p + ".conv2.weight", {c, c, 3, 3}, 1, 1, p + ".bn2", wbits, abits);
+      const std::string residual =
+          down ? jzz_conv_bn(g, x, p + ".downsample.0.weight", {c, cin, 1, 1}, 2, 0, p + ".downsample.1", wbits, abits)
+               : x;
+      x = g.op("Relu", {g.add(out, residual)});
+    }
+  }
+  const std::string pooled = g.op("Flatten", {g.avg_pool(x, 7, 1)}, {{"axis", GraphWriter::integer(1)}});
+  const std::string w = dorefa_weight(g, "fc.weight", {d.classes, d.widths[3]}, 8, true);
+  return g.op("Gemm", {jzz_act(g, pooled, abits), w, g.weight("fc.bias", {d.classes})},
+              {{"alpha", GraphWriter::real(1)}, {"beta", GraphWriter::real(1)}, {"transB", GraphWriter::integer(1)}});
+}
+
 std::string dorefa_graph(GraphWriter& g, const ArchDims& d, int wbits, int abits) {
+  if (d.torchvision) return torchvision_dorefa_graph(g, d, wbits, abits);
   std::string x = suite_stem(g, d);
   for (int b = 0; b < 8; ++b) {
     const int s = b / 2;
@@ -403,8 +446,10 @@ const std::vector<ArchPreset>& arch_presets() {
        "library's README recipe centres them; the file cannot say), sign() of a ReLU's output is {0, 1}; suite "
        "layout: first conv and fc real, activations binarized as x >= 0 -> +1"},
       {"dorefa18", "DoReFa ResNet-18: k-bit activations round(clamp(x, 0, 1) * n) / n and k-bit weights",
-       "bnn-engine's parity suite (tests/parity/models.py DoReFaBlock and ResNet)",
-       "--bits 1x2 (default) or 2x2: the file does not say how many bits it was trained with"},
+       "torchvision's resnet18 names as Jzz24/pytorch_quantization models/resnet_imagenet.py @ 0c2d93c quantizes "
+       "them (QuanConv, an 8-bit Linear_Q head); or bnn-engine's parity suite (tests/parity/models.py DoReFaBlock)",
+       "--bits WxA (default 1x2): the file does not say how many bits it was trained with; torchvision layout: "
+       "activations round(clamp(0.1 x, 0, 1) * n) / n as that code does, the head's AvgPool2d(7) needs 224x224"},
       {"reactnet18", "ReActNet (Bi-Real-based ResNet-18): RSign before and RPReLU after each binary conv",
        "liuzechun/ReActNet resnet/2_step2/birealnet.py @ 341f5ef",
        "activations binarized as x + move0 >= 0 -> +1 (the code's torch.sign gives 0 at exactly 0)"},
@@ -414,7 +459,7 @@ const std::vector<ArchPreset>& arch_presets() {
        "checkpoint (flat `weights` per binary conv)"},
     };
     for (ArchPreset& p : list) {
-      if (p.name == "dorefa18") p.bits = {{1, 2}, {2, 2}};
+      if (p.name == "dorefa18") p.bits = {{1, 2}, {2, 2}, {1, 1}, {4, 4}};
       if (p.name == "irnet18") {
         p.input_note = "irnet18's head is AvgPool2d(7), so its last feature map must be 7x7: a 224x224 input "
                        "(--input 3x224x224), or any size that gives 7x7 after the 32x downsampling (193 to 224)";

@@ -87,10 +87,11 @@ class TorchCheckpoint : public WeightFile {
     const ZipEntry* pickle = zip_->find(prefix_ + "/data.pkl");
     unpickler_ = std::make_unique<Unpickler>(zip_->read(*pickle), pickle->size, origin_ + ":" + pickle->name);
 
-    // The state dict: the root, or what it holds under "state_dict" or "model".
+    // The state dict: the root, or what it holds under "state_dict", "model" or
+    // "model_state_dict" (Jzz24/pytorch_quantization's checkpoints).
     const PickleValue* dict = &unpickler_->root();
     std::string path;
-    for (const char* key : {"state_dict", "model"}) {
+    for (const char* key : {"state_dict", "model", "model_state_dict"}) {
       if (!is_dict(dict)) break;
       if (const PickleValue* inner = dict->get(key); inner && is_dict(inner)) {
         dict = inner;

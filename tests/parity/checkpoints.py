@@ -422,6 +422,92 @@ class TorchvisionResNet18(nn.Module):
         return self.fc(torch.flatten(self.avgpool(x), 1))
 
 
+# ---------------------------------------------------------------- DoReFa, torchvision layout
+# Jzz24/pytorch_quantization models/resnet_imagenet.py and model_utils/quant_dorefa.py
+# @ 0c2d93c: QuanConv quantizes its input as round(clamp(0.1 x, 0, 1) * n) / n
+# and its weights as DoReFa's; conv1 real; an 8-bit Linear_Q head.
+
+def jzz_quantize(x, bits):
+    n = 2 ** bits - 1
+    return torch.round(x * n) / n
+
+
+def jzz_weight(w, bits):
+    if bits == 1:
+        return torch.sign(w) * torch.mean(torch.abs(w))
+    w = torch.tanh(w)
+    w = w / (2 * torch.max(torch.abs(w))) + 0.5
+    return 2 * jzz_quantize(w, bits) - 1
+
+
+class QuanConv(nn.Conv2d):
+    def __init__(self, *args, nbit_w=1, nbit_a=1, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.nbit_w, self.nbit_a = nbit_w, nbit_a
+
+    def forward(self, x):
+        x = jzz_quantize(torch.clamp(0.1 * x, 0, 1), self.nbit_a)
+        return F.conv2d(x, jzz_weight(self.weight, self.nbit_w), self.bias, self.stride, self.padding)
+
+
+class LinearQ(nn.Linear):
+    def __init__(self, *args, nbit_w=8, nbit_a=1, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.nbit_w, self.nbit_a = nbit_w, nbit_a
+
+    def forward(self, x):
+        x = jzz_quantize(torch.clamp(0.1 * x, 0, 1), self.nbit_a)
+        return F.linear(x, jzz_weight(self.weight, self.nbit_w), self.bias)
+
+
+class JzzBlock(nn.Module):
+    def __init__(self, inplanes, planes, wbit, abit, stride=1, downsample=None):
+        super().__init__()
+        self.conv1 = QuanConv(inplanes, planes, 3, stride, 1, bias=False, nbit_w=wbit, nbit_a=abit)
+        self.bn1, self.relu = nn.BatchNorm2d(planes), nn.ReLU(inplace=True)
+        self.conv2 = QuanConv(planes, planes, 3, 1, 1, bias=False, nbit_w=wbit, nbit_a=abit)
+        self.bn2 = nn.BatchNorm2d(planes)
+        self.downsample = downsample
+
+    def forward(self, x):
+        residual = x
+        out = self.relu(self.bn1(self.conv1(x)))
+        out = self.bn2(self.conv2(out))
+        if self.downsample is not None:
+            residual = self.downsample(x)
+        return self.relu(out + residual)
+
+
+class JzzResNet18(nn.Module):
+    def __init__(self, widths, num_classes, wbit, abit):
+        super().__init__()
+        self.inplanes = widths[0]
+        self.conv1 = nn.Conv2d(3, widths[0], 7, 2, 3, bias=False)
+        self.bn1, self.relu, self.maxpool = nn.BatchNorm2d(widths[0]), nn.ReLU(inplace=True), nn.MaxPool2d(3, 2, 1)
+        self.layer1 = self._make_layer(widths[0], wbit, abit, 1)
+        self.layer2 = self._make_layer(widths[1], wbit, abit, 2)
+        self.layer3 = self._make_layer(widths[2], wbit, abit, 2)
+        self.layer4 = self._make_layer(widths[3], wbit, abit, 2)
+        self.avgpool = nn.AvgPool2d(7, stride=1)
+        self.fc = LinearQ(widths[3], num_classes, nbit_w=8, nbit_a=abit)
+
+    def _make_layer(self, planes, wbit, abit, stride):
+        downsample = None
+        if stride != 1 or self.inplanes != planes:
+            downsample = nn.Sequential(
+                QuanConv(self.inplanes, planes, 1, stride, bias=False, nbit_w=wbit, nbit_a=abit), nn.BatchNorm2d(planes))
+        layers = [JzzBlock(self.inplanes, planes, wbit, abit, stride, downsample)]
+        self.inplanes = planes
+        layers.append(JzzBlock(planes, planes, wbit, abit))
+        return nn.Sequential(*layers)
+
+    def forward(self, x):
+        x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
+        x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
+        x = self.avgpool(x)
+        return self.fc(x.view(x.size(0), -1))
+
+
 ARCHS = {
     "bireal18": lambda widths, classes: BiRealNet([4, 4, 4, 4], widths, classes),
     "bireal34": lambda widths, classes: BiRealNet([6, 8, 12, 6], widths, classes),
@@ -429,6 +515,8 @@ ARCHS = {
     "irnet18": lambda widths, classes: IRResNet([2, 2, 2, 2], widths, classes),
     "reactneta": lambda widths, classes: ReActNetA(widths[0] // 2, classes),
     "xnor18-torchvision": lambda widths, classes: TorchvisionResNet18(widths, classes),
+    "dorefa18-torchvision-w2a2": lambda widths, classes: JzzResNet18(widths, classes, 2, 2),
+    "dorefa18-torchvision-w1a1": lambda widths, classes: JzzResNet18(widths, classes, 1, 1),
     # The parity suite's own layouts (tests/parity/models.py).
     "xnor18": lambda widths, classes: suite.ResNet(suite.XnorBlock, [2, 2, 2, 2], widths, classes=classes),
     "dorefa18-w1a2": lambda widths, classes: suite.ResNet(lambda i, o, s: suite.DoReFaBlock(i, o, s, 1, 2),
@@ -438,10 +526,12 @@ ARCHS = {
 }
 # Test name -> (preset, --bits)
 PRESETS = {"dorefa18-w1a2": ("dorefa18", "1x2"), "dorefa18-w2a2": ("dorefa18", "2x2"),
-           "xnor18-torchvision": ("xnor18", None)}
+           "xnor18-torchvision": ("xnor18", None), "dorefa18-torchvision-w2a2": ("dorefa18", "2x2"),
+           "dorefa18-torchvision-w1a1": ("dorefa18", "1x1")}
 # Test name -> extra bnn-convert flags for its checkpoint forms.
 FLAGS = {"xnor18-torchvision": ["--center-weights"]}
-SIZES = {"irnet18": "3x224x224"}  # its head's AvgPool2d(7) needs a 7x7 final map
+# Heads with AvgPool2d(7) need a 7x7 final map.
+SIZES = {"irnet18": "3x224x224", "dorefa18-torchvision-w2a2": "3x224x224", "dorefa18-torchvision-w1a1": "3x224x224"}
 
 
 def randomize(model, seed):
@@ -498,6 +588,10 @@ def main():
         for m in model.modules():
             if isinstance(m, ScaleAlpha):  # binary-networks-pytorch's learned output scale
                 m.alpha.copy_(torch.rand(m.alpha.shape, generator=torch.Generator().manual_seed(3)) + 0.5)
+            if isinstance(model, JzzResNet18) and isinstance(m, nn.BatchNorm2d):
+                # Its quantizers read 0.1 x: activations in 0..10 use every level.
+                m.weight.mul_(6)
+                m.bias.add_(4)
     x = torch.randn(2, c, h, w, generator=torch.Generator().manual_seed(2))
     with torch.no_grad():
         reference = model(x).numpy()
@@ -525,7 +619,9 @@ def main():
         np.save(os.path.join(tmp, "x.npy"), x.numpy())
         state = model.state_dict()
         torch.save(state, os.path.join(tmp, "plain.pt"))
-        wrapped = {"epoch": 7, "state_dict": collections.OrderedDict(("module." + k, v) for k, v in state.items()),
+        # Wrapped as the training code saves it (Jzz24's under model_state_dict, the others under state_dict).
+        holder = "model_state_dict" if args.arch.startswith("dorefa18-torchvision") else "state_dict"
+        wrapped = {"epoch": 7, holder: collections.OrderedDict(("module." + k, v) for k, v in state.items()),
                    "optimizer": torch.optim.SGD(model.parameters(), lr=0.1).state_dict(),
                    "args": argparse.Namespace(lr=0.1)}
         torch.save(wrapped, os.path.join(tmp, "wrapped.pt"))
