@@ -47,7 +47,6 @@ class Unpickler {
   const PickleValue& root() const { return *root_; }
 
  private:
-  PickleValue* make(PickleValue::Kind kind, size_t offset);
   std::string origin_;
   std::vector<std::unique_ptr<PickleValue>> arena_;
   const PickleValue* root_ = nullptr;
