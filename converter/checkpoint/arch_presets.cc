@@ -118,7 +118,9 @@ std::string irnet_graph(GraphWriter& g, const ArchDims& d) {
     }
   }
   const std::string pooled = g.op("Flatten", {g.avg_pool(x, 7, 1)}, {{"axis", GraphWriter::integer(1)}});
-  const std::string logits = g.dense(g.batchnorm(pooled, "bn2", d.widths[3]), "fc", d.widths[3], d.classes, false);
+  const std::string logits = g.op("LogSoftmax", {g.dense(g.batchnorm(pooled, "bn2", d.widths[3]), "fc", d.widths[3],
+                                                          d.classes, false)},
+                                   {{"axis", GraphWriter::integer(1)}});
   for (const char* field : {".weight", ".bias", ".running_mean", ".running_var"}) g.unused(std::string("bn3") + field, {d.classes});
   g.unused("bn3.num_batches_tracked", {});  // constructed but unused by forward()
   return logits;
@@ -434,9 +436,9 @@ const std::vector<ArchPreset>& arch_presets() {
        "activations binarized as x >= 0 -> +1 (the code's torch.sign gives 0 at exactly 0)"},
       {"irnet18", "IR-Net ResNet-18 1w1a: two binary convs per block, each with a shortcut and hardtanh",
        "htqin/IR-Net ImageNet/ResNet18/1w1a/models/resnet.py, modules/ir_1w1a.py @ 831282f",
-       "activations binarized as x >= 0 -> +1; the output is fc's logits (the published LogSoftmax keeps "
-       "the order); bn3 is in the state dict but unused by forward(), so it is ignored; the head's "
-       "AvgPool2d(7) needs a 7x7 final map (a 224x224 input)"},
+       "activations binarized as x >= 0 -> +1; the output is the published LogSoftmax of fc; bn3 is in the "
+       "state dict but unused by forward(), so it is ignored; the head's AvgPool2d(7) needs a 7x7 final map "
+       "(a 224x224 input)"},
       {"xnor18", "XNOR-Net-style ResNet-18: binary convs with sign(W) * mean|W| per output channel",
        "torchvision's resnet18 names as binary-networks-pytorch (1adrianb @ 51bdeee) binarizes them, with its "
        "activation_post_process.alpha; or bnn-engine's parity suite (tests/parity/models.py XnorBlock, stem.0, "

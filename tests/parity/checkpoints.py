@@ -251,7 +251,7 @@ class IRResNet(nn.Module):
         x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
         x = self.avgpool(x)
         x = x.view(x.size(0), -1)
-        return self.fc(self.bn2(x))
+        return F.log_softmax(self.fc(self.bn2(x)), dim=1)  # the published nn.LogSoftmax(dim=1)
 
 
 # ---------------------------------------------------------------- ReActNet-A
