@@ -36,7 +36,7 @@ const char kUsage[] =
     "                         fine) or a safetensors file with this architecture's\n"
     "                         layout; no Python and none of the file's code is run\n"
     "  --bits WxA             weight x activation bits, for --arch presets that take\n"
-    "                         several (dorefa18: 1x2 or 2x2)\n"
+    "                         several (dorefa18: 1x2, 2x2, 1x1 or 4x4)\n"
     "  --center-weights       xnor18 in torchvision's layout: the weights were centred\n"
     "                         (binary-networks-pytorch's XNORWeightBinarizer(center_weights=True),\n"
     "                         as its README recipe); the file cannot say\n"
@@ -226,7 +226,9 @@ int main(int argc, char** argv) {
   }
   if (input.empty() || output.empty()) usage_error("an input model and -o OUTPUT are required");
   if (bits.first && arch.empty()) usage_error("--bits goes with --arch (an ONNX graph holds its own bit widths)");
-  if (options.center_weights && arch.empty()) usage_error("--center-weights goes with --arch (an ONNX graph holds its weights)");
+  if (options.center_weights && arch != "xnor18") {
+    usage_error("--center-weights goes with --arch xnor18 (torchvision's layout; an ONNX graph holds its own weights)");
+  }
   if (arch.empty()) {  // a checkpoint given without its architecture
     std::ifstream in(input, std::ios::binary);
     char magic[9] = {};

@@ -95,6 +95,10 @@ std::optional<ChainStep> step_of(const Graph& g, const Node& n, const std::strin
 float ChainStep::apply(int c, float x) const {
   switch (kind) {
     case Kind::kScaleShift: return std::fma(x, a[c], b[c]);  // one rounding, as PyTorch's batchnorm (above)
+    case Kind::kAffine: {
+      const float y = x * a[c];  // -ffp-contract=off keeps the two roundings
+      return b[c] != 0.0f ? y + b[c] : y;
+    }
     case Kind::kAdd: return x + a[c];
     case Kind::kSub: return x - a[c];
     case Kind::kReverseSub: return a[c] - x;
@@ -287,6 +291,11 @@ FloatThresholds float_thresholds(const QuantizerChain& q, int channels, const st
   return t;
 }
 
+float accumulator_value(int64_t acc, float scale, float bias) {
+  const float x = static_cast<float>(acc) * scale;
+  return bias != 0.0f ? x + bias : x;
+}
+
 IntThresholds int_thresholds(const QuantizerChain& q, const std::vector<float>& acc_scale,
                              const std::vector<float>& acc_bias, int64_t bound, const std::string& where) {
   const int channels = static_cast<int>(acc_scale.size());
@@ -295,11 +304,7 @@ IntThresholds int_thresholds(const QuantizerChain& q, const std::vector<float>& 
   t.thresholds.resize(static_cast<size_t>(channels) * levels);
   t.direction.resize(channels);
   for (int c = 0; c < channels; ++c) {
-    auto code_of = [&](int64_t acc) {
-      float x = static_cast<float>(acc) * acc_scale[c];
-      if (acc_bias[c] != 0.0f) x = x + acc_bias[c];
-      return q.code(c, x);
-    };
+    auto code_of = [&](int64_t acc) { return q.code(c, accumulator_value(acc, acc_scale[c], acc_bias[c])); };
     const int low_code = code_of(-bound), high_code = code_of(bound);
     const int dir = high_code >= low_code ? 1 : -1;
     t.direction[c] = static_cast<int8_t>(dir);
@@ -370,7 +375,8 @@ std::optional<TransformChain> match_transform(const Graph& g, size_t first, int 
     double a = 1, b = 0;
     for (int c = 0; c < channels; ++c) {
       switch (s->kind) {
-        case K::kScaleShift: a = s->a[c], b = s->b[c]; break;
+        case K::kScaleShift:
+        case K::kAffine: a = s->a[c], b = s->b[c]; break;
         case K::kAdd: a = 1, b = s->a[c]; break;
         case K::kSub: a = 1, b = -double(s->a[c]); break;
         case K::kMul: a = s->a[c], b = 0; break;

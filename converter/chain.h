@@ -20,8 +20,10 @@ namespace bnn::convert {
 
 // One elementwise step, with per-channel parameters (a scalar is broadcast).
 struct ChainStep {
-  enum class Kind { kScaleShift, kAdd, kSub, kReverseSub, kMul, kDiv, kClip, kRound, kRelu, kPrelu, kNeg } kind;
-  std::vector<float> a, b;  // kScaleShift: y = fma(x, a, b); kAdd/kSub/kMul/kDiv: operand a; kReverseSub: a - x;
+  enum class Kind { kScaleShift, kAffine, kAdd, kSub, kReverseSub, kMul, kDiv, kClip, kRound, kRelu, kPrelu, kNeg } kind;
+  std::vector<float> a, b;  // kScaleShift: y = fma(x, a, b) (PyTorch's batchnorm);
+                            // kAffine: y = x * a + b in two roundings, the add skipped when b is 0 (a conv's
+                            // float output, the engine's output transforms and batchnorm layers); kAdd/kSub/kMul/kDiv: operand a; kReverseSub: a - x;
                             // kClip: [a, b]; kPrelu: slope a
   float apply(int c, float x) const;
 };
@@ -58,8 +60,12 @@ struct FloatThresholds {
 };
 FloatThresholds float_thresholds(const QuantizerChain& q, int channels, const std::string& where);
 
+// The float value of an accumulator: acc * scale in float32, then + bias when
+// bias is not 0 (two roundings, as the engine's output transform computes it).
+float accumulator_value(int64_t acc, float scale, float bias);
+
 // Integer thresholds on an accumulator: the chain input is
-// x = acc * acc_scale[c] + acc_bias[c] in float32; acc lies in [-bound, bound].
+// accumulator_value(acc, acc_scale[c], acc_bias[c]); acc lies in [-bound, bound].
 struct IntThresholds {
   std::vector<int32_t> thresholds;  // [C][levels]
   std::vector<int8_t> direction;    // [C]

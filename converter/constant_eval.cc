@@ -256,19 +256,10 @@ bool slice(const std::vector<const Constant*>& in, Constant* out) {
     if (in.size() > 4 && in[4] && !whole(in[4]->values[j], &s)) return false;
     if (axis < 0) axis += rank;
     if (axis < 0 || axis >= rank || s == 0) return false;
-    const int64_t dim = x.shape[static_cast<size_t>(axis)];
-    // Starts and ends may be +-2^63: clamp them in double first.
-    auto clamp_index = [&](double v, int64_t lo, int64_t hi) {
-      if (v < 0) v += static_cast<double>(dim);
-      return static_cast<int64_t>(std::min(std::max(v, static_cast<double>(lo)), static_cast<double>(hi)));
-    };
-    // ONNX: with a negative step, starts clamp to [0, dim - 1] and ends to [-1, dim - 1].
-    const int64_t b = s > 0 ? clamp_index(in[1]->values[j], 0, dim) : clamp_index(in[1]->values[j], 0, dim - 1);
-    const int64_t e = s > 0 ? clamp_index(in[2]->values[j], 0, dim) : clamp_index(in[2]->values[j], -1, dim - 1);
-    const int64_t n = s > 0 ? std::max<int64_t>(0, (e - b + s - 1) / s) : std::max<int64_t>(0, (b - e - s - 1) / -s);
-    begin[static_cast<size_t>(axis)] = b;
-    step[static_cast<size_t>(axis)] = s;
-    count[static_cast<size_t>(axis)] = n;
+    const SliceAxis a = slice_axis(in[1]->values[j], in[2]->values[j], s, x.shape[static_cast<size_t>(axis)]);
+    begin[static_cast<size_t>(axis)] = a.begin;
+    step[static_cast<size_t>(axis)] = a.step;
+    count[static_cast<size_t>(axis)] = a.count;
   }
   const int64_t total = capped_count(count);
   if (total < 0) return false;
@@ -384,6 +375,8 @@ bool matmul(const std::vector<const Constant*>& in, Constant* out) {
     return false;
   }
   const int64_t m = in[0]->shape[0], k = in[0]->shape[1], cols = in[1]->shape[1];
+  // Bounded work: each operand is within the folding limit, their product need not be.
+  if (m * cols > kMaxFoldedElements || (m * cols > 0 && k > (int64_t{1} << 30) / (m * cols))) return false;
   out->shape = {m, cols};
   if (capped_count(out->shape) < 0) return false;
   out->values.assign(static_cast<size_t>(m * cols), 0.0);

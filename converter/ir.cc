@@ -41,6 +41,22 @@ long Graph::producer(const std::string& value) const {
   return -1;
 }
 
+SliceAxis slice_axis(double start, double end, int64_t step, int64_t dim) {
+  // In double first: starts and ends may be +-2^63. With a negative step,
+  // starts clamp to [0, dim - 1] and ends to [-1, dim - 1].
+  auto clamp = [&](double v, int64_t lo, int64_t hi) {
+    if (v < 0) v += static_cast<double>(dim);
+    return static_cast<int64_t>(std::min(std::max(v, static_cast<double>(lo)), static_cast<double>(hi)));
+  };
+  SliceAxis a;
+  a.step = step;
+  a.begin = step > 0 ? clamp(start, 0, dim) : clamp(start, 0, dim - 1);
+  const int64_t e = step > 0 ? clamp(end, 0, dim) : clamp(end, -1, dim - 1);
+  a.count = step > 0 ? std::max<int64_t>(0, (e - a.begin + step - 1) / step)
+                     : std::max<int64_t>(0, (a.begin - e - step - 1) / -step);
+  return a;
+}
+
 bool broadcast_shape(const std::vector<int64_t>& a, const std::vector<int64_t>& b, std::vector<int64_t>* out) {
   const size_t rank = std::max(a.size(), b.size());
   std::vector<int64_t> result(rank, 1);  // not written to *out directly: out may alias a or b

@@ -66,6 +66,13 @@ struct Graph {
   long producer(const std::string& value) const;
 };
 
+// One axis of an ONNX Slice over a dimension of size `dim`: starts and ends
+// (any double, +-2^63 included) clamped as ONNX says, and the element count.
+struct SliceAxis {
+  int64_t begin = 0, step = 1, count = 0;
+};
+SliceAxis slice_axis(double start, double end, int64_t step, int64_t dim);
+
 // numpy-style broadcast of two shapes (ONNX's multidirectional broadcasting);
 // false if they do not broadcast.
 bool broadcast_shape(const std::vector<int64_t>& a, const std::vector<int64_t>& b, std::vector<int64_t>* out);

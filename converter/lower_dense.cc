@@ -62,17 +62,31 @@ void Lowering::lower_binary_dense(size_t i, const Value& in, const Constant& w, 
     const double beta = n.float_attr("beta", 1.0);
     for (int64_t o = 0; o < out_f; ++o) bias[o] = static_cast<float>(beta * (*b)[o]);
   }
-  try {
-    (void)low_bit_weights(oihw, n.label());
-  } catch (const ConvertError&) {
-    // More weight levels than 4 bits hold (an 8-bit classifier on k-bit
-    // activations, as Jzz24's DoReFa ResNet has): read the codes back as
-    // floats, exactly, and run a float layer on them.
+  if (more_levels_than_4_bits(oihw)) {
+    // An 8-bit classifier on k-bit activations (Jzz24's DoReFa ResNet): read
+    // the codes back as floats, exactly, and run a float layer on them.
+    constexpr int64_t kMaxDequantizeChannels = 4096;  // its identity weights are C * C bits
+    if (c > kMaxDequantizeChannels) {
+      throw ConvertError(n.label() + ": weights with more levels than 4 bits hold, on " + std::to_string(c) +
+                         " binarized features (more than " + std::to_string(kMaxDequantizeChannels) +
+                         " are not read back as floats); quantize the weights to 4 bits or keep the input real");
+    }
     return lower_dense(i, dequantize(name_of(n) + ".dequantize", in));
   }
   WindowSpec window;
   window.kernel_h = static_cast<int>(h), window.kernel_w = static_cast<int>(wd);
   emit_bitserial(i, in, oihw, bias, has_bias, window, 1, PadValue::kZero, 2, true);
+}
+
+// Whether some output row takes more than 16 distinct values (what 4 bits hold).
+bool Lowering::more_levels_than_4_bits(const Constant& oihw) {
+  const int64_t rows = oihw.shape.at(0), row = rows ? oihw.size() / rows : 0;
+  for (int64_t o = 0; o < rows; ++o) {
+    std::set<double> levels;
+    for (int64_t k = 0; k < row && levels.size() <= 16; ++k) levels.insert(oihw.values[o * row + k]);
+    if (levels.size() > 16) return true;
+  }
+  return false;
 }
 
 // Packed codes back to their values as floats: a 1x1 bitserial layer whose

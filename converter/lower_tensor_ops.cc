@@ -36,6 +36,7 @@ void Lowering::lower_pool(const Node& n, const Value& in) {
   out.pending_pads.clear();
   out.tensor = average ? b_.avg_pool(name_of(n), in.tensor, window, count_include_pad, ceil_mode)
                        : b_.max_pool(name_of(n), in.tensor, window, ceil_mode);
+  if (average) out.range = in.range.averaged();  // a max keeps the range (value_range.h)
   emit(n, out);
 }
 
@@ -118,7 +119,7 @@ void Lowering::lower_reduce_mean(size_t i, const Value& in) {
     at = *next;
   }
   Value out = float_value(b_.global_avg_pool(name_of(first), in.tensor));
-  out.range = in.range;  // an average of equal values keeps the range
+  out.range = in.range.averaged();
   out.onnx_rank = static_cast<int>(dims.size());
   values_[g_.nodes[at].outputs[0]] = out;
   take(nodes);

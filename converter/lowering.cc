@@ -129,9 +129,9 @@ void Lowering::lower(size_t i) {
   if (op == "Add" && n.inputs.size() == 2 && !g_.is_constant(n.inputs[0]) && !g_.is_constant(n.inputs[1])) {
     return lower_add(i);
   }
-  if (op == "GlobalAveragePool") {  // N x C x 1 x 1; an average of equal values keeps the range
+  if (op == "GlobalAveragePool") {  // N x C x 1 x 1
     Value out = float_value(b_.global_avg_pool(name_of(n), in.tensor));
-    out.range = in.range;
+    out.range = in.range.averaged();
     return emit(n, out);
   }
   if (op == "ReduceMean") return lower_reduce_mean(i, in);
@@ -206,7 +206,7 @@ void Lowering::emit_transform(const Node& n, const Value& in, const TransformCha
   out.tensor = x;
   const int c = static_cast<int>(t.scale.size());
   out.range = in.range
-                  .then(ChainStep{ChainStep::Kind::kScaleShift, std::vector<float>(t.scale.begin(), t.scale.end()),
+                  .then(ChainStep{ChainStep::Kind::kAffine, std::vector<float>(t.scale.begin(), t.scale.end()),
                                   std::vector<float>(t.bias.begin(), t.bias.end())})
                   .then(activation_of(t), c);
   values_[t.output] = out;

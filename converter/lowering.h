@@ -132,6 +132,7 @@ class Lowering {
 
   // Packed codes back to floats, exactly (an identity bitserial layer).
   Value dequantize(const std::string& name, const Value& in);
+  static bool more_levels_than_4_bits(const Constant& oihw);
 
   // A flattened image keeps ONNX's C, H, W order, which the engine's tensor
   // does not have: only a Dense (which permutes its weights) or an activation

@@ -96,8 +96,8 @@ std::optional<Shape> reshape(const Shape& in, const Shape& target) {
       if (infer >= 0) return std::nullopt;
       infer = static_cast<int64_t>(i);
       d = 1;
-    } else if (d < 0) {
-      return std::nullopt;
+    } else if (d < 0 || d > limits::kMaxTensorElements || (d > 0 && known > limits::kMaxTensorElements / d)) {
+      return std::nullopt;  // checked product: no wrap-around
     } else {
       known *= d;
     }
@@ -132,14 +132,7 @@ std::optional<Shape> slice(const Graph& g, const Node& n, const Shape& in) {
   for (size_t j = 0; j < axes.size(); ++j) {
     int64_t axis = axes[j] < 0 ? axes[j] + rank : axes[j];
     if (axis < 0 || axis >= rank || steps[j] == 0) return std::nullopt;
-    const int64_t dim = in[axis], s = steps[j];
-    auto clamp = [&](int64_t v, int64_t lo, int64_t hi) {
-      if (v < 0) v += dim;
-      return std::min(std::max(v, lo), hi);
-    };
-    const int64_t b = s > 0 ? clamp((*starts)[j], 0, dim) : clamp((*starts)[j], 0, dim - 1);
-    const int64_t e = s > 0 ? clamp((*ends)[j], 0, dim) : clamp((*ends)[j], -1, dim - 1);
-    out[axis] = s > 0 ? std::max<int64_t>(0, (e - b + s - 1) / s) : std::max<int64_t>(0, (b - e - s - 1) / -s);
+    out[axis] = slice_axis(static_cast<double>((*starts)[j]), static_cast<double>((*ends)[j]), steps[j], in[axis]).count;
   }
   return out;
 }

@@ -1,6 +1,7 @@
 #include "converter/value_range.h"
 
 #include <algorithm>
+#include <cmath>
 #include <limits>
 
 #include "converter/float_order.h"
@@ -10,19 +11,30 @@ namespace {
 
 constexpr float kMax = std::numeric_limits<float>::max();
 
-// On a real base, exact zeros are a region only where they reach an end of
-// the float line. The steps are monotone, so a flat stretch comes from a
-// ReLU or a clamp and is a half-line (x <= 0 for ReLU, x >= hi for a clamp's
-// top), which every step after keeps unbounded. A bounded run of zeros is
-// rounding: x - s is exactly 0 for every x that s absorbs, which near x = 0
-// is ~2^30 floats, yet has measure zero in any real activation.
+// On a real base, a run of exact zeros is a region when it reaches an end of
+// the float line (every step is monotone, so the flat stretch of a ReLU or a
+// clamp is a half-line and stays one through later steps) or when it is wider
+// than 2^-12 of the magnitude of its ends (a batchnorm scale of 1e-6 flattens
+// |x| < 0.03 into one value). A narrower run is rounding: (x - s) + s is
+// exactly 0 for every x too small to change x - s, which near x = 0 is about
+// 2^30 floats yet a width of an ulp of s, and a small PReLU slope widens that
+// to an ulp of the shift over the slope (1.5e-6 for a slope of 0.01 in
+// ReActNet-A's blocks); either is a probability of about 1e-6 for a real
+// activation, the sign-at-0.0 convention's territory.
+bool zero_region(int64_t first_zero, int64_t past_zero, int64_t lo, int64_t hi) {
+  if (first_zero >= past_zero) return false;
+  if (first_zero == lo || past_zero == hi + 1) return true;
+  const double x0 = key_float(first_zero), x1 = key_float(past_zero - 1);
+  return x1 - x0 > 0x1p-12 * (1 + std::max(std::fabs(x0), std::fabs(x1)));
+}
+
 }  // namespace
 
 ValueRange ValueRange::accumulator(const std::vector<float>& scale, const std::vector<float>& bias, int64_t bound) {
   ValueRange r;
   r.parts_[0].bound = bound;
   std::vector<float> b = bias.empty() ? std::vector<float>(scale.size(), 0.0f) : bias;
-  r.parts_[0].steps.push_back(ChainStep{ChainStep::Kind::kScaleShift, scale, b});
+  r.parts_[0].steps.push_back(ChainStep{ChainStep::Kind::kAffine, scale, b});  // as accumulator_value()
   return r;
 }
 
@@ -40,7 +52,7 @@ ValueRange ValueRange::concat(const std::vector<std::pair<ValueRange, int>>& inp
   for (const auto& [range, channels] : inputs) {
     for (const Part& p : range.parts_) {
       const int count = p.count < 0 ? channels - p.first : p.count;
-      r.parts_.push_back(Part{first + p.first, count, p.bound, p.steps});
+      r.parts_.push_back(Part{first + p.first, count, p.bound, p.steps, p.averaged});
     }
     first += channels;
   }
@@ -96,6 +108,14 @@ float ValueRange::apply(int c, float x) const {
 
 int64_t ValueRange::bound(int c) const { return part_of(c).bound; }
 
+bool ValueRange::averaged(int c) const { return part_of(c).averaged; }
+
+ValueRange ValueRange::averaged() const {
+  ValueRange r = *this;
+  for (Part& p : r.parts_) p.averaged = p.bound >= 0;
+  return r;
+}
+
 SignLevels sign_levels(const QuantizerChain& q, const ValueRange& range, int c) {
   // y as a function of an ordered index over the base set: a float key, or the integer itself.
   const bool real = range.bound(c) < 0;
@@ -113,27 +133,36 @@ SignLevels sign_levels(const QuantizerChain& q, const ValueRange& range, int c) 
   const bool below = first_not_below > lo, above = first_above <= hi;
   s.negative = dir > 0 ? below : above;
   s.positive = dir > 0 ? above : below;
-  const bool zeros = first_above > first_not_below;
-  s.zero = real ? zeros && (first_not_below == lo || first_above == hi + 1) : zeros;
+  if (real) {
+    s.zero = zero_region(first_not_below, first_above, lo, hi);
+  } else if (range.averaged(c)) {
+    // Averages of integer-valued outputs fall between the integers' values,
+    // 0 included, whenever the values reach both sides of it.
+    s.zero = first_above > first_not_below || (below && above);
+  } else {
+    s.zero = first_above > first_not_below;  // an integer giving exactly 0
+  }
   return s;
 }
 
 void resolve_sign(QuantizerChain& q, const ValueRange& range, int channels, const std::string& where) {
   if (!q.sign_op) return;
-  bool any_zero = false;
+  bool any_zero = false, any_positive = false;
   int negative_channel = -1, zero_channel = -1;
   for (int c = 0; c < channels; ++c) {
     const SignLevels s = sign_levels(q, range, c);
     if (s.zero && zero_channel < 0) zero_channel = c;
     if (s.negative && negative_channel < 0) negative_channel = c;
     any_zero = any_zero || s.zero;
+    any_positive = any_positive || s.positive;
   }
   if (!any_zero) return;  // real-valued: x >= 0 -> +1, the documented convention
   if (negative_channel >= 0) {
     const bool same = negative_channel == zero_channel;
     throw ConvertError(
-        where + ": Sign here gives -1, 0 and +1: its input is exactly 0 for a whole region of inputs (after a ReLU, "
-        "a clamp at 0 or an integer-valued conv output) in channel " + std::to_string(zero_channel) +
+        where + ": Sign here gives 0 as well as -1" + (any_positive ? std::string(" and +1") : std::string()) +
+        ": its input is exactly 0 for a whole region of inputs (after a ReLU, a clamp at 0, an integer-valued conv "
+        "output or an average of them) in channel " + std::to_string(zero_channel) +
         (same ? " and also negative there" : ", and negative in channel " + std::to_string(negative_channel)) +
         ", and one bit holds two levels. Binarize with torch.where(x >= 0, 1.0, -1.0) (bipolar, exact), or apply "
         "Sign to a non-negative input only (a {0, 1} activation, exact)");

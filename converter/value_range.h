@@ -16,8 +16,10 @@
 //   before its float transform), so every value is taken with positive
 //   probability.
 // The steps are those the converter fused on the way (the transform's scale
-// and bias, ReLU, clamp, PReLU). Max and average pooling keep the range: a max
-// is one of its inputs, and a window of equal values averages to that value.
+// and bias, ReLU, clamp, PReLU). Max pooling keeps the range (a max is one of
+// its inputs); average pooling keeps a real one (a window of equal values
+// averages to that value) and marks an integer-based one as averaged (the
+// mean of integer-based values can be 0 where no single value is).
 // A channel concat keeps each input's range for its channels, and channels it
 // fills with zeros are exact zeros. A sum of two tensors is taken as
 // real-valued (documented in docs/numerics.md: a sum's exact zeros are not
@@ -36,7 +38,8 @@ namespace bnn::convert {
 
 struct ValueRange {
   static ValueRange real() { return {}; }
-  // acc * scale[c] + bias[c] in float32, as the engine's float output transform computes it.
+  // accumulator_value(k, scale[c], bias[c]) (chain.h): two roundings, as int_thresholds and the engine's
+  // float output transform compute it.
   static ValueRange accumulator(const std::vector<float>& scale, const std::vector<float>& bias, int64_t bound);
   // Channels side by side (a channel Concat): zeros_before channels of exact
   // zeros, each (range, channel count) in order, zeros_after zeros.
@@ -45,9 +48,15 @@ struct ValueRange {
   // The range after an activation (as the model builder takes it) is applied.
   ValueRange then(const ActivationSpec& activation, int channels) const;
   ValueRange then(const ChainStep& step) const;
-  // Channel c's value for a base value x, and its base (< 0: real; else the integer bound).
+  // Average pooling: the mean of integer-based values takes values no single
+  // integer gives (0.5 and -0.5 average to 0), so those parts are marked.
+  ValueRange averaged() const;
+
+  // Channel c's value for a base value x, its base (< 0: real; else the
+  // integer bound), and whether its integer-based values were averaged.
   float apply(int c, float base) const;
   int64_t bound(int c) const;
+  bool averaged(int c) const;
 
  private:
   // Channels [first, first + count) share a base and steps (count < 0: every
@@ -56,6 +65,7 @@ struct ValueRange {
     int first = 0, count = -1;
     int64_t bound = -1;
     std::vector<ChainStep> steps;
+    bool averaged = false;
   };
   const Part& part_of(int c) const;
   std::vector<Part> parts_ = {Part{}};

@@ -332,7 +332,7 @@ int ModelBuilder::softmax(const std::string& name, int input, bool log) {
 }
 
 int ModelBuilder::concat(const std::string& name, const std::vector<int>& inputs, int zeros_before, int zeros_after) {
-  if (inputs.empty()) invalid(name, "concat needs at least one input");
+  if (inputs.empty() || inputs.size() > 256) invalid(name, "concat needs 1 to 256 inputs");
   std::vector<int> out = shape(inputs[0]);
   int64_t channels = int64_t{zeros_before} + zeros_after;
   for (int input : inputs) {

@@ -507,6 +507,31 @@ TEST_CASE("Sign on an integer accumulator: exact zeros are seen, unipolar after 
   }
 }
 
+TEST_CASE("Sign at 0 on integer outputs: the accumulator's own rounding - averages - a tiny batchnorm scale") {
+  Graph g;
+  g.input = "x";
+  g.nodes = {node("Sign", {"x"}, "s")};
+  g.output = "s";
+  auto q = match_quantizer(g, 0, 1, 4);
+  REQUIRE(q);
+  // 3 * 0.1f - 0.3f is exactly 0 in two roundings (the engine's and int_thresholds'), not in one (FMA).
+  REQUIRE(accumulator_value(3, 0.1f, -0.3f) == 0.0f);
+  CHECK_THROWS_WITH_AS(resolve_sign(*q, ValueRange::accumulator({0.1f}, {-0.3f}, 100), 1, "s"),
+                       doctest::Contains("gives 0 as well as -1"), ConvertError);
+  // 0.5 and -0.5 (k = 0, -1) average to 0, which no single accumulator value gives.
+  const ValueRange halves = ValueRange::accumulator({1.0f}, {0.5f}, 100);
+  CHECK_FALSE(sign_levels(*q, halves, 0).zero);
+  CHECK(sign_levels(*q, halves.averaged(), 0).zero);
+  // A batchnorm with a tiny scale flattens |x| < 0.03 onto its shift, which RSign's -shift makes exactly 0.
+  const ValueRange flat = ValueRange::real()
+                              .then(ChainStep{ChainStep::Kind::kScaleShift, {1e-6f}, {0.5f}})
+                              .then(ChainStep{ChainStep::Kind::kAdd, {-0.5f}, {}});
+  const SignLevels s = sign_levels(*q, flat, 0);
+  CHECK(s.zero);
+  CHECK(s.negative);
+  CHECK_THROWS_AS(resolve_sign(*q, flat, 1, "s"), ConvertError);
+}
+
 TEST_CASE("a transform chain folds batchnorm and affine steps and stops at one activation - RPReLU included") {
   Graph g = batchnorm_then({2.0, -1.0}, {});
   g.constants["gamma_shift"] = Constant{{1, 2, 1, 1}, {0.5, -0.5}};

@@ -5,6 +5,7 @@
 #include <map>
 
 #include "converter/checkpoint/graph_writer.h"
+#include "model_format/limits.h"
 
 namespace bnn::convert {
 namespace {
@@ -80,6 +81,7 @@ std::string reactnet_graph(GraphWriter& g, const ArchDims& d) {
 // gives too unless a weight lies within rounding of its channel's mean.
 std::string irnet_weight(GraphWriter& g, const std::string& key, const std::vector<int64_t>& shape) {
   Constant w = g.read(key, shape);
+  if (w.values.empty()) return g.constant(w.shape, {});  // recording the keys
   const int64_t c = shape.at(0), n = c ? w.size() / c : 0;
   for (int64_t o = 0; o < c; ++o) {
     double* v = w.values.data() + o * n;
@@ -369,33 +371,36 @@ std::string network(GraphWriter& g, const ArchPreset& preset, const ArchDims& d,
   return bireal_graph(g, preset.name, d);
 }
 
+// A channel count read from a file's shapes: -1 (refused below) unless 1 to kMaxChannels.
+int dim(int64_t v) { return v >= 1 && v <= limits::kMaxChannels ? static_cast<int>(v) : -1; }
+
 ArchDims infer_dims(const WeightFile& w) {
   ArchDims d;
   std::vector<int64_t> shape;
   if (w.shape("conv1.weight", &shape) && shape.size() == 4) {
-    d.widths[0] = static_cast<int>(shape[0]);
-    d.in_channels = static_cast<int>(shape[1]);
+    d.widths[0] = dim(shape[0]);
+    d.in_channels = dim(shape[1]);
   }
   for (int s = 0; s < 4; ++s) {
     if (w.shape("layer" + std::to_string(s + 1) + ".0.bn1.weight", &shape) && shape.size() == 1) {
-      d.widths[s] = static_cast<int>(shape[0]);
+      d.widths[s] = dim(shape[0]);
     }
   }
   if (w.shape("stem.0.weight", &shape) && shape.size() == 4) {  // the parity suite's layout
-    d.widths[0] = static_cast<int>(shape[0]);
-    d.in_channels = static_cast<int>(shape[1]);
+    d.widths[0] = dim(shape[0]);
+    d.in_channels = dim(shape[1]);
   }
   for (int s = 0; s < 4; ++s) {
     if (w.shape("layers." + std::to_string(2 * s) + ".conv1.weight", &shape) && shape.size() == 4) {
-      d.widths[s] = static_cast<int>(shape[0]);
+      d.widths[s] = dim(shape[0]);
     }
   }
-  if (w.shape("fc.weight", &shape) && shape.size() == 2) d.classes = static_cast<int>(shape[0]);
+  if (w.shape("fc.weight", &shape) && shape.size() == 2) d.classes = dim(shape[0]);
   // torchvision's layout: layerS.0.conv1 (the suite's is layers.N; Bi-Real's binary_conv).
   d.torchvision = w.shape("layer1.0.conv1.weight", &shape);
   for (int s = 0; d.torchvision && s < 4; ++s) {
     if (w.shape("layer" + std::to_string(s + 1) + ".0.conv1.weight", &shape) && shape.size() == 4) {
-      d.widths[s] = static_cast<int>(shape[0]);
+      d.widths[s] = dim(shape[0]);
     }
   }
   const std::string alpha = ".activation_post_process.alpha";
@@ -405,11 +410,11 @@ ArchDims infer_dims(const WeightFile& w) {
     }
   }
   if (w.shape("feature.0.conv1.weight", &shape) && shape.size() == 4) {  // ReActNet-A
-    d.block_channels[0] = static_cast<int>(shape[0]);
-    d.in_channels = static_cast<int>(shape[1]);
+    d.block_channels[0] = dim(shape[0]);
+    d.in_channels = dim(shape[1]);
     for (size_t i = 1; i < d.block_channels.size(); ++i) {
       if (w.shape("feature." + std::to_string(i) + ".prelu2.weight", &shape) && shape.size() == 1) {
-        d.block_channels[i] = static_cast<int>(shape[0]);
+        d.block_channels[i] = dim(shape[0]);
       }
     }
   }
@@ -496,8 +501,14 @@ Graph graph_from_weights(const WeightFile& weights, const ArchPreset& preset, co
   }
   ArchDims dims = infer_dims(weights);
   dims.center_weights = center_weights;
-  for (int v : {dims.in_channels, dims.classes, dims.widths[0], dims.widths[1], dims.widths[2], dims.widths[3]}) {
-    if (v < 1) throw ConvertError("--arch " + preset.name + ": the checkpoint has a layer with 0 channels or classes");
+  std::vector<int> counts = {dims.in_channels, dims.classes};
+  counts.insert(counts.end(), dims.widths.begin(), dims.widths.end());
+  counts.insert(counts.end(), dims.block_channels.begin(), dims.block_channels.end());
+  for (int v : counts) {
+    if (v < 1) {
+      throw ConvertError("--arch " + preset.name + ": the checkpoint has a layer with 0 channels or classes, or more "
+                         "than " + std::to_string(limits::kMaxChannels) + " (kMaxChannels)");
+    }
   }
   GraphWriter recorder(nullptr, {1, dims.in_channels, input_chw.at(1), input_chw.at(2)});
   network(recorder, preset, dims, bits);

@@ -23,7 +23,8 @@ std::vector<uint8_t> convert_weights_file(const std::string& path, const std::st
   try {
     return convert_graph(std::move(graph), options, report);
   } catch (const ConvertError& e) {
-    if (preset->input_note.empty()) throw;
+    // A window that does not fit is what a wrong input size gives: say what the network needs.
+    if (preset->input_note.empty() || std::string(e.what()).find("does not fit") == std::string::npos) throw;
     throw ConvertError(std::string(e.what()) + " (" + preset->input_note + ")");
   }
 }

@@ -41,12 +41,8 @@ Attribute GraphWriter::real(double v) {
 
 Constant GraphWriter::read(const std::string& key, const std::vector<int64_t>& shape) {
   record(key, shape);
-  if (!weights_) {
-    int64_t count = 1;
-    for (int64_t d : shape) count *= d;
-    return Constant{shape, std::vector<double>(static_cast<size_t>(count), 0.0)};
-  }
-  return weights_->read(key);  // its shape was checked against the recorded one
+  if (!weights_) return Constant{shape, {}};  // recording: shapes only, nothing allocated for them
+  return weights_->read(key);                 // its shape was checked against the recorded one
 }
 
 std::string GraphWriter::weight(const std::string& key, const std::vector<int64_t>& shape) {

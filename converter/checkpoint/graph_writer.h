@@ -26,7 +26,7 @@ using KeyShapes = std::vector<std::pair<std::string, std::vector<int64_t>>>;
 // ("layer1.0.conv1/Conv_12"), so conversion errors name the user's keys.
 class GraphWriter {
  public:
-  // `weights` null: record the keys only (every tensor reads as zeros).
+  // `weights` null: record the keys only (every tensor reads as its shape with no values).
   GraphWriter(const WeightFile* weights, std::vector<int64_t> input_nchw);
 
   // A tensor of the state dict, of this shape, as a graph constant.

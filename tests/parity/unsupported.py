@@ -58,6 +58,21 @@ class ZeroWeightConv(models.BinConv2d):
         return F.conv2d(x, w, None, 1, 1)
 
 
+def binary_conv():
+    """A 3x3 conv whose weights are +-0.1: its output is 0.1 times an integer."""
+    conv = models.FoldedBinConv2d(16, 16, 3, padding=1, bias=False)
+    with torch.no_grad():
+        conv.weight.copy_(torch.sign(torch.randn(conv.weight.shape, generator=torch.Generator().manual_seed(5))) * 0.1)
+    return conv
+
+
+def shifted_bn(shift):
+    bn = nn.BatchNorm2d(16)
+    with torch.no_grad():
+        bn.bias.fill_(shift)
+    return bn
+
+
 sign = models.SignWhere()
 CASES = [
     # (name, middle, expected exit status, text that must appear)
@@ -72,9 +87,9 @@ CASES = [
      "(Round): not supported here"),
     ("a 5-bit quantizer", Lambda(lambda s, x: torch.round(torch.clamp(x, 0, 1) * 31) / 31), 1,
      "(Round): not supported here"),
-    ("sign giving -1, 0 and +1 (zero on a region and negative elsewhere)",
+    ("sign giving -1 and 0 (clamp(x, -1, 0): zero on a region, negative elsewhere)",
      Lambda(lambda s, x: s.conv(models.SignSTE()(torch.clamp(x, -1, 0))),
-            conv=models.FoldedBinConv2d(16, 16, 3, padding=1, bias=False)), 1, "Sign here gives -1, 0 and +1"),
+            conv=models.FoldedBinConv2d(16, 16, 3, padding=1, bias=False)), 1, "gives 0 as well as -1:"),
     ("concatenating binarized tensors", Lambda(lambda s, x: s.conv(torch.cat([sign(x), sign(-x)], 1)),
                                                conv=models.FoldedBinConv2d(32, 16, 3, padding=1, bias=False)), 1,
      "Concat of binarized tensors is not supported; concatenate the float tensors"),
@@ -82,6 +97,12 @@ CASES = [
      "supported as subsampling only"),
     ("a mean over channels", Lambda(lambda s, x: x - x.mean(1, keepdim=True)), 1, "ReduceMean is supported over H and W"),
     ("a sigmoid gate", Lambda(lambda s, x: x * torch.sigmoid(x)), 1, "float activations are ReLU, PReLU"),
+    ("sign of a bias-free binary conv's integer output (exactly 0 when the taps cancel)",
+     Lambda(lambda s, x: s.conv2(models.SignSTE()(s.conv(sign(x)))), conv=binary_conv(), conv2=binary_conv()), 1,
+     "gives 0 as well as -1"),
+    ("sign of an averaged binary conv output (0.05 and -0.05 average to 0)",
+     Lambda(lambda s, x: s.conv2(models.SignSTE()(F.avg_pool2d(s.bn(s.conv(sign(x))), 2))),
+            conv=binary_conv(), bn=shifted_bn(0.05), conv2=binary_conv()), 1, "gives 0 as well as -1"),
     ("weights exactly zero", Lambda(lambda s, x: s.conv(sign(x)), conv=ZeroWeightConv(16, 16, 3, padding=1, bias=False)),
      0, "weight(s) are exactly 0"),
 ]
