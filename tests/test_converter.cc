@@ -344,12 +344,22 @@ TEST_CASE("integer thresholds on an accumulator equal the chain at every integer
   const IntThresholds t = int_thresholds(*q, scale, bias, bound, "test");
   for (int c = 0; c < 3; ++c) {
     for (int64_t acc = -bound; acc <= bound; ++acc) {
-      float x = static_cast<float>(acc) * scale[c];
-      if (bias[c] != 0.0f) x = x + bias[c];
+      const float x = accumulator_value(acc, scale[c], bias[c]);
       const int counted = t.direction[c] * acc >= t.direction[c] * static_cast<int64_t>(t.thresholds[c]);
       REQUIRE_MESSAGE(counted == q->code(c, x), "channel " << c << " acc " << acc);
     }
   }
+}
+
+// The quantizer of a graph that is only y = Sign(x), over `channels` channels.
+QuantizerChain plain_sign(int channels) {
+  Graph g;
+  g.input = "x";
+  g.nodes = {node("Sign", {"x"}, "s")};
+  g.output = "s";
+  auto q = match_quantizer(g, 0, channels, 4);
+  REQUIRE(q);
+  return *q;
 }
 
 // Sign at its boundary values: what PyTorch's torch.sign gives, in float32.
@@ -404,20 +414,15 @@ TEST_CASE("sign(relu(x)) and sign(clamp(x, 0, 1)) are {0, 1}: one unipolar bit, 
 }
 
 TEST_CASE("a ReLU fused upstream travels with the value: sign() of it is unipolar too") {
-  Graph g;
-  g.input = "x";
-  g.nodes = {node("Sign", {"x"}, "s")};
-  g.output = "s";
-  auto q = match_quantizer(g, 0, 3, 4);
-  REQUIRE(q);
+  const QuantizerChain q = plain_sign(3);
   ActivationSpec relu;
   relu.kind = ActivationKind::kRelu;
   const ValueRange after_relu = ValueRange::real().then(relu, 3);
-  check_sign_exact(*q, after_relu, 3);
+  check_sign_exact(q, after_relu, 3);
   // After a batchnorm with a positive shift, relu's zeros land on the shift: sign is +1 there, no zero region.
   const ValueRange shifted =
       after_relu.then(ChainStep{ChainStep::Kind::kScaleShift, {1.0f, 2.0f, 0.5f}, {0.25f, 0.5f, 1.0f}});
-  check_sign_exact(*q, shifted, 3);
+  check_sign_exact(q, shifted, 3);
 }
 
 TEST_CASE("sign of a real-valued input keeps the documented convention: bipolar, x >= 0 -> +1") {
@@ -438,13 +443,7 @@ TEST_CASE("sign of a real-valued input keeps the documented convention: bipolar,
   const ValueRange shifted = ValueRange::real()
                                  .then(ChainStep{ChainStep::Kind::kSub, {0.16f}, {}})
                                  .then(ChainStep{ChainStep::Kind::kAdd, {0.16f}, {}});
-  Graph plain;
-  plain.input = "x";
-  plain.nodes = {node("Sign", {"x"}, "s")};
-  plain.output = "s";
-  auto sign = match_quantizer(plain, 0, 1, 4);
-  REQUIRE(sign);
-  CHECK_FALSE(sign_levels(*sign, shifted, 0).zero);
+  CHECK_FALSE(sign_levels(plain_sign(1), shifted, 0).zero);
 }
 
 TEST_CASE("a Sign that would give -1, 0 and +1 (or -1 and 0) is refused, naming the channel") {
@@ -475,16 +474,11 @@ TEST_CASE("a Sign that would give -1, 0 and +1 (or -1 and 0) is refused, naming 
 TEST_CASE("Sign on an integer accumulator: exact zeros are seen, unipolar after a ReLU, refused without one") {
   const std::vector<float> scale = {0.013f, 0.021f}, no_bias = {0.0f, 0.0f};
   const int64_t bound = 600;
-  Graph g;
-  g.input = "x";
-  g.nodes = {node("Sign", {"x"}, "s")};
-  g.output = "s";
-  auto q = match_quantizer(g, 0, 2, 4);
-  REQUIRE(q);
+  QuantizerChain q = plain_sign(2);
   // sign(acc * scale): 0 whenever the accumulator is 0, which a conv's integer output often is.
-  CHECK_THROWS_AS(resolve_sign(*q, ValueRange::accumulator(scale, no_bias, bound), 2, "test"), ConvertError);
+  CHECK_THROWS_AS(resolve_sign(q, ValueRange::accumulator(scale, no_bias, bound), 2, "test"), ConvertError);
   // With a bias off the lattice, 0 is never hit: bipolar.
-  QuantizerChain offset = *q;
+  QuantizerChain offset = q;
   resolve_sign(offset, ValueRange::accumulator(scale, {0.0051f, -0.0033f}, bound), 2, "test");
   CHECK(offset.encoding == Encoding::kBipolar);
   // sign(relu(acc * scale + bias)): {0, 1}; integer thresholds agree with PyTorch at every accumulator.
@@ -500,7 +494,7 @@ TEST_CASE("Sign on an integer accumulator: exact zeros are seen, unipolar after 
   const IntThresholds t = int_thresholds(*relu_sign, scale, bias, bound, "test");
   for (int c = 0; c < 2; ++c) {
     for (int64_t acc = -bound; acc <= bound; ++acc) {
-      const float x = static_cast<float>(acc) * scale[c] + bias[c];
+      const float x = accumulator_value(acc, scale[c], bias[c]);
       const int counted = t.direction[c] * acc >= t.direction[c] * static_cast<int64_t>(t.thresholds[c]);
       REQUIRE_MESSAGE(static_cast<float>(counted) == torch_sign(x < 0 ? 0.0f : x), "channel " << c << " acc " << acc);
     }
@@ -508,28 +502,23 @@ TEST_CASE("Sign on an integer accumulator: exact zeros are seen, unipolar after 
 }
 
 TEST_CASE("Sign at 0 on integer outputs: the accumulator's own rounding - averages - a tiny batchnorm scale") {
-  Graph g;
-  g.input = "x";
-  g.nodes = {node("Sign", {"x"}, "s")};
-  g.output = "s";
-  auto q = match_quantizer(g, 0, 1, 4);
-  REQUIRE(q);
+  QuantizerChain q = plain_sign(1);
   // 3 * 0.1f - 0.3f is exactly 0 in two roundings (the engine's and int_thresholds'), not in one (FMA).
   REQUIRE(accumulator_value(3, 0.1f, -0.3f) == 0.0f);
-  CHECK_THROWS_WITH_AS(resolve_sign(*q, ValueRange::accumulator({0.1f}, {-0.3f}, 100), 1, "s"),
+  CHECK_THROWS_WITH_AS(resolve_sign(q, ValueRange::accumulator({0.1f}, {-0.3f}, 100), 1, "s"),
                        doctest::Contains("gives 0 as well as -1"), ConvertError);
   // 0.5 and -0.5 (k = 0, -1) average to 0, which no single accumulator value gives.
   const ValueRange halves = ValueRange::accumulator({1.0f}, {0.5f}, 100);
-  CHECK_FALSE(sign_levels(*q, halves, 0).zero);
-  CHECK(sign_levels(*q, halves.averaged(), 0).zero);
+  CHECK_FALSE(sign_levels(q, halves, 0).zero);
+  CHECK(sign_levels(q, halves.averaged(), 0).zero);
   // A batchnorm with a tiny scale flattens |x| < 0.03 onto its shift, which RSign's -shift makes exactly 0.
   const ValueRange flat = ValueRange::real()
                               .then(ChainStep{ChainStep::Kind::kScaleShift, {1e-6f}, {0.5f}})
                               .then(ChainStep{ChainStep::Kind::kAdd, {-0.5f}, {}});
-  const SignLevels s = sign_levels(*q, flat, 0);
+  const SignLevels s = sign_levels(q, flat, 0);
   CHECK(s.zero);
   CHECK(s.negative);
-  CHECK_THROWS_AS(resolve_sign(*q, flat, 1, "s"), ConvertError);
+  CHECK_THROWS_AS(resolve_sign(q, flat, 1, "s"), ConvertError);
 }
 
 TEST_CASE("a transform chain folds batchnorm and affine steps and stops at one activation - RPReLU included") {
