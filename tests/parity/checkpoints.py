@@ -32,6 +32,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import models as suite  # noqa: E402
+import other_nets  # noqa: E402
 
 failures = []
 
@@ -255,85 +256,9 @@ class IRResNet(nn.Module):
 
 
 # ---------------------------------------------------------------- ReActNet-A
-# liuzechun/ReActNet mobilenet/2_step2/reactnet.py @ a6cd08d: the MobileNet-shaped
-# ReActNet-A; names as published (feature.N, moveNN, binary_3x3 with flat
-# `weights`, binary_pw or binary_pw_down1/2, prelu1/2, fc). The widths scale
-# with `base` (32 in the paper); BinaryActivation as above (x >= 0 -> +1).
-
-class LearnableBias(nn.Module):
-    def __init__(self, out_chn):
-        super().__init__()
-        self.bias = nn.Parameter(torch.zeros(1, out_chn, 1, 1), requires_grad=True)
-
-    def forward(self, x):
-        return x + self.bias.expand_as(x)
-
-
-class FirstConv3x3(nn.Module):
-    def __init__(self, inp, oup, stride):
-        super().__init__()
-        self.conv1 = nn.Conv2d(inp, oup, 3, stride, 1, bias=False)
-        self.bn1 = nn.BatchNorm2d(oup)
-
-    def forward(self, x):
-        return self.bn1(self.conv1(x))
-
-
-class ReActABlock(nn.Module):
-    def __init__(self, inplanes, planes, stride=1):
-        super().__init__()
-        self.move11, self.binary_3x3 = LearnableBias(inplanes), HardBinaryConv(inplanes, inplanes, 3, stride, 1)
-        self.bn1 = nn.BatchNorm2d(inplanes)
-        self.move12, self.prelu1, self.move13 = LearnableBias(inplanes), nn.PReLU(inplanes), LearnableBias(inplanes)
-        self.move21 = LearnableBias(inplanes)
-        if inplanes == planes:
-            self.binary_pw, self.bn2 = HardBinaryConv(inplanes, planes, 1, 1, 0), nn.BatchNorm2d(planes)
-        else:
-            self.binary_pw_down1 = HardBinaryConv(inplanes, inplanes, 1, 1, 0)
-            self.binary_pw_down2 = HardBinaryConv(inplanes, inplanes, 1, 1, 0)
-            self.bn2_1, self.bn2_2 = nn.BatchNorm2d(inplanes), nn.BatchNorm2d(inplanes)
-        self.move22, self.prelu2, self.move23 = LearnableBias(planes), nn.PReLU(planes), LearnableBias(planes)
-        self.binary_activation = BinaryActivation()
-        self.stride, self.inplanes, self.planes = stride, inplanes, planes
-        if self.inplanes != self.planes:
-            self.pooling = nn.AvgPool2d(2, 2)
-
-    def forward(self, x):
-        out1 = self.bn1(self.binary_3x3(self.binary_activation(self.move11(x))))
-        if self.stride == 2:
-            x = self.pooling(x)
-        out1 = self.move13(self.prelu1(self.move12(x + out1)))
-        out2 = self.binary_activation(self.move21(out1))
-        if self.inplanes == self.planes:
-            out2 = self.bn2(self.binary_pw(out2)) + out1
-        else:
-            out2_1 = self.bn2_1(self.binary_pw_down1(out2)) + out1
-            out2_2 = self.bn2_2(self.binary_pw_down2(out2)) + out1
-            out2 = torch.cat([out2_1, out2_2], dim=1)
-        return self.move23(self.prelu2(self.move22(out2)))
-
-
-class ReActNetA(nn.Module):
-    def __init__(self, base, num_classes):
-        super().__init__()
-        channels = [base, 2 * base, 4 * base, 4 * base, 8 * base, 8 * base] + [16 * base] * 6 + [32 * base] * 2
-        self.feature = nn.ModuleList()
-        for i, c in enumerate(channels):
-            if i == 0:
-                self.feature.append(FirstConv3x3(3, c, 2))
-            elif channels[i - 1] != c and c != 2 * base:
-                self.feature.append(ReActABlock(channels[i - 1], c, 2))
-            else:
-                self.feature.append(ReActABlock(channels[i - 1], c, 1))
-        self.pool1 = nn.AdaptiveAvgPool2d(1)
-        self.fc = nn.Linear(channels[-1], num_classes)
-
-    def forward(self, x):
-        for block in self.feature:
-            x = block(x)
-        x = self.pool1(x)
-        return self.fc(x.view(x.size(0), -1))
-
+# tests/parity/other_nets.py's ReActNetA carries the published names; the
+# published step-2 HardBinaryConv stores its weight flat (HardBinaryConv above),
+# and BinaryActivation is x >= 0 -> +1 as above.
 
 # ---------------------------------------------------------------- binary-networks-pytorch
 # 1adrianb/binary-networks-pytorch @ 51bdeee: torchvision's resnet18 after
@@ -513,7 +438,8 @@ ARCHS = {
     "bireal34": lambda widths, classes: BiRealNet([6, 8, 12, 6], widths, classes),
     "reactnet18": lambda widths, classes: BiRealNet([4, 4, 4, 4], widths, classes, block=ReActBlock),
     "irnet18": lambda widths, classes: IRResNet([2, 2, 2, 2], widths, classes),
-    "reactneta": lambda widths, classes: ReActNetA(widths[0] // 2, classes),
+    "reactneta": lambda widths, classes: other_nets.ReActNetA(widths[0] // 2, classes, conv=HardBinaryConv,
+                                                              binarizer=BinaryActivation),
     "xnor18-torchvision": lambda widths, classes: TorchvisionResNet18(widths, classes),
     "dorefa18-torchvision-w2a2": lambda widths, classes: JzzResNet18(widths, classes, 2, 2),
     "dorefa18-torchvision-w1a1": lambda widths, classes: JzzResNet18(widths, classes, 1, 1),

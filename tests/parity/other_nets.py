@@ -137,10 +137,18 @@ class BinaryNetVGG(nn.Module):
 
 
 # ---------------------------------------------------------------- ReActNet-A
+# liuzechun/ReActNet mobilenet/2_step2/reactnet.py @ a6cd08d, with the names as
+# published (feature.N, moveNN, binary_3x3, binary_pw or binary_pw_down1/2,
+# prelu1/2, pool1, fc), so tests/parity/checkpoints.py saves the published
+# state-dict layout from the same class. The widths scale with `base` (32 in
+# the paper). `conv` makes the binary convs, `binarizer` the activation sign.
 
 class ReActHardConv2d(nn.Conv2d):
-    """ReActNet's HardBinaryConv: sign(W) scaled by mean |W| per output channel,
-    the mean written as three nested means, as the repository does."""
+    """ReActNet's HardBinaryConv with a 4-D weight: sign(W) scaled by mean |W| per
+    output channel, the mean written as three nested means, as the repository does."""
+
+    def __init__(self, cin, cout, kernel, stride=1, padding=0):
+        super().__init__(cin, cout, kernel, stride, padding, bias=False)
 
     def forward(self, x):
         w = self.weight
@@ -151,32 +159,44 @@ class ReActHardConv2d(nn.Conv2d):
         return F.conv2d(x, bw, None, self.stride, self.padding)
 
 
+class FirstConv3x3(nn.Module):
+    def __init__(self, inp, oup, stride):
+        super().__init__()
+        self.conv1 = nn.Conv2d(inp, oup, 3, stride, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(oup)
+
+    def forward(self, x):
+        return self.bn1(self.conv1(x))
+
+
 class ReActNetABlock(nn.Module):
     """shift -> sign -> binary 3x3 -> bn (+ pooled input) -> RPReLU, then
     shift -> sign -> binary 1x1 -> bn (+ input), twice side by side and
     concatenated where the width doubles."""
 
-    def __init__(self, cin, cout, stride):
+    def __init__(self, cin, cout, stride, conv, binarizer):
         super().__init__()
-        self.stride, self.cin, self.cout = stride, cin, cout
-        self.move11, self.sign1 = ExpandBias(cin), ApproxSign()
-        self.binary_3x3, self.bn1 = ReActHardConv2d(cin, cin, 3, stride, 1, bias=False), nn.BatchNorm2d(cin)
-        self.pooling = nn.AvgPool2d(2, 2) if stride == 2 else None
+        self.move11, self.binary_3x3 = ExpandBias(cin), conv(cin, cin, 3, stride, 1)
+        self.bn1 = nn.BatchNorm2d(cin)
         self.move12, self.prelu1, self.move13 = ExpandBias(cin), nn.PReLU(cin), ExpandBias(cin)
-        self.move21, self.sign2 = ExpandBias(cin), ApproxSign()
+        self.move21 = ExpandBias(cin)
         if cin == cout:
-            self.binary_pw, self.bn2 = ReActHardConv2d(cin, cout, 1, bias=False), nn.BatchNorm2d(cout)
+            self.binary_pw, self.bn2 = conv(cin, cout, 1, 1, 0), nn.BatchNorm2d(cout)
         else:
-            self.binary_pw_down1, self.bn2_1 = ReActHardConv2d(cin, cin, 1, bias=False), nn.BatchNorm2d(cin)
-            self.binary_pw_down2, self.bn2_2 = ReActHardConv2d(cin, cin, 1, bias=False), nn.BatchNorm2d(cin)
+            self.binary_pw_down1, self.binary_pw_down2 = conv(cin, cin, 1, 1, 0), conv(cin, cin, 1, 1, 0)
+            self.bn2_1, self.bn2_2 = nn.BatchNorm2d(cin), nn.BatchNorm2d(cin)
         self.move22, self.prelu2, self.move23 = ExpandBias(cout), nn.PReLU(cout), ExpandBias(cout)
+        self.binary_activation = binarizer()
+        self.stride, self.cin, self.cout = stride, cin, cout
+        if cin != cout:
+            self.pooling = nn.AvgPool2d(2, 2)
 
     def forward(self, x):
-        out1 = self.bn1(self.binary_3x3(self.sign1(self.move11(x))))
-        if self.pooling is not None:
+        out1 = self.bn1(self.binary_3x3(self.binary_activation(self.move11(x))))
+        if self.stride == 2:
             x = self.pooling(x)
         out1 = self.move13(self.prelu1(self.move12(x + out1)))
-        out2 = self.sign2(self.move21(out1))
+        out2 = self.binary_activation(self.move21(out1))
         if self.cin == self.cout:
             out2 = self.bn2(self.binary_pw(out2)) + out1
         else:
@@ -187,19 +207,21 @@ class ReActNetABlock(nn.Module):
 
 
 class ReActNetA(nn.Module):
-    """ReActNet-A's layout (a float 3x3 stem, 13 blocks, average pool, float fc), narrowed for CI."""
+    """ReActNet-A's layout: a float 3x3 stem, 13 blocks (stride 2 where the width
+    changes, except into the second stage's), average pool, float fc."""
 
-    def __init__(self, base=8, classes=10):
+    def __init__(self, base=8, classes=10, conv=ReActHardConv2d, binarizer=ApproxSign):
         super().__init__()
-        # (in, out, stride) per block: MobileNet-V1's stages.
-        c = base
-        plan = [(c, 2 * c, 2), (2 * c, 2 * c, 1), (2 * c, 4 * c, 2), (4 * c, 4 * c, 1), (4 * c, 8 * c, 2)]
-        plan += [(8 * c, 8 * c, 1)] * 5 + [(8 * c, 16 * c, 2), (16 * c, 16 * c, 1)]
-        self.stem = nn.Sequential(nn.Conv2d(3, c, 3, 2, 1, bias=False), nn.BatchNorm2d(c))
-        self.blocks = nn.Sequential(ReActNetABlock(c, c, 1), *[ReActNetABlock(i, o, s) for i, o, s in plan])
-        self.fc = nn.Linear(16 * c, classes)
+        channels = [base, 2 * base, 4 * base, 4 * base, 8 * base, 8 * base] + [16 * base] * 6 + [32 * base] * 2
+        self.feature = nn.ModuleList([FirstConv3x3(3, base, 2)])
+        for i in range(1, len(channels)):
+            stride = 2 if channels[i - 1] != channels[i] and channels[i] != 2 * base else 1
+            self.feature.append(ReActNetABlock(channels[i - 1], channels[i], stride, conv, binarizer))
+        self.pool1 = nn.AdaptiveAvgPool2d(1)
+        self.fc = nn.Linear(channels[-1], classes)
 
     def forward(self, x):
-        x = self.blocks(self.stem(x))
-        x = F.adaptive_avg_pool2d(x, 1)
+        for block in self.feature:
+            x = block(x)
+        x = self.pool1(x)
         return self.fc(x.view(x.size(0), -1))
