@@ -303,11 +303,13 @@ class BnnConv2d(nn.Conv2d):
 
 
 class TorchvisionBlock(nn.Module):
-    def __init__(self, inplanes, planes, stride=1, downsample=None):
+    """torchvision's BasicBlock with its convs made by `conv(in, out, kernel, stride, padding)`."""
+
+    def __init__(self, inplanes, planes, conv, stride=1, downsample=None):
         super().__init__()
-        self.conv1, self.bn1 = BnnConv2d(inplanes, planes, 3, stride, 1, bias=False), nn.BatchNorm2d(planes)
+        self.conv1, self.bn1 = conv(inplanes, planes, 3, stride, 1), nn.BatchNorm2d(planes)
         self.relu = nn.ReLU(inplace=True)
-        self.conv2, self.bn2 = BnnConv2d(planes, planes, 3, 1, 1, bias=False), nn.BatchNorm2d(planes)
+        self.conv2, self.bn2 = conv(planes, planes, 3, 1, 1), nn.BatchNorm2d(planes)
         self.downsample = downsample
 
     def forward(self, x):
@@ -320,25 +322,29 @@ class TorchvisionBlock(nn.Module):
 
 
 class TorchvisionResNet18(nn.Module):
-    def __init__(self, widths, num_classes):
+    """torchvision's resnet18 names and forward; the blocks' convs (downsample's too)
+    come from `conv`, the head is `avgpool` and `fc`."""
+
+    def __init__(self, widths, num_classes, conv=lambda i, o, k, s, p: BnnConv2d(i, o, k, s, p, bias=False),
+                 avgpool=lambda: nn.AdaptiveAvgPool2d((1, 1)), fc=nn.Linear):
         super().__init__()
         self.inplanes = widths[0]
         self.conv1 = nn.Conv2d(3, widths[0], 7, 2, 3, bias=False)
         self.bn1, self.relu, self.maxpool = nn.BatchNorm2d(widths[0]), nn.ReLU(inplace=True), nn.MaxPool2d(3, 2, 1)
-        self.layer1 = self._make_layer(widths[0], 1)
-        self.layer2 = self._make_layer(widths[1], 2)
-        self.layer3 = self._make_layer(widths[2], 2)
-        self.layer4 = self._make_layer(widths[3], 2)
-        self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
-        self.fc = nn.Linear(widths[3], num_classes)
+        self.layer1 = self._make_layer(widths[0], conv, 1)
+        self.layer2 = self._make_layer(widths[1], conv, 2)
+        self.layer3 = self._make_layer(widths[2], conv, 2)
+        self.layer4 = self._make_layer(widths[3], conv, 2)
+        self.avgpool = avgpool()
+        self.fc = fc(widths[3], num_classes)
 
-    def _make_layer(self, planes, stride):
+    def _make_layer(self, planes, conv, stride):
         downsample = None
         if stride != 1 or self.inplanes != planes:
-            downsample = nn.Sequential(BnnConv2d(self.inplanes, planes, 1, stride, bias=False), nn.BatchNorm2d(planes))
-        layers = [TorchvisionBlock(self.inplanes, planes, stride, downsample)]
+            downsample = nn.Sequential(conv(self.inplanes, planes, 1, stride, 0), nn.BatchNorm2d(planes))
+        layers = [TorchvisionBlock(self.inplanes, planes, conv, stride, downsample)]
         self.inplanes = planes
-        layers.append(TorchvisionBlock(planes, planes))
+        layers.append(TorchvisionBlock(planes, planes, conv))
         return nn.Sequential(*layers)
 
     def forward(self, x):
@@ -385,52 +391,13 @@ class LinearQ(nn.Linear):
         return F.linear(x, jzz_weight(self.weight, self.nbit_w), self.bias)
 
 
-class JzzBlock(nn.Module):
-    def __init__(self, inplanes, planes, wbit, abit, stride=1, downsample=None):
-        super().__init__()
-        self.conv1 = QuanConv(inplanes, planes, 3, stride, 1, bias=False, nbit_w=wbit, nbit_a=abit)
-        self.bn1, self.relu = nn.BatchNorm2d(planes), nn.ReLU(inplace=True)
-        self.conv2 = QuanConv(planes, planes, 3, 1, 1, bias=False, nbit_w=wbit, nbit_a=abit)
-        self.bn2 = nn.BatchNorm2d(planes)
-        self.downsample = downsample
-
-    def forward(self, x):
-        residual = x
-        out = self.relu(self.bn1(self.conv1(x)))
-        out = self.bn2(self.conv2(out))
-        if self.downsample is not None:
-            residual = self.downsample(x)
-        return self.relu(out + residual)
-
-
-class JzzResNet18(nn.Module):
-    def __init__(self, widths, num_classes, wbit, abit):
-        super().__init__()
-        self.inplanes = widths[0]
-        self.conv1 = nn.Conv2d(3, widths[0], 7, 2, 3, bias=False)
-        self.bn1, self.relu, self.maxpool = nn.BatchNorm2d(widths[0]), nn.ReLU(inplace=True), nn.MaxPool2d(3, 2, 1)
-        self.layer1 = self._make_layer(widths[0], wbit, abit, 1)
-        self.layer2 = self._make_layer(widths[1], wbit, abit, 2)
-        self.layer3 = self._make_layer(widths[2], wbit, abit, 2)
-        self.layer4 = self._make_layer(widths[3], wbit, abit, 2)
-        self.avgpool = nn.AvgPool2d(7, stride=1)
-        self.fc = LinearQ(widths[3], num_classes, nbit_w=8, nbit_a=abit)
-
-    def _make_layer(self, planes, wbit, abit, stride):
-        downsample = None
-        if stride != 1 or self.inplanes != planes:
-            downsample = nn.Sequential(
-                QuanConv(self.inplanes, planes, 1, stride, bias=False, nbit_w=wbit, nbit_a=abit), nn.BatchNorm2d(planes))
-        layers = [JzzBlock(self.inplanes, planes, wbit, abit, stride, downsample)]
-        self.inplanes = planes
-        layers.append(JzzBlock(planes, planes, wbit, abit))
-        return nn.Sequential(*layers)
-
-    def forward(self, x):
-        x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
-        x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
-        x = self.avgpool(x)
-        return self.fc(x.view(x.size(0), -1))
+def jzz_resnet18(widths, num_classes, wbit, abit):
+    """Jzz24's resnet18: QuanConv everywhere but conv1, AvgPool2d(7), an 8-bit LinearQ head."""
+    return TorchvisionResNet18(
+        widths, num_classes,
+        conv=lambda i, o, k, s, p: QuanConv(i, o, k, s, p, bias=False, nbit_w=wbit, nbit_a=abit),
+        avgpool=lambda: nn.AvgPool2d(7, stride=1),
+        fc=lambda i, o: LinearQ(i, o, nbit_w=8, nbit_a=abit))
 
 
 ARCHS = {
@@ -441,8 +408,8 @@ ARCHS = {
     "reactneta": lambda widths, classes: other_nets.ReActNetA(widths[0] // 2, classes, conv=HardBinaryConv,
                                                               binarizer=BinaryActivation),
     "xnor18-torchvision": lambda widths, classes: TorchvisionResNet18(widths, classes),
-    "dorefa18-torchvision-w2a2": lambda widths, classes: JzzResNet18(widths, classes, 2, 2),
-    "dorefa18-torchvision-w1a1": lambda widths, classes: JzzResNet18(widths, classes, 1, 1),
+    "dorefa18-torchvision-w2a2": lambda widths, classes: jzz_resnet18(widths, classes, 2, 2),
+    "dorefa18-torchvision-w1a1": lambda widths, classes: jzz_resnet18(widths, classes, 1, 1),
     # The parity suite's own layouts (tests/parity/models.py).
     "xnor18": lambda widths, classes: suite.ResNet(suite.XnorBlock, [2, 2, 2, 2], widths, classes=classes),
     "dorefa18-w1a2": lambda widths, classes: suite.ResNet(lambda i, o, s: suite.DoReFaBlock(i, o, s, 1, 2),
@@ -514,7 +481,7 @@ def main():
         for m in model.modules():
             if isinstance(m, ScaleAlpha):  # binary-networks-pytorch's learned output scale
                 m.alpha.copy_(torch.rand(m.alpha.shape, generator=torch.Generator().manual_seed(3)) + 0.5)
-            if isinstance(model, JzzResNet18) and isinstance(m, nn.BatchNorm2d):
+            if args.arch.startswith("dorefa18-torchvision") and isinstance(m, nn.BatchNorm2d):
                 # Its quantizers read 0.1 x: activations in 0..10 use every level.
                 m.weight.mul_(6)
                 m.bias.add_(4)
