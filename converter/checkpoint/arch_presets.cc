@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <map>
 
 #include "converter/checkpoint/graph_writer.h"
@@ -192,21 +193,35 @@ std::string tv_conv_bn(GraphWriter& g, const ArchDims& d, const std::string& x, 
   return g.batchnorm(y, bn, shape[0]);
 }
 
-std::string torchvision_xnor_graph(GraphWriter& g, const ArchDims& d) {
-  std::string x = g.max_pool(
-      g.op("Relu", {tv_conv_bn(g, d, g.input(), "conv1", {d.widths[0], d.in_channels, 7, 7}, 2, 3, "bn1")}), 3, 2, 1);
+// torchvision's resnet18 body: conv1, bn1, ReLU, max pool, then layerS.I blocks
+// (conv1, bn1, ReLU, conv2, bn2, + (downsample or x), ReLU). `conv_bn` writes one
+// conv of `module` ("conv1", "layer1.0.conv2", "layer2.0.downsample.0") and its
+// batchnorm, as the training code quantizes it.
+using ConvBn = std::function<std::string(const std::string& x, const std::string& module,
+                                         const std::vector<int64_t>& shape, int stride, int pad, const std::string& bn)>;
+
+std::string torchvision_body(GraphWriter& g, const ArchDims& d, const ConvBn& conv_bn) {
+  std::string x =
+      g.max_pool(g.op("Relu", {conv_bn(g.input(), "conv1", {d.widths[0], d.in_channels, 7, 7}, 2, 3, "bn1")}), 3, 2, 1);
   for (int s = 0; s < 4; ++s) {
     for (int i = 0; i < 2; ++i) {
       const std::string p = block_prefix("layer", s, i);
       const bool down = i == 0 && s > 0;
       const int64_t c = d.widths[s], cin = down ? d.widths[s - 1] : c;
-      std::string out = g.op("Relu", {tv_conv_bn(g, d, x, p + ".conv1", {c, cin, 3, 3}, down ? 2 : 1, 1, p + ".bn1")});
-      out = tv_conv_bn(g, d, out, p + ".conv2", {c, c, 3, 3}, 1, 1, p + ".bn2");
+      std::string out = g.op("Relu", {conv_bn(x, p + ".conv1", {c, cin, 3, 3}, down ? 2 : 1, 1, p + ".bn1")});
+      out = conv_bn(out, p + ".conv2", {c, c, 3, 3}, 1, 1, p + ".bn2");
       const std::string shortcut =
-          down ? tv_conv_bn(g, d, x, p + ".downsample.0", {c, cin, 1, 1}, 2, 0, p + ".downsample.1") : x;
+          down ? conv_bn(x, p + ".downsample.0", {c, cin, 1, 1}, 2, 0, p + ".downsample.1") : x;
       x = g.op("Relu", {g.add(out, shortcut)});
     }
   }
+  return x;
+}
+
+std::string torchvision_xnor_graph(GraphWriter& g, const ArchDims& d) {
+  const std::string x = torchvision_body(
+      g, d, [&](const std::string& in, const std::string& module, const std::vector<int64_t>& shape, int stride, int pad,
+                const std::string& bn) { return tv_conv_bn(g, d, in, module, shape, stride, pad, bn); });
   const std::string pooled = g.op("Flatten", {g.op("GlobalAveragePool", {x})}, {{"axis", GraphWriter::integer(1)}});
   if (!binarized(d, "fc")) return g.dense(pooled, "fc", d.widths[3], d.classes, false);
   const std::string w = bnnlib_weight(g, "fc.weight", {d.classes, d.widths[3]}, d.center_weights);
@@ -272,30 +287,20 @@ std::string jzz_act(GraphWriter& g, const std::string& x, int bits) {
   return dorefa_act(g, g.op("Mul", {x, g.scalar(0.1)}), bits);
 }
 
-std::string jzz_conv_bn(GraphWriter& g, const std::string& x, const std::string& key, const std::vector<int64_t>& shape,
-                        int stride, int pad, const std::string& bn, int wbits, int abits) {
-  const std::string y = g.conv(jzz_act(g, x, abits), dorefa_weight(g, key, shape, wbits, true),
+// A QuanConv and its batchnorm; conv1 stays a real conv.
+std::string jzz_conv_bn(GraphWriter& g, const std::string& x, const std::string& module,
+                        const std::vector<int64_t>& shape, int stride, int pad, const std::string& bn, int wbits,
+                        int abits) {
+  if (module == "conv1") return g.conv_bn(x, module + ".weight", shape, stride, pad, bn);
+  const std::string y = g.conv(jzz_act(g, x, abits), dorefa_weight(g, module + ".weight", shape, wbits, true),
                                static_cast<int>(shape[2]), stride, pad);
   return g.batchnorm(y, bn, shape[0]);
 }
 
 std::string torchvision_dorefa_graph(GraphWriter& g, const ArchDims& d, int wbits, int abits) {
-  std::string x = g.max_pool(
-      g.op("Relu", {g.conv_bn(g.input(), "conv1.weight", {d.widths[0], d.in_channels, 7, 7}, 2, 3, "bn1")}), 3, 2, 1);
-  for (int s = 0; s < 4; ++s) {
-    for (int i = 0; i < 2; ++i) {
-      const std::string p = block_prefix("layer", s, i);
-      const bool down = i == 0 && s > 0;
-      const int64_t c = d.widths[s], cin = down ? d.widths[s - 1] : c;
-      std::string out = g.op(
-          "Relu", {jzz_conv_bn(g, x, p + ".conv1.weight", {c, cin, 3, 3}, down ? 2 : 1, 1, p + ".bn1", wbits, abits)});
-      out = jzz_conv_bn(g, out, p + ".conv2.weight", {c, c, 3, 3}, 1, 1, p + ".bn2", wbits, abits);
-      const std::string residual =
-          down ? jzz_conv_bn(g, x, p + ".downsample.0.weight", {c, cin, 1, 1}, 2, 0, p + ".downsample.1", wbits, abits)
-               : x;
-      x = g.op("Relu", {g.add(out, residual)});
-    }
-  }
+  const std::string x = torchvision_body(
+      g, d, [&](const std::string& in, const std::string& module, const std::vector<int64_t>& shape, int stride, int pad,
+                const std::string& bn) { return jzz_conv_bn(g, in, module, shape, stride, pad, bn, wbits, abits); });
   const std::string pooled = g.op("Flatten", {g.avg_pool(x, 7, 1)}, {{"axis", GraphWriter::integer(1)}});
   const std::string w = dorefa_weight(g, "fc.weight", {d.classes, d.widths[3]}, 8, true);
   return g.op("Gemm", {jzz_act(g, pooled, abits), w, g.weight("fc.bias", {d.classes})},
