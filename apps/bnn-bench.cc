@@ -135,7 +135,7 @@ int run_peak(const Options& o) {
   print_machine(o);
   if (!o.json) std::printf("\n%-36s %12s\n", "microkernel", "GMAC/s");
   for (const BitserialConvKernel* k : available_kernels()) {
-    if (!k->ukernel) continue;
+    if (k->reference()) continue;
     const double g = peak_gmacs(*k);
     if (o.json) {
       std::printf("{\"mode\": \"peak\", \"kernel\": \"%s\", \"gmacs\": %.1f}\n", k->name, g);
@@ -152,7 +152,7 @@ int run_layers(const Options& o) {
   const std::vector<const BitserialConvKernel*> all = available_kernels();
   if (o.kernel == "all") {
     for (const BitserialConvKernel* k : all) {
-      if (k->ukernel) kernels.push_back(k);
+      if (!k->reference()) kernels.push_back(k);
     }
   } else if (!o.kernel.empty()) {
     const BitserialConvKernel* k = find_bitserial_conv_kernel(o.kernel);

@@ -29,7 +29,7 @@ bool is_border(const ConvGeometry& g, int oy, int ox) {
 
 }  // namespace
 
-std::shared_ptr<const BitserialGemmPlan> make_bitserial_gemm_plan(const BitserialConvLayer& layer,
+std::shared_ptr<BitserialGemmPlan> make_bitserial_gemm_plan(const BitserialConvLayer& layer,
                                                                    BgemmUkernel ukernel, int tile_oc, int tile_px,
                                                                    GemmLoopSchedule loop) {
   const BitserialConvArgs& a = layer.conv;

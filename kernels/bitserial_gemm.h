@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "kernels/bgemm_ukernel.h"
+#include "kernels/bitserial_direct.h"
 #include "kernels/ref/bitserial_conv.h"
 
 namespace bnn {
@@ -73,11 +74,15 @@ struct BitserialGemmPlan {
   bool direct_bits = false;
   std::vector<int32_t> bound;
   std::vector<uint8_t> invert;
+
+  // Set when the layer runs on the direct driver (bitserial_direct.h), which
+  // shares the packed weights and per-tap corrections above.
+  std::shared_ptr<const BitserialDirectPlan> direct;
 };
 
 // Packs the weights and precomputes the corrections for one layer (its
 // constants: weights, and thresholds when the output is packed).
-std::shared_ptr<const BitserialGemmPlan> make_bitserial_gemm_plan(const BitserialConvLayer& layer,
+std::shared_ptr<BitserialGemmPlan> make_bitserial_gemm_plan(const BitserialConvLayer& layer,
                                                                    BgemmUkernel ukernel, int tile_oc, int tile_px,
                                                                    GemmLoopSchedule loop = {});
 

@@ -1,8 +1,10 @@
 #include "kernels/registry.h"
 
+#include <algorithm>
 #include <cassert>
 #include <iterator>
 
+#include "kernels/bitpack.h"
 #include "kernels/conv2d_f32_oc.h"
 #include "kernels/ref/dense.h"
 #include "kernels/quantize_kernels.h"
@@ -35,6 +37,15 @@ const BitserialConvKernel kBitserialConvKernels[] = {
     {"bgemm_ukernel_8x8c2__avx512vpopcnt", Isa::kAvx512Vpopcnt, 8, 8, 2, avx512vpopcnt::bgemm_ukernel_8x8c2},
     {"bgemm_ukernel_8x4c1__avx512vpopcnt", Isa::kAvx512Vpopcnt, 8, 4, 1, avx512vpopcnt::bgemm_ukernel_8x4c1},
     {"bgemm_ukernel_8x8c1__avx512vpopcnt", Isa::kAvx512Vpopcnt, 8, 8, 1, avx512vpopcnt::bgemm_ukernel_8x8c1},
+    // The direct driver: padded input, constant tap offsets, the output
+    // transform in the microkernel's registers.
+    {"bconv_direct_8x24c1__avx512vpopcnt", Isa::kAvx512Vpopcnt, 8, 24, 1, nullptr, avx512vpopcnt::bconv_direct_8x24c1},
+    {"bconv_direct_16x12c1__avx512vpopcnt", Isa::kAvx512Vpopcnt, 16, 12, 1, nullptr, avx512vpopcnt::bconv_direct_16x12c1},
+    {"bconv_direct_32x6c1__avx512vpopcnt", Isa::kAvx512Vpopcnt, 32, 6, 1, nullptr, avx512vpopcnt::bconv_direct_32x6c1},
+    {"bconv_direct_32x7c1__avx512vpopcnt", Isa::kAvx512Vpopcnt, 32, 7, 1, nullptr, avx512vpopcnt::bconv_direct_32x7c1},
+    // The default: fastest on every 3x3 and 1x1 layer of ResNet-18 but C10
+    // (bnn-bench --layers resnet18 --kernel NAME, docs/performance.md).
+    {"bconv_direct_16x8c1__avx512vpopcnt", Isa::kAvx512Vpopcnt, 16, 8, 1, nullptr, avx512vpopcnt::bconv_direct_16x8c1},
 #endif
 };
 
@@ -94,23 +105,46 @@ const DenseKernel kDenseKernels[] = {
 }  // namespace
 
 bool bitserial_conv_supports(const BitserialConvKernel& k, const BitserialConvArgs& args) {
+  if (k.direct) return bitserial_direct_supports(args.geometry);
   return k.ukernel == nullptr || args.geometry.groups == 1;  // the GEMM driver has no groups
 }
 
+namespace {
+
+// Output rows per padded band of the direct driver: the schedule's outer
+// tile in rows, else as many as keep the band near 32 KiB (in L1 with the
+// tile's weights), at least one.
+int direct_band_rows(const BitserialConvLayer& layer, GemmLoopSchedule loop) {
+  const ConvGeometry& g = layer.conv.geometry;
+  if (loop.outer_px > 0) return (loop.outer_px + g.out_w - 1) / g.out_w;
+  const int64_t row_bytes = int64_t{g.in_w + g.pad_left + g.pad_right} * layer.conv.act_bits * words_for(g.in_c) * 8;
+  return static_cast<int>(std::max<int64_t>(1, (int64_t{32} << 10) / std::max<int64_t>(1, row_bytes * g.stride_h)));
+}
+
+}  // namespace
+
 std::shared_ptr<const BitserialGemmPlan> bitserial_conv_prepare(const BitserialConvKernel& k,
                                                                 const BitserialConvLayer& layer, GemmLoopSchedule loop) {
-  if (!k.ukernel) return nullptr;
-  return make_bitserial_gemm_plan(layer, k.ukernel, k.tile_oc, k.tile_px, loop);
+  if (k.reference()) return nullptr;
+  if (k.ukernel) return make_bitserial_gemm_plan(layer, k.ukernel, k.tile_oc, k.tile_px, loop);
+  // The direct driver shares the GEMM plan's weights and corrections (its
+  // microkernel is never called).
+  auto plan = make_bitserial_gemm_plan(layer, nullptr, k.tile_oc, k.tile_px, GemmLoopSchedule{k.tile_px, 0, loop.channels_outer});
+  make_bitserial_direct_plan(*plan, layer, k.direct, k.tile_oc, k.tile_px, direct_band_rows(layer, loop));
+  return plan;
 }
 
 size_t bitserial_conv_scratch_bytes(const BitserialConvKernel& k, const BitserialGemmPlan* plan,
                                     const ConvGeometry& g, int act_bits) {
+  if (k.direct) return bitserial_direct_scratch_bytes(*plan, g);
   return k.ukernel ? bitserial_gemm_scratch_bytes(*plan, g) : bitserial_conv2d_ref_scratch_bytes(g, act_bits);
 }
 
 void bitserial_conv_run(const BitserialConvKernel& k, const BitserialGemmPlan* plan, const BitserialConvLayer& layer,
                         const OutputBlock& block, void* scratch) {
-  if (k.ukernel) {
+  if (k.direct) {
+    bitserial_direct_run(*plan, layer, block, scratch);
+  } else if (k.ukernel) {
     bitserial_gemm_run(*plan, layer, block, scratch);
   } else {
     assert(block.channel_begin == 0 && block.channel_end == layer.conv.geometry.out_c);
@@ -119,6 +153,7 @@ void bitserial_conv_run(const BitserialConvKernel& k, const BitserialGemmPlan* p
 }
 
 int bitserial_conv_channel_step(const BitserialConvKernel& k, const BitserialGemmPlan* plan, bool packed_output) {
+  if (k.direct) return plan->tile_oc;  // whole bytes of packed output: no word is read and rewritten
   return k.ukernel ? bitserial_channel_step(plan->tile_oc, packed_output) : 0;
 }
 

@@ -23,15 +23,19 @@
 
 namespace bnn {
 
-// A bitserial convolution kernel: the reference (no microkernel), or the GEMM
-// driver (bitserial_gemm.h) with one ISA's microkernel and its register tile.
+// A bitserial convolution kernel: the reference (no microkernel), the GEMM
+// driver (bitserial_gemm.h) or the direct driver (bitserial_direct.h) with one
+// ISA's microkernel and its register tile.
 struct BitserialConvKernel {
   const char* name;
   Isa isa;
   int tile_oc;     // output channels per register block
   int tile_px;     // output pixels per register block
   int tile_words;  // packed 64-bit words per depth step
-  BgemmUkernel ukernel;  // null for the reference
+  BgemmUkernel ukernel;  // the GEMM driver's microkernel, or null
+  BconvDirectUkernel direct = nullptr;  // the direct driver's microkernel, or null
+  // Neither: the reference.
+  bool reference() const { return !ukernel && !direct; }
 };
 
 // The one way to use any bitserial descriptor (engine, tests, bench, tune):

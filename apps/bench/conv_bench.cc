@@ -76,7 +76,45 @@ Timing ConvBench::time(const BitserialConvKernel& kernel, int threads, GemmLoopS
   }, budget.min_runs, budget.min_seconds);
 }
 
+// A direct microkernel on the same L1-resident depth, its tile stored as
+// one-bit packed output (the epilogue is part of its every call).
+double direct_peak_gmacs(const BitserialConvKernel& kernel) {
+  const int taps = 9, words = 8;
+  const int64_t stride = words;  // consecutive pixels, one word row each
+  std::vector<uint64_t> rows(static_cast<size_t>(taps + kernel.tile_px) * words, 0x5555555555555555ull);
+  std::vector<int64_t> offsets(taps);
+  for (int t = 0; t < taps; ++t) offsets[t] = int64_t{t} * words;
+  std::vector<uint64_t> w(static_cast<size_t>(taps) * words * kernel.tile_oc, 0x3333333333333333ull);
+  std::vector<int64_t> zeros(kernel.tile_oc, 0);
+  std::vector<uint8_t> down(kernel.tile_oc / 8, 0);
+  std::vector<uint64_t> out(static_cast<size_t>(kernel.tile_px) * words_for(kernel.tile_oc));
+  BconvDirectEpilogue e;
+  e.mul = -2;
+  e.out_c = e.oc_stride = kernel.tile_oc;
+  e.channel_add = zeros.data();
+  e.out_bits = 1;
+  e.thresholds = zeros.data();
+  e.down = down.data();
+  e.out_packed = out.data();
+  BconvDirectArgs args;
+  args.a = rows.data();
+  args.tap_offset = offsets.data();
+  args.pixel_stride = stride;
+  args.taps = taps;
+  args.words = words;
+  args.w = w.data();
+  args.pixels = kernel.tile_px;
+  args.e = &e;
+  const int calls = 2000;
+  const Timing t = measure([&] {
+    for (int i = 0; i < calls; ++i) kernel.direct(args);
+  });
+  const double macs = double(calls) * kernel.tile_oc * kernel.tile_px * taps * words * 64;
+  return macs / (t.median_ms * 1e-3) / 1e9;
+}
+
 double peak_gmacs(const BitserialConvKernel& kernel) {
+  if (kernel.direct) return direct_peak_gmacs(kernel);
   if (!kernel.ukernel) return 0;
   // 9 taps of 8 words (512 channels), all rows in L1: only the microkernel runs.
   BgemmUkernelArgs args;

@@ -105,7 +105,7 @@ std::vector<Candidate> candidates(const ConvCase& c, const BitserialConvArgs& ar
   std::vector<Candidate> out;
   for (const BitserialConvKernel& k : bitserial_conv_kernels()) {
     if (!isa_available(k.isa) || !bitserial_conv_supports(k, args)) continue;
-    if (!k.ukernel) {  // the reference has no loop knobs
+    if (k.reference()) {  // the reference has no loop knobs
       if (&k != fallback) out.push_back({&k, {}});
       continue;
     }
@@ -162,7 +162,7 @@ double predict(const Candidate& cand, const ConvCase& c, const std::map<const Bi
   const ConvGeometry& g = c.geometry;
   const double macs = double(g.out_h) * g.out_w * g.out_c * g.kernel_h * g.kernel_w * g.in_c * c.weight_bits * c.act_bits;
   const double rate = std::max(1e-3, peak.at(cand.kernel));  // GMAC/s
-  if (!cand.kernel->ukernel) return macs / (rate * 1e9) * 4;
+  if (cand.kernel->reference()) return macs / (rate * 1e9) * 4;
   const double words = std::ceil(g.in_c / 64.0), taps = double(g.kernel_h) * g.kernel_w;
   const int oc = cand.loop.outer_oc ? cand.loop.outer_oc : g.out_c;
   const int px = cand.loop.outer_px ? cand.loop.outer_px : cand.kernel->tile_px;
@@ -365,7 +365,7 @@ std::vector<LayerResult> tune_model(fb::ModelT& model, const TuneOptions& option
   }
   std::map<const BitserialConvKernel*, double> peak;
   for (const BitserialConvKernel& k : bitserial_conv_kernels()) {
-    if (isa_available(k.isa)) peak[&k] = k.ukernel ? bench::peak_gmacs(k) : 1.0;
+    if (isa_available(k.isa)) peak[&k] = k.reference() ? 1.0 : bench::peak_gmacs(k);
   }
 
   std::map<std::string, std::pair<Candidate, LayerResult>> done;  // by shape

@@ -36,13 +36,16 @@ void avg_pool_float_ref(const ConvGeometry& g, bool count_include_pad, const flo
       const int valid_taps = std::max(vy1 - vy0, 0) * std::max(vx1 - vx0, 0);
       const float divisor = static_cast<float>(count_include_pad ? padded_taps : valid_taps);
       float* out = output + (static_cast<int64_t>(oy) * g.out_w + ox) * c_count;
-      for (int c = 0; c < c_count; ++c) {
-        float sum = 0.0f;
-        for (int iy = vy0; iy < vy1; ++iy) {
-          for (int ix = vx0; ix < vx1; ++ix) sum += input[(static_cast<int64_t>(iy) * g.in_w + ix) * c_count + c];
+      // Each channel's sum in tap order, the channels side by side (so the
+      // loop vectorizes over channels and reads whole pixels).
+      std::fill(out, out + c_count, 0.0f);
+      for (int iy = vy0; iy < vy1; ++iy) {
+        for (int ix = vx0; ix < vx1; ++ix) {
+          const float* x = input + (static_cast<int64_t>(iy) * g.in_w + ix) * c_count;
+          for (int c = 0; c < c_count; ++c) out[c] += x[c];
         }
-        out[c] = sum / divisor;
       }
+      for (int c = 0; c < c_count; ++c) out[c] = out[c] / divisor;
     }
   }
 }
@@ -81,11 +84,12 @@ void max_pool_1bit_or(const ConvGeometry& g, const uint64_t* input, uint64_t* ou
 }
 
 void global_avg_pool_ref(const float* input, int64_t pixels, int channels, float* output) {
-  for (int c = 0; c < channels; ++c) {
-    float sum = 0.0f;
-    for (int64_t p = 0; p < pixels; ++p) sum += input[p * channels + c];
-    output[c] = sum / static_cast<float>(pixels);
+  // Each channel's sum in pixel order, channels side by side.
+  std::fill(output, output + channels, 0.0f);
+  for (int64_t p = 0; p < pixels; ++p) {
+    for (int c = 0; c < channels; ++c) output[c] += input[p * channels + c];
   }
+  for (int c = 0; c < channels; ++c) output[c] = output[c] / static_cast<float>(pixels);
 }
 
 }  // namespace bnn

@@ -24,7 +24,7 @@ check "no arguments is a usage error" 2 "required" -- "$bnn_run"
 check "unknown flag" 2 "unknown argument" -- "$bnn_run" --bogus
 check "bad thread count" 2 "--threads needs a whole number" -- "$bnn_run" --threads 0 --model a --input b --output c
 check "info shows the graph" 0 "BitserialConv2D +W1A1" -- "$bnn_run" --info "$work/demo.bnn"
-check "info shows W2A2 and the schedule" 0 "W2A2 .*(bgemm_ukernel|bitserial_conv)_[0-9x]+c1__[a-z0-9]+ \(default\)" -- "$bnn_run" --info "$work/demo.bnn"
+check "info shows W2A2 and the schedule" 0 "W2A2 .*(bgemm_ukernel|bconv_direct|bitserial_conv)_[0-9x]+c1__[a-z0-9]+ \(default\)" -- "$bnn_run" --info "$work/demo.bnn"
 check "run with dumps and timing" 0 "median [0-9.]+ ms, p90" -- \
   "$bnn_run" --model "$work/demo.bnn" --input "$work/in.npy" --output "$work/out.npy" --dump-dir "$work/dump" --repeat 3
 check "every layer dumped" 0 "^11$" -- bash -c "ls '$work/dump' | wc -l"

@@ -18,7 +18,7 @@ check "tunes with progress and a table" 0 "\[1/[0-9]+\].*left" -- \
   "$bnn_tune" "$work/demo.bnn" -o "$work/tuned.bnn" --budget-seconds 5 --timed-per-layer 3
 check "the table has a speedup column" 0 "speedup" -- \
   "$bnn_tune" "$work/demo.bnn" -o "$work/tuned2.bnn" --budget-seconds 3 --timed-per-layer 2 --threads 2
-check "--info shows tuned schedules" 0 "bgemm_ukernel_[^ ]* \(bgemm_ukernel" -- "$bnn_run" --info "$work/tuned.bnn"
+check "--info shows tuned schedules" 0 "(bgemm_ukernel|bconv_direct)_[^ ]* \((bgemm_ukernel|bconv_direct)" -- "$bnn_run" --info "$work/tuned.bnn"
 for threads in 1 2; do
   "$bnn_run" --model "$work/demo.bnn" --input "$work/x.npy" --output "$work/a$threads.npy" --threads "$threads" 2>/dev/null
   "$bnn_run" --model "$work/tuned.bnn" --input "$work/x.npy" --output "$work/b$threads.npy" --threads "$threads" 2>/dev/null

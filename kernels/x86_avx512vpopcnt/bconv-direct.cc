@@ -1,0 +1,177 @@
+// AVX-512 VPOPCNTDQ direct bitserial convolution microkernels (the contract
+// is bconv_direct_ukernel.h): kOcv zmm of 8 output channels x kPx pixels of
+// one output row, all accumulators in registers, then the output transform
+// on those registers: no sums buffer, no per-pixel pointer table.
+//
+// The inner step per word of depth: kOcv weight loads, then per pixel a
+// broadcast and per weight vector an XOR (AND), a vpopcntq and an add, 512
+// binary MACs each. Plane pairs are summed by Horner's rule over their weight
+// 2^(i+j): the accumulators double once per weight level, never per popcount.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"  // see bgemm-8xN.inc
+#endif
+#include <immintrin.h>
+
+#include "kernels/bconv_direct_ukernel.h"
+
+namespace bnn::avx512vpopcnt {
+namespace {
+
+template <int kOcv, int kPx, bool kXor>
+inline void accumulate(const BconvDirectArgs& a, int i, int j, __m512i (&acc)[kOcv][kPx]) {
+  const int words = a.words;
+  const int64_t stride = a.pixel_stride;
+  for (int t = 0; t < a.taps; ++t) {
+    const uint64_t* at = a.a + a.tap_offset[t] + j * words;
+    const uint64_t* wt = a.w + (static_cast<int64_t>(t) * a.weight_bits + i) * words * (kOcv * 8);
+    for (int k = 0; k < words; ++k) {
+      __m512i w[kOcv];
+#pragma GCC unroll 8
+      for (int v = 0; v < kOcv; ++v) w[v] = _mm512_loadu_si512(wt + (k * kOcv + v) * 8);
+#pragma GCC unroll 32
+      for (int p = 0; p < kPx; ++p) {
+        const __m512i b = _mm512_set1_epi64(static_cast<long long>(at[p * stride + k]));
+#pragma GCC unroll 8
+        for (int v = 0; v < kOcv; ++v) {
+          const __m512i x = kXor ? _mm512_xor_si512(w[v], b) : _mm512_and_si512(w[v], b);
+          acc[v][p] = _mm512_add_epi64(acc[v][p], _mm512_popcnt_epi64(x));
+        }
+      }
+    }
+  }
+}
+
+// One output lane group (8 channels of one pixel) of a float output: the
+// steps of transform_to_float, each rounding on its own.
+inline __m256 float_transform(__m256 y, int c, __mmask8 valid, const FloatTransform& t, const float* residual) {
+  if (t.scale) y = _mm256_mul_ps(y, _mm256_maskz_loadu_ps(valid, t.scale + c));
+  if (t.bias) y = _mm256_add_ps(y, _mm256_maskz_loadu_ps(valid, t.bias + c));
+  if (residual && !t.residual_after_activation) y = _mm256_add_ps(y, _mm256_maskz_loadu_ps(valid, residual + c));
+  const ActivationParams& act = t.activation;
+  const __m256 zero = _mm256_setzero_ps();
+  switch (act.kind) {
+    case ActivationKind::kNone: break;
+    case ActivationKind::kRelu:  // x < 0 ? 0 : x (NaN and -0 pass through)
+      y = _mm256_mask_mov_ps(y, _mm256_cmp_ps_mask(y, zero, _CMP_LT_OQ), zero);
+      break;
+    case ActivationKind::kPrelu: {  // x >= 0 ? x : slope * x
+      const __m256 scaled = _mm256_mul_ps(y, _mm256_maskz_loadu_ps(valid, act.slope + c));
+      y = _mm256_mask_mov_ps(scaled, _mm256_cmp_ps_mask(y, zero, _CMP_GE_OQ), y);
+      break;
+    }
+    case ActivationKind::kRprelu: {
+      const __m256 shifted = _mm256_sub_ps(y, _mm256_maskz_loadu_ps(valid, act.shift_in + c));
+      const __m256 scaled = _mm256_mul_ps(shifted, _mm256_maskz_loadu_ps(valid, act.slope + c));
+      y = _mm256_mask_mov_ps(scaled, _mm256_cmp_ps_mask(shifted, zero, _CMP_GE_OQ), shifted);
+      y = _mm256_add_ps(y, _mm256_maskz_loadu_ps(valid, act.shift_out + c));
+      break;
+    }
+    case ActivationKind::kHardtanh: {  // x < min ? min : (x > max ? max : x)
+      const __m256 lo = _mm256_set1_ps(act.min_value), hi = _mm256_set1_ps(act.max_value);
+      __m256 r = _mm256_mask_mov_ps(y, _mm256_cmp_ps_mask(y, hi, _CMP_GT_OQ), hi);
+      y = _mm256_mask_mov_ps(r, _mm256_cmp_ps_mask(y, lo, _CMP_LT_OQ), lo);
+      break;
+    }
+  }
+  if (residual && t.residual_after_activation) y = _mm256_add_ps(y, _mm256_maskz_loadu_ps(valid, residual + c));
+  return y;
+}
+
+template <int kOcv, int kPx, bool kXor>
+void run(const BconvDirectArgs& a) {
+  __m512i acc[kOcv][kPx];
+  for (int v = 0; v < kOcv; ++v) {
+    for (int p = 0; p < kPx; ++p) acc[v][p] = _mm512_setzero_si512();
+  }
+  // S = sum over levels s of 2^s * (pairs i + j = s), by Horner's rule.
+  const int top = a.weight_bits - 1 + a.act_bits - 1;
+  for (int s = top; s >= 0; --s) {
+    if (s < top) {
+      for (int v = 0; v < kOcv; ++v) {
+        for (int p = 0; p < kPx; ++p) acc[v][p] = _mm512_add_epi64(acc[v][p], acc[v][p]);
+      }
+    }
+    for (int i = 0; i < a.weight_bits; ++i) {
+      const int j = s - i;
+      if (j >= 0 && j < a.act_bits) accumulate<kOcv, kPx, kXor>(a, i, j, acc);
+    }
+  }
+
+  // The exact accumulators.
+  const BconvDirectEpilogue& e = *a.e;
+  for (int v = 0; v < kOcv; ++v) {
+    const __m512i add = _mm512_loadu_si512(e.channel_add + a.c0 + 8 * v);
+    for (int p = 0; p < kPx; ++p) {
+      __m512i x = acc[v][p];
+      if (e.mul != 1) x = _mm512_add_epi64(x, x);
+      if (e.mul < 0) x = _mm512_sub_epi64(_mm512_setzero_si512(), x);
+      x = _mm512_add_epi64(x, add);
+      if (a.corr) x = _mm512_add_epi64(x, _mm512_cvtepi32_epi64(_mm256_loadu_si256(
+                                              reinterpret_cast<const __m256i*>(a.corr[p] + a.c0 + 8 * v))));
+      if (a.pixel_add) x = _mm512_add_epi64(x, _mm512_set1_epi64(a.pixel_add[p]));
+      acc[v][p] = x;
+    }
+  }
+
+  const int lanes = e.out_c - a.c0;  // valid channels from the block's first
+  if (e.out_packed) {
+    const int64_t words = (e.out_c + 63) / 64;
+    const int levels = (1 << e.out_bits) - 1;
+    for (int v = 0; v < kOcv; ++v) {
+      const int n = lanes - 8 * v;
+      if (n <= 0) break;
+      const __mmask8 valid = n >= 8 ? 0xFF : static_cast<__mmask8>((1u << n) - 1);
+      const int c = a.c0 + 8 * v;
+      const __mmask8 down = e.down[c / 8];
+      for (int p = 0; p < kPx; ++p) {
+        if (p >= a.pixels) break;
+        uint8_t* row = reinterpret_cast<uint8_t*>(e.out_packed + (a.out_pixel + p) * e.out_bits * words) + c / 8;
+        if (levels == 1) {
+          const __mmask8 m = _mm512_cmpge_epi64_mask(acc[v][p], _mm512_loadu_si512(e.thresholds + c)) ^ down;
+          *row = static_cast<uint8_t>(m & valid);
+          continue;
+        }
+        __m512i count = _mm512_setzero_si512();
+        const __m512i one = _mm512_set1_epi64(1);
+        for (int l = 0; l < levels; ++l) {
+          const __mmask8 m = _mm512_cmpge_epi64_mask(acc[v][p], _mm512_loadu_si512(e.thresholds + l * e.oc_stride + c)) ^ down;
+          count = _mm512_mask_add_epi64(count, m, count, one);
+        }
+        for (int b = 0; b < e.out_bits; ++b) {
+          row[b * words * 8] = static_cast<uint8_t>(_mm512_test_epi64_mask(count, _mm512_set1_epi64(int64_t{1} << b)) & valid);
+        }
+      }
+    }
+    return;
+  }
+  for (int p = 0; p < kPx; ++p) {
+    if (p >= a.pixels) break;
+    const int64_t pixel = a.out_pixel + p;
+    float* out = e.out_float + pixel * e.out_c;
+    const float* residual = e.residual ? e.residual + pixel * e.out_c : nullptr;
+    for (int v = 0; v < kOcv; ++v) {
+      const int n = lanes - 8 * v;
+      if (n <= 0) break;
+      const __mmask8 valid = n >= 8 ? 0xFF : static_cast<__mmask8>((1u << n) - 1);
+      const int c = a.c0 + 8 * v;
+      // Exact: |acc| < 2^24 (the validator's bound).
+      const __m256 y = _mm256_cvtepi32_ps(_mm512_cvtepi64_epi32(acc[v][p]));
+      _mm256_mask_storeu_ps(out + c, valid, float_transform(y, c, valid, e.transform, residual));
+    }
+  }
+}
+
+template <int kOcv, int kPx>
+void dispatch(const BconvDirectArgs& a) {
+  a.xor_op ? run<kOcv, kPx, true>(a) : run<kOcv, kPx, false>(a);
+}
+
+}  // namespace
+
+void bconv_direct_8x24c1(const BconvDirectArgs& a) { dispatch<1, 24>(a); }
+void bconv_direct_16x8c1(const BconvDirectArgs& a) { dispatch<2, 8>(a); }
+void bconv_direct_16x12c1(const BconvDirectArgs& a) { dispatch<2, 12>(a); }
+void bconv_direct_32x6c1(const BconvDirectArgs& a) { dispatch<4, 6>(a); }
+void bconv_direct_32x7c1(const BconvDirectArgs& a) { dispatch<4, 7>(a); }
+
+}  // namespace bnn::avx512vpopcnt
