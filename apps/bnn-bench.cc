@@ -38,7 +38,9 @@ const char kUsage[] =
     "                    L1-resident data: the ceiling the layer figures are measured against\n"
     "  --layers resnet18 the ResNet-18 convolutions C2-C12 (batch 1), each the median of\n"
     "                    repeated runs, beside oneDNN fp32 and int8 (u8 x s8) convolutions of\n"
-    "                    the same shape timed in the same run (when built with libdnnl-dev)\n"
+    "                    the same shape timed in the same run (when built with libdnnl-dev);\n"
+    "                    first the float layers: the stem C1 and Bi-Real-Net's 1x1\n"
+    "                    shortcuts S1-S3, against oneDNN fp32\n"
     "  --bits WxA,...    weight x activation bits to run (default 1x1,1x2,2x2)\n"
     "  --plot FILE.svg   with --layers: also draw each layer's speedup over oneDNN int8 and\n"
     "                    fp32 per precision (bars on a log scale)\n"
@@ -169,6 +171,32 @@ int run_layers(const Options& o) {
                 dnnl ? "baseline: oneDNN, same shapes, same run" : "baseline: none (built without libdnnl-dev)");
     std::printf("%-4s %-22s %-5s %-34s %9s %9s %7s %10s %10s %8s %8s\n", "", "shape", "bits", "kernel", "ms",
                 "GMAC/s", "%peak", "dnnl f32", "dnnl int8", "vs f32", "vs int8");
+  }
+  // The float layers first: the engine's float kernel against oneDNN fp32.
+  std::vector<const Conv2DKernel*> float_kernels;
+  for (const Conv2DKernel& k : conv2d_kernels()) {
+    if (isa_available(k.isa) && &k != conv2d_kernels().begin()) float_kernels.push_back(&k);  // not the reference
+  }
+  if (o.kernel != "all") float_kernels = {default_kernel(conv2d_kernels(), [](const Conv2DKernel&) { return true; })};
+  for (const ConvShape& shape : resnet18_float_layers()) {
+    const Timing f32 = dnnl ? onednn_conv(shape, false, o.threads) : Timing{};
+    char dims[64];
+    std::snprintf(dims, sizeof dims, "%dx%dx%d>%d k%d s%d", shape.in_h, shape.in_w, shape.in_c, shape.out_c,
+                  shape.kernel, shape.stride);
+    const FloatConvBench bench(shape);
+    for (const Conv2DKernel* k : float_kernels) {
+      const Timing t = bench.time(*k, o.threads);
+      const double gmacs = shape.macs() / (t.median_ms * 1e-3) / 1e9;
+      if (o.json) {
+        std::printf("{\"mode\": \"layers\", \"layer\": \"%s\", \"shape\": \"%s\", \"bits\": \"f32\", \"kernel\": \"%s\", "
+                    "\"threads\": %d, \"ms\": %.4f, \"gmacs\": %.2f, \"onednn_f32_ms\": %.4f}\n",
+                    shape.name.c_str(), dims, k->name, o.threads, t.median_ms, gmacs, f32.median_ms);
+      } else {
+        std::printf("%-4s %-22s %-5s %-34s %9.4f %9.1f %7s %10.4f %10s %7.2fx %8s\n", shape.name.c_str(), dims, "f32",
+                    k->name, t.median_ms, gmacs, "-", f32.median_ms, "-", dnnl ? f32.median_ms / t.median_ms : 0.0,
+                    "-");
+      }
+    }
   }
   std::vector<SpeedupBar> bars;
   for (const ConvShape& shape : resnet18_layers()) {

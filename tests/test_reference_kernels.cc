@@ -258,7 +258,9 @@ TEST_CASE("float conv kernels match a double-precision convolution - give the re
                         {7, 8, 5, 6, 3, 2, 2, 1, 0, 1, 2, 0, 1, 1},   {23, 29, 3, 20, 7, 7, 2, 2, 3, 3, 3, 3, 1, 1},
                         // Channel counts past one, two and four 16-wide chunks, with tails.
                         {12, 19, 5, 40, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1}, {10, 21, 3, 70, 7, 7, 2, 2, 3, 3, 3, 3, 1, 1},
-                        {6, 17, 4, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1}};
+                        {6, 17, 4, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},
+                        // Pointwise: pixel blocks run on across row ends.
+                        {5, 7, 33, 40, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1}, {3, 9, 16, 64, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1}};
   const std::vector<const Conv2DKernel*> kernels = runnable(conv2d_kernels());
   for (const Conv2DKernel* k : kernels) {
     test::Random rng(31);  // the same data for every kernel
@@ -298,6 +300,30 @@ TEST_CASE("float conv kernels match a double-precision convolution - give the re
       CHECK(std::memcmp(whole.data(), reference.data(), whole.size() * sizeof(float)) == 0);
       for (size_t i = 0; i < whole.size(); ++i) {
         REQUIRE(whole[i] == doctest::Approx(want[i] + bias[i % c.o]).epsilon(1e-4).scale(1.0));
+      }
+      // The fused transform in every form the kernels treat apart: scale,
+      // residual before or after the activation, ReLU in registers, PReLU
+      // through the scalar path. The reference's bits, whole or split.
+      const std::vector<float> scale = rng.normals(c.o), slope = rng.normals(c.o);
+      const std::vector<float> residual = rng.normals(whole.size());
+      for (int form = 0; form < 3; ++form) {
+        INFO("transform form " << form);
+        Conv2DLayer fused = layer;
+        fused.transform.scale = form != 2 ? scale.data() : nullptr;
+        fused.transform.bias = form != 1 ? bias.data() : nullptr;
+        fused.residual = residual.data();
+        fused.transform.residual_after_activation = form != 0;
+        fused.transform.activation.kind = form == 1 ? ActivationKind::kPrelu : ActivationKind::kRelu;
+        fused.transform.activation.slope = slope.data();
+        fused.output = whole.data();
+        k->run(fused, packed.data(), 0, g.out_h, scratch.data());
+        fused.output = split.data();
+        k->run(fused, packed.data(), 0, g.out_h / 2, scratch.data());
+        k->run(fused, packed.data(), g.out_h / 2, g.out_h, scratch.data());
+        fused.output = reference.data();
+        kernels[0]->run(fused, nullptr, 0, g.out_h, scratch.data());
+        CHECK(std::memcmp(whole.data(), reference.data(), whole.size() * sizeof(float)) == 0);
+        CHECK(std::memcmp(split.data(), reference.data(), whole.size() * sizeof(float)) == 0);
       }
     }
   }

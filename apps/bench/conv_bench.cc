@@ -30,6 +30,44 @@ std::vector<ConvShape> resnet18_layers() {
           {"C11", 14, 14, 256, 512, 1, 2, 0},  {"C12", 7, 7, 512, 512, 3, 1, 1}};
 }
 
+std::vector<ConvShape> resnet18_float_layers() {
+  return {{"C1", 224, 224, 3, 64, 7, 2, 3}, {"S1", 28, 28, 64, 128, 1, 1, 0}, {"S2", 14, 14, 128, 256, 1, 1, 0},
+          {"S3", 7, 7, 256, 512, 1, 1, 0}};
+}
+
+FloatConvBench::FloatConvBench(const ConvShape& shape, uint32_t seed) {
+  const ConvGeometry g = shape.geometry();
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<float> uniform(-1.0f, 1.0f);
+  auto fill = [&](std::vector<float>* v, size_t n) {
+    v->resize(n);
+    for (float& x : *v) x = uniform(rng);
+  };
+  fill(&input_, size_t{1} * g.in_h * g.in_w * g.in_c);
+  fill(&weights_, size_t{1} * g.out_c * g.kernel_h * g.kernel_w * g.in_c);
+  fill(&scale_, g.out_c);
+  fill(&bias_, g.out_c);
+  output_.assign(size_t{1} * g.out_h * g.out_w * g.out_c, 0.0f);
+  layer_.geometry = g;
+  layer_.input = input_.data();
+  layer_.weights = weights_.data();
+  layer_.transform.scale = scale_.data();
+  layer_.transform.bias = bias_.data();
+  layer_.output = output_.data();
+}
+
+Timing FloatConvBench::time(const Conv2DKernel& kernel, int threads) const {
+  const std::vector<float> packed = kernel.prepare(layer_);
+  const size_t stride = (kernel.scratch_bytes(layer_.geometry) + 63) / 64 * 64;
+  std::vector<uint64_t> scratch_words(stride * threads / 8 + 8);
+  uint8_t* scratch = reinterpret_cast<uint8_t*>(scratch_words.data());
+  return measure([&] {
+    parallel_rows(threads, layer_.geometry.out_h, [&](int t, int begin, int end) {
+      kernel.run(layer_, packed.data(), begin, end, scratch + t * stride);
+    });
+  });
+}
+
 ConvBench::ConvBench(const ConvShape& shape, int weight_bits, int act_bits, uint32_t seed)
     : ConvBench(ConvCase{shape.geometry(), weight_bits, act_bits, Encoding::kBipolar,
                          act_bits == 1 ? Encoding::kBipolar : Encoding::kUnipolar, 1, PadValue::kZero},

@@ -24,6 +24,11 @@ struct ConvShape {
 // (C1, the 7x7 first layer, stays full precision).
 std::vector<ConvShape> resnet18_layers();
 
+// The full-precision convolutions around them in Bi-Real-Net-18: the stem C1
+// (7x7 s2 on the 224x224 image) and the three 1x1 shortcut convolutions S1-S3
+// that follow a 2x2 average pool.
+std::vector<ConvShape> resnet18_float_layers();
+
 // One layer's kind, as far as its speed goes (what bnn-tune times).
 struct ConvCase {
   ConvGeometry geometry;
@@ -53,6 +58,23 @@ class ConvBench {
   std::vector<float> float_output_;
   std::vector<int32_t> thresholds_;
   BitserialConvLayer layer_;
+};
+
+// One float convolution layer with random data and a batchnorm's scale and
+// bias fused, as the engine runs Bi-Real-Net's stem or a shortcut.
+class FloatConvBench {
+ public:
+  explicit FloatConvBench(const ConvShape& shape, uint32_t seed = 1);
+  FloatConvBench(const FloatConvBench&) = delete;
+  FloatConvBench& operator=(const FloatConvBench&) = delete;
+
+  // Median time of the whole layer with `kernel`, its output rows split
+  // over `threads` threads as the engine splits them.
+  Timing time(const Conv2DKernel& kernel, int threads) const;
+
+ private:
+  std::vector<float> input_, weights_, scale_, bias_, output_;
+  Conv2DLayer layer_;
 };
 
 // This core's binary-MAC rate with `kernel` on L1-resident data (the physical

@@ -1,9 +1,15 @@
 #!/usr/bin/python3
 """End to end, side by side in one run: the engine on Bi-Real-Net-18 (224x224,
-batch 1, full widths) against PyTorch fp32 on a standard ResNet-18 of the same
-shape, at the same thread count. A benchmark, not a test.
+batch 1, full widths) against PyTorch fp32 and, with --ort, ONNX Runtime fp32
+on a standard ResNet-18 of the same shape, at the same thread count. A
+benchmark, not a test.
 
-usage: end_to_end.py --bin build/bin [--threads 1,2] [--runs 30]
+usage: end_to_end.py --bin build/bin [--threads 1,2] [--runs 30] [--ort DIR]
+
+--ort DIR: a directory where `npm install --ignore-scripts onnxruntime-node`
+was run. ONNX Runtime then runs the fp32 ResNet-18 exported at opset 13 with
+graph optimisation 'all', intra-op threads = ours, 5 warm-up runs and the
+median of 21, between our runs in the same process sequence.
 """
 import argparse
 import json
@@ -36,6 +42,39 @@ class BasicBlock(nn.Module):
         return torch.relu(self.bn2(self.conv2(h)) + self.shortcut(x))
 
 
+# ONNX Runtime through its Node binding: argv model threads; prints the median ms.
+ORT_DRIVER = r"""
+const ort = require('onnxruntime-node');
+(async () => {
+  const [model, threads] = process.argv.slice(2);
+  const session = await ort.InferenceSession.create(model, {
+    intraOpNumThreads: Number(threads), interOpNumThreads: 1, graphOptimizationLevel: 'all',
+    executionMode: 'sequential'});
+  const input = new ort.Tensor('float32', Float32Array.from({length: 3 * 224 * 224}, () => Math.random() - 0.5),
+                               [1, 3, 224, 224]);
+  const feeds = {[session.inputNames[0]]: input};
+  for (let i = 0; i < 5; ++i) await session.run(feeds);
+  const times = [];
+  for (let i = 0; i < 21; ++i) {
+    const t0 = process.hrtime.bigint();
+    await session.run(feeds);
+    times.push(Number(process.hrtime.bigint() - t0) / 1e6);
+  }
+  times.sort((a, b) => a - b);
+  console.log(times[10].toFixed(3));
+})();
+"""
+
+
+def ort_ms(ort_dir, onnx_path, threads):
+    driver = os.path.join(ort_dir, "bnn_ort_driver.js")
+    with open(driver, "w") as f:
+        f.write(ORT_DRIVER)
+    out = subprocess.run(["node", driver, onnx_path, str(threads)], check=True, capture_output=True, text=True,
+                         cwd=ort_dir).stdout
+    return float(out.strip().splitlines()[-1])
+
+
 def median_ms(fn, runs):
     fn()
     fn()
@@ -53,6 +92,7 @@ def main():
     p.add_argument("--bin", default="build/bin")
     p.add_argument("--threads", default="1,2")
     p.add_argument("--runs", type=int, default=30)
+    p.add_argument("--ort", help="directory with node_modules/onnxruntime-node")
     args = p.parse_args()
 
     binary = models.randomize(models.family("bireal-resnet18", small=False), 1)
@@ -61,10 +101,13 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         onnx_path, bnn_path = os.path.join(tmp, "bireal18.onnx"), os.path.join(tmp, "bireal18.bnn")
         torch.onnx.export(binary, x, onnx_path, opset_version=13)
+        fp32_path = os.path.join(tmp, "resnet18_fp32.onnx")
+        if args.ort:
+            torch.onnx.export(fp32, x, fp32_path, opset_version=13)
         subprocess.run([os.path.join(args.bin, "bnn-convert"), onnx_path, "-o", bnn_path], check=True,
                        capture_output=True)
         print(f"{'threads':>7} {'bnn Bi-Real-18 ms':>18} {'PyTorch fp32 ResNet-18 ms':>26} {'PyTorch Bi-Real-18 ms':>22} "
-              f"{'speedup vs fp32':>16}")
+              f"{'speedup vs fp32':>16}" + (f" {'ORT fp32 ResNet-18 ms':>22} {'speedup vs ORT':>15}" if args.ort else ""))
         for threads in (int(t) for t in args.threads.split(",")):
             out = subprocess.run([os.path.join(args.bin, "bnn-bench"), "--model", bnn_path, "--threads", str(threads),
                                   "--json"], check=True, capture_output=True, text=True).stdout
@@ -73,7 +116,11 @@ def main():
             with torch.no_grad():
                 theirs = median_ms(lambda: fp32(x), args.runs)
                 emulated = median_ms(lambda: binary(x), args.runs)
-            print(f"{threads:>7} {ours:>18.2f} {theirs:>26.2f} {emulated:>22.2f} {theirs / ours:>15.1f}x")
+            line = f"{threads:>7} {ours:>18.2f} {theirs:>26.2f} {emulated:>22.2f} {theirs / ours:>15.1f}x"
+            if args.ort:
+                ort = ort_ms(args.ort, fp32_path, threads)
+                line += f" {ort:>22.2f} {ort / ours:>14.1f}x"
+            print(line, flush=True)
 
 
 if __name__ == "__main__":
