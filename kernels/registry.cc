@@ -6,6 +6,8 @@
 
 #include "kernels/bitpack.h"
 #include "kernels/conv2d_f32_oc.h"
+#include "kernels/pool_f32.h"
+#include "kernels/ref/pool.h"
 #include "kernels/ref/dense.h"
 #include "kernels/quantize_kernels.h"
 #include "kernels/ref/quantize.h"
@@ -91,6 +93,18 @@ const Conv2DKernel kConv2DKernels[] = {
 #undef BNN_CONV2D_F32_16X4
 #undef BNN_CONV2D_F32
 
+const PoolKernel kPoolKernels[] = {
+    {"ref", Isa::kPortable, max_pool_float_ref, avg_pool_float_ref, global_avg_pool_ref},
+    {"portable", Isa::kPortable, portable::max_pool_f32, portable::avg_pool_f32, portable::global_avg_pool_f32},
+#if defined(BNN_HAVE_AVX2)
+    {"avx2", Isa::kAvx2, avx2::max_pool_f32, avx2::avg_pool_f32, avx2::global_avg_pool_f32},
+#endif
+#if defined(BNN_HAVE_AVX512VPOPCNT)
+    {"avx512vpopcnt", Isa::kAvx512Vpopcnt, avx512vpopcnt::max_pool_f32, avx512vpopcnt::avg_pool_f32,
+     avx512vpopcnt::global_avg_pool_f32},
+#endif
+};
+
 const QuantizeKernel kQuantizeKernels[] = {
     {"quantize_f32__ref", Isa::kPortable, quantize_ref},
 #if defined(BNN_HAVE_AVX512VPOPCNT)
@@ -167,6 +181,7 @@ const BitserialConvKernel* find_bitserial_conv_kernel(const std::string& name) {
   return nullptr;
 }
 
+KernelTable<PoolKernel> pool_kernels() { return {std::begin(kPoolKernels), std::end(kPoolKernels)}; }
 KernelTable<Conv2DKernel> conv2d_kernels() { return {std::begin(kConv2DKernels), std::end(kConv2DKernels)}; }
 KernelTable<QuantizeKernel> quantize_kernels() { return {std::begin(kQuantizeKernels), std::end(kQuantizeKernels)}; }
 KernelTable<DenseKernel> dense_kernels() { return {std::begin(kDenseKernels), std::end(kDenseKernels)}; }

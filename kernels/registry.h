@@ -80,6 +80,15 @@ struct DenseKernel {
               const FloatTransform& transform, float* out, void* scratch);
 };
 
+// Float pooling, one entry per ISA: window max and average, global average.
+struct PoolKernel {
+  const char* name;  // the ISA part of the descriptor: "max_pool_f32__<name>"
+  Isa isa;
+  void (*max_pool)(const ConvGeometry& g, const float* input, float* output);
+  void (*avg_pool)(const ConvGeometry& g, bool count_include_pad, const float* input, float* output);
+  void (*global_avg_pool)(const float* input, int64_t pixels, int channels, float* output);
+};
+
 template <typename Kernel>
 struct KernelTable {
   const Kernel* begin_;
@@ -94,6 +103,7 @@ KernelTable<BitserialConvKernel> bitserial_conv_kernels();
 KernelTable<Conv2DKernel> conv2d_kernels();
 KernelTable<QuantizeKernel> quantize_kernels();
 KernelTable<DenseKernel> dense_kernels();
+KernelTable<PoolKernel> pool_kernels();
 
 // This CPU's default for a layer: the last entry whose ISA is available and
 // that `usable` accepts (the engine's binder and bnn-tune both ask this one

@@ -407,6 +407,40 @@ TEST_CASE("max and average pooling match naive windows - padding and ceil-mode e
   }
 }
 
+TEST_CASE("every float pooling kernel gives the reference's bits - channel tails - NaN - pads - dilation") {
+  test::Random rng(57);
+  struct Case { int h, w, c, k, s, p, d; bool extra; };
+  const Case cases[] = {{8, 8, 5, 2, 2, 0, 1, false},   {9, 7, 64, 3, 2, 1, 1, false}, {8, 8, 17, 3, 2, 1, 1, true},
+                        {7, 9, 67, 3, 1, 1, 1, false},  {6, 6, 1, 2, 2, 1, 1, false},  {9, 8, 33, 3, 2, 0, 2, false},
+                        {12, 11, 128, 3, 2, 1, 1, true}};
+  for (const Case& pc : cases) {
+    ConvGeometry g = make_geometry(pc.h, pc.w, pc.c, pc.c, pc.k, pc.s, pc.p, pc.d);
+    if (pc.d > 1) g.pad_top = 2, g.pad_right = 2;  // asymmetric
+    g.out_h = test::naive_extent(pc.h, g.pad_top, g.pad_bottom, pc.k, pc.s, pc.d) + pc.extra;
+    g.out_w = test::naive_extent(pc.w, g.pad_left, g.pad_right, pc.k, pc.s, pc.d) + pc.extra;
+    std::vector<float> x = rng.normals(size_t(pc.h) * pc.w * pc.c);
+    for (size_t i = 7; i < x.size(); i += 97) x[i] = NAN;  // NaN wins a max, spoils a sum
+    const size_t out_size = size_t(g.out_h) * g.out_w * pc.c;
+    std::vector<float> want_max(out_size), want_in(out_size), want_ex(out_size), want_global(pc.c);
+    max_pool_float_ref(g, x.data(), want_max.data());
+    avg_pool_float_ref(g, true, x.data(), want_in.data());
+    avg_pool_float_ref(g, false, x.data(), want_ex.data());
+    global_avg_pool_ref(x.data(), int64_t{pc.h} * pc.w, pc.c, want_global.data());
+    for (const PoolKernel* k : runnable(pool_kernels())) {
+      INFO(k->name << " " << pc.h << "x" << pc.w << "x" << pc.c << " k" << pc.k << " s" << pc.s << " d" << pc.d);
+      std::vector<float> max_out(out_size), avg_in(out_size), avg_ex(out_size), global(pc.c);
+      k->max_pool(g, x.data(), max_out.data());
+      k->avg_pool(g, true, x.data(), avg_in.data());
+      k->avg_pool(g, false, x.data(), avg_ex.data());
+      k->global_avg_pool(x.data(), int64_t{pc.h} * pc.w, pc.c, global.data());
+      CHECK(std::memcmp(max_out.data(), want_max.data(), out_size * sizeof(float)) == 0);
+      CHECK(std::memcmp(avg_in.data(), want_in.data(), out_size * sizeof(float)) == 0);
+      CHECK(std::memcmp(avg_ex.data(), want_ex.data(), out_size * sizeof(float)) == 0);
+      CHECK(std::memcmp(global.data(), want_global.data(), pc.c * sizeof(float)) == 0);
+    }
+  }
+}
+
 TEST_CASE("max pooling with dilation and asymmetric pads matches naive windows") {
   test::Random rng(53);
   ConvGeometry g = make_geometry(9, 8, 3, 3, 3, 2, 0, 2);

@@ -11,9 +11,9 @@ class Pool2DOp : public Op {
 
   void run(const RunContext& ctx) const override {
     switch (mode_) {
-      case Mode::kMaxFloat: max_pool_float_ref(g_, ctx.data<const float>(inputs[0]), ctx.data<float>(output)); break;
+      case Mode::kMaxFloat: kernel_->max_pool(g_, ctx.data<const float>(inputs[0]), ctx.data<float>(output)); break;
       case Mode::kAvgFloat:
-        avg_pool_float_ref(g_, count_include_pad_, ctx.data<const float>(inputs[0]), ctx.data<float>(output));
+        kernel_->avg_pool(g_, count_include_pad_, ctx.data<const float>(inputs[0]), ctx.data<float>(output));
         break;
       case Mode::kMaxOneBit:
         max_pool_1bit_or(g_, ctx.data<const uint64_t>(inputs[0]), ctx.data<uint64_t>(output));
@@ -25,6 +25,7 @@ class Pool2DOp : public Op {
     }
   }
 
+  const PoolKernel* kernel_ = nullptr;
   ConvGeometry g_;
   Mode mode_ = Mode::kMaxFloat;
   bool count_include_pad_ = true;
@@ -34,8 +35,9 @@ class Pool2DOp : public Op {
 class GlobalAvgPoolOp : public Op {
  public:
   void run(const RunContext& ctx) const override {
-    global_avg_pool_ref(ctx.data<const float>(inputs[0]), pixels_, channels_, ctx.data<float>(output));
+    kernel_->global_avg_pool(ctx.data<const float>(inputs[0]), pixels_, channels_, ctx.data<float>(output));
   }
+  const PoolKernel* kernel_ = nullptr;
   int64_t pixels_ = 0;
   int channels_ = 0;
 };
@@ -44,12 +46,13 @@ class GlobalAvgPoolOp : public Op {
 
 std::unique_ptr<Op> make_pool2d_op(const fb::Pool2D& l, const BindContext& ctx) {
   auto op = std::make_unique<Pool2DOp>();
+  op->kernel_ = ctx.choose(pool_kernels());
   op->g_ = ctx.geometry(*l.window(), l.input(), l.output(), 1);
   const TensorInfo& in = ctx.info(l.input());
   if (l.kind() == fb::PoolKind::AVERAGE) {
     op->mode_ = Pool2DOp::Mode::kAvgFloat;
     op->count_include_pad_ = l.count_include_pad();
-    op->kernel = "avg_pool_f32_ref";
+    op->kernel = std::string("avg_pool_f32__") + op->kernel_->name;
   } else if (in.type == ElementType::kPacked && in.bits == 1) {
     op->mode_ = Pool2DOp::Mode::kMaxOneBit;
     op->kernel = "max_pool_1bit_or";
@@ -59,7 +62,7 @@ std::unique_ptr<Op> make_pool2d_op(const fb::Pool2D& l, const BindContext& ctx) 
     op->scratch_bytes = max_pool_packed_ref_scratch_bytes(op->g_);
     op->kernel = "max_pool_packed_ref";
   } else {
-    op->kernel = "max_pool_f32_ref";
+    op->kernel = std::string("max_pool_f32__") + op->kernel_->name;
   }
   op->inputs = {l.input()};
   op->output = l.output();
@@ -73,7 +76,8 @@ std::unique_ptr<Op> make_global_avg_pool_op(const fb::GlobalAvgPool& l, const Bi
   op->pixels_ = int64_t{in.shape[0]} * in.shape[1];
   op->inputs = {l.input()};
   op->output = l.output();
-  op->kernel = "global_avg_pool_ref";
+  op->kernel_ = ctx.choose(pool_kernels());
+  op->kernel = std::string("global_avg_pool_f32__") + op->kernel_->name;
   return op;
 }
 

@@ -1,0 +1,3 @@
+// Float pooling at the baseline ISA (SSE2 on x86-64, NEON on AArch64).
+#define BNN_POOL_NAMESPACE portable
+#include "kernels/pool_f32.inc"

@@ -1,0 +1,3 @@
+// Float pooling built with -mavx2.
+#define BNN_POOL_NAMESPACE avx2
+#include "kernels/pool_f32.inc"
