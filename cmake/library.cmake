@@ -1,6 +1,6 @@
 # The installable library: libbnn.so (shared) and libbnn.a (static), both
 # holding the engine, the kernels and the model format; public headers under
-# include/bnn (no FlatBuffers or OpenMP headers among them); a CMake package
+# include/bnn (no FlatBuffers headers among them); a CMake package
 # (find_package(bnn CONFIG REQUIRED) -> bnn::bnn, bnn::bnn_static) and a
 # pkg-config file (bnn.pc).
 include(GNUInstallDirs)
@@ -15,7 +15,7 @@ foreach(part ${bnn_parts})
   list(APPEND whole "$<TARGET_FILE:${part}>")
 endforeach()
 add_dependencies(bnn_shared ${bnn_parts})
-target_link_libraries(bnn_shared PRIVATE -Wl,--whole-archive ${whole} -Wl,--no-whole-archive OpenMP::OpenMP_CXX)
+target_link_libraries(bnn_shared PRIVATE -Wl,--whole-archive ${whole} -Wl,--no-whole-archive Threads::Threads)
 set_target_properties(bnn_shared PROPERTIES OUTPUT_NAME bnn VERSION ${PROJECT_VERSION} SOVERSION ${PROJECT_VERSION_MAJOR}
                                             LIBRARY_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/lib)
 
@@ -42,8 +42,8 @@ install(FILES ${PROJECT_SOURCE_DIR}/engine/include/bnn/bnn.h ${PROJECT_SOURCE_DI
               ${PROJECT_SOURCE_DIR}/engine/include/bnn/image.h ${PROJECT_SOURCE_DIR}/engine/include/bnn/classifier.h
         DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/bnn COMPONENT dev)
 
-# What a static link needs besides libbnn.a: the C++ runtime and OpenMP.
-set(BNN_STATIC_LINK_FLAGS "-lstdc++ -lm ${OpenMP_CXX_FLAGS}")
+# What a static link needs besides libbnn.a: the C++ runtime and threads.
+set(BNN_STATIC_LINK_FLAGS "-lstdc++ -lm -pthread")
 # Both files find the prefix relative to themselves: the install can move.
 file(RELATIVE_PATH BNN_PC_TO_PREFIX "/p/${CMAKE_INSTALL_LIBDIR}/pkgconfig" "/p")
 file(RELATIVE_PATH BNN_CONFIG_TO_PREFIX "/p/${CMAKE_INSTALL_LIBDIR}/cmake/bnn" "/p")

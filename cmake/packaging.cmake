@@ -29,7 +29,7 @@ set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_ARCHITECTURE ${deb_arch})
 set(CPACK_DEBIAN_PACKAGE_SECTION science)
 
-set(runtime_depends "libc6, libstdc++6, libgcc-s1, libgomp1")
+set(runtime_depends "libc6, libstdc++6, libgcc-s1")
 set(CPACK_DEBIAN_LIBRARY_PACKAGE_NAME libbnn0)
 set(CPACK_DEBIAN_LIBRARY_PACKAGE_DEPENDS "${runtime_depends}")
 set(CPACK_COMPONENT_LIBRARY_DESCRIPTION "bnn-engine: the inference library (libbnn.so)")

@@ -10,6 +10,8 @@
 
 namespace bnn {
 
+class ThreadPool;
+
 struct TensorRecord {
   int64_t bytes = 0;
   const uint8_t* constant = nullptr;  // constant data, or null for an activation
@@ -22,7 +24,7 @@ struct RunContext {
   uint8_t* arena = nullptr;
   uint8_t* scratch = nullptr;  // `threads` slices of scratch_stride bytes
   size_t scratch_stride = 0;
-  int threads = 1;
+  ThreadPool* pool = nullptr;  // the session's threads (its size() slices of scratch)
 
   template <typename T>
   T* data(int tensor) const {

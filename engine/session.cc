@@ -1,8 +1,10 @@
 // Running a model: one arena planned at load, filled and read in place.
 #include <algorithm>
+#include <system_error>
 
 #include "engine/layout.h"
 #include "engine/model_impl.h"
+#include "engine/thread_pool.h"
 
 namespace bnn {
 
@@ -11,7 +13,7 @@ struct Session::Impl {
   AlignedBuffer arena;
   AlignedBuffer scratch;
   size_t scratch_stride = 0;
-  int threads = 1;
+  std::unique_ptr<ThreadPool> pool;
 };
 
 Session::Session(std::shared_ptr<const Model> model, const SessionOptions& options) : impl_(std::make_unique<Impl>()) {
@@ -21,7 +23,6 @@ Session::Session(std::shared_ptr<const Model> model, const SessionOptions& optio
   }
   const Model::Impl& m = *model->impl_;
   impl_->model = std::move(model);
-  impl_->threads = options.threads;
   impl_->scratch_stride = static_cast<size_t>(align_up(static_cast<int64_t>(m.scratch_bytes)));
   try {
     impl_->arena = AlignedBuffer(static_cast<size_t>(m.arena_bytes));
@@ -29,12 +30,17 @@ Session::Session(std::shared_ptr<const Model> model, const SessionOptions& optio
   } catch (const std::bad_alloc&) {
     throw Error("Session: cannot allocate " + std::to_string(m.arena_bytes) + " bytes of activation memory");
   }
+  try {
+    impl_->pool = std::make_unique<ThreadPool>(options.threads);
+  } catch (const std::system_error& e) {
+    throw Error("Session: cannot start " + std::to_string(options.threads - 1) + " worker thread(s): " + e.what());
+  }
 }
 
 Session::~Session() = default;
 
 const Model& Session::model() const { return *impl_->model; }
-int Session::threads() const { return impl_->threads; }
+int Session::threads() const { return impl_->pool->size(); }
 
 void Session::run(const float* input_chw, float* output, const LayerObserver& observer) {
   const Model::Impl& m = *impl_->model->impl_;
@@ -43,7 +49,7 @@ void Session::run(const float* input_chw, float* output, const LayerObserver& ob
   ctx.arena = impl_->arena.data();
   ctx.scratch = impl_->scratch.data();
   ctx.scratch_stride = impl_->scratch_stride;
-  ctx.threads = impl_->threads;
+  ctx.pool = impl_->pool.get();
 
   chw_to_hwc(input_chw, m.tensor_infos[m.input].shape, ctx.data<float>(m.input));
   for (size_t i = 0; i < m.ops.size(); ++i) {

@@ -11,8 +11,9 @@ namespace bnn {
 
 #define BNN_DECLARE_POOL_F32(ns)                                                                   \
   namespace ns {                                                                                   \
-  void max_pool_f32(const ConvGeometry& g, const float* input, float* output);                     \
-  void avg_pool_f32(const ConvGeometry& g, bool count_include_pad, const float* input, float* output); \
+  void max_pool_f32(const ConvGeometry& g, const float* input, float* output, int row_begin, int row_end); \
+  void avg_pool_f32(const ConvGeometry& g, bool count_include_pad, const float* input, float* output,      \
+                    int row_begin, int row_end);                                                          \
   void global_avg_pool_f32(const float* input, int64_t pixels, int channels, float* output);      \
   }
 

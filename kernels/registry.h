@@ -84,8 +84,10 @@ struct DenseKernel {
 struct PoolKernel {
   const char* name;  // the ISA part of the descriptor: "max_pool_f32__<name>"
   Isa isa;
-  void (*max_pool)(const ConvGeometry& g, const float* input, float* output);
-  void (*avg_pool)(const ConvGeometry& g, bool count_include_pad, const float* input, float* output);
+  // Output rows [row_begin, row_end).
+  void (*max_pool)(const ConvGeometry& g, const float* input, float* output, int row_begin, int row_end);
+  void (*avg_pool)(const ConvGeometry& g, bool count_include_pad, const float* input, float* output, int row_begin,
+                   int row_end);
   void (*global_avg_pool)(const float* input, int64_t pixels, int channels, float* output);
 };
 

@@ -9,9 +9,15 @@
 #include <map>
 #include <string>
 #include <numeric>
+#include <atomic>
+#include <chrono>
+#include <thread>
+#include <vector>
 
 #include "bnn/engine.h"
 #include "engine/memory_plan.h"
+#include "engine/parallel.h"
+#include "engine/thread_pool.h"
 #include "kernels/registry.h"
 #include "model_format/builder.h"
 #include "support/random.h"
@@ -505,3 +511,59 @@ TEST_CASE("Session refuses a bad thread count") {
 
 }  // namespace
 }  // namespace bnn
+
+TEST_CASE("thread pool: every task runs once - thread ids in range - back to back jobs - a slow thread's share is taken") {
+  for (int threads : {1, 2, 3, 5}) {
+    bnn::ThreadPool pool(threads);
+    CHECK(pool.size() == threads);
+    for (int tasks : {0, 1, 2, 7, 64, 1000}) {
+      INFO(threads << " threads, " << tasks << " tasks");
+      std::vector<std::atomic<int>> runs(static_cast<size_t>(tasks));
+      std::atomic<bool> bad_thread{false};
+      for (int job = 0; job < 20; ++job) {
+        pool.run(tasks, [&](int thread, int task) {
+          if (thread < 0 || thread >= threads) bad_thread = true;
+          runs[static_cast<size_t>(task)].fetch_add(1);
+        });
+      }
+      CHECK_FALSE(bad_thread.load());
+      for (const std::atomic<int>& r : runs) CHECK(r.load() == 20);
+    }
+  }
+  // One task that sleeps: the other tasks still run (on any thread) and run()
+  // returns only after it.
+  bnn::ThreadPool pool(2);
+  std::atomic<int> done{0};
+  pool.run(16, [&](int, int task) {
+    if (task == 0) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    done.fetch_add(1);
+  });
+  CHECK(done.load() == 16);
+  // After the workers have gone to sleep, a new job wakes them.
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  std::atomic<int> after{0};
+  pool.run(8, [&](int, int) { after.fetch_add(1); });
+  CHECK(after.load() == 8);
+}
+
+TEST_CASE("parallel_ranges and parallel_blocks cover the output exactly once for any pool size") {
+  for (int threads : {1, 2, 4}) {
+    bnn::ThreadPool pool(threads);
+    for (int rows : {1, 2, 7, 56, 113}) {
+      std::vector<std::atomic<int>> hit(static_cast<size_t>(rows));
+      bnn::parallel_ranges(pool, rows, [&](int, int begin, int end) {
+        for (int r = begin; r < end; ++r) hit[static_cast<size_t>(r)].fetch_add(1);
+      });
+      for (const std::atomic<int>& h : hit) CHECK(h.load() == 1);
+      std::vector<std::atomic<int>> cells(static_cast<size_t>(rows) * 70);
+      for (bnn::SplitAxis axis : {bnn::SplitAxis::kRows, bnn::SplitAxis::kChannels}) {
+        for (auto& c : cells) c = 0;
+        bnn::parallel_blocks(pool, rows, 70, axis, 16, [&](int, const bnn::OutputBlock& b) {
+          for (int r = b.row_begin; r < b.row_end; ++r)
+            for (int c = b.channel_begin; c < b.channel_end; ++c) cells[static_cast<size_t>(r) * 70 + c].fetch_add(1);
+        });
+        for (const std::atomic<int>& c : cells) CHECK(c.load() == 1);
+      }
+    }
+  }
+}

@@ -380,9 +380,9 @@ TEST_CASE("max and average pooling match naive windows - padding and ceil-mode e
     }
     const std::vector<float> x = rng.normals(size_t(pc.h) * pc.w * pc.c);
     std::vector<float> max_out(size_t(g.out_h) * g.out_w * pc.c), avg_in(max_out.size()), avg_ex(max_out.size());
-    max_pool_float_ref(g, x.data(), max_out.data());
-    avg_pool_float_ref(g, true, x.data(), avg_in.data());
-    avg_pool_float_ref(g, false, x.data(), avg_ex.data());
+    max_pool_float_ref(g, x.data(), max_out.data(), 0, g.out_h);
+    avg_pool_float_ref(g, true, x.data(), avg_in.data(), 0, g.out_h);
+    avg_pool_float_ref(g, false, x.data(), avg_ex.data(), 0, g.out_h);
     for (int oy = 0; oy < g.out_h; ++oy)
       for (int ox = 0; ox < g.out_w; ++ox)
         for (int c = 0; c < pc.c; ++c) {
@@ -422,16 +422,19 @@ TEST_CASE("every float pooling kernel gives the reference's bits - channel tails
     for (size_t i = 7; i < x.size(); i += 97) x[i] = NAN;  // NaN wins a max, spoils a sum
     const size_t out_size = size_t(g.out_h) * g.out_w * pc.c;
     std::vector<float> want_max(out_size), want_in(out_size), want_ex(out_size), want_global(pc.c);
-    max_pool_float_ref(g, x.data(), want_max.data());
-    avg_pool_float_ref(g, true, x.data(), want_in.data());
-    avg_pool_float_ref(g, false, x.data(), want_ex.data());
+    max_pool_float_ref(g, x.data(), want_max.data(), 0, g.out_h);
+    avg_pool_float_ref(g, true, x.data(), want_in.data(), 0, g.out_h);
+    avg_pool_float_ref(g, false, x.data(), want_ex.data(), 0, g.out_h);
     global_avg_pool_ref(x.data(), int64_t{pc.h} * pc.w, pc.c, want_global.data());
     for (const PoolKernel* k : runnable(pool_kernels())) {
       INFO(k->name << " " << pc.h << "x" << pc.w << "x" << pc.c << " k" << pc.k << " s" << pc.s << " d" << pc.d);
       std::vector<float> max_out(out_size), avg_in(out_size), avg_ex(out_size), global(pc.c);
-      k->max_pool(g, x.data(), max_out.data());
-      k->avg_pool(g, true, x.data(), avg_in.data());
-      k->avg_pool(g, false, x.data(), avg_ex.data());
+      // In two row ranges, as two threads run them.
+      for (const auto& [begin, end] : {std::pair{0, g.out_h / 2}, std::pair{g.out_h / 2, g.out_h}}) {
+        k->max_pool(g, x.data(), max_out.data(), begin, end);
+        k->avg_pool(g, true, x.data(), avg_in.data(), begin, end);
+        k->avg_pool(g, false, x.data(), avg_ex.data(), begin, end);
+      }
       k->global_avg_pool(x.data(), int64_t{pc.h} * pc.w, pc.c, global.data());
       CHECK(std::memcmp(max_out.data(), want_max.data(), out_size * sizeof(float)) == 0);
       CHECK(std::memcmp(avg_in.data(), want_in.data(), out_size * sizeof(float)) == 0);
@@ -449,7 +452,7 @@ TEST_CASE("max pooling with dilation and asymmetric pads matches naive windows")
   g.out_w = test::naive_extent(8, 1, 2, 3, 2, 2);
   const std::vector<float> x = rng.normals(9 * 8 * 3);
   std::vector<float> out(size_t(g.out_h) * g.out_w * 3);
-  max_pool_float_ref(g, x.data(), out.data());
+  max_pool_float_ref(g, x.data(), out.data(), 0, g.out_h);
   for (int oy = 0; oy < g.out_h; ++oy)
     for (int ox = 0; ox < g.out_w; ++ox)
       for (int c = 0; c < 3; ++c) {

@@ -21,9 +21,10 @@ target_include_directories(bnn_flatbuffers SYSTEM INTERFACE ${FLATBUFFERS_INCLUD
 find_path(STB_INCLUDE_DIR stb_image.h PATH_SUFFIXES stb)
 bnn_require(STB_INCLUDE_DIR libstb-dev)
 
-# OpenMP: threads inside layers.
+# Threads inside layers: the engine's own pool on the C++ runtime's threads.
+find_package(Threads REQUIRED)
+# OpenMP only for bnn-bench's oneDNN baseline (Debian's oneDNN runs on it).
 find_package(OpenMP COMPONENTS CXX QUIET)
-bnn_require(OpenMP_CXX_FOUND "libgomp1 (comes with g++) or libomp-dev")
 
 if(BNN_BUILD_TESTS)
   find_path(DOCTEST_INCLUDE_DIR doctest/doctest.h)

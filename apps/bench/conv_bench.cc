@@ -61,8 +61,9 @@ Timing FloatConvBench::time(const Conv2DKernel& kernel, int threads) const {
   const size_t stride = (kernel.scratch_bytes(layer_.geometry) + 63) / 64 * 64;
   std::vector<uint64_t> scratch_words(stride * threads / 8 + 8);
   uint8_t* scratch = reinterpret_cast<uint8_t*>(scratch_words.data());
+  ThreadPool pool(threads);
   return measure([&] {
-    parallel_rows(threads, layer_.geometry.out_h, [&](int t, int begin, int end) {
+    parallel_ranges(pool, layer_.geometry.out_h, [&](int t, int begin, int end) {
       kernel.run(layer_, packed.data(), begin, end, scratch + t * stride);
     });
   });
@@ -107,8 +108,9 @@ Timing ConvBench::time(const BitserialConvKernel& kernel, int threads, GemmLoopS
   uint8_t* scratch = reinterpret_cast<uint8_t*>(scratch_words.data());
   const ConvGeometry& g = layer_.conv.geometry;
   const int step = bitserial_conv_channel_step(kernel, plan.get(), layer_.out_packed != nullptr);
+  ThreadPool pool(threads);
   return measure([&] {
-    parallel_blocks(threads, g.out_h, g.out_c, axis, step, [&](int t, const OutputBlock& block) {
+    parallel_blocks(pool, g.out_h, g.out_c, axis, step, [&](int t, const OutputBlock& block) {
       bitserial_conv_run(kernel, plan.get(), layer_, block, scratch + t * stride);
     });
   }, budget.min_runs, budget.min_seconds);

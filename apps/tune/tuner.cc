@@ -251,8 +251,9 @@ class FloatConvBench {
     const std::vector<float> packed = k.prepare(layer_);
     const size_t per_thread = (k.scratch_bytes(layer_.geometry) + 63) / 64 * 64;
     std::vector<uint8_t> scratch(per_thread * threads + 64);
+    ThreadPool pool(threads);
     return bench::measure([&] {
-      parallel_rows(threads, layer_.geometry.out_h, [&](int t, int begin, int end) {
+      parallel_ranges(pool, layer_.geometry.out_h, [&](int t, int begin, int end) {
         k.run(layer_, packed.data(), begin, end, scratch.data() + per_thread * t);
       });
     }, 5, 0.15);

@@ -18,7 +18,7 @@ class Conv2DOp : public Op {
     layer.input = ctx.data<const float>(input_);
     layer.residual = residual_ >= 0 ? ctx.data<const float>(residual_) : nullptr;
     layer.output = ctx.data<float>(output);
-    parallel_rows(ctx.threads, layer.geometry.out_h, [&](int t, int begin, int end) {
+    parallel_ranges(*ctx.pool, layer.geometry.out_h, [&](int t, int begin, int end) {
       kernel_->run(layer, packed_.data(), begin, end, ctx.scratch_for(t));
     });
   }
@@ -50,7 +50,7 @@ class BitserialConv2DOp : public Op {
       layer.out_float = ctx.data<float>(output);
     }
     const ConvGeometry& g = layer.conv.geometry;
-    parallel_blocks(ctx.threads, g.out_h, g.out_c, axis_, channel_step_, [&](int t, const OutputBlock& block) {
+    parallel_blocks(*ctx.pool, g.out_h, g.out_c, axis_, channel_step_, [&](int t, const OutputBlock& block) {
       bitserial_conv_run(*kernel_, plan_.get(), layer, block, ctx.scratch_for(t));
     });
   }

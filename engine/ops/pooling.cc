@@ -1,5 +1,6 @@
 // Window pooling (max on float or packed, average on float) and global average pooling.
 #include "engine/bind.h"
+#include "engine/parallel.h"
 #include "kernels/ref/pool.h"
 
 namespace bnn {
@@ -11,9 +12,16 @@ class Pool2DOp : public Op {
 
   void run(const RunContext& ctx) const override {
     switch (mode_) {
-      case Mode::kMaxFloat: kernel_->max_pool(g_, ctx.data<const float>(inputs[0]), ctx.data<float>(output)); break;
+      case Mode::kMaxFloat:
+        parallel_ranges(*ctx.pool, g_.out_h, [&](int, int begin, int end) {
+          kernel_->max_pool(g_, ctx.data<const float>(inputs[0]), ctx.data<float>(output), begin, end);
+        });
+        break;
       case Mode::kAvgFloat:
-        kernel_->avg_pool(g_, count_include_pad_, ctx.data<const float>(inputs[0]), ctx.data<float>(output));
+        parallel_ranges(*ctx.pool, g_.out_h, [&](int, int begin, int end) {
+          kernel_->avg_pool(g_, count_include_pad_, ctx.data<const float>(inputs[0]), ctx.data<float>(output), begin,
+                            end);
+        });
         break;
       case Mode::kMaxOneBit:
         max_pool_1bit_or(g_, ctx.data<const uint64_t>(inputs[0]), ctx.data<uint64_t>(output));

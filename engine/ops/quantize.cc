@@ -1,4 +1,6 @@
 #include "engine/bind.h"
+#include "engine/parallel.h"
+#include "kernels/bitpack.h"
 
 namespace bnn {
 namespace {
@@ -6,8 +8,17 @@ namespace {
 class QuantizeOp : public Op {
  public:
   void run(const RunContext& ctx) const override {
-    kernel_->run(ctx.data<const float>(input_), rows_, channels_, scale_, bias_, thresholds_, bits_,
-                 ctx.data<uint64_t>(output));
+    const float* x = ctx.data<const float>(input_);
+    uint64_t* packed = ctx.data<uint64_t>(output);
+    const int64_t words = packed_row_words(channels_, bits_);
+    if (rows_ > INT32_MAX) {  // more pixels than ranges can count: one thread
+      kernel_->run(x, rows_, channels_, scale_, bias_, thresholds_, bits_, packed);
+      return;
+    }
+    parallel_ranges(*ctx.pool, static_cast<int>(rows_), [&](int, int begin, int end) {
+      kernel_->run(x + int64_t{begin} * channels_, end - begin, channels_, scale_, bias_, thresholds_, bits_,
+                   packed + int64_t{begin} * words);
+    });
   }
 
   const QuantizeKernel* kernel_ = nullptr;

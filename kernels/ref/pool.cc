@@ -8,9 +8,9 @@
 
 namespace bnn {
 
-void max_pool_float_ref(const ConvGeometry& g, const float* input, float* output) {
+void max_pool_float_ref(const ConvGeometry& g, const float* input, float* output, int row_begin, int row_end) {
   const int c_count = g.out_c;
-  for (int oy = 0; oy < g.out_h; ++oy) {
+  for (int oy = row_begin; oy < row_end; ++oy) {
     for (int ox = 0; ox < g.out_w; ++ox) {
       float* out = output + (static_cast<int64_t>(oy) * g.out_w + ox) * c_count;
       std::fill(out, out + c_count, -std::numeric_limits<float>::infinity());
@@ -23,9 +23,10 @@ void max_pool_float_ref(const ConvGeometry& g, const float* input, float* output
   }
 }
 
-void avg_pool_float_ref(const ConvGeometry& g, bool count_include_pad, const float* input, float* output) {
+void avg_pool_float_ref(const ConvGeometry& g, bool count_include_pad, const float* input, float* output,
+                        int row_begin, int row_end) {
   const int c_count = g.out_c;
-  for (int oy = 0; oy < g.out_h; ++oy) {
+  for (int oy = row_begin; oy < row_end; ++oy) {
     for (int ox = 0; ox < g.out_w; ++ox) {
       const int y0 = g.in_y0(oy), x0 = g.in_x0(ox);
       const int y1 = std::min(y0 + g.kernel_h, g.in_h + g.pad_bottom);

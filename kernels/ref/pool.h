@@ -10,12 +10,14 @@ namespace bnn {
 
 // Padded taps never win (PyTorch pads max pooling with -inf). A window with no
 // valid tap (possible with dilation) yields -inf, as in PyTorch. NaN wins.
-void max_pool_float_ref(const ConvGeometry& g, const float* input, float* output);
+// Output rows [row_begin, row_end) (every row: 0, g.out_h).
+void max_pool_float_ref(const ConvGeometry& g, const float* input, float* output, int row_begin, int row_end);
 
 // Average over the window clipped to the padded input [-pad, in + pad_end)
 // when count_include_pad (PyTorch's divisor), or over the taps inside the input
 // otherwise. Sums in kh, kw order.
-void avg_pool_float_ref(const ConvGeometry& g, bool count_include_pad, const float* input, float* output);
+void avg_pool_float_ref(const ConvGeometry& g, bool count_include_pad, const float* input, float* output,
+                        int row_begin, int row_end);
 
 // Max pooling on packed k-bit codes. Codes order like their values in both
 // encodings, so the max code is the code of the max value; for one bit this is

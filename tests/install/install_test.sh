@@ -19,7 +19,7 @@ done
 check "installed libbnn.so" 0 "" -- test -f "$libdir/libbnn.so"
 check "installed bnn.pc" 0 "" -- test -f "$libdir/pkgconfig/bnn.pc"
 check "installed bnnConfig.cmake" 0 "" -- test -f "$libdir/cmake/bnn/bnnConfig.cmake"
-# Every header the public ones pull in, from the installed tree: none is FlatBuffers' or OpenMP's.
+# Every header the public ones pull in, from the installed tree: none is FlatBuffers' (nor OpenMP's, which the engine does not use).
 printf '#include <bnn/bnn.h>\n#include <bnn/classifier.h>\n' >"$work/all.cc"
 check "the C++ headers compile from the prefix alone" 0 "" -- \
   sh -c "c++ -std=c++17 -fsyntax-only -H -I'$prefix/include' '$work/all.cc' 2>'$work/headers.txt'"
