@@ -6,10 +6,12 @@
 #include <cstdio>
 #include <cstdlib>
 #include <sstream>
+#include <thread>
 #include <string>
 #include <vector>
 
 #include "apps/common/cli.h"
+#include "apps/bench/contention.h"
 #include "apps/bench/conv_bench.h"
 #include "apps/bench/layer_profile.h"
 #include "apps/bench/onednn_baseline.h"
@@ -31,6 +33,7 @@ const char kUsage[] =
     "       bnn-bench --layers resnet18 [--bits 1x1,1x2,2x2] [--threads N] [--kernel NAME|all] [--json]\n"
     "                 [--plot FILE.svg]\n"
     "       bnn-bench --model M.bnn [--frame FORMAT:WxH] [--threads N] [--json]\n"
+    "       bnn-bench --model M.bnn --contention [--json]\n"
     "\n"
     "Measures speed (a benchmark, not a test: run it on an idle machine).\n"
     "\n"
@@ -50,12 +53,15 @@ const char kUsage[] =
     "  --frame F:WxH     with --model: also time the frame path, a synthetic WxH frame\n"
     "                    in format F (e.g. NV12:640x480) to the model's input, beside\n"
     "                    the network, median of repeated runs\n"
+    "  --contention      with --model: latency at 1 and 2 threads while idle, while\n"
+    "                    another process spins on one core, and with three engine\n"
+    "                    processes sharing the cores (mean of their medians)\n"
     "  --threads N       threads inside each layer (default 1)\n"
     "  --json            one JSON object per result line instead of a table\n"
     "  -h, --help        this text\n";
 
 struct Options {
-  bool peak = false, json = false;
+  bool peak = false, json = false, contention = false;
   std::string layers, model, kernel, plot;
   PixelFormat frame_format = PixelFormat::kNV12;
   int frame_width = 0, frame_height = 0;
@@ -76,6 +82,8 @@ Options parse(int argc, char** argv) {
       std::exit(0);
     } else if (arg == "--peak") {
       o.peak = true;
+    } else if (arg == "--contention") {
+      o.contention = true;
     } else if (arg == "--json") {
       o.json = true;
     } else if (arg == "--layers") {
@@ -115,6 +123,7 @@ Options parse(int argc, char** argv) {
     }
   }
   if (o.peak + !o.layers.empty() + !o.model.empty() != 1) usage_error("choose one of --peak, --layers, --model");
+  if (o.contention && o.model.empty()) usage_error("--contention goes with --model");
   return o;
 }
 
@@ -313,6 +322,25 @@ int run_model(const Options& o) {
   return 0;
 }
 
+int run_contention(const Options& o) {
+  const int runs = 41;
+  if (!o.json) {
+    std::printf("CPU: %s (%s), %u cores online\n%s: median of %d runs per process, 1 and 2 threads each\n\n",
+                cpu_model_name().c_str(), cpu_arch().c_str(), std::thread::hardware_concurrency(), o.model.c_str(),
+                runs);
+    std::printf("%-40s %10s %10s %10s\n", "while", "1 thread", "2 threads", "2t / 1t");
+  }
+  for (const ContentionRow& row : contention_study(o.model, runs)) {
+    if (o.json) {
+      std::printf("{\"mode\": \"contention\", \"load\": \"%s\", \"ms_1_thread\": %.4f, \"ms_2_threads\": %.4f}\n",
+                  row.load.c_str(), row.ms_1, row.ms_2);
+    } else {
+      std::printf("%-40s %10.3f %10.3f %10.2f\n", row.load.c_str(), row.ms_1, row.ms_2, row.ms_2 / row.ms_1);
+    }
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -321,6 +349,7 @@ int main(int argc, char** argv) {
   try {
     if (o.peak) return run_peak(o);
     if (!o.layers.empty()) return run_layers(o);
+    if (o.contention) return run_contention(o);
     return run_model(o);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "bnn-bench: error: %s\n", e.what());

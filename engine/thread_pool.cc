@@ -1,5 +1,7 @@
 #include "engine/thread_pool.h"
 
+#include <algorithm>
+
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 #endif
@@ -58,7 +60,8 @@ void ThreadPool::run_job(int tasks, Trampoline call, const void* fn) {
     { std::lock_guard<std::mutex> lock(mutex_); }  // a sleeper is waiting, or will see the new job
     wake_.notify_all();
   }
-  work(0, generation);
+  const Clock::time_point begin = Clock::now();
+  const int own = work(0, generation);
   // The tasks still running are each held by one worker; poll briefly, then
   // give this core to them (on a busy machine they may share it with us).
   const Clock::time_point start = Clock::now();
@@ -68,6 +71,13 @@ void ThreadPool::run_job(int tasks, Trampoline call, const void* fn) {
     } else {
       std::this_thread::yield();
     }
+  }
+  const Clock::time_point end = Clock::now();
+  if (end - start > kStall + (own > 0 ? 2 * (start - begin) / own : Clock::duration{})) {
+    solo_until_ = end + solo_for_;
+    solo_for_ = std::min(solo_for_ * 2, kSoloMax);
+  } else {
+    solo_for_ = kSoloMin;
   }
 }
 
@@ -85,8 +95,8 @@ bool ThreadPool::claim(Share& share, uint32_t generation, int* task) {
   }
 }
 
-bool ThreadPool::work(int thread, uint32_t generation) {
-  bool any = false;
+int ThreadPool::work(int thread, uint32_t generation) {
+  int ran = 0;
   const size_t n = shares_.size();
   // Its own share first, then the others', each from the next thread on.
   for (size_t k = 0; k < n; ++k) {
@@ -97,10 +107,10 @@ bool ThreadPool::work(int thread, uint32_t generation) {
       // and fn_ are still this job's.
       call_(fn_, thread, task);
       done_.fetch_add(1, std::memory_order_release);
-      any = true;
+      ++ran;
     }
   }
-  return any;
+  return ran;
 }
 
 void ThreadPool::worker_loop(int thread) {

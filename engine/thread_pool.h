@@ -11,7 +11,11 @@
 // descheduled worker holds back at most the one task it is in. Nobody spins
 // for long: workers poll for a new job for kSpin, then sleep on a condition
 // variable; the caller polls for the last tasks for kSpin, then yields its
-// core to the threads it waits for.
+// core to the threads it waits for. And when a worker did hold a job up (the
+// caller waited for it much longer than a task takes: it was not running),
+// the caller runs the following jobs alone for a while (kSoloMin, doubling
+// while it keeps happening, up to kSoloMax), then tries its workers again:
+// on a machine whose cores are taken, one thread is the fastest there is.
 //
 // Which thread runs a task never changes a result: tasks write disjoint
 // outputs, and `thread` only selects a scratch slice.
@@ -43,7 +47,7 @@ class ThreadPool {
   template <typename Fn>
   void run(int tasks, const Fn& fn) {
     if (tasks <= 0) return;
-    if (workers_.empty() || tasks == 1) {
+    if (workers_.empty() || tasks == 1 || std::chrono::steady_clock::now() < solo_until_) {
       for (int i = 0; i < tasks; ++i) fn(0, i);
       return;
     }
@@ -52,11 +56,16 @@ class ThreadPool {
 
   // How long a thread polls before it sleeps (workers) or yields (the caller).
   static constexpr std::chrono::microseconds kSpin{50};
+  // A wait for workers longer than this plus two of the caller's tasks (a
+  // worker that woke late is at most one task behind) means a worker was
+  // descheduled.
+  static constexpr std::chrono::microseconds kStall{1000};
+  static constexpr std::chrono::milliseconds kSoloMin{100}, kSoloMax{2000};
 
  private:
   using Trampoline = void (*)(const void* fn, int thread, int task);
   void run_job(int tasks, Trampoline call, const void* fn);
-  bool work(int thread, uint32_t generation);  // runs claimed tasks; false when none was left
+  int work(int thread, uint32_t generation);  // runs claimed tasks; returns how many
   void worker_loop(int thread);
 
   // One share of the job's tasks per thread: generation (32 bits) | next
@@ -72,6 +81,8 @@ class ThreadPool {
   std::atomic<int> done_{0};
   Trampoline call_ = nullptr;
   const void* fn_ = nullptr;
+  std::chrono::steady_clock::time_point solo_until_{};  // the caller's alone until then
+  std::chrono::milliseconds solo_for_{kSoloMin};        // the next such period
 
   std::mutex mutex_;
   std::condition_variable wake_;
