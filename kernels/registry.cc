@@ -107,6 +107,9 @@ const PoolKernel kPoolKernels[] = {
 
 const QuantizeKernel kQuantizeKernels[] = {
     {"quantize_f32__ref", Isa::kPortable, quantize_ref},
+#if defined(BNN_HAVE_AVX2)
+    {"quantize_f32_8x1__avx2", Isa::kAvx2, avx2::quantize_1bit},
+#endif
 #if defined(BNN_HAVE_AVX512VPOPCNT)
     {"quantize_f32_16x1__avx512vpopcnt", Isa::kAvx512Vpopcnt, avx512vpopcnt::quantize_1bit},
 #endif

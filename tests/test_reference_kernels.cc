@@ -367,6 +367,32 @@ TEST_CASE("quantize_ref: thresholds count - x >= 0 is +1 - -0 is +1 - NaN is cod
   }
 }
 
+TEST_CASE("every quantize kernel gives the reference's bits - 1 and 2 bits - channel tails - scale and bias - NaN") {
+  test::Random rng(43);
+  for (int channels : {1, 7, 8, 16, 64, 67, 130}) {
+    const int rows = 9;
+    std::vector<float> data = rng.normals(rows * channels, 0.0f, 2.0f);
+    data[3 % data.size()] = NAN;
+    data[5 % data.size()] = -0.0f;
+    const std::vector<float> scale = rng.normals(channels), bias = rng.normals(channels);
+    std::vector<float> t = rng.normals(channels * 3);
+    for (int bits : {1, 2}) {
+      for (bool affine : {false, true}) {
+        const float* s = affine ? scale.data() : nullptr;
+        const float* b = affine ? bias.data() : nullptr;
+        std::vector<uint64_t> want(rows * packed_row_words(channels, bits), ~0ull);
+        quantize_ref(data.data(), rows, channels, s, b, t.data(), bits, want.data());
+        for (const QuantizeKernel* k : runnable(quantize_kernels())) {
+          INFO(k->name << " " << channels << " channels, " << bits << " bits, affine " << affine);
+          std::vector<uint64_t> out(want.size(), ~0ull);  // every word must be written
+          k->run(data.data(), rows, channels, s, b, t.data(), bits, out.data());
+          CHECK(out == want);
+        }
+      }
+    }
+  }
+}
+
 TEST_CASE("max and average pooling match naive windows - padding and ceil-mode extents included") {
   test::Random rng(51);
   struct Case { int h, w, c, k, s, p; bool extra; };
