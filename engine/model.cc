@@ -118,6 +118,18 @@ std::unique_ptr<Model::Impl> bind_model(const fb::Model& m) {
     impl->ops.push_back(std::move(op));
   }
 
+  // Fusion: a one-bit Quantize whose input the layer just before it wrote is
+  // done in that layer's epilogue (the float tensor is not read again). The
+  // Quantize stays in the list (its output is observed as before) and does
+  // nothing; the producer writes that output a step earlier (also_writes).
+  for (size_t i = 1; i < impl->ops.size(); ++i) {
+    QuantizeFusion f;
+    if (!impl->ops[i]->describe_quantize(&f) || !impl->ops[i - 1]->take_quantize(f)) continue;
+    impl->ops[i]->skip_as_fused();
+    impl->ops[i - 1]->also_writes.push_back(f.output);
+    impl->layers[i].kernel = "fused into " + impl->layers[i - 1].name;
+  }
+
   // Activation lifetimes in steps: the graph input is written at step 0, layer
   // i at step i + 1, and the graph output is read after the last layer.
   impl->input = m.inputs()->Get(0);
@@ -137,6 +149,7 @@ std::unique_ptr<Model::Impl> bind_model(const fb::Model& m) {
   for (size_t i = 0; i < impl->ops.size(); ++i) {
     for (int t : impl->ops[i]->inputs) touch(t, static_cast<int>(i) + 1);
     touch(impl->ops[i]->output, static_cast<int>(i) + 1);
+    for (int t : impl->ops[i]->also_writes) touch(t, static_cast<int>(i) + 1);
   }
   touch(impl->output, last_step);
   const MemoryPlan plan = plan_memory(lifetimes);

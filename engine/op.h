@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "kernels/output_transform.h"
+
 namespace bnn {
 
 class ThreadPool;
@@ -34,13 +36,27 @@ struct RunContext {
   void* scratch_for(int thread) const { return scratch + thread * scratch_stride; }
 };
 
+// A one-bit Quantize as the op producing its input can take it on.
+struct QuantizeFusion {
+  FusedQuantize params;  // packed left null: bound per run
+  int input = -1, output = -1;
+};
+
 class Op {
  public:
   virtual ~Op() = default;
   virtual void run(const RunContext& ctx) const = 0;
 
+  // Fusion (model.cc): a one-bit Quantize describes itself; the op that
+  // produced its input may take it on (writing the packed bits in its
+  // epilogue), and the Quantize then does nothing.
+  virtual bool describe_quantize(QuantizeFusion*) const { return false; }
+  virtual bool take_quantize(const QuantizeFusion&) { return false; }
+  virtual void skip_as_fused() {}
+
   std::vector<int> inputs;     // activation tensors read (residuals included)
   int output = -1;
+  std::vector<int> also_writes;  // tensors written besides `output` (a fused layer's)
   size_t scratch_bytes = 0;    // per thread
   std::string kernel;          // the kernel's descriptor name
   int64_t macs = 0;

@@ -41,6 +41,7 @@ struct BconvDirectEpilogue {
   FloatTransform transform;
   const float* residual = nullptr;  // [pixels][out_c] or null
   float* out_float = nullptr;       // [pixels][out_c]
+  FusedQuantize quantize;           // with out_float: its one-bit quantize too (bytes of it), or nothing
 };
 
 struct BconvDirectArgs {

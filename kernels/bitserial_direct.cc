@@ -158,6 +158,7 @@ void bitserial_direct_run(const BitserialGemmPlan& plan, const BitserialConvLaye
     e.transform = layer.to_float;
     e.residual = layer.residual;
     e.out_float = layer.out_float;
+    e.quantize = layer.quantize;
   }
   BconvDirectArgs args;
   args.tap_offset = d.tap_offset.data();
@@ -174,6 +175,7 @@ void bitserial_direct_run(const BitserialGemmPlan& plan, const BitserialConvLaye
   const int64_t out_words = words_for(g.out_c);
   const int tail_byte = (g.out_c + 7) / 8 % 8;
   const bool zero_tail = layer.out_packed && tail_byte != 0 && block.channel_end == g.out_c;
+  const bool zero_quantize_tail = layer.quantize.packed && tail_byte != 0 && block.channel_end == g.out_c;
 
   for (int r0 = block.row_begin; r0 < block.row_end; r0 += d.band_rows) {
     const int r1 = std::min(block.row_end, r0 + d.band_rows);
@@ -244,6 +246,12 @@ void bitserial_direct_run(const BitserialGemmPlan& plan, const BitserialConvLaye
             uint8_t* word = reinterpret_cast<uint8_t*>(layer.out_packed + (pixel * layer.to_bits.bits + bit + 1) * out_words - 1);
             std::memset(word + tail_byte, 0, 8 - tail_byte);
           }
+        }
+      }
+      if (zero_quantize_tail) {
+        for (int ox = 0; ox < g.out_w; ++ox) {
+          uint8_t* word = reinterpret_cast<uint8_t*>(layer.quantize.packed + (int64_t{oy} * g.out_w + ox + 1) * out_words - 1);
+          std::memset(word + tail_byte, 0, 8 - tail_byte);
         }
       }
     }

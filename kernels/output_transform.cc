@@ -35,6 +35,18 @@ void transform_to_float(const float* acc, int begin, int end, const FloatTransfo
   }
 }
 
+void quantize_to_bits(const float* y, int channels, int begin, int end, const FusedQuantize& q, uint64_t* row) {
+  if (begin >= end) return;
+  const int64_t word_begin = begin / kWordBits, word_end = words_for(end);
+  std::memset(row + word_begin, 0, sizeof(uint64_t) * (word_end - word_begin));
+  for (int c = begin; c < end; ++c) {
+    float v = y[c];
+    if (q.scale) v = v * q.scale[c];
+    if (q.bias) v = v + q.bias[c];
+    set_code(row, words_for(channels), c, v >= q.thresholds[c], 1);
+  }
+}
+
 void transform_to_bits(const int32_t* acc, int channels, int begin, int end, const ThresholdTransform& t,
                        uint64_t* out) {
   if (begin >= end) return;

@@ -42,6 +42,18 @@ struct FloatTransform {
   ActivationParams activation;
 };
 
+// A float output also quantized to one bit for the layer that reads it next
+// (the engine fuses a one-bit Quantize into the layer producing its input, so
+// the float tensor is not read again): bit c is set when
+// y * scale[c] + bias[c] >= thresholds[c], y the stored float output, each
+// operation rounding on its own. Exactly quantize_ref's rule with bits = 1.
+struct FusedQuantize {
+  const float* scale = nullptr;       // [C] or null
+  const float* bias = nullptr;        // [C] or null
+  const float* thresholds = nullptr;  // [C]
+  uint64_t* packed = nullptr;         // [pixels][words_for(C)], or null: nothing fused
+};
+
 struct ThresholdTransform {
   const int32_t* thresholds = nullptr;  // [C][2^bits - 1]
   const int8_t* direction = nullptr;    // [C] of +1/-1, or null for all +1
@@ -78,6 +90,10 @@ inline void transform_to_float(const float* acc, int channels, const FloatTransf
 // planes of words_for(channels) words. Only the words holding those channels
 // are written, so begin (and end, unless it is `channels`) must be multiples
 // of 64 when two ranges of one pixel run concurrently.
+// Channels [begin, end) of one pixel's float output `y` into its packed row
+// of the fused quantize; the words covering them are rewritten whole.
+void quantize_to_bits(const float* y, int channels, int begin, int end, const FusedQuantize& q, uint64_t* row);
+
 void transform_to_bits(const int32_t* acc, int channels, int begin, int end, const ThresholdTransform& t,
                        uint64_t* out);
 inline void transform_to_bits(const int32_t* acc, int channels, const ThresholdTransform& t, uint64_t* out) {

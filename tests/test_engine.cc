@@ -339,6 +339,50 @@ TEST_CASE("a small binarized ResNet matches a naive float evaluation of the same
     CHECK(std::max_element(got.begin(), got.end()) - got.begin() ==
           std::max_element(want.begin(), want.end()) - want.begin());
   }
+  // The binarized activations checked above include those of one-bit
+  // quantizes fused into the binary conv before them (model.cc): some are.
+}
+
+TEST_CASE("a one-bit quantize fused into the binary conv before it gives the unfused bits - any thread count") {
+  test::Random rng(79);
+  const int c = 70;  // a word and a tail
+  const std::vector<uint8_t> w1 = rng.codes(size_t(c) * 9 * c, 1), w2 = rng.codes(size_t(c) * 9 * c, 1);
+  const std::vector<float> s1 = rng.normals(c, 0.05f, 0.02f), b1 = rng.normals(c, 0, 0.3f);
+  const std::vector<float> qs = rng.normals(c, 0, 1), qb = rng.normals(c, 0, 0.3f), qt = rng.normals(c, 0, 0.2f);
+  auto build = [&](bool apart) {
+    ModelBuilder b;
+    const int x = b.input("image", 9, 11, c);
+    int q = b.quantize("sign1", x, 1, Encoding::kBipolar, std::vector<float>(c, 0.0f));
+    FloatTransformSpec t;
+    t.scale = s1;
+    t.bias = b1;
+    t.residual = x;
+    int y = b.bitserial_conv2d("conv1", q, c, WindowSpec::square(3, 1, 1), CodeWeights{1, Encoding::kBipolar, w1}, t);
+    if (apart) y = b.max_pool("identity", y, WindowSpec::square(1));  // keeps the quantize from the conv
+    q = b.quantize("sign2", y, 1, Encoding::kBipolar, qt, qs, qb);
+    y = b.bitserial_conv2d("conv2", q, c, WindowSpec::square(3, 1, 1), CodeWeights{1, Encoding::kBipolar, w2},
+                           FloatTransformSpec{});
+    b.set_output(b.global_avg_pool("gap", y));
+    return b.finish();
+  };
+  const std::vector<uint8_t> fused_bytes = build(false), apart_bytes = build(true);
+  const auto fused = Model::load_buffer(fused_bytes.data(), fused_bytes.size());
+  const auto apart = Model::load_buffer(apart_bytes.data(), apart_bytes.size());
+  auto count_fused = [](const Model& m) {
+    int n = 0;
+    for (const LayerInfo& l : m.layers()) n += l.kernel.rfind("fused into ", 0) == 0;
+    return n;
+  };
+  CHECK(count_fused(*fused) == 1);
+  CHECK(count_fused(*apart) == 0);
+  const std::vector<float> input = rng.normals(size_t(9) * 11 * c);
+  std::vector<float> want(c), got(c);
+  Session(apart, {1}).run(input.data(), want.data());
+  for (int threads : {1, 2, 3}) {
+    CAPTURE(threads);
+    Session(fused, {threads}).run(input.data(), got.data());
+    CHECK(std::memcmp(got.data(), want.data(), sizeof(float) * c) == 0);
+  }
 }
 
 TEST_CASE("outputs are bit-identical for any thread count and across runs") {

@@ -48,6 +48,7 @@ class BitserialConv2DOp : public Op {
       layer.out_packed = ctx.data<uint64_t>(output);
     } else {
       layer.out_float = ctx.data<float>(output);
+      if (quantize_output_ >= 0) layer.quantize.packed = ctx.data<uint64_t>(quantize_output_);
     }
     const ConvGeometry& g = layer.conv.geometry;
     parallel_blocks(*ctx.pool, g.out_h, g.out_c, axis_, channel_step_, [&](int t, const OutputBlock& block) {
@@ -56,6 +57,16 @@ class BitserialConv2DOp : public Op {
   }
 
  private:
+  // A float output's one-bit quantize for the next layer, in the epilogue.
+  bool take_quantize(const QuantizeFusion& f) override {
+    if (packed_ || f.input != output) return false;
+    layer_.quantize = f.params;
+    quantize_output_ = f.output;
+    // Channel splits now also cut packed words: whole words per block.
+    channel_step_ = bitserial_conv_channel_step(*kernel_, plan_.get(), true);
+    return true;
+  }
+
   BitserialConvLayer layer_;
   const BitserialConvKernel* kernel_;
   std::shared_ptr<const BitserialGemmPlan> plan_;  // packed weights and border corrections
@@ -63,6 +74,7 @@ class BitserialConv2DOp : public Op {
   int input_, residual_;
   bool packed_;
   int channel_step_;  // granule of a channel split (0: whole pixels only)
+  int quantize_output_ = -1;
 };
 
 int64_t conv_macs(const ConvGeometry& g) {

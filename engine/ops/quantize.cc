@@ -7,7 +7,19 @@ namespace {
 
 class QuantizeOp : public Op {
  public:
+  bool describe_quantize(QuantizeFusion* f) const override {
+    if (bits_ != 1) return false;
+    f->params.scale = scale_;
+    f->params.bias = bias_;
+    f->params.thresholds = thresholds_;
+    f->input = input_;
+    f->output = output;
+    return true;
+  }
+  void skip_as_fused() override { fused_ = true; }
+
   void run(const RunContext& ctx) const override {
+    if (fused_) return;  // the layer before wrote the bits
     const float* x = ctx.data<const float>(input_);
     uint64_t* packed = ctx.data<uint64_t>(output);
     const int64_t words = packed_row_words(channels_, bits_);
@@ -25,6 +37,7 @@ class QuantizeOp : public Op {
   int input_ = -1;
   int64_t rows_ = 0;
   int channels_ = 0, bits_ = 1;
+  bool fused_ = false;
   const float *scale_ = nullptr, *bias_ = nullptr, *thresholds_ = nullptr;
 };
 

@@ -111,6 +111,10 @@ void store_bitserial_pixel(const BitserialConvLayer& layer, int64_t pixel, int b
   for (int c = begin; c < end; ++c) acc_f[c] = static_cast<float>(acc[c]);  // exact: |acc| < 2^24
   const float* residual = layer.residual ? layer.residual + pixel * channels : nullptr;
   transform_to_float(acc_f, begin, end, layer.to_float, residual, layer.out_float + pixel * channels);
+  if (layer.quantize.packed) {
+    quantize_to_bits(layer.out_float + pixel * channels, channels, begin, end, layer.quantize,
+                     layer.quantize.packed + pixel * words_for(channels));
+  }
 }
 
 void bitserial_conv2d_ref(const BitserialConvLayer& layer, int row_begin, int row_end, void* scratch) {

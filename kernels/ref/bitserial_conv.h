@@ -32,6 +32,7 @@ struct BitserialConvLayer {
   float* out_float = nullptr;       // [out_h][out_w][out_c]
   ThresholdTransform to_bits;
   uint64_t* out_packed = nullptr;   // [out_h][out_w] rows of to_bits.bits planes
+  FusedQuantize quantize;           // with out_float: also the next layer's one-bit input, or nothing
 };
 
 // Sum over n channels of the weight values of one tap (`bits` planes of

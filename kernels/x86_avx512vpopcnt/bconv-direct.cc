@@ -144,6 +144,8 @@ void run(const BconvDirectArgs& a) {
     }
     return;
   }
+  const FusedQuantize& q = e.quantize;
+  const int64_t q_words = (e.out_c + 63) / 64;
   for (int p = 0; p < kPx; ++p) {
     if (p >= a.pixels) break;
     const int64_t pixel = a.out_pixel + p;
@@ -156,7 +158,16 @@ void run(const BconvDirectArgs& a) {
       const int c = a.c0 + 8 * v;
       // Exact: |acc| < 2^24 (the validator's bound).
       const __m256 y = _mm256_cvtepi32_ps(_mm512_cvtepi64_epi32(acc[v][p]));
-      _mm256_mask_storeu_ps(out + c, valid, float_transform(y, c, valid, e.transform, residual));
+      const __m256 r = float_transform(y, c, valid, e.transform, residual);
+      _mm256_mask_storeu_ps(out + c, valid, r);
+      if (q.packed) {  // the next layer's one-bit input, from the stored values
+        __m256 v = r;
+        if (q.scale) v = _mm256_mul_ps(v, _mm256_maskz_loadu_ps(valid, q.scale + c));
+        if (q.bias) v = _mm256_add_ps(v, _mm256_maskz_loadu_ps(valid, q.bias + c));
+        // v >= t, false for NaN (ordered, non-signalling): quantize_ref's rule.
+        const __mmask8 bits = _mm256_mask_cmp_ps_mask(valid, v, _mm256_maskz_loadu_ps(valid, q.thresholds + c), _CMP_GE_OQ);
+        reinterpret_cast<uint8_t*>(q.packed + pixel * q_words)[c / 8] = bits;
+      }
     }
   }
 }

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "kernels/bitpack.h"
+#include "kernels/ref/quantize.h"
 #include "kernels/registry.h"
 #include "support/naive.h"
 #include "support/random.h"
@@ -94,6 +95,51 @@ class BitserialConvTester {
       }
     }
 
+    // The float transform in full (scale, bias, residual, ReLU) with the next
+    // layer's one-bit quantize fused: the floats transform_to_float makes of
+    // the exact accumulators, and the bits quantize_ref makes of those floats.
+    {
+      std::vector<float> scale(g.out_c), bias(g.out_c), q_scale(g.out_c), q_bias(g.out_c), q_t(g.out_c);
+      for (int c = 0; c < g.out_c; ++c) {
+        scale[c] = static_cast<float>(rng.uniform_int(-8, 8)) / 4.0f + 0.125f;
+        bias[c] = static_cast<float>(rng.uniform_int(-16, 16)) / 2.0f;
+        q_scale[c] = static_cast<float>(rng.uniform_int(-4, 4)) + 0.5f;
+        q_bias[c] = static_cast<float>(rng.uniform_int(-8, 8));
+      }
+      std::vector<float> residual(pixels * g.out_c);
+      for (float& r : residual) r = static_cast<float>(rng.uniform_int(-20, 20)) / 4.0f;
+      std::vector<float> want_float(pixels * g.out_c), acc_f(want.size());
+      for (size_t i = 0; i < want.size(); ++i) acc_f[i] = static_cast<float>(want[i]);
+      FloatTransform t;
+      t.scale = scale.data();
+      t.bias = bias.data();
+      t.activation.kind = ActivationKind::kRelu;
+      for (size_t p = 0; p < pixels; ++p) {
+        transform_to_float(acc_f.data() + p * g.out_c, g.out_c, t, residual.data() + p * g.out_c,
+                           want_float.data() + p * g.out_c);
+      }
+      // Thresholds on the quantize's own values at a middle pixel: the boundary is hit.
+      const size_t middle = (size_t(g.out_h) / 2 * g.out_w + g.out_w / 2) * g.out_c;
+      for (int c = 0; c < g.out_c; ++c) q_t[c] = want_float[middle + c] * q_scale[c] + q_bias[c];
+      std::vector<uint64_t> want_bits(pixels * words_for(g.out_c));
+      quantize_ref(want_float.data(), static_cast<int64_t>(pixels), g.out_c, q_scale.data(), q_bias.data(),
+                   q_t.data(), 1, want_bits.data());
+      std::vector<float> fused_out(pixels * g.out_c, -12345.0f);
+      std::vector<uint64_t> bits(want_bits.size(), ~uint64_t{0});
+      BitserialConvLayer fused = layer;
+      fused.to_float = t;
+      fused.residual = residual.data();
+      fused.out_float = fused_out.data();
+      fused.quantize = {q_scale.data(), q_bias.data(), q_t.data(), bits.data()};
+      run_split(k, fused, g, loop_);
+      if (std::memcmp(fused_out.data(), want_float.data(), fused_out.size() * sizeof(float)) != 0) {
+        FAIL("the float transform differs from transform_to_float");
+      }
+      for (size_t i = 0; i < bits.size(); ++i) {
+        if (bits[i] != want_bits[i]) FAIL("fused quantize word " << i << ": got " << bits[i] << ", want " << want_bits[i]);
+      }
+    }
+
     // Threshold outputs, mixed directions: 2 bits (the accumulator path) and
     // 1 bit (which kernels may decide on their raw sums for interior pixels).
     // Thresholds sit at -1, 0 or +1 from the accumulators of an interior
@@ -146,7 +192,7 @@ class BitserialConvTester {
     auto run = [&](const OutputBlock& block) { run_block(k, plan.get(), layer, g, block, scratch.data()); };
     const int third = g.out_h / 3;
     run(OutputBlock{0, third, 0, g.out_c});
-    const int step = bitserial_conv_channel_step(k, plan.get(), layer.out_packed != nullptr);
+    const int step = bitserial_conv_channel_step(k, plan.get(), layer.out_packed || layer.quantize.packed);
     const int steps = step > 0 ? (g.out_c + step - 1) / step : 0;
     if (steps < 2) {
       run(OutputBlock{third, g.out_h, 0, g.out_c});
