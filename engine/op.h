@@ -13,6 +13,7 @@
 namespace bnn {
 
 class ThreadPool;
+struct QuantizeKernel;
 
 struct TensorRecord {
   int64_t bytes = 0;
@@ -39,6 +40,7 @@ struct RunContext {
 // A one-bit Quantize as the op producing its input can take it on.
 struct QuantizeFusion {
   FusedQuantize params;  // packed left null: bound per run
+  const QuantizeKernel* kernel = nullptr;  // the Quantize's own kernel, for producers that call it
   int input = -1, output = -1;
 };
 

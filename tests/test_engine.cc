@@ -343,7 +343,7 @@ TEST_CASE("a small binarized ResNet matches a naive float evaluation of the same
   // quantizes fused into the binary conv before them (model.cc): some are.
 }
 
-TEST_CASE("a one-bit quantize fused into the binary conv before it gives the unfused bits - any thread count") {
+TEST_CASE("a one-bit quantize fused into the pool or binary conv before it gives the unfused bits - any thread count") {
   test::Random rng(79);
   const int c = 70;  // a word and a tail
   const std::vector<uint8_t> w1 = rng.codes(size_t(c) * 9 * c, 1), w2 = rng.codes(size_t(c) * 9 * c, 1);
@@ -351,14 +351,16 @@ TEST_CASE("a one-bit quantize fused into the binary conv before it gives the unf
   const std::vector<float> qs = rng.normals(c, 0, 1), qb = rng.normals(c, 0, 0.3f), qt = rng.normals(c, 0, 0.2f);
   auto build = [&](bool apart) {
     ModelBuilder b;
-    const int x = b.input("image", 9, 11, c);
-    int q = b.quantize("sign1", x, 1, Encoding::kBipolar, std::vector<float>(c, 0.0f));
+    int x = b.input("image", 9, 11, c);
+    x = b.max_pool("pool", x, WindowSpec::square(3, 1, 1));
+    if (apart) x = b.batchnorm("identity0", x, std::vector<float>(c, 1.0f), std::vector<float>(c, 0.0f));
+    int q = b.quantize("sign1", x, 1, Encoding::kBipolar, qt, qs, qb);
     FloatTransformSpec t;
     t.scale = s1;
     t.bias = b1;
     t.residual = x;
     int y = b.bitserial_conv2d("conv1", q, c, WindowSpec::square(3, 1, 1), CodeWeights{1, Encoding::kBipolar, w1}, t);
-    if (apart) y = b.max_pool("identity", y, WindowSpec::square(1));  // keeps the quantize from the conv
+    if (apart) y = b.max_pool("identity1", y, WindowSpec::square(1));  // keeps the quantize from the conv
     q = b.quantize("sign2", y, 1, Encoding::kBipolar, qt, qs, qb);
     y = b.bitserial_conv2d("conv2", q, c, WindowSpec::square(3, 1, 1), CodeWeights{1, Encoding::kBipolar, w2},
                            FloatTransformSpec{});
@@ -373,8 +375,8 @@ TEST_CASE("a one-bit quantize fused into the binary conv before it gives the unf
     for (const LayerInfo& l : m.layers()) n += l.kernel.rfind("fused into ", 0) == 0;
     return n;
   };
-  CHECK(count_fused(*fused) == 1);
-  CHECK(count_fused(*apart) == 0);
+  CHECK(count_fused(*fused) == 2);  // into the pool and into the conv
+  CHECK(count_fused(*apart) == 1);  // into the identity pool
   const std::vector<float> input = rng.normals(size_t(9) * 11 * c);
   std::vector<float> want(c), got(c);
   Session(apart, {1}).run(input.data(), want.data());

@@ -1,6 +1,7 @@
 // Window pooling (max on float or packed, average on float) and global average pooling.
 #include "engine/bind.h"
 #include "engine/parallel.h"
+#include "kernels/bitpack.h"
 #include "kernels/ref/pool.h"
 
 namespace bnn {
@@ -13,14 +14,20 @@ class Pool2DOp : public Op {
   void run(const RunContext& ctx) const override {
     switch (mode_) {
       case Mode::kMaxFloat:
-        parallel_ranges(*ctx.pool, g_.out_h, [&](int, int begin, int end) {
-          kernel_->max_pool(g_, ctx.data<const float>(inputs[0]), ctx.data<float>(output), begin, end);
-        });
-        break;
       case Mode::kAvgFloat:
         parallel_ranges(*ctx.pool, g_.out_h, [&](int, int begin, int end) {
-          kernel_->avg_pool(g_, count_include_pad_, ctx.data<const float>(inputs[0]), ctx.data<float>(output), begin,
-                            end);
+          float* out = ctx.data<float>(output);
+          if (mode_ == Mode::kMaxFloat) {
+            kernel_->max_pool(g_, ctx.data<const float>(inputs[0]), out, begin, end);
+          } else {
+            kernel_->avg_pool(g_, count_include_pad_, ctx.data<const float>(inputs[0]), out, begin, end);
+          }
+          if (quantize_output_ < 0) return;
+          // The fused quantize of these rows while they are in this core's cache.
+          const int64_t first = int64_t{begin} * g_.out_w, pixels = int64_t{end - begin} * g_.out_w;
+          quantize_.kernel->run(out + first * g_.out_c, pixels, g_.out_c, quantize_.params.scale,
+                                quantize_.params.bias, quantize_.params.thresholds, 1,
+                                ctx.data<uint64_t>(quantize_output_) + first * words_for(g_.out_c));
         });
         break;
       case Mode::kMaxOneBit:
@@ -33,7 +40,17 @@ class Pool2DOp : public Op {
     }
   }
 
+  // A float pooling's one-bit quantize for the next layer, row range by row range.
+  bool take_quantize(const QuantizeFusion& f) override {
+    if ((mode_ != Mode::kMaxFloat && mode_ != Mode::kAvgFloat) || f.input != output || !f.kernel) return false;
+    quantize_ = f;
+    quantize_output_ = f.output;
+    return true;
+  }
+
   const PoolKernel* kernel_ = nullptr;
+  QuantizeFusion quantize_;
+  int quantize_output_ = -1;
   ConvGeometry g_;
   Mode mode_ = Mode::kMaxFloat;
   bool count_include_pad_ = true;

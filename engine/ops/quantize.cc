@@ -12,6 +12,7 @@ class QuantizeOp : public Op {
     f->params.scale = scale_;
     f->params.bias = bias_;
     f->params.thresholds = thresholds_;
+    f->kernel = kernel_;
     f->input = input_;
     f->output = output;
     return true;
