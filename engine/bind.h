@@ -47,7 +47,7 @@ struct BindContext {
   const Kernel* choose(KernelTable<Kernel> table, const Usable& usable) const {
     const Kernel* fallback = default_kernel(table, usable);
     if (!schedule) return fallback;
-    const std::string named = schedule->kernel() ? schedule->kernel()->str() : "";
+    const std::string named = schedule->kernel() ? current_kernel_name(schedule->kernel()->str()) : "";
     if (const fb::CpuIdentity* cpu = schedule->tuned_for()) {
       const std::string arch = cpu->arch() ? cpu->arch()->str() : "";
       const std::string model = cpu->model_name() ? cpu->model_name()->str() : "";

@@ -61,11 +61,8 @@ void conv2d_ref_unpacked(const Conv2DLayer& layer, const float*, int row_begin, 
 // one); the others are the tuner's alternatives (bnn-tune), same bits.
 #define BNN_CONV2D_F32(ns, isa, oc, px, run) \
   {"conv2d_f32_" #oc "x" #px "__" #ns, isa, oc, px, conv2d_f32_oc_prepare, ns::run, conv2d_f32_oc_scratch_bytes, false}
-// The 16x4 block keeps the first float kernel's name, "16x1", which baked
-// schedules name (BNN_CONV2D_F32_16X4).
-#define BNN_CONV2D_F32_16X4(ns, isa)                                                                           \
-  {"conv2d_f32_16x1__" #ns, isa, 16, 4, conv2d_f32_oc_prepare, ns::conv2d_f32_oc_run_16x4, conv2d_f32_oc_scratch_bytes, \
-   false}
+// The 16x4 block was first named "16x1"; kRenamedKernels maps that name.
+#define BNN_CONV2D_F32_16X4(ns, isa) BNN_CONV2D_F32(ns, isa, 16, 4, conv2d_f32_oc_run_16x4)
 #define BNN_CONV2D_F32_ALTERNATIVES(ns, isa)                                                                    \
   BNN_CONV2D_F32(ns, isa, 32, 4, conv2d_f32_oc_run_32x4), BNN_CONV2D_F32(ns, isa, 16, 8, conv2d_f32_oc_run_16x8), \
       BNN_CONV2D_F32(ns, isa, 32, 8, conv2d_f32_oc_run_32x8)
@@ -182,6 +179,23 @@ const BitserialConvKernel* find_bitserial_conv_kernel(const std::string& name) {
     if (name == k.name) return &k;
   }
   return nullptr;
+}
+
+namespace {
+// Kernels renamed after models were tuned: the name a schedule may hold, and
+// the kernel's name now.
+const std::pair<const char*, const char*> kRenamedKernels[] = {
+    {"conv2d_f32_16x1__portable", "conv2d_f32_16x4__portable"},
+    {"conv2d_f32_16x1__avx2", "conv2d_f32_16x4__avx2"},
+    {"conv2d_f32_16x1__avx512vpopcnt", "conv2d_f32_16x4__avx512vpopcnt"},
+};
+}  // namespace
+
+std::string current_kernel_name(const std::string& name) {
+  for (const auto& [old_name, new_name] : kRenamedKernels) {
+    if (name == old_name) return new_name;
+  }
+  return name;
 }
 
 KernelTable<PoolKernel> pool_kernels() { return {std::begin(kPoolKernels), std::end(kPoolKernels)}; }

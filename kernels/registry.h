@@ -119,6 +119,10 @@ const Kernel* default_kernel(KernelTable<Kernel> table, const Usable& usable) {
   return chosen;
 }
 
+// A kernel name as a schedule may hold it, as the kernel is called now
+// (kernels renamed since keep binding); other names unchanged.
+std::string current_kernel_name(const std::string& name);
+
 // The bitserial descriptor called `name`, or null.
 const BitserialConvKernel* find_bitserial_conv_kernel(const std::string& name);
 

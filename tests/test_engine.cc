@@ -433,6 +433,24 @@ TEST_CASE("plan_memory never overlaps two buffers that are alive at the same tim
   }
 }
 
+TEST_CASE("a schedule naming a float kernel by its old name binds to it") {
+  ModelBuilder b;
+  const int x = b.input("x", 6, 6, 3);
+  const int y = b.conv2d("conv", x, 16, WindowSpec::square(3, 1, 1), std::vector<float>(16 * 9 * 3, 0.5f),
+                         FloatTransformSpec{});
+  fb::ScheduleT schedule;
+  schedule.kernel = "conv2d_f32_16x1__portable";  // the 16x4 block's first name
+  schedule.tuned_for = std::make_unique<fb::CpuIdentityT>();
+  schedule.tuned_for->arch = cpu_arch();
+  schedule.tuned_for->model_name = cpu_model_name();
+  b.set_schedule(y, schedule);
+  b.set_output(y);
+  const std::vector<uint8_t> bytes = b.finish();
+  const auto model = Model::load_buffer(bytes.data(), bytes.size());
+  CHECK(model->layers()[0].kernel == "conv2d_f32_16x4__portable");
+  CHECK(model->layers()[0].schedule_note.empty());
+}
+
 TEST_CASE("a schedule naming an unknown kernel falls back to the default and says so") {
   ModelBuilder b;
   const int x = b.input("x", 4, 4, 8);
