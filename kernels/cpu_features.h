@@ -8,7 +8,9 @@
 
 namespace bnn {
 
-enum class Isa : unsigned { kPortable, kAvx2, kAvx512Vpopcnt, kNeon64, kNeon32 };
+// kAvx512F: AVX-512 Foundation alone (the float kernels); kAvx512Vpopcnt adds
+// BW and VPOPCNTDQ (the binary kernels).
+enum class Isa : unsigned { kPortable, kAvx2, kAvx512Vpopcnt, kNeon64, kNeon32, kAvx512F };
 
 const char* isa_name(Isa isa);
 

@@ -21,8 +21,8 @@ BNN_DECLARE_POOL_F32(portable)
 #if defined(BNN_HAVE_AVX2)
 BNN_DECLARE_POOL_F32(avx2)
 #endif
-#if defined(BNN_HAVE_AVX512VPOPCNT)
-BNN_DECLARE_POOL_F32(avx512vpopcnt)
+#if defined(BNN_HAVE_AVX512F)
+BNN_DECLARE_POOL_F32(avx512f)
 #endif
 
 #undef BNN_DECLARE_POOL_F32

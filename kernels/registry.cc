@@ -77,13 +77,13 @@ const Conv2DKernel kConv2DKernels[] = {
     BNN_CONV2D_F32(avx2, Isa::kAvx2, 64, 4, conv2d_f32_oc_run_64x4),
     BNN_CONV2D_F32_16X4(avx2, Isa::kAvx2),
 #endif
-#if defined(BNN_HAVE_AVX512VPOPCNT)
+#if defined(BNN_HAVE_AVX512F)
     // With 32 zmm registers the 64x4 block (16 accumulators) is the default:
     // bnn-tune found it fastest on every float convolution of ResNet-18
     // (docs/tuning.md).
-    BNN_CONV2D_F32_ALTERNATIVES(avx512vpopcnt, Isa::kAvx512Vpopcnt),
-    BNN_CONV2D_F32_16X4(avx512vpopcnt, Isa::kAvx512Vpopcnt),
-    BNN_CONV2D_F32(avx512vpopcnt, Isa::kAvx512Vpopcnt, 64, 4, conv2d_f32_oc_run_64x4),
+    BNN_CONV2D_F32_ALTERNATIVES(avx512f, Isa::kAvx512F),
+    BNN_CONV2D_F32_16X4(avx512f, Isa::kAvx512F),
+    BNN_CONV2D_F32(avx512f, Isa::kAvx512F, 64, 4, conv2d_f32_oc_run_64x4),
 #endif
 };
 #undef BNN_CONV2D_F32_ALTERNATIVES
@@ -96,9 +96,8 @@ const PoolKernel kPoolKernels[] = {
 #if defined(BNN_HAVE_AVX2)
     {"avx2", Isa::kAvx2, avx2::max_pool_f32, avx2::avg_pool_f32, avx2::global_avg_pool_f32},
 #endif
-#if defined(BNN_HAVE_AVX512VPOPCNT)
-    {"avx512vpopcnt", Isa::kAvx512Vpopcnt, avx512vpopcnt::max_pool_f32, avx512vpopcnt::avg_pool_f32,
-     avx512vpopcnt::global_avg_pool_f32},
+#if defined(BNN_HAVE_AVX512F)
+    {"avx512f", Isa::kAvx512F, avx512f::max_pool_f32, avx512f::avg_pool_f32, avx512f::global_avg_pool_f32},
 #endif
 };
 
@@ -187,7 +186,12 @@ namespace {
 const std::pair<const char*, const char*> kRenamedKernels[] = {
     {"conv2d_f32_16x1__portable", "conv2d_f32_16x4__portable"},
     {"conv2d_f32_16x1__avx2", "conv2d_f32_16x4__avx2"},
-    {"conv2d_f32_16x1__avx512vpopcnt", "conv2d_f32_16x4__avx512vpopcnt"},
+    // The AVX-512 float kernels were named after the binary kernels' ISA level.
+    {"conv2d_f32_16x1__avx512vpopcnt", "conv2d_f32_16x4__avx512f"},
+    {"conv2d_f32_32x4__avx512vpopcnt", "conv2d_f32_32x4__avx512f"},
+    {"conv2d_f32_16x8__avx512vpopcnt", "conv2d_f32_16x8__avx512f"},
+    {"conv2d_f32_32x8__avx512vpopcnt", "conv2d_f32_32x8__avx512f"},
+    {"conv2d_f32_64x4__avx512vpopcnt", "conv2d_f32_64x4__avx512f"},
 };
 }  // namespace
 

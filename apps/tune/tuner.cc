@@ -267,7 +267,7 @@ class FloatConvBench {
 // Cost model: vector width, the padding of output channels to the block's
 // chunks, and how many pixels share each weight load.
 double predict_float(const Conv2DKernel& k, const ConvGeometry& g) {
-  const double lanes = k.isa == Isa::kAvx512Vpopcnt ? 16 : k.isa == Isa::kAvx2 ? 8 : k.tile_oc > 1 ? 4 : 1;
+  const double lanes = k.isa == Isa::kAvx512F ? 16 : k.isa == Isa::kAvx2 ? 8 : k.tile_oc > 1 ? 4 : 1;
   const double padded = std::ceil(double(g.out_c) / k.tile_oc) * k.tile_oc / g.out_c;
   const double reuse = 1.0 + 1.0 / k.tile_px + (k.tile_oc > 16 ? 0.0 : 0.25);
   return padded * reuse / lanes;

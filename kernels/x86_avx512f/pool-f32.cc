@@ -1,3 +1,3 @@
 // Float pooling built with -mavx512f.
-#define BNN_POOL_NAMESPACE avx512vpopcnt
+#define BNN_POOL_NAMESPACE avx512f
 #include "kernels/pool_f32.inc"

@@ -1,3 +1,3 @@
 // The output-channel-vectorized float convolution built with -mavx512f.
-#define BNN_FLOAT_NAMESPACE avx512vpopcnt
+#define BNN_FLOAT_NAMESPACE avx512f
 #include "kernels/conv2d_f32_oc.inc"
