@@ -83,6 +83,18 @@ void run(const BconvDirectArgs& a) {
   for (int v = 0; v < kOcv; ++v) {
     for (int p = 0; p < kPx; ++p) acc[v][p] = _mm512_setzero_si512();
   }
+  // The residual this tile adds is read after its sums: ask for it now, so
+  // that the popcounts hide the miss (it is a tensor of up to megabytes,
+  // written layers ago; its loads stalled the epilogue).
+  // This tile's and the next one's along the row (which the caller runs
+  // next when pixels are the inner loop): more time for the miss.
+  if (a.e->residual) {
+    for (int p = 0; p < 2 * kPx && p < a.pixels + kPx; ++p) {
+      const char* r = reinterpret_cast<const char*>(a.e->residual + (a.out_pixel + p) * a.e->out_c + a.c0);
+      for (int byte = 0; byte < kOcv * 8 * 4; byte += 64) _mm_prefetch(r + byte, _MM_HINT_T0);
+    }
+  }
+
   // S = sum over levels s of 2^s * (pairs i + j = s), by Horner's rule.
   const int top = a.weight_bits - 1 + a.act_bits - 1;
   for (int s = top; s >= 0; --s) {
