@@ -1,6 +1,7 @@
 #include "engine/thread_pool.h"
 
 #include <algorithm>
+#include <cassert>
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
@@ -32,10 +33,17 @@ uint64_t share_state(uint32_t generation, uint64_t next, uint64_t end) {
 
 ThreadPool::ThreadPool(int threads) : shares_(static_cast<size_t>(threads > 1 ? threads : 1)) {
   workers_.reserve(threads > 1 ? threads - 1 : 0);
-  for (int t = 1; t < threads; ++t) workers_.emplace_back([this, t] { worker_loop(t); });
+  try {
+    for (int t = 1; t < threads; ++t) workers_.emplace_back([this, t] { worker_loop(t); });
+  } catch (...) {
+    stop_and_join();  // the workers already started must not outlive a failed pool
+    throw;
+  }
 }
 
-ThreadPool::~ThreadPool() {
+ThreadPool::~ThreadPool() { stop_and_join(); }
+
+void ThreadPool::stop_and_join() {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     stop_.store(true);
@@ -45,7 +53,7 @@ ThreadPool::~ThreadPool() {
 }
 
 void ThreadPool::run_job(int tasks, Trampoline call, const void* fn) {
-  // The caller splits work into at most kTaskMask tasks (parallel.h).
+  assert(tasks <= static_cast<int>(kTaskMask));  // parallel_ranges makes at most kMaxThreads * kTasksPerThread
   call_ = call;
   fn_ = fn;
   done_.store(0, std::memory_order_relaxed);
@@ -73,7 +81,8 @@ void ThreadPool::run_job(int tasks, Trampoline call, const void* fn) {
     }
   }
   const Clock::time_point end = Clock::now();
-  if (end - start > kStall + (own > 0 ? 2 * (start - begin) / own : Clock::duration{})) {
+  // (A caller that ran no task knows no task's length: no verdict then.)
+  if (own > 0 && end - start > kStall + 2 * (start - begin) / own) {
     solo_until_ = end + solo_for_;
     solo_for_ = std::min(solo_for_ * 2, kSoloMax);
   } else {

@@ -42,8 +42,9 @@ class ThreadPool {
   int size() const { return static_cast<int>(workers_.size()) + 1; }
 
   // Calls fn(thread, task) once for every task in [0, tasks), thread in
-  // [0, size()), and returns when all have returned. Not reentrant: one
-  // run() at a time per pool (a session runs one model at a time).
+  // [0, size()), and returns when all have returned. tasks <= 65535; fn must
+  // not throw (kernels do not). Not reentrant: one run() at a time per pool
+  // (a session runs one model at a time).
   template <typename Fn>
   void run(int tasks, const Fn& fn) {
     if (tasks <= 0) return;
@@ -67,6 +68,7 @@ class ThreadPool {
   void run_job(int tasks, Trampoline call, const void* fn);
   int work(int thread, uint32_t generation);  // runs claimed tasks; returns how many
   void worker_loop(int thread);
+  void stop_and_join();
 
   // One share of the job's tasks per thread: generation (32 bits) | next
   // task (16) | end (16), one word so that a task is claimed only from the
@@ -77,8 +79,8 @@ class ThreadPool {
   bool claim(Share& share, uint32_t generation, int* task);
 
   std::vector<Share> shares_;
-  std::atomic<uint32_t> generation_{0};  // published after the shares
-  std::atomic<int> done_{0};
+  alignas(64) std::atomic<uint32_t> generation_{0};  // published after the shares
+  alignas(64) std::atomic<int> done_{0};  // incremented by every worker: its own line
   Trampoline call_ = nullptr;
   const void* fn_ = nullptr;
   std::chrono::steady_clock::time_point solo_until_{};  // the caller's alone until then

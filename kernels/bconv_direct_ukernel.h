@@ -40,6 +40,7 @@ struct BconvDirectEpilogue {
   // operation by operation.
   FloatTransform transform;
   const float* residual = nullptr;  // [pixels][out_c] or null
+  int64_t pixels = 0;               // of the whole output (out_h * out_w)
   float* out_float = nullptr;       // [pixels][out_c]
   FusedQuantize quantize;           // with out_float: its one-bit quantize too (bytes of it), or nothing
 };

@@ -157,6 +157,7 @@ void bitserial_direct_run(const BitserialGemmPlan& plan, const BitserialConvLaye
   } else {
     e.transform = layer.to_float;
     e.residual = layer.residual;
+    e.pixels = int64_t{g.out_h} * g.out_w;
     e.out_float = layer.out_float;
     e.quantize = layer.quantize;
   }

@@ -137,7 +137,7 @@ void bitserial_gemm_run(const BitserialGemmPlan& p, const BitserialConvLayer& la
                         void* scratch) {
   const ConvGeometry& g = layer.conv.geometry;
   const int px = p.tile_px, oc = p.tile_oc, outer = p.outer_px;
-  assert(range.channel_begin % bitserial_channel_step(oc, layer.out_packed != nullptr) == 0);
+  assert(range.channel_begin % bitserial_channel_step(oc, layer.out_packed || layer.quantize.packed) == 0);
   assert(range.channel_begin < range.channel_end && range.channel_end <= g.out_c);
   const int c_begin = range.channel_begin, c_end = range.channel_end;
   const int block_begin = c_begin / oc, block_end = (c_end + oc - 1) / oc;

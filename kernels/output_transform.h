@@ -86,14 +86,16 @@ inline void transform_to_float(const float* acc, int channels, const FloatTransf
   transform_to_float(acc, 0, channels, t, residual, out);
 }
 
+// Channels [begin, end) of one pixel's float output `y` into its packed row
+// of the fused quantize; the words covering them are rewritten whole, so
+// begin (and end, unless it is `channels`) must be multiples of 64 when two
+// ranges of one pixel run concurrently.
+void quantize_to_bits(const float* y, int channels, int begin, int end, const FusedQuantize& q, uint64_t* row);
+
 // One pixel, channels [begin, end) of `channels`: acc[c] -> code c of `bits`
 // planes of words_for(channels) words. Only the words holding those channels
 // are written, so begin (and end, unless it is `channels`) must be multiples
 // of 64 when two ranges of one pixel run concurrently.
-// Channels [begin, end) of one pixel's float output `y` into its packed row
-// of the fused quantize; the words covering them are rewritten whole.
-void quantize_to_bits(const float* y, int channels, int begin, int end, const FusedQuantize& q, uint64_t* row);
-
 void transform_to_bits(const int32_t* acc, int channels, int begin, int end, const ThresholdTransform& t,
                        uint64_t* out);
 inline void transform_to_bits(const int32_t* acc, int channels, const ThresholdTransform& t, uint64_t* out) {

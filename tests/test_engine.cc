@@ -345,7 +345,7 @@ TEST_CASE("a small binarized ResNet matches a naive float evaluation of the same
 
 TEST_CASE("a one-bit quantize fused into the pool or binary conv before it gives the unfused bits - any thread count") {
   test::Random rng(79);
-  const int c = 70;  // a word and a tail
+  const int c = 130;  // two words and a tail
   const std::vector<uint8_t> w1 = rng.codes(size_t(c) * 9 * c, 1), w2 = rng.codes(size_t(c) * 9 * c, 1);
   const std::vector<float> s1 = rng.normals(c, 0.05f, 0.02f), b1 = rng.normals(c, 0, 0.3f);
   const std::vector<float> qs = rng.normals(c, 0, 1), qb = rng.normals(c, 0, 0.3f), qt = rng.normals(c, 0, 0.2f);
@@ -360,6 +360,13 @@ TEST_CASE("a one-bit quantize fused into the pool or binary conv before it gives
     t.bias = b1;
     t.residual = x;
     int y = b.bitserial_conv2d("conv1", q, c, WindowSpec::square(3, 1, 1), CodeWeights{1, Encoding::kBipolar, w1}, t);
+    // Threads split its output channels: fused bits of one word from two blocks.
+    fb::ScheduleT by_channels;
+    by_channels.parallel_axis = fb::ParallelAxis::CHANNELS;
+    by_channels.tuned_for = std::make_unique<fb::CpuIdentityT>();
+    by_channels.tuned_for->arch = cpu_arch();
+    by_channels.tuned_for->model_name = cpu_model_name();
+    b.set_schedule(y, by_channels);
     if (apart) y = b.max_pool("identity1", y, WindowSpec::square(1));  // keeps the quantize from the conv
     q = b.quantize("sign2", y, 1, Encoding::kBipolar, qt, qs, qb);
     y = b.bitserial_conv2d("conv2", q, c, WindowSpec::square(3, 1, 1), CodeWeights{1, Encoding::kBipolar, w2},
@@ -608,6 +615,20 @@ TEST_CASE("thread pool: every task runs once - thread ids in range - back to bac
   std::atomic<int> after{0};
   pool.run(8, [&](int, int) { after.fetch_add(1); });
   CHECK(after.load() == 8);
+  // The workers take part (the caller alone would pass everything above):
+  // tasks that wait for another thread's task, idle and after the workers slept.
+  for (int round = 0; round < 2; ++round) {
+    CAPTURE(round);
+    bnn::ThreadPool two(2);
+    if (round == 1) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    std::atomic<bool> worker_ran{false};
+    two.run(8, [&](int thread, int) {
+      if (thread != 0) worker_ran = true;
+      const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+      while (!worker_ran && std::chrono::steady_clock::now() < until) std::this_thread::yield();
+    });
+    CHECK(worker_ran.load());
+  }
 }
 
 TEST_CASE("parallel_ranges and parallel_blocks cover the output exactly once for any pool size") {

@@ -376,6 +376,10 @@ TEST_CASE("every quantize kernel gives the reference's bits - 1 and 2 bits - cha
     data[5 % data.size()] = -0.0f;
     const std::vector<float> scale = rng.normals(channels), bias = rng.normals(channels);
     std::vector<float> t = rng.normals(channels * 3);
+    // One-bit thresholds that make the edge cases count: data[5] (-0) meets a
+    // threshold of +0 (-0 >= 0 holds), and one channel's threshold is NaN.
+    t[5 % channels] = 0.0f;
+    if (channels > 5) t[1] = NAN;
     for (int bits : {1, 2}) {
       for (bool affine : {false, true}) {
         const float* s = affine ? scale.data() : nullptr;

@@ -216,7 +216,19 @@ class BitserialConvTester {
     const size_t element = packed ? sizeof(uint64_t) : sizeof(float);
     std::vector<uint8_t> before(pixels * row * element);
     std::memcpy(before.data(), out, before.size());
+    std::vector<uint64_t> bits_before;  // the fused quantize's, when there is one
+    if (layer.quantize.packed) bits_before.assign(layer.quantize.packed, layer.quantize.packed + pixels * words);
     bitserial_conv_run(k, plan, layer, block, scratch);
+    for (size_t i = 0; i < bits_before.size(); ++i) {
+      const int oy = static_cast<int>(i / words / g.out_w);
+      const int64_t c0 = int64_t(i % words) * kWordBits;
+      const bool inside = oy >= block.row_begin && oy < block.row_end && c0 < block.channel_end &&
+                          c0 + kWordBits > block.channel_begin;
+      if (!inside && bits_before[i] != layer.quantize.packed[i]) {
+        FAIL("block rows " << block.row_begin << "-" << block.row_end << " channels " << block.channel_begin << "-"
+                           << block.channel_end << " wrote fused quantize word " << i << " outside itself");
+      }
+    }
     for (size_t p = 0; p < pixels; ++p) {
       const int oy = static_cast<int>(p / g.out_w);
       for (size_t e = 0; e < row; ++e) {
