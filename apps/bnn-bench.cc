@@ -19,6 +19,7 @@
 #include "bnn/engine.h"
 #include "bnn/image.h"
 #include "kernels/cpu_features.h"
+#include "model_format/printable_text.h"
 
 namespace {
 
@@ -319,15 +320,15 @@ int run_model(const Options& o) {
     const LayerInfo& l = model->layers()[i];
     const double ms = layer_ms[i];
     if (o.json) {
-      std::printf("{\"mode\": \"model_layer\", \"index\": %zu, \"layer\": \"%s\", \"kind\": \"%s\", \"ms\": %.4f, "
-                  "\"kernel\": \"%s\"}\n", i, l.name.c_str(), l.kind.c_str(), ms, l.kernel.c_str());
+      std::printf("{\"mode\": \"model_layer\", \"index\": %zu, \"layer\": %s, \"kind\": \"%s\", \"ms\": %.4f, "
+                  "\"kernel\": \"%s\"}\n", i, bnn::json_string(l.name).c_str(), l.kind.c_str(), ms, l.kernel.c_str());
     } else {
       int wb = 0, ab = 0;
       char pct[16] = "-";
       if (l.kind == "BitserialConv2D" && std::sscanf(l.precision.c_str(), "W%dA%d", &wb, &ab) == 2 && peak > 0) {
         std::snprintf(pct, sizeof pct, "%.1f%%", 100.0 * l.macs * wb * ab / (ms * 1e-3) / 1e9 / peak);
       }
-      std::printf("%3zu  %-26s %-16s %-10s %10.4f %6.1f%% %7s  %s\n", i, l.name.c_str(), l.kind.c_str(),
+      std::printf("%3zu  %-26s %-16s %-10s %10.4f %6.1f%% %7s  %s\n", i, bnn::printable(l.name).c_str(), l.kind.c_str(),
                   l.precision.c_str(), ms, 100.0 * layer_ms[i] / sum, pct, l.kernel.c_str());
     }
   }
@@ -364,7 +365,7 @@ int main(int argc, char** argv) {
     if (o.contention) return run_contention(o);
     return run_model(o);
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "bnn-bench: error: %s\n", e.what());
+    std::fprintf(stderr, "bnn-bench: error: %s\n", bnn::printable(e.what()).c_str());
     return 1;
   }
 }

@@ -16,6 +16,7 @@
 #include "bnn/classifier.h"
 #include "bnn/engine.h"
 #include "bnn/image.h"
+#include "model_format/printable_text.h"
 
 namespace {
 
@@ -160,7 +161,7 @@ int main(int argc, char** argv) {
       model = bnn::Model::load_file(o.model);
     }
     for (const bnn::LayerInfo& layer : model->layers()) {
-      if (!layer.schedule_note.empty()) std::fprintf(stderr, "bnn-camera: %s\n", layer.schedule_note.c_str());
+      if (!layer.schedule_note.empty()) std::fprintf(stderr, "bnn-camera: %s\n", bnn::printable(layer.schedule_note).c_str());
     }
     bnn::Classifier classifier(model, bnn::SessionOptions{o.threads});
     std::vector<bnn::ClassScore> best(static_cast<size_t>(o.top));
@@ -216,7 +217,7 @@ int main(int argc, char** argv) {
       int at = std::snprintf(line, sizeof line, "frame %ld:", frames);
       for (int k = 0; k < n && at < static_cast<int>(sizeof line) - 64; ++k) {
         at += std::snprintf(line + at, sizeof line - static_cast<size_t>(at), "%s %s %.1f%%", k ? "," : "",
-                            classifier.label(best[k].index).c_str(), 100 * best[k].probability);
+                            bnn::printable(classifier.label(best[k].index)).c_str(), 100 * best[k].probability);
       }
       std::printf("%s (convert %.2f ms, network %.2f ms, %.1f fps)\n", line, pre_ms, net_ms,
                   elapsed > 0 ? (frames + 1) / elapsed : 0.0);
@@ -227,7 +228,7 @@ int main(int argc, char** argv) {
                  classified, classified ? total_ms / classified : 0.0, elapsed > 0 ? frames / elapsed : 0.0);
   } catch (const std::exception& e) {
     std::fflush(stdout);
-    std::fprintf(stderr, "bnn-camera: %s\n", e.what());
+    std::fprintf(stderr, "bnn-camera: %s\n", bnn::printable(e.what()).c_str());
     return 1;
   }
   return 0;

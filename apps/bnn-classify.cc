@@ -16,6 +16,7 @@
 #include "bnn/classifier.h"
 #include "bnn/engine.h"
 #include "bnn/image.h"
+#include "model_format/printable_text.h"
 
 namespace {
 
@@ -124,23 +125,6 @@ std::vector<std::string> expand(const std::vector<std::string>& paths) {
   return files;
 }
 
-std::string json_string(const std::string& s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += static_cast<char>(c);
-    } else if (c < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", c);
-      out += buf;
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  return out + "\"";
-}
-
 double ms_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
 }
@@ -187,19 +171,19 @@ int main(int argc, char** argv) {
       model = bnn::Model::load_buffer(bundled.data, bundled.size);
     }
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "bnn-classify: %s\n", e.what());
+    std::fprintf(stderr, "bnn-classify: %s\n", bnn::printable(e.what()).c_str());
     return 1;
   }
   const std::string model_name = o.model.empty() ? "the bundled model" : o.model;
   for (const bnn::LayerInfo& layer : model->layers()) {
-    if (!layer.schedule_note.empty()) std::fprintf(stderr, "bnn-classify: %s\n", layer.schedule_note.c_str());
+    if (!layer.schedule_note.empty()) std::fprintf(stderr, "bnn-classify: %s\n", bnn::printable(layer.schedule_note).c_str());
   }
 
   std::unique_ptr<bnn::Classifier> classifier;
   try {
     classifier = std::make_unique<bnn::Classifier>(model, bnn::SessionOptions{o.threads});
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "bnn-classify: %s cannot take pictures: %s\n", model_name.c_str(), e.what());
+    std::fprintf(stderr, "bnn-classify: %s cannot take pictures: %s\n", bnn::printable(model_name).c_str(), bnn::printable(e.what()).c_str());
     return 1;
   }
   std::vector<bnn::ClassScore> best(static_cast<size_t>(o.top));
@@ -228,19 +212,19 @@ int main(int argc, char** argv) {
 
       char buf[128];
       if (o.json) {
-        line = "{\"file\": " + json_string(file) + ", \"top\": [";
+        line = "{\"file\": " + bnn::json_string(file) + ", \"top\": [";
         for (int k = 0; k < top; ++k) {
           std::snprintf(buf, sizeof buf, ", \"index\": %d, \"probability\": %.6g}", best[k].index, best[k].probability);
-          line += (k ? ", {\"label\": " : "{\"label\": ") + json_string(label(k)) + buf;
+          line += (k ? ", {\"label\": " : "{\"label\": ") + bnn::json_string(label(k)) + buf;
         }
         std::snprintf(buf, sizeof buf, "], \"inverted\": %s, \"decode_ms\": %.3f, \"preprocess_ms\": %.3f, \"inference_ms\": %.3f}",
                       classifier->last_inverted() ? "true" : "false", decode_ms, preprocess_ms, inference_ms);
         line += buf;
       } else {
-        line = file + ":";
+        line = bnn::printable(file) + ":";
         for (int k = 0; k < top; ++k) {
           std::snprintf(buf, sizeof buf, " %.1f%%", 100 * best[k].probability);
-          line += (k ? ", " : " ") + label(k) + buf;
+          line += (k ? ", " : " ") + bnn::printable(label(k)) + buf;
         }
         std::snprintf(buf, sizeof buf, " (%.2f ms)", inference_ms);
         line += buf;
@@ -251,10 +235,10 @@ int main(int argc, char** argv) {
       ++failures;
       progress.clear();
       if (o.json) {
-        std::printf("{\"file\": %s, \"error\": %s}\n", json_string(file).c_str(), json_string(e.what()).c_str());
+        std::printf("{\"file\": %s, \"error\": %s}\n", bnn::json_string(file).c_str(), bnn::json_string(e.what()).c_str());
       } else {
         std::fflush(stdout);
-        std::fprintf(stderr, "bnn-classify: %s\n", e.what());
+        std::fprintf(stderr, "bnn-classify: %s\n", bnn::printable(e.what()).c_str());
       }
     }
     std::fflush(stdout);

@@ -12,6 +12,10 @@
 #include "converter/checkpoint/weight_file.h"
 #include "converter/convert.h"
 #include "model_format/builder.h"
+#include "model_format/input_file.h"
+#include "model_format/limits.h"
+#include "model_format/output_file.h"
+#include "model_format/printable_text.h"
 
 namespace {
 
@@ -30,7 +34,7 @@ const char kUsage[] =
     "(folded or computed in the graph), batchnorm, PReLU/RPReLU/hardtanh and the rest\n"
     "of a ResNet are recognized; anything else is refused, naming the ONNX node.\n"
     "\n"
-    "  -o, --output M.bnn     the model to write (required)\n"
+    "  -o, --output M.bnn     the model to write (required; '-' for standard output)\n"
     "  --arch NAME            read a torch.save checkpoint (state dict; nested under\n"
     "                         'state_dict' or 'model' and DataParallel's 'module.' are\n"
     "                         fine) or a safetensors file with this architecture's\n"
@@ -108,12 +112,17 @@ void parse_resize(const std::string& text, bnn::fb::InputInfoT* info) {
 }
 
 std::vector<std::string> read_labels(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw std::runtime_error(path + ": cannot open the labels file");
+  const std::vector<uint8_t> bytes = bnn::read_regular_file(path, bnn::limits::kMaxLabelsFileBytes, "kMaxLabelsFileBytes");
   std::vector<std::string> labels;
-  for (std::string line; std::getline(in, line);) {
+  std::string line;
+  for (size_t i = 0; i <= bytes.size(); ++i) {
+    if (i < bytes.size() && bytes[i] != '\n') {
+      line += static_cast<char>(bytes[i]);
+      continue;
+    }
     if (!line.empty() && line.back() == '\r') line.pop_back();
     if (!line.empty()) labels.push_back(line);
+    line.clear();
   }
   return labels;
 }
@@ -219,7 +228,7 @@ int main(int argc, char** argv) {
       }
       for (const std::string& note : weights->notes()) std::fprintf(stderr, "bnn-convert: note: %s\n", note.c_str());
     } catch (const std::exception& e) {
-      std::fprintf(stderr, "bnn-convert: error: %s\n", e.what());
+      std::fprintf(stderr, "bnn-convert: error: %s\n", bnn::printable(e.what()).c_str());
       return 1;
     }
     return 0;
@@ -230,10 +239,10 @@ int main(int argc, char** argv) {
     usage_error("--center-weights goes with --arch xnor18 (torchvision's layout; an ONNX graph holds its own weights)");
   }
   if (arch.empty()) {  // a checkpoint given without its architecture
-    std::ifstream in(input, std::ios::binary);
+    bnn::InputFile in(input);
     char magic[9] = {};
-    in.read(magic, sizeof magic);
-    if ((magic[0] == 'P' && magic[1] == 'K') || (in.gcount() == 9 && magic[8] == '{')) {
+    const bool whole = in.error().empty() && in.size() >= 9 && in.read_exactly(magic, sizeof magic).empty();
+    if (whole && ((magic[0] == 'P' && magic[1] == 'K') || magic[8] == '{')) {
       usage_error(input + " holds weights, not an ONNX graph: give its architecture with --arch NAME (see --list-archs)");
     }
   }
@@ -247,7 +256,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "bnn-convert: wrote %s (%zu bytes): %d bitserial conv, %d quantize, %d float layers\n",
                  output.c_str(), model.size(), report.bitserial_layers, report.quantize_layers, report.float_layers);
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "bnn-convert: error: %s\n", e.what());
+    std::fprintf(stderr, "bnn-convert: error: %s\n", bnn::printable(e.what()).c_str());
     return 1;
   }
   return 0;

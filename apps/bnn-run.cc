@@ -14,6 +14,7 @@
 #include "apps/common/npy.h"
 #include "bnn/engine.h"
 #include "model_format/limits.h"
+#include "model_format/printable_text.h"
 
 namespace {
 
@@ -28,7 +29,8 @@ const char kUsage[] =
     "\n"
     "  --model M.bnn     the model to run\n"
     "  --input X.npy     float32 input in PyTorch's layout: N x C x H x W (or C x H x W)\n"
-    "  --output Y.npy    where to write the output, float32, N x (output shape, CHW)\n"
+    "  --output Y.npy    where to write the output, float32, N x (output shape, CHW);\n"
+    "                    - for standard output\n"
     "  --dump-dir DIR    also write every layer's output to DIR/NNN_<layer>.npy, float32\n"
     "                    N x C x H x W; packed tensors as their values (+-1, or the\n"
     "                    code values of multi-bit tensors)\n"
@@ -115,7 +117,8 @@ double percentile(std::vector<double> values, double p) {
 void report_schedule_notes(const bnn::Model& model) {
   for (size_t i = 0; i < model.layers().size(); ++i) {
     const bnn::LayerInfo& l = model.layers()[i];
-    if (!l.schedule_note.empty()) std::fprintf(stderr, "bnn-run: layer %zu '%s': %s\n", i, l.name.c_str(), l.schedule_note.c_str());
+    if (!l.schedule_note.empty()) std::fprintf(stderr, "bnn-run: layer %zu '%s': %s\n", i, bnn::printable(l.name).c_str(),
+                 bnn::printable(l.schedule_note).c_str());
   }
 }
 
@@ -211,7 +214,7 @@ int main(int argc, char** argv) {
   try {
     return run(options);
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "bnn-run: error: %s\n", e.what());
+    std::fprintf(stderr, "bnn-run: error: %s\n", bnn::printable(e.what()).c_str());
     return 1;
   }
 }

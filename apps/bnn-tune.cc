@@ -3,14 +3,16 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
-#include <iterator>
 #include <string>
 #include <vector>
 
 #include "apps/common/cli.h"
 #include "apps/tune/tuner.h"
 #include "model_format/builder.h"
+#include "model_format/input_file.h"
+#include "model_format/limits.h"
+#include "model_format/output_file.h"
+#include "model_format/printable_text.h"
 
 namespace {
 
@@ -35,7 +37,8 @@ const char kUsage[] =
     "change: a tuned and an untuned model give bit-identical results. A model tuned\n"
     "for another CPU still runs anywhere, with this CPU's defaults (bnn-run says so).\n"
     "\n"
-    "  -o, --output F.bnn     the tuned model to write (required)\n"
+    "  -o, --output F.bnn     the tuned model to write (required; '-' for standard\n"
+    "                         output, the table then goes to stderr)\n"
     "  --threads N            the thread count the model will run with (default 1)\n"
     "  --budget-seconds S     stop timing after S seconds; untimed layers keep the default\n"
     "  --exhaustive           time every candidate in full, and print how close the\n"
@@ -95,49 +98,49 @@ int main(int argc, char** argv) {
   if (input.empty() || output.empty()) usage_error("a model and -o TUNED.bnn are required");
   options.progress = [](const std::string& line) { std::fprintf(stderr, "bnn-tune: %s\n", line.c_str()); };
   try {
-    std::ifstream in(input, std::ios::binary);
-    if (!in) throw std::runtime_error(input + ": cannot open");
-    const std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const std::vector<uint8_t> bytes = bnn::read_regular_file(input, bnn::limits::kMaxModelBytes, "kMaxModelBytes");
     bnn::ModelBuilder builder = bnn::ModelBuilder::from_bytes(bytes.data(), bytes.size());
     std::vector<bnn::tune::LayerResult> results = bnn::tune::tune_model(builder.raw(), options);
     options.progress("checking the changed layers inside the whole network (tuned and untuned alternated)");
     bnn::tune::keep_in_network_gains(builder, results, options);
     bnn::write_file(output, builder.finish());
+    // With "-o -" the model goes to standard output, the table to stderr.
+    FILE* table = output == "-" ? stderr : stdout;
     double before = 0, after = 0;
-    std::printf("%-28s %-30s %10s %10s %8s  %s\n", "layer", "shape", "default ms", "tuned ms", "speedup", "schedule");
+    std::fprintf(table, "%-28s %-30s %10s %10s %8s  %s\n", "layer", "shape", "default ms", "tuned ms", "speedup", "schedule");
     for (const auto& r : results) {
       before += r.default_ms;
       after += r.tuned_ms;
       const std::string schedule = r.kept ? r.schedule : "default (" + r.schedule + " was slower in the network)";
-      std::printf("%-28s %-30s %10.3f %10.3f %7.2fx  %s%s\n", r.layer.c_str(), r.shape.c_str(), r.default_ms, r.tuned_ms,
+      std::fprintf(table, "%-28s %-30s %10.3f %10.3f %7.2fx  %s%s\n", r.layer.c_str(), r.shape.c_str(), r.default_ms, r.tuned_ms,
                   r.default_ms / r.tuned_ms, schedule.c_str(),
                   r.shared ? " (same shape as above)"
                            : (" (" + (r.screened ? std::to_string(r.screened) + " screened, " : std::string()) +
                               std::to_string(r.timed) + " of " + std::to_string(r.candidates) + " timed)").c_str());
     }
-    std::printf("convolutions: %.3f ms -> %.3f ms (%.2fx), %d threads; wrote %s\n", before, after,
+    std::fprintf(table, "convolutions: %.3f ms -> %.3f ms (%.2fx), %d threads; wrote %s\n", before, after,
                 after > 0 ? before / after : 1.0, options.threads, output.c_str());
-    std::printf("\ninside the network (layers whose schedule changed; kept when faster there):\n");
-    std::printf("%-28s %12s %10s %8s  %s\n", "layer", "default ms", "tuned ms", "speedup", "");
+    std::fprintf(table, "\ninside the network (layers whose schedule changed; kept when faster there):\n");
+    std::fprintf(table, "%-28s %12s %10s %8s  %s\n", "layer", "default ms", "tuned ms", "speedup", "");
     for (const auto& r : results) {
       if (!r.changed) continue;
-      std::printf("%-28s %12.3f %10.3f %7.2fx  %s\n", r.layer.c_str(), r.network_default_ms, r.network_tuned_ms,
+      std::fprintf(table, "%-28s %12.3f %10.3f %7.2fx  %s\n", r.layer.c_str(), r.network_default_ms, r.network_tuned_ms,
                   r.network_default_ms / r.network_tuned_ms, r.kept ? "kept" : "back to the default");
     }
     if (options.exhaustive) {  // the check --exhaustive exists for
-      std::printf("\nthe guided choice against the fastest candidate, timed in this run (bitserial, one row per shape):\n");
-      std::printf("%-30s %11s %10s %8s  %s\n", "shape", "fastest ms", "guided ms", "guided/", "guided schedule");
+      std::fprintf(table, "\nthe guided choice against the fastest candidate, timed in this run (bitserial, one row per shape):\n");
+      std::fprintf(table, "%-30s %11s %10s %8s  %s\n", "shape", "fastest ms", "guided ms", "guided/", "guided schedule");
       double worst = 1;
       for (const auto& r : results) {
         if (r.shared || r.guided_ms <= 0) continue;
         worst = std::max(worst, r.guided_ms / r.fastest_ms);
-        std::printf("%-30s %11.3f %10.3f %7.3fx  %s\n", r.shape.c_str(), r.fastest_ms, r.guided_ms,
+        std::fprintf(table, "%-30s %11.3f %10.3f %7.3fx  %s\n", r.shape.c_str(), r.fastest_ms, r.guided_ms,
                     r.guided_ms / r.fastest_ms, r.guided_schedule.c_str());
       }
-      std::printf("worst guided/exhaustive: %.3f\n", worst);
+      std::fprintf(table, "worst guided/exhaustive: %.3f\n", worst);
     }
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "bnn-tune: error: %s\n", e.what());
+    std::fprintf(stderr, "bnn-tune: error: %s\n", bnn::printable(e.what()).c_str());
     return 1;
   }
   return 0;

@@ -4,6 +4,14 @@
 
 namespace bnn::convert {
 
+std::string shown(const std::string& text) {
+  constexpr size_t kShown = 200;
+  if (text.size() <= kShown) return text;
+  return text.substr(0, kShown) + "... (" + std::to_string(text.size()) + " bytes)";
+}
+
+std::string quoted(const std::string& text) { return "'" + shown(text) + "'"; }
+
 int64_t Node::int_attr(const std::string& key, int64_t fallback) const {
   auto it = attributes.find(key);
   return it == attributes.end() ? fallback : it->second.i;

@@ -17,6 +17,12 @@ class ConvertError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// Text from the input file (a name, an attribute) as an error quotes it:
+// in single quotes, cut to 200 bytes (an ONNX attribute can be 50 MB).
+std::string quoted(const std::string& text);
+// The same without the quotes.
+std::string shown(const std::string& text);
+
 struct Constant {
   std::vector<int64_t> shape;
   std::vector<double> values;  // row-major
@@ -43,7 +49,7 @@ struct Node {
   std::map<std::string, Attribute> attributes;
 
   // "node NAME (OP)": the start of every error about this node.
-  std::string label() const { return "node " + (name.empty() ? outputs.at(0) : name) + " (" + op + ")"; }
+  std::string label() const { return "node " + shown(name.empty() ? outputs.at(0) : name) + " (" + shown(op) + ")"; }
   bool has(const std::string& attribute) const { return attributes.count(attribute) != 0; }
   int64_t int_attr(const std::string& key, int64_t fallback) const;
   double float_attr(const std::string& key, double fallback) const;

@@ -128,7 +128,7 @@ void Lowering::lower_flattened(size_t i, const Value& in) {
   if (n.op == "BatchNormalization" && shape.size() == 3 && shape[0] == 1 && shape[1] == 1) {
     if (auto t = match_transform(g_, i, channels(in), 2, true)) return emit_transform(n, in, *t);
   }
-  throw ConvertError(n.label() + ": " + n.op +
+  throw ConvertError(n.label() + ": " + shown(n.op) +
                      " after Flatten of an image is not supported (only Gemm/MatMul, "
                      "Relu, Clip, LeakyRelu, or BatchNormalization of a 1x1 image)");
 }

@@ -22,7 +22,7 @@ std::vector<uint8_t> Lowering::run() {
     if (!done_.count(i)) lower(i);
   }
   const Value& out = value(g_.output, "the graph output");
-  if (out.packed) throw ConvertError("the graph output '" + g_.output + "' is binarized; the model must end in floats");
+  if (out.packed) throw ConvertError("the graph output " + quoted(g_.output) + " is binarized; the model must end in floats");
   b_.set_output(out.tensor);
   if (!options_.labels.empty()) b_.set_labels(options_.labels);
   b_.set_input_info(options_.input_info);
@@ -42,7 +42,7 @@ std::vector<uint8_t> Lowering::run() {
 
 const Value& Lowering::value(const std::string& name, const std::string& where) const {
   auto it = values_.find(name);
-  if (it == values_.end()) throw ConvertError(where + ": input '" + name + "' is not an activation the model computes");
+  if (it == values_.end()) throw ConvertError(where + ": input " + quoted(name) + " is not an activation the model computes");
   return it->second;
 }
 
@@ -67,18 +67,18 @@ const Constant& Lowering::constant(const Node& n, size_t input, const std::strin
 void Lowering::add_input() {
   std::vector<int> chw = options_.input_chw;
   if (chw.empty()) {
-    if (g_.input_shape.size() != 4) throw ConvertError("the input '" + g_.input + "' must be N x C x H x W");
+    if (g_.input_shape.size() != 4) throw ConvertError("the input " + quoted(g_.input) + " must be N x C x H x W");
     for (int i = 1; i < 4; ++i) {
       if (g_.input_shape[i] < 1) {
-        throw ConvertError("the input '" + g_.input + "' has no fixed C, H, W: give them with --input CxHxW");
+        throw ConvertError("the input " + quoted(g_.input) + " has no fixed C, H, W: give them with --input CxHxW");
       }
       if (g_.input_shape[i] > limits::kMaxTensorElements)
-        throw ConvertError("the input '" + g_.input + "' is too large");
+        throw ConvertError("the input " + quoted(g_.input) + " is too large");
       chw.push_back(static_cast<int>(g_.input_shape[i]));
     }
   }
   if (int64_t{chw[0]} * chw[1] * chw[2] > limits::kMaxTensorElements) {
-    throw ConvertError("the input '" + g_.input + "' has more than 2^28 elements (limit kMaxTensorElements)");
+    throw ConvertError("the input " + quoted(g_.input) + " has more than 2^28 elements (limit kMaxTensorElements)");
   }
   Value v;
   v.tensor = b_.input(g_.input, chw[1], chw[2], chw[0]);
@@ -99,7 +99,7 @@ std::string Lowering::data_input(const Node& n) const {
   throw ConvertError(n.label() +
                      ": its inputs are all constants (weight arithmetic), but the converter cannot "
                      "evaluate " +
-                     n.op + " on constants; write the weight math with the ops docs/converter.md lists");
+                     shown(n.op) + " on constants; write the weight math with the ops docs/converter.md lists");
 }
 
 void Lowering::lower(size_t i) {
@@ -122,7 +122,7 @@ void Lowering::lower(size_t i) {
   if (op == "Slice") return lower_slice(n, in);
   if (op == "Concat") return lower_concat(i);
   if (in.packed) {
-    throw ConvertError(n.label() + ": " + op +
+    throw ConvertError(n.label() + ": " + shown(op) +
                        " on binarized input is not supported (Conv, Gemm/MatMul, MaxPool and "
                        "subsampling Slice are); apply it before the binarizer");
   }
@@ -139,7 +139,7 @@ void Lowering::lower(size_t i) {
   if (op == "Softmax" || op == "LogSoftmax") {
     const int64_t axis = n.int_attr("axis", g_.opset >= 13 ? -1 : 1);
     if (b_.shape(in.tensor).size() != 1 || in.onnx_rank != 2 || (axis != 1 && axis != -1)) {
-      throw ConvertError(n.label() + ": " + op + " is supported over the classes of [N, classes] only (dim=1)");
+      throw ConvertError(n.label() + ": " + shown(op) + " is supported over the classes of [N, classes] only (dim=1)");
     }
     Value out = float_value(b_.softmax(name_of(n), in.tensor, op == "LogSoftmax"));
     out.onnx_rank = 2;
@@ -157,7 +157,7 @@ std::string Lowering::hint_for(const Node& n) const {
            "per-channel steps before it; docs/converter.md lists them)";
   }
   if (op == "Add" || op == "Sub" || op == "Mul" || op == "Div") {
-    return " here: an elementwise " + op +
+    return " here: an elementwise " + shown(op) +
            " with a constant needs one value per channel ([C, 1, 1] or a scalar), "
            "and between two activations only Add of equal shapes is supported";
   }
@@ -230,7 +230,7 @@ WindowSpec Lowering::window_of(const Node& n, const std::vector<int64_t>& kernel
                                const std::vector<int64_t>& extra_pads) {
   const std::string auto_pad = n.has("auto_pad") ? n.attributes.at("auto_pad").s : "NOTSET";
   if (auto_pad != "NOTSET" && auto_pad != "VALID")
-    throw ConvertError(n.label() + ": auto_pad " + auto_pad + " is not supported");
+    throw ConvertError(n.label() + ": auto_pad " + quoted(auto_pad) + " is not supported");
   if (kernel.size() != 2) throw ConvertError(n.label() + ": only 2-D windows are supported");
   const std::vector<int64_t> strides = n.ints_attr("strides", {1, 1});
   const std::vector<int64_t> dilations = n.ints_attr("dilations", {1, 1});

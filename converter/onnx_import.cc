@@ -2,11 +2,11 @@
 
 #include <cmath>
 #include <cstring>
-#include <fstream>
 #include <limits>
 
 #include <onnx/onnx_pb.h>
 
+#include "model_format/input_file.h"
 #include "model_format/limits.h"
 
 namespace bnn::convert {
@@ -45,24 +45,24 @@ Constant read_tensor(const onnx::TensorProto& t, const std::string& where) {
   int64_t count = 1;
   for (int64_t d : t.dims()) {
     if (d < 1 || d > kMaxConstantElements) {
-      fail(where + ": tensor '" + t.name() + "' has a dimension " + std::to_string(d) + " (1 to 2^28 supported)");
+      fail(where + ": tensor " + quoted(t.name()) + " has a dimension " + std::to_string(d) + " (1 to 2^28 supported)");
     }
     c.shape.push_back(d);
     count *= d;
-    if (count > kMaxConstantElements) fail(where + ": tensor '" + t.name() + "' is too large");
+    if (count > kMaxConstantElements) fail(where + ": tensor " + quoted(t.name()) + " is too large");
   }
   if (t.data_location() == onnx::TensorProto::EXTERNAL) {
-    fail(where + ": tensor '" + t.name() + "' keeps its data in an external file, which is not supported");
+    fail(where + ": tensor " + quoted(t.name()) + " keeps its data in an external file, which is not supported");
   }
   const std::string& raw = t.raw_data();
   auto check_raw = [&](size_t element_size) {
     if (raw.size() != static_cast<size_t>(count) * element_size) {
-      fail(where + ": tensor '" + t.name() + "' holds " + std::to_string(raw.size()) + " bytes, its shape needs " +
+      fail(where + ": tensor " + quoted(t.name()) + " holds " + std::to_string(raw.size()) + " bytes, its shape needs " +
            std::to_string(count * element_size));
     }
   };
   auto check_typed = [&](int typed_count) {
-    if (typed_count != count) fail(where + ": tensor '" + t.name() + "' holds the wrong number of values");
+    if (typed_count != count) fail(where + ": tensor " + quoted(t.name()) + " holds the wrong number of values");
   };
   // No reserve: the storage grows only as data actually read from the file
   // arrives, so a header claiming 2^28 elements over no data allocates nothing.
@@ -107,7 +107,7 @@ Constant read_tensor(const onnx::TensorProto& t, const std::string& where) {
       break;
     }
     default:
-      fail(where + ": tensor '" + t.name() + "' has ONNX data type " + std::to_string(t.data_type()) +
+      fail(where + ": tensor " + quoted(t.name()) + " has ONNX data type " + std::to_string(t.data_type()) +
            ", which is not supported");
   }
   return c;
@@ -136,13 +136,11 @@ Attribute read_attribute(const onnx::AttributeProto& a, const std::string& where
 }  // namespace
 
 Graph import_onnx(const std::string& path) {
-  std::ifstream in(path, std::ios::binary | std::ios::ate);
-  if (!in) fail(path + ": cannot open");
-  const std::streamoff size = in.tellg();
-  if (size < 0 || size > kMaxFileBytes) fail(path + ": not readable, or larger than 1 GiB");
-  std::string bytes(static_cast<size_t>(size), '\0');
-  in.seekg(0);
-  if (!in.read(bytes.data(), size)) fail(path + ": cannot read");
+  InputFile in(path);
+  if (!in.error().empty()) fail(path + ": " + in.error());
+  if (in.size() > kMaxFileBytes) fail(path + ": larger than 1 GiB (limit kMaxOnnxBytes)");
+  std::string bytes(static_cast<size_t>(in.size()), '\0');
+  if (const std::string e = in.read_exactly(bytes.data(), bytes.size()); !e.empty()) fail(path + ": " + e);
   return import_onnx_bytes(bytes, path);
 }
 
@@ -163,7 +161,7 @@ Graph import_onnx_bytes(const std::string& bytes, const std::string& path) {
 
   for (const auto& input : graph.input()) {
     if (g.is_constant(input.name())) continue;
-    if (!g.input.empty()) fail(path + ": the graph has more than one input ('" + g.input + "', '" + input.name() + "')");
+    if (!g.input.empty()) fail(path + ": the graph has more than one input (" + quoted(g.input) + ", " + quoted(input.name()) + ")");
     g.input = input.name();
     for (const auto& dim : input.type().tensor_type().shape().dim()) {
       g.input_shape.push_back(dim.has_dim_value() ? dim.dim_value() : -1);
@@ -175,9 +173,9 @@ Graph import_onnx_bytes(const std::string& bytes, const std::string& path) {
 
   if (graph.node_size() > limits::kMaxOnnxNodes) fail(path + ": more than 20000 nodes (limit kMaxOnnxNodes)");
   for (const auto& n : graph.node()) {
-    if (n.output_size() == 0) fail(path + ": node '" + n.name() + "' (" + n.op_type() + ") has no output");
+    if (n.output_size() == 0) fail(path + ": node " + quoted(n.name()) + " (" + shown(n.op_type()) + ") has no output");
     if (!n.domain().empty() && n.domain() != "ai.onnx") {
-      fail(path + ": node " + n.name() + " is in domain '" + n.domain() + "', which is not supported");
+      fail(path + ": node " + shown(n.name()) + " is in domain " + quoted(n.domain()) + ", which is not supported");
     }
     Node node;
     node.name = n.name();

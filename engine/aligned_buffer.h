@@ -25,7 +25,10 @@ class AlignedBuffer {
   AlignedBuffer() = default;
   explicit AlignedBuffer(size_t bytes) : size_(bytes) {
     if (bytes == 0) return;
-    const size_t rounded = static_cast<size_t>(align_up(static_cast<int64_t>(bytes)));
+    // Rounded in size_t, after a check: a size near SIZE_MAX (a caller's
+    // corrupt length) would otherwise wrap to a tiny block.
+    if (bytes > SIZE_MAX - kAlignment) throw std::bad_alloc();
+    const size_t rounded = (bytes + kAlignment - 1) / kAlignment * kAlignment;
     data_.reset(static_cast<uint8_t*>(std::aligned_alloc(kAlignment, rounded)));
     if (!data_) throw std::bad_alloc();
   }

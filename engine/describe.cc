@@ -4,6 +4,7 @@
 
 #include "engine/model_impl.h"
 #include "kernels/cpu_features.h"
+#include "model_format/printable_text.h"
 
 namespace bnn {
 namespace {
@@ -70,13 +71,14 @@ std::string Preprocessing::describe() const {
 std::string Model::describe() const {
   const Impl& m = *impl_;
   std::ostringstream s;
-  s << "schema version " << m.schema_version << ", producer '" << m.producer << "'\n";
-  if (!m.description.empty()) s << "description: " << m.description << "\n";
+  // Names, labels and the description come from the file: printed escaped.
+  s << "schema version " << m.schema_version << ", producer '" << printable(m.producer) << "'\n";
+  if (!m.description.empty()) s << "description: " << printable(m.description) << "\n";
   const TensorInfo& in = m.tensor_infos[m.input];
   const TensorInfo& out = m.tensor_infos[m.output];
-  s << "input:  '" << in.name << "' " << type_string(in) << " CHW " << shape_string(in.shape_chw()) << "\n";
+  s << "input:  '" << printable(in.name) << "' " << type_string(in) << " CHW " << shape_string(in.shape_chw()) << "\n";
   s << "preprocessing: " << m.preprocessing.describe() << "\n";
-  s << "\noutput: '" << out.name << "' " << type_string(out) << " " << shape_string(out.shape_chw()) << ", "
+  s << "\noutput: '" << printable(out.name) << "' " << type_string(out) << " " << shape_string(out.shape_chw()) << ", "
     << m.labels.size() << " labels\n";
   int64_t macs = 0;
   for (const LayerInfo& l : m.layers) macs += l.macs;
@@ -100,14 +102,14 @@ std::string Model::describe() const {
     const TensorInfo& o = m.tensor_infos[l.output];
     std::string index = std::to_string(i);
     index.insert(0, index.size() < 3 ? 3 - index.size() : 0, ' ');
-    row({{index, 4}, {l.name, 22}, {l.kind, 16}, {l.precision, 10}, {type_string(o) + " " + shape_string(o.shape), 18},
+    row({{index, 4}, {printable(l.name), 22}, {l.kind, 16}, {l.precision, 10}, {type_string(o) + " " + shape_string(o.shape), 18},
          {count_string(l.macs), 8}, {l.weight_bytes ? bytes_string(l.weight_bytes) : "-", 10},
          {l.kernel + " (" + l.schedule + ")", 0}});
-    if (!l.schedule_note.empty()) s << "     note: " << l.schedule_note << "\n";
+    if (!l.schedule_note.empty()) s << "     note: " << printable(l.schedule_note) << "\n";
   }
   if (!m.labels.empty()) {
     s << "\nlabels:";
-    for (size_t i = 0; i < m.labels.size(); ++i) s << (i ? ", " : " ") << m.labels[i];
+    for (size_t i = 0; i < m.labels.size(); ++i) s << (i ? ", " : " ") << printable(m.labels[i]);
     s << "\n";
   }
   return s.str();

@@ -13,6 +13,7 @@
 #include "engine/memory_plan.h"
 #include "engine/model_impl.h"
 #include "model_format/checksum.h"
+#include "model_format/input_file.h"
 #include "model_format/validate.h"
 
 namespace bnn {
@@ -227,7 +228,8 @@ std::shared_ptr<const Model> Model::from_aligned(const AlignedBuffer& bytes, con
 
 std::shared_ptr<const Model> Model::load_buffer(const void* data, size_t size, const LoadOptions& options) {
   if (!data && size) throw Error("<memory>: null model buffer");
-  if (static_cast<int64_t>(size) > kMaxModelBytes) throw Error("<memory>: a model cannot exceed 2 GiB");
+  // Compared unsigned: a size of 2^63 or more must not turn negative and pass.
+  if (size > static_cast<uint64_t>(kMaxModelBytes)) throw Error("<memory>: a model cannot exceed 2 GiB");
   return from_bytes(static_cast<const uint8_t*>(data), size, "<memory>", options);
 }
 
@@ -235,32 +237,17 @@ std::shared_ptr<const Model> Model::load_file(const std::string& path, const Loa
   // Read once, straight into the aligned buffer the verifier checks. Not
   // memory-mapped: a mapping would be copied anyway, and a file truncated
   // while mapped kills the process with SIGBUS instead of giving an error.
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) throw FileError(path + ": cannot open (" + std::strerror(errno) + ")");
-  struct Close {
-    int fd;
-    ~Close() { ::close(fd); }
-  } close_fd{fd};
-  struct stat st {};
-  if (::fstat(fd, &st) != 0) throw FileError(path + ": cannot read (" + std::strerror(errno) + ")");
-  if (S_ISDIR(st.st_mode)) throw FileError(path + ": cannot read (a directory)");
-  if (!S_ISREG(st.st_mode)) throw FileError(path + ": cannot read (not a regular file)");
-  if (st.st_size > kMaxModelBytes) throw Error(path + ": a model cannot exceed 2 GiB");
-  const size_t size = static_cast<size_t>(st.st_size);
+  InputFile file(path);  // refuses FIFOs and devices before they can block
+  if (!file.error().empty()) throw FileError(path + ": " + file.error());
+  if (file.size() > kMaxModelBytes) throw Error(path + ": a model cannot exceed 2 GiB");
+  const size_t size = static_cast<size_t>(file.size());
   AlignedBuffer bytes;
   try {
     bytes = AlignedBuffer(size);
   } catch (const std::bad_alloc&) {
     throw Error(path + ": out of memory reading the model");
   }
-  size_t got = 0;
-  while (got < size) {
-    const ssize_t n = ::read(fd, bytes.data() + got, size - got);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) throw FileError(path + ": cannot read (" + std::strerror(errno) + ")");
-    if (n == 0) throw FileError(path + ": cannot read (the file shrank while it was read)");
-    got += static_cast<size_t>(n);
-  }
+  if (const std::string e = file.read_exactly(bytes.data(), size); !e.empty()) throw FileError(path + ": " + e);
   return from_aligned(bytes, path, options);
 }
 

@@ -14,6 +14,7 @@
 
 #include "apps/common/npy.h"
 #include "model_format/builder.h"
+#include "model_format/output_file.h"
 
 namespace {
 

@@ -2,8 +2,6 @@
 
 #include <algorithm>
 #include <cstring>
-#include <cstdio>
-#include <fstream>
 #include <stdexcept>
 
 #include "kernels/bitpack.h"
@@ -423,25 +421,6 @@ std::vector<uint8_t> ModelBuilder::finish() {
   const std::string error = validate_model_bytes(bytes.data(), bytes.size());
   if (!error.empty()) throw std::invalid_argument("the built model is not valid: " + error);
   return bytes;
-}
-
-void write_file(const std::string& path, const std::vector<uint8_t>& bytes) {
-  // Written beside the target, then renamed over it: a program reading the
-  // old file (a pipeline loading the model) never sees a half-written one.
-  const std::string partial = path + ".partial";
-  {
-    std::ofstream out(partial, std::ios::binary | std::ios::trunc);
-    out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
-    out.close();
-    if (!out) {
-      std::remove(partial.c_str());
-      throw std::runtime_error("cannot write " + path);
-    }
-  }
-  if (std::rename(partial.c_str(), path.c_str()) != 0) {
-    std::remove(partial.c_str());
-    throw std::runtime_error("cannot write " + path + " (renaming " + partial + " failed)");
-  }
 }
 
 }  // namespace bnn

@@ -154,7 +154,4 @@ class ModelBuilder {
   std::vector<int> producer_of_;  // tensor -> layer index, or -1
 };
 
-// Writes `bytes` to `path`; throws std::runtime_error naming the path on failure.
-void write_file(const std::string& path, const std::vector<uint8_t>& bytes);
-
 }  // namespace bnn

@@ -26,6 +26,9 @@ constexpr int kMaxFlatbufferTables = 10'000'000;
 // bnn-run's buffers: the output batch, and every layer's output with --dump-dir.
 constexpr int64_t kMaxRunFloats = int64_t{1} << 28;
 
+// A label list given to bnn-convert --labels (one label a line).
+constexpr int64_t kMaxLabelsFileBytes = int64_t{1} << 24;
+
 // .npy files (apps/common/npy.cc).
 constexpr int64_t kMaxNpyHeaderBytes = 1 << 16;
 constexpr int kMaxNpyRank = 8;

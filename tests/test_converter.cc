@@ -670,3 +670,13 @@ TEST_CASE("constant folding: Slice (negative steps and clamped bounds) and Const
 
 }  // namespace
 }  // namespace bnn::convert
+
+TEST_CASE("errors quote names and attributes from the file cut short") {
+  bnn::convert::Node n;
+  n.name = std::string(50 << 20, 'n');  // a 50 MB name
+  n.op = "Conv";
+  const std::string label = n.label();
+  CHECK(label.size() < 300);
+  CHECK(label.find("(52428800 bytes)") != std::string::npos);
+  CHECK(bnn::convert::quoted("SAME_UPPER") == "'SAME_UPPER'");
+}

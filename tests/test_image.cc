@@ -226,6 +226,20 @@ TEST_CASE("decoding PGM and BMP and refusing damaged files") {
   CHECK(b.format == PixelFormat::kRGB888);
   CHECK(std::vector<uint8_t>(b.pixels.get(), b.pixels.get() + b.bytes) == std::vector<uint8_t>{10, 20, 30, 40, 50, 60});
 
+  // The same picture stored top-down (negative height), two rows: valid BMP.
+  std::vector<uint8_t> top_down = {'B', 'M', 70, 0, 0, 0, 0, 0, 0, 0, 54, 0, 0, 0, 40, 0, 0, 0, 2, 0, 0, 0,
+                                   0xFE, 0xFF, 0xFF, 0xFF, 1, 0, 24, 0, 0, 0, 0, 0, 16, 0, 0, 0, 0x13, 0x0b, 0, 0,
+                                   0x13, 0x0b, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+                                   30, 20, 10, 60, 50, 40, 0, 0,   // first row (top)
+                                   3, 2, 1, 6, 5, 4, 0, 0};        // second row
+  const DecodedImage t = decode_image(top_down.data(), top_down.size(), "top-down.bmp");
+  CHECK(t.width == 2);
+  CHECK(t.height == 2);
+  CHECK(std::vector<uint8_t>(t.pixels.get(), t.pixels.get() + t.bytes) ==
+        std::vector<uint8_t>{10, 20, 30, 40, 50, 60, 1, 2, 3, 4, 5, 6});
+  std::vector<uint8_t> short_top_down(top_down.begin(), top_down.end() - 4);
+  CHECK(decode_error(short_top_down).find("truncated") != std::string::npos);
+
   CHECK(decode_error({}).find("empty") != std::string::npos);
   CHECK(decode_error(bytes("hello, world\n")).find("not a JPEG, PNG, BMP or PGM/PPM") != std::string::npos);
   std::vector<uint8_t> truncated(pgm.begin(), pgm.end() - 2);

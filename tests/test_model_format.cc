@@ -2,14 +2,24 @@
 // file refused with a message that names what is wrong.
 #include <doctest/doctest.h>
 
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <csignal>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <functional>
 #include <string>
 
 #include "bnn/engine.h"
 #include "model_format/builder.h"
+#include "model_format/input_file.h"
+#include "model_format/output_file.h"
+#include "model_format/printable_text.h"
 #include "kernels/registry.h"
 #include "model_format/validate.h"
 #include "support/model_bytes.h"
@@ -309,4 +319,105 @@ TEST_CASE("the builder refuses layers that cannot be valid") {
 }
 
 }  // namespace
+
+namespace {
+std::string file_text(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+// Names in `dir` that start with '.' (the output temporaries).
+int hidden_entries(const std::string& dir) {
+  int n = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) n += e.path().filename().string()[0] == '.';
+  return n;
+}
+}  // namespace
+
+TEST_CASE("an output file is replaced whole or not at all") {
+  const std::string dir = std::filesystem::temp_directory_path() / ("bnn_output_test_" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directory(dir);
+  const std::string path = dir + "/out.bin";
+  { std::ofstream(path) << "old"; }
+
+  SUBCASE("nothing is visible before commit, and an abandoned file leaves no trace") {
+    {
+      OutputFile out(path);
+      out.write("new", 3);
+      CHECK(file_text(path) == "old");
+      CHECK(hidden_entries(dir) == 1);
+    }
+    CHECK(file_text(path) == "old");
+    CHECK(hidden_entries(dir) == 0);
+  }
+  SUBCASE("commit replaces the file") {
+    OutputFile out(path);
+    out.write("new", 3);
+    out.commit();
+    CHECK(file_text(path) == "new");
+    CHECK(hidden_entries(dir) == 0);
+  }
+  SUBCASE("a write error keeps the old file and removes the temporary") {
+    // A file-size limit makes write() fail with EFBIG (SIGXFSZ ignored, as the tools do).
+    struct rlimit old_limit {};
+    ::getrlimit(RLIMIT_FSIZE, &old_limit);
+    const auto old_handler = std::signal(SIGXFSZ, SIG_IGN);
+    struct rlimit small = old_limit;
+    small.rlim_cur = 1024;
+    REQUIRE(::setrlimit(RLIMIT_FSIZE, &small) == 0);
+    const std::vector<uint8_t> big(4096, 7);
+    std::string error;
+    try {
+      write_file(path, big);
+    } catch (const std::runtime_error& e) {
+      error = e.what();
+    }
+    ::setrlimit(RLIMIT_FSIZE, &old_limit);
+    std::signal(SIGXFSZ, old_handler);
+    CHECK(error.find("File too large") != std::string::npos);
+    CHECK(file_text(path) == "old");
+    CHECK(hidden_entries(dir) == 0);
+  }
+  SUBCASE("special files are refused") {
+    CHECK_THROWS_WITH_AS(OutputFile{"/dev/null"}, doctest::Contains("not a regular file"), std::runtime_error);
+    CHECK_THROWS_WITH_AS(OutputFile{dir}, doctest::Contains("a directory"), std::runtime_error);
+    CHECK_THROWS_WITH_AS(OutputFile{""}, doctest::Contains("empty"), std::runtime_error);
+  }
+  SUBCASE("a symlink loop is an error, not a hang") {
+    std::filesystem::create_symlink("b", dir + "/a");
+    std::filesystem::create_symlink("a", dir + "/b");
+    CHECK_THROWS_WITH_AS(OutputFile{dir + "/a"}, doctest::Contains("symbolic links"), std::runtime_error);
+  }
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("an input file is refused before it can block") {
+  const std::string fifo = std::filesystem::temp_directory_path() / ("bnn_fifo_test_" + std::to_string(::getpid()));
+  ::unlink(fifo.c_str());
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  InputFile in(fifo);  // would block forever with a plain open()
+  CHECK(in.error().find("a FIFO") != std::string::npos);
+  ::unlink(fifo.c_str());
+  CHECK(InputFile("/dev/zero").error().find("character device") != std::string::npos);
+  CHECK_THROWS_WITH_AS(read_regular_file("/nonexistent/x", 10, "kLimit"), doctest::Contains("cannot open"),
+                       std::runtime_error);
+}
+
+TEST_CASE("text from a file is printed escaped") {
+  CHECK(printable("cat") == "cat");
+  CHECK(printable("été") == "été");  // printable UTF-8 is kept
+  CHECK(printable("a\nb") == "a\\x0ab");  // a newline cannot forge a result line
+  CHECK(printable("\x1b]0;owned\x07") == "\\x1b]0;owned\\x07");  // no ESC or BEL reaches a terminal
+  CHECK(printable("\xc2\x9b" "31m") == "\\u009b31m");  // nor a C1 control (CSI as UTF-8)
+  CHECK(printable("\xff\xfe") == "\\xff\\xfe");  // bytes that are not UTF-8
+  CHECK(printable("\xed\xa0\x80") == "\\xed\\xa0\\x80");  // an encoded surrogate is not UTF-8
+  const std::string cut = printable(std::string(5000, 'x'), 100);
+  CHECK(cut.size() < 150);
+  CHECK(cut.find("(5000 bytes in all)") != std::string::npos);
+
+  CHECK(json_string("a\"b\\c\n") == "\"a\\\"b\\\\c\\u000a\"");
+  CHECK(json_string("été") == "\"été\"");
+  CHECK(json_string("x\xff.png") == "\"x\\udcff.png\"");  // PEP 383: os.fsencode(json.loads(...)) gives the bytes back
+}
+
 }  // namespace bnn

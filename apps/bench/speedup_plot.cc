@@ -3,9 +3,10 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <fstream>
 #include <sstream>
 #include <stdexcept>
+
+#include "model_format/output_file.h"
 
 namespace bnn::bench {
 namespace {
@@ -88,9 +89,8 @@ void write_speedup_svg(const std::string& path, const std::string& title, const 
     svg << "</g>\n";
   }
   svg << "</svg>\n";
-  std::ofstream out(path);
-  out << svg.str();
-  if (!out) throw std::runtime_error("cannot write " + path);
+  const std::string text = svg.str();
+  write_file(path, text.data(), text.size());
 }
 
 }  // namespace bnn::bench

@@ -1,5 +1,6 @@
 #include "apps/common/cli.h"
 
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 
@@ -8,7 +9,12 @@ namespace {
 const char* g_program = "bnn";
 }
 
-void set_program(const char* name) { g_program = name; }
+void set_program(const char* name) {
+  g_program = name;
+  // A write past RLIMIT_FSIZE then fails with EFBIG, which the tool reports
+  // (and cleans up after), instead of the signal killing it mid-file.
+  std::signal(SIGXFSZ, SIG_IGN);
+}
 
 void usage_error(const std::string& message) {
   std::fprintf(stderr, "%s: %s\n(see %s --help)\n", g_program, message.c_str(), g_program);

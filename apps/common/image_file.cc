@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "model_format/crc32.h"
+#include "model_format/input_file.h"
 #include "model_format/limits.h"
 
 namespace {
@@ -279,6 +280,11 @@ DecodedImage decode_image(const uint8_t* data, size_t size, const std::string& n
   if (!stbi_info_from_memory(data, length, &width, &height, &components)) {
     fail(name, "not a JPEG, PNG, BMP or PGM/PPM picture (" + stb_reason() + ")");
   }
+  // stb's BMP header reader reports a top-down BMP (rows stored first to
+  // last) with its negative height; its decoder handles such files.
+  if (size >= 2 && data[0] == 'B' && data[1] == 'M' && height < 0 && height > -limits::kMaxImageDimension - 1) {
+    height = -height;
+  }
   if (width < 1 || height < 1) fail(name, "a picture with no pixels");
   check_size(width, height, "");
   const std::string problem = container_problem(data, size, width, height);
@@ -304,28 +310,8 @@ DecodedImage decode_image(const uint8_t* data, size_t size, const std::string& n
 }
 
 DecodedImage read_image_file(const std::string& path) {
-  // Open once, then ask the open file what it is (no check-then-open race).
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) fail(path, std::string("cannot open: ") + std::strerror(errno));
-  struct Closer {
-    int fd;
-    ~Closer() { ::close(fd); }
-  } closer{fd};
-  struct stat st {};
-  if (::fstat(fd, &st) != 0) fail(path, std::string("cannot read: ") + std::strerror(errno));
-  if (!S_ISREG(st.st_mode)) fail(path, "not a regular file");
-  if (st.st_size > limits::kMaxImageFileBytes) {
-    fail(path, "larger than " + std::to_string(limits::kMaxImageFileBytes) + " bytes (kMaxImageFileBytes)");
-  }
-  std::vector<uint8_t> bytes(static_cast<size_t>(st.st_size));
-  size_t done = 0;
-  while (done < bytes.size()) {
-    const ssize_t got = ::read(fd, bytes.data() + done, bytes.size() - done);
-    if (got < 0 && errno == EINTR) continue;
-    if (got < 0) fail(path, std::string("cannot read: ") + std::strerror(errno));
-    if (got == 0) fail(path, "read error (the file shrank while it was read)");
-    done += static_cast<size_t>(got);
-  }
+  // Opened once, and asked what it is before reading (a FIFO cannot block).
+  const std::vector<uint8_t> bytes = read_regular_file(path, limits::kMaxImageFileBytes, "kMaxImageFileBytes");
   return decode_image(bytes.data(), bytes.size(), path);
 }
 

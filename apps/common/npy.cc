@@ -1,10 +1,11 @@
 #include "apps/common/npy.h"
 
+#include "model_format/input_file.h"
 #include "model_format/limits.h"
+#include "model_format/output_file.h"
 
+#include <algorithm>
 #include <cstring>
-#include <fstream>
-#include <iterator>
 #include <limits>
 #include <stdexcept>
 
@@ -59,31 +60,16 @@ std::vector<int64_t> parse_shape(const std::string& text, const std::string& pat
   return shape;
 }
 
-}  // namespace
-
-NpyArray read_npy(const std::string& path) {
-  std::ifstream in(path, std::ios::binary | std::ios::ate);
-  if (!in) fail(path, "cannot open");
-  const int64_t size = in.tellg();
-  // The data is at most the largest array plus a header.
-  if (size < 0 || size > limits::kMaxNpyElements * 4 + limits::kMaxNpyHeaderBytes + 16) {
-    fail(path, "not readable, or larger than any .npy this reads (limit kMaxNpyElements)");
-  }
-  std::vector<uint8_t> bytes(static_cast<size_t>(size));
-  in.seekg(0);
-  if (size && !in.read(reinterpret_cast<char*>(bytes.data()), size)) fail(path, "cannot read");
-  return parse_npy(bytes.data(), bytes.size(), path);
-}
-
-NpyArray parse_npy(const uint8_t* data, size_t size, const std::string& path) {
-  const int64_t file_size = static_cast<int64_t>(size);
-  if (file_size < 10 || std::memcmp(data, kMagic, 6) != 0) fail(path, "not a .npy file");
+// Where the header ends (the data starts), from the file's first 12 bytes (or
+// all of it when shorter), checked against the file's size.
+size_t data_offset(const uint8_t* data, size_t size, int64_t file_size, const std::string& path) {
+  if (file_size < 10 || size < 10 || std::memcmp(data, kMagic, 6) != 0) fail(path, "not a .npy file");
   const int major = data[6];
   size_t header_len = 0, header_start = 10;
   if (major == 1) {
     header_len = data[8] | static_cast<size_t>(data[9]) << 8;
   } else if (major == 2 || major == 3) {
-    if (file_size < 12) fail(path, "truncated .npy header");
+    if (size < 12) fail(path, "truncated .npy header");
     header_len = data[8] | static_cast<size_t>(data[9]) << 8 | static_cast<size_t>(data[10]) << 16 |
                  static_cast<size_t>(data[11]) << 24;
     header_start = 12;
@@ -93,26 +79,70 @@ NpyArray parse_npy(const uint8_t* data, size_t size, const std::string& path) {
   if (header_len > kMaxHeaderBytes || static_cast<int64_t>(header_start + header_len) > file_size) {
     fail(path, "truncated or oversized .npy header (limit kMaxNpyHeaderBytes)");
   }
-  const std::string header(reinterpret_cast<const char*>(data) + header_start, header_len);
+  return header_start + header_len;
+}
 
+// The shape the header (data[0, offset)) declares, its element count checked
+// against the data the file holds.
+std::vector<int64_t> parse_header(const uint8_t* data, size_t offset, int64_t file_size, const std::string& path) {
+  const size_t header_start = data[6] == 1 ? 10 : 12;
+  const std::string header(reinterpret_cast<const char*>(data) + header_start, offset - header_start);
   const std::string descr = dict_value(header, "descr", path);
   if (descr != "'<f4'") fail(path, "the array must be float32 ('<f4'), found " + descr + " (use x.astype(np.float32))");
   if (dict_value(header, "fortran_order", path) != "False") fail(path, "the array must be in C order");
-
-  NpyArray array;
-  array.shape = parse_shape(dict_value(header, "shape", path), path);
+  std::vector<int64_t> shape = parse_shape(dict_value(header, "shape", path), path);
   int64_t count = 1;
-  for (int64_t d : array.shape) {
+  for (int64_t d : shape) {
     count *= d;
     if (count > limits::kMaxNpyElements) fail(path, "the .npy array is too large (limit kMaxNpyElements)");
   }
-  const int64_t data_bytes = file_size - static_cast<int64_t>(header_start + header_len);
+  const int64_t data_bytes = file_size - static_cast<int64_t>(offset);
   if (data_bytes != count * 4) {
     fail(path, "the header promises " + std::to_string(count * 4) + " bytes of data, the file holds " +
                    std::to_string(data_bytes));
   }
-  array.data.resize(static_cast<size_t>(count));
-  if (count) std::memcpy(array.data.data(), data + header_start + header_len, static_cast<size_t>(count) * 4);
+  return shape;
+}
+
+int64_t element_count(const std::vector<int64_t>& shape) {
+  int64_t count = 1;
+  for (int64_t d : shape) count *= d;
+  return count;
+}
+
+}  // namespace
+
+NpyArray read_npy(const std::string& path) {
+  // The header first: a file that is no .npy, or whose header promises other
+  // than the file holds, is refused before its data is read or allocated.
+  InputFile file(path);
+  if (!file.error().empty()) fail(path, file.error());
+  const int64_t file_size = file.size();
+  // 10 bytes hold version 1's header length, 12 those of versions 2 and 3.
+  std::vector<uint8_t> header(static_cast<size_t>(std::min<int64_t>(file_size, 10)));
+  if (const std::string e = file.read_exactly(header.data(), header.size()); !e.empty()) fail(path, e);
+  if (header.size() == 10 && file_size >= 12 && (header[6] == 2 || header[6] == 3)) {
+    header.resize(12);
+    if (const std::string e = file.read_exactly(header.data() + 10, 2); !e.empty()) fail(path, e);
+  }
+  const size_t offset = data_offset(header.data(), header.size(), file_size, path);
+  const size_t have = header.size();
+  header.resize(offset);
+  if (const std::string e = file.read_exactly(header.data() + have, offset - have); !e.empty()) fail(path, e);
+  NpyArray array;
+  array.shape = parse_header(header.data(), offset, file_size, path);
+  array.data.resize(static_cast<size_t>(element_count(array.shape)));
+  if (const std::string e = file.read_exactly(array.data.data(), array.data.size() * 4); !e.empty()) fail(path, e);
+  return array;
+}
+
+NpyArray parse_npy(const uint8_t* data, size_t size, const std::string& path) {
+  const int64_t file_size = static_cast<int64_t>(size);
+  const size_t offset = data_offset(data, size, file_size, path);
+  NpyArray array;
+  array.shape = parse_header(data, offset, file_size, path);
+  array.data.resize(static_cast<size_t>(element_count(array.shape)));
+  if (!array.data.empty()) std::memcpy(array.data.data(), data + offset, array.data.size() * 4);
   return array;
 }
 
@@ -131,17 +161,14 @@ void write_npy(const std::string& path, const std::vector<int64_t>& shape, const
   const size_t unpadded = 10 + header.size() + 1;
   header.append((64 - unpadded % 64) % 64, ' ');
   header += '\n';
-  std::ofstream out(path, std::ios::binary);
-  if (!out) fail(path, "cannot create");
-  out.write(kMagic, 6);
-  const char version[2] = {1, 0};
-  out.write(version, 2);
   const uint16_t len = static_cast<uint16_t>(header.size());
-  const char len_bytes[2] = {static_cast<char>(len & 0xFF), static_cast<char>(len >> 8)};
-  out.write(len_bytes, 2);
-  out.write(header.data(), static_cast<std::streamsize>(header.size()));
-  out.write(reinterpret_cast<const char*>(data), count * 4);
-  if (!out) fail(path, "cannot write");
+  const std::string preamble = std::string(kMagic, 6) + '\x01' + '\x00' + static_cast<char>(len & 0xFF) +
+                               static_cast<char>(len >> 8);
+  OutputFile out(path);
+  out.write(preamble.data(), preamble.size());
+  out.write(header.data(), header.size());
+  out.write(data, static_cast<size_t>(count) * 4);
+  out.commit();
 }
 
 }  // namespace bnn

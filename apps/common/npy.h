@@ -21,7 +21,7 @@ NpyArray read_npy(const std::string& path);
 // The same on bytes already in memory; `name` labels errors.
 NpyArray parse_npy(const uint8_t* data, size_t size, const std::string& name);
 
-// Writes a version 1 .npy of float32 in C order.
+// Writes a version 1 .npy of float32 in C order, safely (model_format/output_file.h).
 void write_npy(const std::string& path, const std::vector<int64_t>& shape, const float* data);
 
 }  // namespace bnn

@@ -524,11 +524,11 @@ Graph graph_from_weights(const WeightFile& weights, const ArchPreset& preset, co
     if (!weights.shape(key, &found)) {
       // Present but not a readable tensor: let the reader say why (a global, a bad view...).
       if (std::find(weights.names().begin(), weights.names().end(), key) != weights.names().end()) weights.read(key);
-      throw ConvertError("--arch " + preset.name + ": the checkpoint has no '" + key + "' (expected shape " +
+      throw ConvertError("--arch " + preset.name + ": the checkpoint has no " + quoted(key) + " (expected shape " +
                          shape_text(shape) + ")");
     }
     if (found != shape) {
-      throw ConvertError("--arch " + preset.name + ": '" + key + "' has shape " + shape_text(found) + ", expected " +
+      throw ConvertError("--arch " + preset.name + ": " + quoted(key) + " has shape " + shape_text(found) + ", expected " +
                          shape_text(shape));
     }
   }
@@ -536,7 +536,7 @@ Graph graph_from_weights(const WeightFile& weights, const ArchPreset& preset, co
     if (!wanted.count(key)) {
       std::vector<int64_t> found;
       weights.shape(key, &found);
-      throw ConvertError("--arch " + preset.name + ": the checkpoint has '" + key + "' (shape " + shape_text(found) +
+      throw ConvertError("--arch " + preset.name + ": the checkpoint has " + quoted(key) + " (shape " + shape_text(found) +
                          "), which " + preset.name + " does not have (a different architecture?)");
     }
   }

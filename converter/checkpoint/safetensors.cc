@@ -58,35 +58,35 @@ class Safetensors : public WeightFile {
       if (v.kind != JsonValue::Kind::kObject || !dtype || dtype->kind != JsonValue::Kind::kString || !shape ||
           shape->kind != JsonValue::Kind::kArray || !offsets || offsets->kind != JsonValue::Kind::kArray ||
           offsets->items.size() != 2) {
-        fail("tensor '" + name + "' needs dtype, shape and data_offsets [begin, end]");
+        fail("tensor " + quoted(name) + " needs dtype, shape and data_offsets [begin, end]");
       }
       Entry e;
       e.type = safetensors_dtype(dtype->text);
       int64_t count = 1;
       for (const JsonValue& d : shape->items) {
-        if (!d.is_integer || d.integer < 0) fail("tensor '" + name + "' has a shape that is not whole numbers >= 0");
+        if (!d.is_integer || d.integer < 0) fail("tensor " + quoted(name) + " has a shape that is not whole numbers >= 0");
         if (d.integer != 0 && count > limits::kMaxOnnxConstantElements / d.integer) {
-          fail("tensor '" + name + "' has more than " + std::to_string(limits::kMaxOnnxConstantElements) +
+          fail("tensor " + quoted(name) + " has more than " + std::to_string(limits::kMaxOnnxConstantElements) +
                " elements (kMaxOnnxConstantElements)");
         }
         count *= d.integer;
         e.shape.push_back(d.integer);
       }
       for (const JsonValue& o : offsets->items) {
-        if (!o.is_integer || o.integer < 0) fail("tensor '" + name + "' has data_offsets that are not whole numbers >= 0");
+        if (!o.is_integer || o.integer < 0) fail("tensor " + quoted(name) + " has data_offsets that are not whole numbers >= 0");
       }
       e.begin = static_cast<uint64_t>(offsets->items[0].integer);
       e.end = static_cast<uint64_t>(offsets->items[1].integer);
       if (e.begin > e.end || e.end > buffer_size) {
-        fail("tensor '" + name + "' has data_offsets [" + std::to_string(e.begin) + ", " + std::to_string(e.end) +
+        fail("tensor " + quoted(name) + " has data_offsets [" + std::to_string(e.begin) + ", " + std::to_string(e.end) +
              ") outside the " + std::to_string(buffer_size) + "-byte buffer");
       }
       if (e.type.bytes && e.end - e.begin != static_cast<uint64_t>(count) * e.type.bytes) {
-        fail("tensor '" + name + "' (" + e.type.name + ", " + std::to_string(count) + " elements) needs " +
+        fail("tensor " + quoted(name) + " (" + e.type.name + ", " + std::to_string(count) + " elements) needs " +
              std::to_string(count * e.type.bytes) + " bytes; its range holds " + std::to_string(e.end - e.begin));
       }
       e.count = count;
-      if (!entries_.emplace(name, e).second) fail("tensor '" + name + "' appears twice");
+      if (!entries_.emplace(name, e).second) fail("tensor " + quoted(name) + " appears twice");
       raw_names.push_back(name);
       if (e.end > e.begin) ranges.emplace_back(e.begin, e.end, name);  // an empty tensor holds no bytes
     }
@@ -95,7 +95,7 @@ class Safetensors : public WeightFile {
       const auto& [b0, e0, n0] = ranges[i - 1];
       const auto& [b1, e1, n1] = ranges[i];
       if (b1 < e0) {
-        fail("tensors '" + n0 + "' [" + std::to_string(b0) + ", " + std::to_string(e0) + ") and '" + n1 + "' [" +
+        fail("tensors " + quoted(n0) + " [" + std::to_string(b0) + ", " + std::to_string(e0) + ") and " + quoted(n1) + " [" +
              std::to_string(b1) + ", " + std::to_string(e1) + ") share bytes of the buffer");
       }
     }
@@ -114,9 +114,9 @@ class Safetensors : public WeightFile {
 
   Constant read(const std::string& name) const override {
     const Entry* e = find(name);
-    if (!e) throw ConvertError(origin_ + ": no tensor '" + name + "'");
+    if (!e) throw ConvertError(origin_ + ": no tensor " + quoted(name) + "");
     if (!e->type.is_float) {
-      throw ConvertError(origin_ + ": tensor '" + name + "' is " + e->type.name +
+      throw ConvertError(origin_ + ": tensor " + quoted(name) + " is " + e->type.name +
                          "; weights must be float32, float16 or bfloat16");
     }
     Constant c;

@@ -82,7 +82,7 @@ class TorchCheckpoint : public WeightFile {
     if (prefix_.empty()) throw ConvertError(origin_ + ": no ARCHIVE/data.pkl: not a torch.save checkpoint (PyTorch >= 1.6)");
     if (const ZipEntry* order = zip_->find(prefix_ + "/byteorder")) {
       const std::string text(reinterpret_cast<const char*>(zip_->read(*order)), order->size);
-      if (text != "little") throw ConvertError(origin_ + ": saved with byte order '" + text + "'; only little-endian is read");
+      if (text != "little") throw ConvertError(origin_ + ": saved with byte order " + quoted(text) + "; only little-endian is read");
     }
     const ZipEntry* pickle = zip_->find(prefix_ + "/data.pkl");
     unpickler_ = std::make_unique<Unpickler>(zip_->read(*pickle), pickle->size, origin_ + ":" + pickle->name);
@@ -112,7 +112,7 @@ class TorchCheckpoint : public WeightFile {
         std::set<const PickleValue*> seen;
         bool deep = false;
         if (const PickleValue* f = forbidden_global(v, 0, seen, &deep)) {
-          notes_.push_back("ignored '" + k->text + "' (" +
+          notes_.push_back("ignored " + quoted(k->text) + " (" +
                            (deep ? std::string("nested too deeply to check") : "uses " + f->text) + ", byte " +
                            std::to_string(f->offset) + ")");
         }
@@ -144,18 +144,18 @@ class TorchCheckpoint : public WeightFile {
 
   Constant read(const std::string& name) const override {
     const PickleValue* v = value(name);
-    if (!v) throw ConvertError(origin_ + ": no tensor '" + name + "'");
+    if (!v) throw ConvertError(origin_ + ": no tensor " + quoted(name) + "");
     const View t = view(name, v);
     if (!t.type.is_float) {
-      throw ConvertError(origin_ + ": tensor '" + name + "' is " + (t.type.bytes ? t.type.name : "of an unknown type") +
+      throw ConvertError(origin_ + ": tensor " + quoted(name) + " is " + (t.type.bytes ? t.type.name : "of an unknown type") +
                          "; weights must be float32, float16 or bfloat16");
     }
     const ZipEntry* storage = zip_->find(prefix_ + "/data/" + t.key);
-    if (!storage) throw ConvertError(origin_ + ": tensor '" + name + "': its storage data/" + t.key + " is missing");
+    if (!storage) throw ConvertError(origin_ + ": tensor " + quoted(name) + ": its storage data/" + t.key + " is missing");
     // Every element the view reaches must be inside the storage.
     const uint64_t storage_elements = storage->size / static_cast<uint64_t>(t.type.bytes);
     if (static_cast<uint64_t>(t.offset) > storage_elements) {
-      throw ConvertError(origin_ + ": tensor '" + name + "': storage offset " + std::to_string(t.offset) +
+      throw ConvertError(origin_ + ": tensor " + quoted(name) + ": storage offset " + std::to_string(t.offset) +
                          " is past its storage of " + std::to_string(storage_elements));
     }
     int64_t count = 1;
@@ -166,14 +166,14 @@ class TorchCheckpoint : public WeightFile {
       // More elements than the storage holds (an expanded view, or a lie) would
       // let a small file ask for a huge tensor: refused.
       if (count > static_cast<int64_t>(storage_elements) / t.size[d]) {
-        throw ConvertError(origin_ + ": tensor '" + name + "' has more elements than its storage of " +
+        throw ConvertError(origin_ + ": tensor " + quoted(name) + " has more elements than its storage of " +
                            std::to_string(storage_elements) + " holds");
       }
       count *= t.size[d];
       last += static_cast<uint64_t>(t.size[d] - 1) * static_cast<uint64_t>(t.stride[d]);
     }
     if (count > 0 && last >= storage_elements) {
-      throw ConvertError(origin_ + ": tensor '" + name + "': its view (offset " + std::to_string(t.offset) +
+      throw ConvertError(origin_ + ": tensor " + quoted(name) + ": its view (offset " + std::to_string(t.offset) +
                          ", sizes and strides) reaches element " + std::to_string(last) + " of a storage of " +
                          std::to_string(storage_elements));
     }
@@ -205,7 +205,7 @@ class TorchCheckpoint : public WeightFile {
   }
 
   [[noreturn]] void refuse(const std::string& name, const PickleValue* at, const std::string& why) const {
-    throw ConvertError(origin_ + ": tensor '" + name + "' (byte " + std::to_string(at->offset) + "): " + why);
+    throw ConvertError(origin_ + ": tensor " + quoted(name) + " (byte " + std::to_string(at->offset) + "): " + why);
   }
 
   std::vector<int64_t> ints(const std::string& name, const PickleValue* v, const char* what) const {
@@ -253,7 +253,7 @@ class TorchCheckpoint : public WeightFile {
       t.type = storage_dtype(p[1]->text);
       t.key = p[2]->text;
       if (t.key.find('/') != std::string::npos || t.key.find("..") != std::string::npos) {
-        refuse(name, pid, "its storage key '" + t.key + "' is not a plain name");
+        refuse(name, pid, "its storage key " + quoted(t.key) + " is not a plain name");
       }
       if (!args.items[1]->is(K::kInt) || args.items[1]->integer < 0) refuse(name, args.items[1], "a negative storage offset");
       t.offset = args.items[1]->integer;

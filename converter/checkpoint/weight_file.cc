@@ -2,9 +2,9 @@
 
 #include <cmath>
 #include <cstring>
-#include <fstream>
 
 #include "converter/checkpoint/weight_file_impl.h"
+#include "model_format/input_file.h"
 #include "model_format/limits.h"
 
 namespace bnn::convert {
@@ -67,17 +67,14 @@ std::unique_ptr<WeightFile> parse_weight_file(std::vector<uint8_t> bytes, const 
 }
 
 std::unique_ptr<WeightFile> open_weight_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary | std::ios::ate);
-  if (!in) throw ConvertError(path + ": cannot open");
-  const std::streamoff size = in.tellg();
-  if (size < 0) throw ConvertError(path + ": cannot read");
+  InputFile in(path);
+  if (!in.error().empty()) throw ConvertError(path + ": " + in.error());
+  const int64_t size = in.size();
   if (size > limits::kMaxCheckpointBytes) {
     throw ConvertError(path + ": larger than " + std::to_string(limits::kMaxCheckpointBytes) + " bytes (kMaxCheckpointBytes)");
   }
   std::vector<uint8_t> bytes(static_cast<size_t>(size));
-  in.seekg(0);
-  in.read(reinterpret_cast<char*>(bytes.data()), size);
-  if (in.gcount() != size) throw ConvertError(path + ": read error");
+  if (const std::string e = in.read_exactly(bytes.data(), bytes.size()); !e.empty()) throw ConvertError(path + ": " + e);
   return parse_weight_file(std::move(bytes), path);
 }
 

@@ -73,36 +73,36 @@ ZipArchive::ZipArchive(const uint8_t* data, size_t size, std::string origin)
     // ZIP64 extended information: the 8-byte fields, in order, for each field that is 0xFFFFFFFF.
     for (uint64_t x = at + 46 + name_length; x + 4 <= at + 46 + name_length + extra_length;) {
       const uint64_t id = le(data_ + x, 2), length = le(data_ + x + 2, 2);
-      if (x + 4 + length > at + 46 + name_length + extra_length) fail("entry '" + e.name + "': damaged extra field");
+      if (x + 4 + length > at + 46 + name_length + extra_length) fail("entry " + quoted(e.name) + ": damaged extra field");
       if (id == 0x0001) {
         uint64_t y = x + 4;
         for (uint64_t* field : {&uncompressed, &compressed, &local}) {
           if (*field != 0xFFFFFFFF) continue;
-          if (y + 8 > x + 4 + length) fail("entry '" + e.name + "': short ZIP64 field");
+          if (y + 8 > x + 4 + length) fail("entry " + quoted(e.name) + ": short ZIP64 field");
           *field = le(data_ + y, 8);
           y += 8;
         }
       }
       x += 4 + length;
     }
-    if (flags & 1) fail("entry '" + e.name + "' is encrypted");
+    if (flags & 1) fail("entry " + quoted(e.name) + " is encrypted");
     if (method != 0) {
-      fail("entry '" + e.name + "' is compressed (method " + std::to_string(method) +
+      fail("entry " + quoted(e.name) + " is compressed (method " + std::to_string(method) +
            "); torch.save writes uncompressed entries");
     }
-    if (compressed != uncompressed) fail("entry '" + e.name + "': stored sizes differ");
-    if (!names.insert(e.name).second) fail("entry '" + e.name + "' appears twice");
+    if (compressed != uncompressed) fail("entry " + quoted(e.name) + ": stored sizes differ");
+    if (!names.insert(e.name).second) fail("entry " + quoted(e.name) + " appears twice");
     // The local header repeats the name; the data follows it.
-    if (!inside(local, 30) || le(data_ + local, 4) != kLocalHeader) fail("entry '" + e.name + "': no local header at its offset");
+    if (!inside(local, 30) || le(data_ + local, 4) != kLocalHeader) fail("entry " + quoted(e.name) + ": no local header at its offset");
     const uint64_t local_name = le(data_ + local + 26, 2), local_extra = le(data_ + local + 28, 2);
     if (local_name != name_length || !inside(local + 30, local_name) ||
         std::memcmp(data_ + local + 30, e.name.data(), name_length) != 0) {
-      fail("entry '" + e.name + "': its local header names another file");
+      fail("entry " + quoted(e.name) + ": its local header names another file");
     }
     e.data_offset = local + 30 + local_name + local_extra;
     e.size = uncompressed;
     if (!inside(e.data_offset, e.size) || e.data_offset + e.size > cd_offset) {
-      fail("entry '" + e.name + "': its " + std::to_string(e.size) + " bytes run past the end of the data (truncated?)");
+      fail("entry " + quoted(e.name) + ": its " + std::to_string(e.size) + " bytes run past the end of the data (truncated?)");
     }
     entries_.push_back(std::move(e));
     at += record;
@@ -113,7 +113,7 @@ ZipArchive::ZipArchive(const uint8_t* data, size_t size, std::string origin)
   std::sort(by_offset.begin(), by_offset.end(), [](auto* a, auto* b) { return a->data_offset < b->data_offset; });
   for (size_t i = 1; i < by_offset.size(); ++i) {
     if (by_offset[i - 1]->data_offset + by_offset[i - 1]->size > by_offset[i]->data_offset) {
-      fail("entries '" + by_offset[i - 1]->name + "' and '" + by_offset[i]->name + "' overlap");
+      fail("entries '" + by_offset[i - 1]->name + "' and " + quoted(by_offset[i]->name) + " overlap");
     }
   }
   crc_checked_.assign(entries_.size(), false);
@@ -130,7 +130,7 @@ const uint8_t* ZipArchive::read(const ZipEntry& entry) const {
   const size_t index = static_cast<size_t>(&entry - entries_.data());
   if (!crc_checked_.at(index)) {
     if (crc32(data_ + entry.data_offset, entry.size) != entry.crc32) {
-      throw ConvertError(origin_ + ": entry '" + entry.name + "' fails its CRC-32 check (damaged file)");
+      throw ConvertError(origin_ + ": entry " + quoted(entry.name) + " fails its CRC-32 check (damaged file)");
     }
     crc_checked_[index] = true;
   }

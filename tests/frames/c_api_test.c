@@ -1,6 +1,7 @@
 /* The C API from C (compiled as C99): every status and message, bad frames
  * and bad handles refused with a clear error, a frame classified.
  * usage: c_api_test MODEL.bnn */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,6 +48,19 @@ int main(int argc, char** argv) {
   const char junk[] = "this is not a model at all, just some bytes";
   EXPECT_ERROR("junk bytes", bnn_model_load_buffer(junk, sizeof junk, &model), BNN_ERROR_INVALID_MODEL,
               bnn_last_error(), "<memory>");
+  /* Sizes past 2 GiB are refused before a byte is read or allocated, however
+   * large (2^63 and SIZE_MAX once wrapped a signed check and the allocator's
+   * rounding, corrupting the heap). */
+  {
+    const unsigned long long huge[] = {1ULL << 31, 1ULL << 32, 1ULL << 63, (unsigned long long)SIZE_MAX};
+    for (int i = 0; i < 4; ++i) {
+      if (huge[i] > SIZE_MAX) continue; /* 32-bit targets */
+      char name[64];
+      snprintf(name, sizeof name, "a buffer of %llu bytes", huge[i]);
+      EXPECT_ERROR(name, bnn_model_load_buffer(junk, (size_t)huge[i], &model), BNN_ERROR_INVALID_MODEL,
+                   bnn_last_error(), "cannot exceed 2 GiB");
+    }
+  }
   EXPECT_ERROR("null out-pointer", bnn_model_load_file(argv[1], NULL), BNN_ERROR_INVALID_ARGUMENT, bnn_last_error(),
               "NULL");
 
@@ -154,6 +168,16 @@ int main(int argc, char** argv) {
   float dummy[4] = {0};
   EXPECT_ERROR("input of the wrong size", bnn_context_run_input(ctx, dummy, 4), BNN_ERROR_INVALID_ARGUMENT,
               bnn_context_last_error(ctx), "values");
+  EXPECT_ERROR("input of SIZE_MAX values", bnn_context_run_input(ctx, dummy, SIZE_MAX), BNN_ERROR_INVALID_ARGUMENT,
+               bnn_context_last_error(ctx), "values");
+  /* Counts at the edge of size_t are clamped, never trusted. */
+  check("top SIZE_MAX before a run", bnn_context_top_k(ctx, SIZE_MAX, top) == 0, NULL);
+  check("a label at SIZE_MAX", bnn_model_label(model, SIZE_MAX) == NULL, NULL);
+  check("a frame size past every limit", bnn_frame_buffer_size(BNN_PIXEL_NV12, 100000, 100000, 0) == 0 &&
+                                             bnn_frame_buffer_size(BNN_PIXEL_RGB888, 16, 16, INT32_MAX) == 0, NULL);
+  EXPECT_ERROR("a frame of SIZE_MAX bytes with a stride past the limit",
+               bnn_frame_from_buffer(&frame, BNN_PIXEL_GRAY8, 16, 16, INT32_MAX, pixels, SIZE_MAX),
+               BNN_ERROR_INVALID_FRAME, bnn_last_error(), "kMaxFrameStride");
 
   bnn_context_destroy(ctx);
   bnn_model_destroy(model);
