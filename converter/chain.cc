@@ -154,6 +154,7 @@ std::optional<size_t> single_consumer(const Graph& g, const std::string& value) 
 }
 
 std::optional<QuantizerChain> match_quantizer(const Graph& g, size_t first, int channels, int rank) {
+  constexpr size_t kMaxQuantizerSteps = 32;
   QuantizerChain q;
   size_t at = first;
   std::string value;  // the value flowing into node `at`
@@ -255,6 +256,10 @@ std::optional<QuantizerChain> match_quantizer(const Graph& g, size_t first, int 
         if (!(slope >= 0)) return std::nullopt;
       }
     }
+    // A quantizer's elementwise prologue is a few steps (batchnorm, a clamp,
+    // a scale); a longer run is ordinary float layers. Without this bound the
+    // search from every node of an N-node elementwise chain walks to its end: N^2.
+    if (q.steps.size() >= kMaxQuantizerSteps) return std::nullopt;
     q.steps.push_back(*s);
     q.nodes.insert(at);
     auto next = single_consumer(g, n.outputs[0]);

@@ -1,6 +1,7 @@
 #include "converter/ir.h"
 
 #include <algorithm>
+#include <unordered_map>
 
 namespace bnn::convert {
 
@@ -27,7 +28,33 @@ std::vector<int64_t> Node::ints_attr(const std::string& key, std::vector<int64_t
   return it == attributes.end() ? fallback : it->second.ints;
 }
 
+struct Graph::UseIndex {
+  std::unordered_map<std::string, std::vector<size_t>> consumers;
+  std::unordered_map<std::string, size_t> producer;  // the first writer, as the scan finds it
+};
+
+GraphIndex::GraphIndex(const Graph& g) : g_(g), index_(std::make_unique<Graph::UseIndex>()) {
+  for (size_t i = 0; i < g.nodes.size(); ++i) {
+    const Node& n = g.nodes[i];
+    for (size_t k = 0; k < n.inputs.size(); ++k) {
+      // A node reading a value twice is listed once, as the scan lists it.
+      if (std::find(n.inputs.begin(), n.inputs.begin() + static_cast<long>(k), n.inputs[k]) ==
+          n.inputs.begin() + static_cast<long>(k)) {
+        index_->consumers[n.inputs[k]].push_back(i);
+      }
+    }
+    for (const std::string& out : n.outputs) index_->producer.emplace(out, i);
+  }
+  g.index = index_.get();
+}
+
+GraphIndex::~GraphIndex() { g_.index = nullptr; }
+
 std::vector<size_t> Graph::consumers(const std::string& value) const {
+  if (index) {
+    auto it = index->consumers.find(value);
+    return it == index->consumers.end() ? std::vector<size_t>{} : it->second;
+  }
   std::vector<size_t> found;
   for (size_t i = 0; i < nodes.size(); ++i) {
     for (const std::string& in : nodes[i].inputs) {
@@ -41,6 +68,10 @@ std::vector<size_t> Graph::consumers(const std::string& value) const {
 }
 
 long Graph::producer(const std::string& value) const {
+  if (index) {
+    auto it = index->producer.find(value);
+    return it == index->producer.end() ? -1 : static_cast<long>(it->second);
+  }
   for (size_t i = 0; i < nodes.size(); ++i) {
     for (const std::string& out : nodes[i].outputs) {
       if (out == value) return static_cast<long>(i);

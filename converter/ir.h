@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -70,6 +71,25 @@ struct Graph {
   std::vector<size_t> consumers(const std::string& value) const;
   // The index of the node that writes `value`, or -1.
   long producer(const std::string& value) const;
+
+  // Set while a GraphIndex lives: consumers() and producer() look up instead
+  // of scanning every node (which made a pass over N nodes cost N^2).
+  struct UseIndex;
+  mutable const UseIndex* index = nullptr;
+};
+
+// Indexes a graph's uses and definitions for as long as it lives. The graph
+// must not change meanwhile (the lowering, which takes it const, holds one).
+class GraphIndex {
+ public:
+  explicit GraphIndex(const Graph& g);
+  ~GraphIndex();
+  GraphIndex(const GraphIndex&) = delete;
+  GraphIndex& operator=(const GraphIndex&) = delete;
+
+ private:
+  const Graph& g_;
+  std::unique_ptr<Graph::UseIndex> index_;
 };
 
 // One axis of an ONNX Slice over a dimension of size `dim`: starts and ends

@@ -17,6 +17,7 @@
 namespace bnn::convert {
 
 std::vector<uint8_t> Lowering::run() {
+  const GraphIndex index(g_);  // the lowering never changes the graph
   add_input();
   for (size_t i = 0; i < g_.nodes.size(); ++i) {
     if (!done_.count(i)) lower(i);

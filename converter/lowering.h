@@ -42,7 +42,7 @@ inline Value float_value(int tensor) {
 // Converts one graph: construct, then run() once.
 class Lowering {
  public:
-  Lowering(Graph& g, const ConvertOptions& options, ConvertReport* report)
+  Lowering(const Graph& g, const ConvertOptions& options, ConvertReport* report)
       : g_(g), options_(options), report_(report) {}
 
   std::vector<uint8_t> run();
@@ -141,7 +141,7 @@ class Lowering {
 
   void lower_dense(size_t i, const Value& in);
 
-  Graph& g_;
+  const Graph& g_;
   const ConvertOptions& options_;
   ConvertReport* report_;
   ModelBuilder b_;

@@ -10,6 +10,7 @@
 #include <functional>
 #include <numeric>
 #include <set>
+#include <unordered_map>
 
 namespace bnn::convert {
 namespace {
@@ -29,8 +30,17 @@ void replace_uses(Graph& g, const std::string& from, const std::string& to) {
 }
 
 void remove_identities(Graph& g) {
-  for (size_t i = 0; i < g.nodes.size();) {
-    const Node& n = g.nodes[i];
+  // One pass in node order (ONNX's is topological): each removed node's
+  // output becomes an alias of its input, and later inputs read through the
+  // aliases. (Erasing and rewriting every later use per node was N^2.)
+  std::unordered_map<std::string, std::string> alias;
+  const std::string output = g.output;
+  std::vector<Node> kept;
+  kept.reserve(g.nodes.size());
+  for (Node& n : g.nodes) {
+    for (std::string& in : n.inputs) {
+      if (auto it = alias.find(in); it != alias.end()) in = it->second;
+    }
     // Casts between float and double are identities here: the exporter types
     // Python scalars as double, but the model computes in float32.
     // A cast of a constant is folded instead (to float32, as PyTorch rounds it).
@@ -40,22 +50,25 @@ void remove_identities(Graph& g) {
                           (n.op == "Cast" && !constant_input && (to == kOnnxFloat || to == kOnnxDouble));
     // An Identity of an initializer is an alias (the exporter deduplicates
     // equal initializers this way); the graph output keeps its own name.
-    if (identity && !n.inputs.empty() && !(constant_input && n.outputs[0] == g.output)) {
-      const std::string from = n.outputs[0], to = n.inputs[0];
-      g.nodes.erase(g.nodes.begin() + static_cast<long>(i));
-      replace_uses(g, from, to);
+    if (identity && !n.inputs.empty() && !(constant_input && n.outputs[0] == output)) {
+      alias[n.outputs[0]] = n.inputs[0];
     } else {
-      ++i;
+      kept.push_back(std::move(n));
     }
   }
+  g.nodes = std::move(kept);
+  if (auto it = alias.find(g.output); it != alias.end()) g.output = it->second;
 }
 
 // `value` with float/double casts looked through: the exporter casts one
 // weight separately for each use (W + (f - W) with two Cast(W) nodes).
-std::string uncast(const Graph& g, std::string value) {
+// `producer` maps each value to the node that writes it.
+static std::string uncast(const Graph& g, const std::unordered_map<std::string, size_t>& producer, std::string value) {
   for (int depth = 0; depth < 8; ++depth) {
-    const long p = g.producer(value);
-    if (p < 0 || g.nodes[p].op != "Cast" || g.nodes[p].inputs.empty()) break;
+    const auto it = producer.find(value);
+    if (it == producer.end()) break;
+    const size_t p = it->second;
+    if (g.nodes[p].op != "Cast" || g.nodes[p].inputs.empty()) break;
     const int64_t to = g.nodes[p].int_attr("to", 0);
     if (to != kOnnxFloat && to != kOnnxDouble) break;
     value = g.nodes[p].inputs[0];
@@ -64,14 +77,22 @@ std::string uncast(const Graph& g, std::string value) {
 }
 
 void fold_straight_through(Graph& g) {
+  // Rewriting uses never changes which node writes a value: one map serves
+  // the whole pass (a scan per Add was N^2).
+  std::unordered_map<std::string, size_t> producer;
+  for (size_t i = 0; i < g.nodes.size(); ++i) {
+    for (const std::string& out : g.nodes[i].outputs) producer.emplace(out, i);
+  }
   for (size_t i = 0; i < g.nodes.size(); ++i) {
     const Node& add = g.nodes[i];
     if (add.op != "Add" || add.inputs.size() != 2) continue;
     for (int side = 0; side < 2; ++side) {
       const std::string& x = add.inputs[side];
-      const long sub = g.producer(add.inputs[1 - side]);
-      if (sub < 0 || g.nodes[sub].op != "Sub" || g.nodes[sub].inputs.size() != 2 ||
-          uncast(g, g.nodes[sub].inputs[1]) != uncast(g, x)) {
+      const auto found = producer.find(add.inputs[1 - side]);
+      if (found == producer.end()) continue;
+      const size_t sub = found->second;
+      if (g.nodes[sub].op != "Sub" || g.nodes[sub].inputs.size() != 2 ||
+          uncast(g, producer, g.nodes[sub].inputs[1]) != uncast(g, producer, x)) {
         continue;
       }
       // add = x + (f - x): its forward value is f (up to the float32 rounding
@@ -84,8 +105,9 @@ void fold_straight_through(Graph& g) {
 }
 
 void fold_constants(Graph& g) {
-  for (size_t i = 0; i < g.nodes.size();) {
-    const Node& n = g.nodes[i];
+  std::vector<Node> kept;  // the nodes not folded (erasing each folded one in place was N^2)
+  kept.reserve(g.nodes.size());
+  for (Node& n : g.nodes) {
     std::vector<const Constant*> inputs;
     bool all_constant = true;
     for (const std::string& in : n.inputs) {
@@ -110,11 +132,11 @@ void fold_constants(Graph& g) {
       }
       g.folded_elements += result.size();
       g.constants[n.outputs[0]] = std::move(result);
-      g.nodes.erase(g.nodes.begin() + static_cast<long>(i));
     } else {
-      ++i;
+      kept.push_back(std::move(n));
     }
   }
+  g.nodes = std::move(kept);
 }
 
 void remove_dead_nodes(Graph& g) {

@@ -30,11 +30,33 @@ bool zero_region(int64_t first_zero, int64_t past_zero, int64_t lo, int64_t hi) 
 
 }  // namespace
 
+struct ValueRange::StepList {
+  ChainStep step;
+  std::shared_ptr<const StepList> previous;
+
+  // Released link by link: the default, recursive release of a list of
+  // 20 000 steps would overflow the stack.
+  ~StepList() {
+    std::shared_ptr<const StepList> next = std::move(previous);
+    while (next && next.use_count() == 1) {
+      std::shared_ptr<const StepList> after = std::move(const_cast<StepList&>(*next).previous);
+      next = std::move(after);
+    }
+  }
+};
+
+std::shared_ptr<const ValueRange::StepList> ValueRange::push(std::shared_ptr<const StepList> list, ChainStep step) {
+  auto link = std::make_shared<StepList>();
+  link->step = std::move(step);
+  link->previous = std::move(list);
+  return link;
+}
+
 ValueRange ValueRange::accumulator(const std::vector<float>& scale, const std::vector<float>& bias, int64_t bound) {
   ValueRange r;
   r.parts_[0].bound = bound;
   std::vector<float> b = bias.empty() ? std::vector<float>(scale.size(), 0.0f) : bias;
-  r.parts_[0].steps.push_back(ChainStep{ChainStep::Kind::kAffine, scale, b});  // as accumulator_value()
+  r.parts_[0].steps = push(nullptr, ChainStep{ChainStep::Kind::kAffine, scale, b});  // as accumulator_value()
   return r;
 }
 
@@ -45,7 +67,7 @@ ValueRange ValueRange::concat(const std::vector<std::pair<ValueRange, int>>& inp
   // Zero channels: any real base times 0.
   auto zeros = [&](int count) {
     if (count <= 0) return;
-    r.parts_.push_back(Part{first, count, -1, {ChainStep{ChainStep::Kind::kMul, std::vector<float>(count, 0.0f), {}}}});
+    r.parts_.push_back(Part{first, count, -1, push(nullptr, ChainStep{ChainStep::Kind::kMul, std::vector<float>(count, 0.0f), {}})});
     first += count;
   };
   zeros(zeros_before);
@@ -72,7 +94,7 @@ ValueRange ValueRange::then(const ChainStep& step) const {
     };
     cut(local.a);
     cut(local.b);
-    p.steps.push_back(std::move(local));
+    p.steps = push(std::move(p.steps), std::move(local));
   }
   return r;
 }
@@ -102,7 +124,10 @@ const ValueRange::Part& ValueRange::part_of(int c) const {
 
 float ValueRange::apply(int c, float x) const {
   const Part& p = part_of(c);
-  for (const ChainStep& s : p.steps) x = s.apply(c - p.first, x);
+  thread_local std::vector<const ChainStep*> in_order;
+  in_order.clear();
+  for (const StepList* s = p.steps.get(); s; s = s->previous.get()) in_order.push_back(&s->step);
+  for (size_t i = in_order.size(); i-- > 0;) x = in_order[i]->apply(c - p.first, x);
   return x;
 }
 

@@ -3,6 +3,7 @@
 // PyTorch run live.
 #include <doctest/doctest.h>
 
+#include <chrono>
 #include <cmath>
 #include <limits>
 #include <map>
@@ -668,15 +669,50 @@ TEST_CASE("constant folding: Slice (negative steps and clamped bounds) and Const
   CHECK(filled.values == std::vector<double>(6, -1));
 }
 
-}  // namespace
-}  // namespace bnn::convert
+
+TEST_CASE("a 20 000-node chain converts or is refused within seconds") {
+  // kMaxOnnxNodes admits 20 000 nodes; passes that scanned the graph per node
+  // took 88 s at 4 000 and hours at 20 000. Linear passes take well under a
+  // second (the bound is loose for sanitizers and qemu; a timing, not a benchmark).
+  for (const std::string op : {"Relu", "Identity", "AddSelf", "Mul"}) {
+    CAPTURE(op);
+    Graph g;
+    g.input = "x";
+    g.input_shape = {1, 8, 4, 4};
+    g.opset = 13;
+    g.constants["k"] = Constant{{1, 8, 1, 1}, std::vector<double>(8, 1.0)};
+    std::string prev = "x";
+    for (int i = 0; i < 20000; ++i) {
+      const std::string out = "t" + std::to_string(i);
+      g.nodes.push_back(op == "AddSelf" ? node("Add", {prev, prev}, out)
+                        : op == "Mul"   ? node("Mul", {prev, "k"}, out)
+                                        : node(op, {prev}, out));
+      prev = out;
+    }
+    g.output = prev;
+    const auto start = std::chrono::steady_clock::now();
+    std::string outcome = "converted";
+    try {
+      ConvertReport report;
+      convert_graph(std::move(g), ConvertOptions{}, &report);
+    } catch (const ConvertError& e) {
+      outcome = e.what();
+    }
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    CAPTURE(outcome);
+    CHECK(seconds < 60);
+  }
+}
 
 TEST_CASE("errors quote names and attributes from the file cut short") {
-  bnn::convert::Node n;
+  Node n;
   n.name = std::string(50 << 20, 'n');  // a 50 MB name
   n.op = "Conv";
   const std::string label = n.label();
   CHECK(label.size() < 300);
   CHECK(label.find("(52428800 bytes)") != std::string::npos);
-  CHECK(bnn::convert::quoted("SAME_UPPER") == "'SAME_UPPER'");
+  CHECK(quoted("SAME_UPPER") == "'SAME_UPPER'");
 }
+
+}  // namespace
+}  // namespace bnn::convert
