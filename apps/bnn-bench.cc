@@ -102,6 +102,8 @@ Options parse(int argc, char** argv) {
           o.frame_width < 1 || o.frame_height < 1) {
         usage_error("--frame needs FORMAT:WIDTHxHEIGHT, e.g. NV12:640x480");
       }
+      const std::string problem = frame_problem(o.frame_format, o.frame_width, o.frame_height, 0);
+      if (!problem.empty()) usage_error("--frame: " + problem);
     } else if (arg == "--kernel") {
       o.kernel = value();
     } else if (arg == "--threads") {
@@ -365,7 +367,7 @@ int main(int argc, char** argv) {
     if (o.contention) return run_contention(o);
     return run_model(o);
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "bnn-bench: error: %s\n", bnn::printable(e.what()).c_str());
+    std::fprintf(stderr, "bnn-bench: error: %s\n", bnn::cli::describe(e).c_str());
     return 1;
   }
 }

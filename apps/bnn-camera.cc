@@ -163,6 +163,9 @@ int main(int argc, char** argv) {
     for (const bnn::LayerInfo& layer : model->layers()) {
       if (!layer.schedule_note.empty()) std::fprintf(stderr, "bnn-camera: %s\n", bnn::printable(layer.schedule_note).c_str());
     }
+    for (const std::string& w : model->warnings()) {
+      std::fprintf(stderr, "bnn-camera: warning: %s\n", bnn::printable(w).c_str());
+    }
     bnn::Classifier classifier(model, bnn::SessionOptions{o.threads});
     std::vector<bnn::ClassScore> best(static_cast<size_t>(o.top));
 
@@ -175,9 +178,8 @@ int main(int argc, char** argv) {
     } else {
       const size_t size = bnn::frame_bytes(o.format, o.width, o.height, o.stride, /*padded_last_row=*/true);
       if (size == 0) {
-        throw std::runtime_error(std::string("a ") + std::to_string(o.width) + "x" + std::to_string(o.height) + " " +
-                                 bnn::pixel_format_name(o.format) + " frame with stride " + std::to_string(o.stride) +
-                                 " is not valid (stride shorter than a row, or too large)");
+        throw std::runtime_error("--format/--size/--stride: " +
+                                 bnn::frame_problem(o.format, o.width, o.height, o.stride, /*padded_last_row=*/true));
       }
       buffer.resize(size);
       if (isatty(STDIN_FILENO)) {
@@ -228,7 +230,7 @@ int main(int argc, char** argv) {
                  classified, classified ? total_ms / classified : 0.0, elapsed > 0 ? frames / elapsed : 0.0);
   } catch (const std::exception& e) {
     std::fflush(stdout);
-    std::fprintf(stderr, "bnn-camera: %s\n", bnn::printable(e.what()).c_str());
+    std::fprintf(stderr, "bnn-camera: %s\n", bnn::cli::describe(e).c_str());
     return 1;
   }
   return 0;

@@ -171,19 +171,22 @@ int main(int argc, char** argv) {
       model = bnn::Model::load_buffer(bundled.data, bundled.size);
     }
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "bnn-classify: %s\n", bnn::printable(e.what()).c_str());
+    std::fprintf(stderr, "bnn-classify: %s\n", bnn::cli::describe(e).c_str());
     return 1;
   }
   const std::string model_name = o.model.empty() ? "the bundled model" : o.model;
   for (const bnn::LayerInfo& layer : model->layers()) {
     if (!layer.schedule_note.empty()) std::fprintf(stderr, "bnn-classify: %s\n", bnn::printable(layer.schedule_note).c_str());
   }
+  for (const std::string& w : model->warnings()) {
+    std::fprintf(stderr, "bnn-classify: warning: %s\n", bnn::printable(w).c_str());
+  }
 
   std::unique_ptr<bnn::Classifier> classifier;
   try {
     classifier = std::make_unique<bnn::Classifier>(model, bnn::SessionOptions{o.threads});
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "bnn-classify: %s cannot take pictures: %s\n", bnn::printable(model_name).c_str(), bnn::printable(e.what()).c_str());
+    std::fprintf(stderr, "bnn-classify: %s cannot take pictures: %s\n", bnn::printable(model_name).c_str(), bnn::cli::describe(e).c_str());
     return 1;
   }
   std::vector<bnn::ClassScore> best(static_cast<size_t>(o.top));
@@ -235,10 +238,10 @@ int main(int argc, char** argv) {
       ++failures;
       progress.clear();
       if (o.json) {
-        std::printf("{\"file\": %s, \"error\": %s}\n", bnn::json_string(file).c_str(), bnn::json_string(e.what()).c_str());
+        std::printf("{\"file\": %s, \"error\": %s}\n", bnn::json_string(file).c_str(), bnn::json_string(bnn::cli::message(e)).c_str());
       } else {
         std::fflush(stdout);
-        std::fprintf(stderr, "bnn-classify: %s\n", bnn::printable(e.what()).c_str());
+        std::fprintf(stderr, "bnn-classify: %s\n", bnn::cli::describe(e).c_str());
       }
     }
     std::fflush(stdout);

@@ -228,7 +228,7 @@ int main(int argc, char** argv) {
       }
       for (const std::string& note : weights->notes()) std::fprintf(stderr, "bnn-convert: note: %s\n", note.c_str());
     } catch (const std::exception& e) {
-      std::fprintf(stderr, "bnn-convert: error: %s\n", bnn::printable(e.what()).c_str());
+      std::fprintf(stderr, "bnn-convert: error: %s\n", bnn::cli::describe(e).c_str());
       return 1;
     }
     return 0;
@@ -256,7 +256,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "bnn-convert: wrote %s (%zu bytes): %d bitserial conv, %d quantize, %d float layers\n",
                  output.c_str(), model.size(), report.bitserial_layers, report.quantize_layers, report.float_layers);
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "bnn-convert: error: %s\n", bnn::printable(e.what()).c_str());
+    std::fprintf(stderr, "bnn-convert: error: %s\n", bnn::cli::describe(e).c_str());
     return 1;
   }
   return 0;

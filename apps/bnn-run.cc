@@ -115,6 +115,7 @@ double percentile(std::vector<double> values, double p) {
 
 // Says once per layer why its baked schedule is not used here.
 void report_schedule_notes(const bnn::Model& model) {
+  for (const std::string& w : model.warnings()) std::fprintf(stderr, "bnn-run: warning: %s\n", bnn::printable(w).c_str());
   for (size_t i = 0; i < model.layers().size(); ++i) {
     const bnn::LayerInfo& l = model.layers()[i];
     if (!l.schedule_note.empty()) std::fprintf(stderr, "bnn-run: layer %zu '%s': %s\n", i, bnn::printable(l.name).c_str(),
@@ -214,7 +215,7 @@ int main(int argc, char** argv) {
   try {
     return run(options);
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "bnn-run: error: %s\n", bnn::printable(e.what()).c_str());
+    std::fprintf(stderr, "bnn-run: error: %s\n", bnn::cli::describe(e).c_str());
     return 1;
   }
 }

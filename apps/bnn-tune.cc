@@ -140,7 +140,7 @@ int main(int argc, char** argv) {
       std::fprintf(table, "worst guided/exhaustive: %.3f\n", worst);
     }
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "bnn-tune: error: %s\n", bnn::printable(e.what()).c_str());
+    std::fprintf(stderr, "bnn-tune: error: %s\n", bnn::cli::describe(e).c_str());
     return 1;
   }
   return 0;

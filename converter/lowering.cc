@@ -26,7 +26,16 @@ std::vector<uint8_t> Lowering::run() {
   if (out.packed) throw ConvertError("the graph output " + quoted(g_.output) + " is binarized; the model must end in floats");
   b_.set_output(out.tensor);
   if (!options_.labels.empty()) b_.set_labels(options_.labels);
-  b_.set_input_info(options_.input_info);
+  // The colour metadata follows the input's channel count (the engine reads
+  // pictures by it): a 1-channel input is grey whatever the default says; a
+  // grey request for a 3-channel input is a contradiction the user must fix.
+  fb::InputInfoT input_info = options_.input_info;
+  const int input_channels = b_.shape(values_.at(g_.input).tensor).back();
+  if (input_channels == 1) input_info.color = fb::ColorOrder::GRAY;
+  if (input_channels == 3 && input_info.color == fb::ColorOrder::GRAY) {
+    throw ConvertError("--color grey, but the model's input has 3 channels: give --color rgb or bgr");
+  }
+  b_.set_input_info(input_info);
   b_.set_description(options_.description);
   b_.raw().producer = "bnn-convert (ONNX opset " + std::to_string(g_.opset) + ")";
   if (sign_ops_ > 0) {

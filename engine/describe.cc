@@ -74,6 +74,7 @@ std::string Model::describe() const {
   // Names, labels and the description come from the file: printed escaped.
   s << "schema version " << m.schema_version << ", producer '" << printable(m.producer) << "'\n";
   if (!m.description.empty()) s << "description: " << printable(m.description) << "\n";
+  for (const std::string& w : m.warnings) s << "warning: " << printable(w) << "\n";
   const TensorInfo& in = m.tensor_infos[m.input];
   const TensorInfo& out = m.tensor_infos[m.output];
   s << "input:  '" << printable(in.name) << "' " << type_string(in) << " CHW " << shape_string(in.shape_chw()) << "\n";

@@ -275,8 +275,29 @@ size_t frame_bytes(PixelFormat format, int width, int height, int64_t stride, bo
     const int64_t crow = padded_last_row ? cstride : chroma_row_bytes(format, width);
     total = stride * height + cstride * half_up(height) * (planes - 1) + plane_bytes(half_up(height), cstride, crow);
   }
-  // Up to 2^44 bytes: more than a 32-bit size_t holds (armv7).
-  return static_cast<uint64_t>(total) > SIZE_MAX ? 0 : static_cast<size_t>(total);
+  // Up to 2^44 bytes before this bound: more than a 32-bit size_t holds (armv7).
+  if (total > limits::kMaxFrameBytes || static_cast<uint64_t>(total) > SIZE_MAX) return 0;
+  return static_cast<size_t>(total);
+}
+
+std::string frame_problem(PixelFormat format, int width, int height, int64_t stride, bool padded_last_row) {
+  if (frame_bytes(format, width, height, stride, padded_last_row) != 0) return "";
+  // The frame checks name the field at fault (a view with no size to check).
+  static const uint8_t any_byte = 0;
+  ImageView view;
+  view.data = &any_byte;
+  view.format = format;
+  view.width = width;
+  view.height = height;
+  view.stride = stride;
+  try {
+    FrameReader(view, Preprocessing::Color::kRGB);
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return std::string("a ") + str(width) + "x" + str(height) + " " + (pixel_format_name(format) ? pixel_format_name(format) : "?") +
+         " frame with a row stride of " + str(stride) + " bytes needs more than " + str(limits::kMaxFrameBytes) +
+         " bytes (kMaxFrameBytes)";
 }
 
 ImageView frame_in_buffer(PixelFormat format, int width, int height, int64_t stride, const void* data, size_t bytes) {

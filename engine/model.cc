@@ -180,6 +180,20 @@ std::unique_ptr<Model::Impl> bind_model(const fb::Model& m) {
   pre.height = input_shape[0];
   pre.width = input_shape[1];
   pre.channels = input_shape[2];
+  // Pictures follow the input's channel count. Colour metadata that
+  // contradicts it (written by hand, or by an older converter) is overridden
+  // and said once; such files keep loading.
+  const bool grey = pre.color == Preprocessing::Color::kGray;
+  if (pre.channels == 1 && !grey) {
+    impl->warnings.push_back(std::string("the input has 1 channel, but the model's colour metadata says ") +
+                             (m.input_info() ? "RGB/BGR" : "nothing") +
+                             ": pictures are read as grey (fix the file: bnn-convert ... --color grey)");
+    pre.color = Preprocessing::Color::kGray;
+  } else if (pre.channels == 3 && grey) {
+    impl->warnings.push_back("the input has 3 channels, but the model's colour metadata says grey: pictures are read "
+                             "as RGB (fix the file: bnn-convert ... --color rgb or bgr)");
+    pre.color = Preprocessing::Color::kRGB;
+  }
   impl->description = m.description() ? m.description()->str() : "";
   impl->producer = m.producer() ? m.producer()->str() : "";
   impl->schema_version = m.schema_version();
@@ -258,6 +272,7 @@ const std::vector<LayerInfo>& Model::layers() const { return impl_->layers; }
 const std::vector<std::string>& Model::labels() const { return impl_->labels; }
 const Preprocessing& Model::preprocessing() const { return impl_->preprocessing; }
 const std::string& Model::description() const { return impl_->description; }
+const std::vector<std::string>& Model::warnings() const { return impl_->warnings; }
 const std::string& Model::producer() const { return impl_->producer; }
 uint32_t Model::schema_version() const { return impl_->schema_version; }
 int64_t Model::constant_bytes() const { return static_cast<int64_t>(impl_->constants.size()); }

@@ -24,6 +24,7 @@ struct Model::Impl {
   size_t scratch_bytes = 0;  // per thread
 
   std::vector<std::string> labels;
+  std::vector<std::string> warnings;  // Model::warnings()
   Preprocessing preprocessing;
   std::string description, producer;
   uint32_t schema_version = 0;

@@ -1,5 +1,7 @@
 // Running a model: one arena planned at load, filled and read in place.
 #include <algorithm>
+#include <cmath>
+#include <string>
 #include <system_error>
 
 #include "engine/layout.h"
@@ -42,6 +44,19 @@ Session::~Session() = default;
 const Model& Session::model() const { return *impl_->model; }
 int Session::threads() const { return impl_->pool->size(); }
 
+namespace {
+
+// Why an output is not finite, as far as the input tells.
+std::string non_finite_output(const float* input, int64_t input_count, int64_t at) {
+  std::string message = "the model's output is not finite (NaN or infinity) at element " + std::to_string(at);
+  for (int64_t i = 0; i < input_count; ++i) {
+    if (!std::isfinite(input[i])) return message + ": the input holds a non-finite value at element " + std::to_string(i);
+  }
+  return message + ": a float layer overflowed (inputs far outside the range the model was trained on?)";
+}
+
+}  // namespace
+
 void Session::run(const float* input_chw, float* output, const LayerObserver& observer) {
   const Model::Impl& m = *impl_->model->impl_;
   RunContext ctx;
@@ -58,6 +73,10 @@ void Session::run(const float* input_chw, float* output, const LayerObserver& ob
     if (observer) observer(static_cast<int>(i), TensorView{&m.tensor_infos[op.output], ctx.data<const void>(op.output)});
   }
   hwc_to_chw(ctx.data<const float>(m.output), m.tensor_infos[m.output].shape, output);
+  const int64_t count = m.tensor_infos[m.output].element_count();
+  for (int64_t i = 0; i < count; ++i) {
+    if (!std::isfinite(output[i])) throw Error(non_finite_output(input_chw, m.tensor_infos[m.input].element_count(), i));
+  }
 }
 
 }  // namespace bnn

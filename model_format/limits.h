@@ -55,6 +55,7 @@ constexpr int64_t kMaxSafetensorsHeaderBytes = int64_t{1} << 24;  // the JSON he
 constexpr int kMaxImageDimension = 1 << 14;                   // width or height, file, frame or model; STBI_MAX_DIMENSIONS
 constexpr int64_t kMaxImagePixels = int64_t{1} << 26;         // 64 Mpixel: 256 MiB decoded as RGBA
 constexpr int64_t kMaxFrameStride = int64_t{1} << 30;         // bytes from row to row of a frame plane
+constexpr int64_t kMaxFrameBytes = int64_t{1} << 30;          // a frame buffer the tools allocate (frame_bytes)
 constexpr int64_t kMaxImageFileBytes = int64_t{1} << 28;      // an image file
 constexpr int kMaxJpegScans = 256;                            // each scan revisits every block of the picture
 

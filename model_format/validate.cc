@@ -244,7 +244,24 @@ class Validator {
       fail(role + " " + tensor_label(index) + " has shape " + shape_string(shape_of(t)) + ", expected " +
            shape_string(shape));
     }
+    // Weights, scales, biases and slopes must be finite: a NaN or infinity
+    // there makes every output non-finite. Float thresholds use NaN ("never
+    // reached") and -infinity ("always") on purpose.
+    if (type == fb::ElementType::FLOAT32 && role != "thresholds") check_finite(t, role, index);
     return t;
+  }
+
+  void check_finite(const fb::Tensor& t, const std::string& role, int index) const {
+    const uint8_t* data = m_.buffers()->Get(t.buffer())->data()->data();
+    const int64_t count = element_count(shape_of(t));
+    for (int64_t i = 0; i < count; ++i) {
+      float v;
+      std::memcpy(&v, data + i * 4, 4);
+      if (!std::isfinite(v)) {
+        fail(role + " " + tensor_label(index) + " holds " + (std::isnan(v) ? "NaN" : "an infinity") + " at element " +
+             std::to_string(i) + " (every output would be non-finite: check the trained weights)");
+      }
+    }
   }
 
   void optional_constant(int index, const std::string& role, fb::ElementType type, const Shape& shape) const {

@@ -261,3 +261,14 @@ TEST_CASE("decoding PGM and BMP and refusing damaged files") {
 }
 
 }  // TEST_SUITE
+
+TEST_CASE("frame sizes past a limit are refused naming the field - before anything is allocated") {
+  CHECK(frame_bytes(PixelFormat::kNV12, 640, 480, 0) == 640 * 480 * 3 / 2);
+  CHECK(frame_problem(PixelFormat::kNV12, 640, 480, 0).empty());
+  CHECK(frame_bytes(PixelFormat::kNV12, 100000, 100000, 0) == 0);
+  CHECK(frame_problem(PixelFormat::kNV12, 100000, 100000, 0).find("kMaxImageDimension") != std::string::npos);
+  CHECK(frame_problem(PixelFormat::kRGB888, 16384, 16384, 0).find("kMaxImagePixels") != std::string::npos);
+  CHECK(frame_bytes(PixelFormat::kGray8, 64, 64, int64_t{1} << 30, true) == 0);  // 64 GiB of rows
+  CHECK(frame_problem(PixelFormat::kGray8, 64, 64, int64_t{1} << 30, true).find("kMaxFrameBytes") != std::string::npos);
+  CHECK(frame_problem(PixelFormat::kRGB888, 30, 20, 32).find("shorter than a row") != std::string::npos);
+}

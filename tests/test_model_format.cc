@@ -9,13 +9,16 @@
 #include <algorithm>
 #include <csignal>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <limits>
 #include <functional>
 #include <string>
 
 #include "bnn/engine.h"
+#include "bnn/image.h"
 #include "model_format/builder.h"
 #include "model_format/input_file.h"
 #include "model_format/output_file.h"
@@ -401,6 +404,68 @@ TEST_CASE("an input file is refused before it can block") {
   CHECK(InputFile("/dev/zero").error().find("character device") != std::string::npos);
   CHECK_THROWS_WITH_AS(read_regular_file("/nonexistent/x", 10, "kLimit"), doctest::Contains("cannot open"),
                        std::runtime_error);
+}
+
+TEST_CASE("NaN and infinite constants are refused at load - float thresholds keep their NaN and -inf") {
+  auto poison = [](fb::ModelT& m, int tensor, float value) {
+    std::vector<uint8_t>& data = m.buffers[m.tensors[tensor]->buffer]->data;
+    std::memcpy(data.data() + 4, &value, 4);  // the second element
+  };
+  const float nan = std::numeric_limits<float>::quiet_NaN(), inf = std::numeric_limits<float>::infinity();
+  const std::string weight_nan = error_after([&](fb::ModelT& m) { poison(m, m.layers[0]->options.AsConv2D()->weights, nan); });
+  CHECK(weight_nan.find("weights tensor") != std::string::npos);
+  CHECK(weight_nan.find("holds NaN at element 1") != std::string::npos);
+  const std::string dense_inf = error_after([&](fb::ModelT& m) {
+    for (auto& l : m.layers) {
+      if (auto* d = l->options.AsDense()) poison(m, d->weights, -inf);
+    }
+  });
+  CHECK(dense_inf.find("holds an infinity") != std::string::npos);
+  // A quantize threshold of NaN (never reached) or -inf (always) is meaningful.
+  const std::string thresholds = error_after([&](fb::ModelT& m) {
+    const int t = m.layers[1]->options.AsQuantize()->thresholds;
+    poison(m, t, nan);
+    const float minus_inf = -inf;
+    std::memcpy(m.buffers[m.tensors[t]->buffer]->data.data(), &minus_inf, 4);
+  });
+  CHECK(thresholds.find("holds") == std::string::npos);
+  // The converter can never write such a model either: the builder validates.
+  ModelBuilder poisoned = small_model();
+  fb::ModelT& m = poisoned.raw();
+  std::vector<uint8_t>& weights = m.buffers[m.tensors[m.layers[0]->options.AsConv2D()->weights]->buffer]->data;
+  weights[2] = 0xc0;
+  weights[3] = 0x7f;  // element 0 becomes a NaN
+  CHECK_THROWS_WITH_AS(poisoned.finish(), doctest::Contains("holds NaN"), std::invalid_argument);
+}
+
+TEST_CASE("colour metadata that contradicts the input's channel count is overridden at load - with a warning") {
+  ModelBuilder b;
+  int x = b.input("image", 8, 8, 1);
+  x = b.global_avg_pool("gap", x);
+  b.set_output(b.dense("fc", x, 2, {1.0f, -1.0f}));
+  b.set_input_info(fb::ColorOrder::RGB, {0.5f}, {0.25f});  // one channel, "RGB"
+  const std::vector<uint8_t> bytes = b.finish();
+  const auto model = Model::load_buffer(bytes.data(), bytes.size());
+  REQUIRE(model->warnings().size() == 1);
+  CHECK(model->warnings()[0].find("--color grey") != std::string::npos);
+  CHECK(model->preprocessing().color == Preprocessing::Color::kGray);
+  CHECK(model->describe().find("warning: the input has 1 channel") != std::string::npos);
+  CHECK_NOTHROW(ImagePreprocessor(model->preprocessing()));  // pictures can be read
+
+  // A non-finite output is an error on every path (Session, Classifier, C API).
+  Session session(model);
+  std::vector<float> input(64, 1.0f), output(2);
+  session.run(input.data(), output.data());
+  CHECK(output[0] == 1.0f);
+  input[5] = std::numeric_limits<float>::quiet_NaN();
+  CHECK_THROWS_WITH_AS(session.run(input.data(), output.data()),
+                       doctest::Contains("not finite (NaN or infinity) at element 0: the input holds a non-finite value at element 5"),
+                       Error);
+  input[5] = 3e38f;
+  input[6] = 3e38f;  // their sum overflows to infinity in the average
+  CHECK_THROWS_WITH_AS(session.run(input.data(), output.data()), doctest::Contains("a float layer overflowed"), Error);
+  const std::vector<uint8_t> good = small_model().finish();
+  CHECK(Model::load_buffer(good.data(), good.size())->warnings().empty());
 }
 
 TEST_CASE("text from a file is printed escaped") {

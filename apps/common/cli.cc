@@ -3,6 +3,9 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <new>
+
+#include "model_format/printable_text.h"
 
 namespace bnn::cli {
 namespace {
@@ -20,6 +23,15 @@ void usage_error(const std::string& message) {
   std::fprintf(stderr, "%s: %s\n(see %s --help)\n", g_program, message.c_str(), g_program);
   std::exit(2);
 }
+
+std::string message(const std::exception& e) {
+  if (dynamic_cast<const std::bad_alloc*>(&e)) {
+    return "out of memory (the input asks for more memory than this machine can give)";
+  }
+  return e.what();
+}
+
+std::string describe(const std::exception& e) { return printable(message(e)); }
 
 int parse_count(const std::string& flag, const char* text, int min, int max) {
   char* end = nullptr;

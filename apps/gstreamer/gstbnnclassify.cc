@@ -147,6 +147,9 @@ static gboolean bnn_start(GstBaseTransform* base) {
     for (const bnn::LayerInfo& layer : model->layers()) {
       if (!layer.schedule_note.empty()) GST_WARNING_OBJECT(self, "%s", layer.schedule_note.c_str());
     }
+    for (const std::string& w : model->warnings()) {
+      GST_WARNING_OBJECT(self, "%s", w.c_str());
+    }
     self->model = new std::shared_ptr<const bnn::Model>(model);
     self->classifier = new bnn::Classifier(model, bnn::SessionOptions{self->threads});
     self->scores = new std::vector<bnn::ClassScore>(self->top_k);

@@ -53,7 +53,12 @@ done
 # A padded stride: 30-pixel grey rows stored 32 bytes apart.
 head -c $((3 * 32 * 20)) /dev/urandom > "$work/strided.raw"
 check "--stride 32 for 30-pixel rows" 0 "3 frames" -- sh -c "'$camera' --format GRAY8 --size 30x20 --stride 32 < '$work/strided.raw'"
-check "a stride shorter than a row" 1 "not valid" -- sh -c "'$camera' --format RGB888 --size 30x20 --stride 32 < '$work/strided.raw'"
+check "a stride shorter than a row" 1 "stride of 32 bytes is shorter than a row" -- sh -c "'$camera' --format RGB888 --size 30x20 --stride 32 < '$work/strided.raw'"
+# Sizes at the limits: refused naming the field and the limit, never std::bad_alloc.
+check "a 1 GiB stride" 1 "needs more than 1073741824 bytes \(kMaxFrameBytes\)" -- sh -c \
+  "'$camera' --format GRAY8 --size 64x64 --stride 1073741824 < /dev/null"
+check "a 16384x16384 frame" 1 "more than 67108864 pixels \(kMaxImagePixels\)" -- sh -c \
+  "'$camera' --format RGB888 --size 16384x16384 < /dev/null"
 
 head -c 1000 /dev/zero > "$work/short.raw"
 check "a stream that ends inside a frame" 1 "ended inside frame 0 \(1000 of 1152 bytes\)" -- \

@@ -111,6 +111,9 @@ class Model {
   // How a picture becomes the input (the model's metadata).
   const Preprocessing& preprocessing() const;
   const std::string& description() const;
+  // What is wrong with the file but was worked around at load (metadata that
+  // contradicts the graph), each with its fix; the library prints nothing.
+  const std::vector<std::string>& warnings() const;
   const std::string& producer() const;
   uint32_t schema_version() const;
   // Bytes of constant data (weights, thresholds...) held after loading.
@@ -158,7 +161,10 @@ class Session {
 
   // Runs one image. `input_chw`: the input in PyTorch's layout, C x H x W
   // float32 (model().input().shape_chw()). `output`: output().element_count()
-  // floats, in PyTorch's layout.
+  // floats, in PyTorch's layout. An output that is not finite (NaN or
+  // infinity: a non-finite input, or a float layer overflowing) throws
+  // bnn::Error after `output` is written; every path (tools, C API,
+  // classifier) reports it the same way.
   void run(const float* input_chw, float* output, const LayerObserver& observer = nullptr);
 
   const Model& model() const;

@@ -102,10 +102,14 @@ bool pixel_format_from_name(const std::string& name, PixelFormat* format);
 // the other; see ImageView::chroma) and checks that `bytes` holds it. Throws
 // bnn::Error naming the shortfall. `stride` 0: tightly packed rows.
 ImageView frame_in_buffer(PixelFormat format, int width, int height, int64_t stride, const void* data, size_t bytes);
-// The bytes such a frame needs; 0 for invalid sizes. The last row of the
-// last plane is unpadded, unless `padded_last_row` (frames that follow each
-// other in a stream, every row `stride` bytes).
+// The bytes such a frame needs; 0 for invalid sizes, and past 1 GiB
+// (limits::kMaxFrameBytes: a buffer a tool would allocate). The last row of
+// the last plane is unpadded, unless `padded_last_row` (frames that follow
+// each other in a stream, every row `stride` bytes).
 size_t frame_bytes(PixelFormat format, int width, int height, int64_t stride, bool padded_last_row = false);
+// Why frame_bytes() gives 0 for these arguments ("" when it does not): the
+// field at fault and its limit, for the tools' error messages.
+std::string frame_problem(PixelFormat format, int width, int height, int64_t stride, bool padded_last_row = false);
 
 // Applies one model's Preprocessing. Reusable: its scratch (a few rows of the
 // source columns the output reads, and the filter's tap tables) grows to the
