@@ -32,7 +32,7 @@ constexpr int64_t kMaxLabelsFileBytes = int64_t{1} << 24;
 // .npy files (apps/common/npy.cc).
 constexpr int64_t kMaxNpyHeaderBytes = 1 << 16;
 constexpr int kMaxNpyRank = 8;
-constexpr int64_t kMaxNpyElements = int64_t{2147483647};
+constexpr int64_t kMaxNpyElements = int64_t{1} << 28;        // 1 GiB of float32, as bnn-run's outputs
 
 // ONNX files (converter/onnx_import.cc, converter/simplify.cc).
 constexpr int64_t kMaxOnnxBytes = int64_t{1} << 30;

@@ -70,6 +70,13 @@ check "--info on a FIFO is refused" 1 "not a regular file" -- timeout 10 "$bnn_r
 check "a device input is refused" 1 "not a regular file \(a character device\)" -- timeout 10 "$bnn_run" \
   --model "$work/demo.bnn" --input /dev/zero --output "$work/o.npy"
 
+# A 3 GB file that is no .npy (sparse: no disk used) is refused from its first
+# bytes at once (it was read whole first: 26 s and 3.1 GB; the timeout catches that).
+truncate -s 3G "$work/huge.npy"
+check "a 3 GB non-.npy input is refused from its header" 1 "not a \.npy file" -- \
+  timeout 10 "$bnn_run" --model "$work/demo.bnn" --input "$work/huge.npy" --output "$work/o.npy"
+rm -f "$work/huge.npy"
+
 # bnn-tune: its model output, and a FIFO model.
 check "bnn-tune on a FIFO model" 1 "not a regular file" -- timeout 10 "$bnn_tune" "$work/fifo" -o "$work/t.bnn"
 check "bnn-tune to a device" 1 "not a regular file" -- "$bnn_tune" "$work/demo.bnn" -o /dev/null --budget-seconds 1
