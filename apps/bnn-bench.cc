@@ -294,13 +294,13 @@ int run_model(const Options& o) {
   getrusage(RUSAGE_SELF, &usage);
   const double peak_rss_mib = usage.ru_maxrss / 1024.0;
   if (o.json) {
-    std::printf("{\"mode\": \"model\", \"model\": \"%s\", \"threads\": %d, \"median_ms\": %.4f, \"p90_ms\": %.4f, "
+    std::printf("{\"mode\": \"model\", \"model\": %s, \"threads\": %d, \"median_ms\": %.4f, \"p90_ms\": %.4f, "
                 "\"peak_rss_mib\": %.1f, \"load_ms\": %.3f, \"load_no_verify_ms\": %.3f, \"frame_ms\": %.4f}\n",
-                o.model.c_str(), o.threads, total.median_ms, total.p90_ms, peak_rss_mib, load_verified,
+                bnn::json_string(o.model).c_str(), o.threads, total.median_ms, total.p90_ms, peak_rss_mib, load_verified,
                 load_unverified, frame_timing.median_ms);
   } else {
     print_machine(o);
-    std::printf("%s: median %.3f ms, p90 %.3f ms over %d runs; peak RSS %.1f MiB\n", o.model.c_str(),
+    std::printf("%s: median %.3f ms, p90 %.3f ms over %d runs; peak RSS %.1f MiB\n", bnn::printable(o.model).c_str(),
                 total.median_ms, total.p90_ms, total.runs, peak_rss_mib);
     std::printf("load: %.3f ms with the checksum check, %.3f ms without\n", load_verified, load_unverified);
     if (o.frame_width) {
@@ -323,7 +323,8 @@ int run_model(const Options& o) {
     const double ms = layer_ms[i];
     if (o.json) {
       std::printf("{\"mode\": \"model_layer\", \"index\": %zu, \"layer\": %s, \"kind\": \"%s\", \"ms\": %.4f, "
-                  "\"kernel\": \"%s\"}\n", i, bnn::json_string(l.name).c_str(), l.kind.c_str(), ms, l.kernel.c_str());
+                  "\"kernel\": %s}\n", i, bnn::json_string(l.name).c_str(), l.kind.c_str(), ms,
+                  bnn::json_string(l.kernel).c_str());
     } else {
       int wb = 0, ab = 0;
       char pct[16] = "-";

@@ -224,9 +224,11 @@ int main(int argc, char** argv) {
           for (size_t i = 0; i < shape.size(); ++i) dims += (i ? "x" : "") + std::to_string(shape[i]);
           if (shape.empty()) dims = "scalar";
         }
-        std::printf("%s %s\n", name.c_str(), dims.c_str());
+        std::printf("%s %s\n", bnn::printable(name).c_str(), dims.c_str());
       }
-      for (const std::string& note : weights->notes()) std::fprintf(stderr, "bnn-convert: note: %s\n", note.c_str());
+      for (const std::string& note : weights->notes()) {
+        std::fprintf(stderr, "bnn-convert: note: %s\n", bnn::printable(note).c_str());
+      }
     } catch (const std::exception& e) {
       std::fprintf(stderr, "bnn-convert: error: %s\n", bnn::cli::describe(e).c_str());
       return 1;
@@ -252,9 +254,11 @@ int main(int argc, char** argv) {
     const std::vector<uint8_t> model = arch.empty() ? bnn::convert::convert_onnx_file(input, options, &report)
                                                     : bnn::convert::convert_weights_file(input, arch, options, &report, bits);
     bnn::write_file(output, model);
-    for (const std::string& w : report.warnings) std::fprintf(stderr, "bnn-convert: warning: %s\n", w.c_str());
+    for (const std::string& w : report.warnings) {
+      std::fprintf(stderr, "bnn-convert: warning: %s\n", bnn::printable(w).c_str());
+    }
     std::fprintf(stderr, "bnn-convert: wrote %s (%zu bytes): %d bitserial conv, %d quantize, %d float layers\n",
-                 output.c_str(), model.size(), report.bitserial_layers, report.quantize_layers, report.float_layers);
+                 bnn::printable(output).c_str(), model.size(), report.bitserial_layers, report.quantize_layers, report.float_layers);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "bnn-convert: error: %s\n", bnn::cli::describe(e).c_str());
     return 1;

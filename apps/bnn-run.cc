@@ -98,9 +98,10 @@ std::string shape_string(const std::vector<int64_t>& shape) {
   return s + "]";
 }
 
-// A file name from a layer name: letters, digits, '-', '_' and '.' kept.
+// A file name from a layer name: letters, digits, '-', '_' and '.' kept,
+// at most 200 bytes (a file name holds 255).
 std::string file_safe(const std::string& name) {
-  std::string s = name.empty() ? "layer" : name;
+  std::string s = name.empty() ? "layer" : name.substr(0, 200);
   for (char& c : s) {
     if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.') c = '_';
   }
@@ -175,13 +176,22 @@ int run(const Options& o) {
       std::copy(values.begin(), values.end(), dumps[layer].begin() + image * values.size());
     };
   }
-  for (image = 0; image < batch; ++image) {
-    session.run(input.data.data() + image * in_count, output.data() + image * out_count, observer);
+  // A run that fails (a non-finite output) still writes the dumps: they
+  // show the layer where the NaN or infinity first appears.
+  std::string run_error;
+  for (image = 0; image < batch && run_error.empty(); ++image) {
+    try {
+      session.run(input.data.data() + image * in_count, output.data() + image * out_count, observer);
+    } catch (const bnn::Error& e) {
+      run_error = "image " + std::to_string(image) + ": " + e.what();
+    }
   }
 
-  std::vector<int64_t> out_shape = {batch};
-  for (int d : model->output().shape_chw()) out_shape.push_back(d);
-  bnn::write_npy(o.output, out_shape, output.data());
+  if (run_error.empty()) {
+    std::vector<int64_t> out_shape = {batch};
+    for (int d : model->output().shape_chw()) out_shape.push_back(d);
+    bnn::write_npy(o.output, out_shape, output.data());
+  }
 
   for (size_t l = 0; l < dumps.size(); ++l) {
     const bnn::TensorInfo& t = model->tensors()[layers[l].output];
@@ -190,6 +200,10 @@ int run(const Options& o) {
     char prefix[32];
     std::snprintf(prefix, sizeof prefix, "%03zu_", l);
     bnn::write_npy(o.dump_dir + "/" + prefix + file_safe(layers[l].name) + ".npy", shape, dumps[l].data());
+  }
+  if (!run_error.empty()) {
+    throw std::runtime_error(run_error + (dumps.empty() ? " (--dump-dir DIR shows the layer where it starts)"
+                                                        : " (the dumps in " + o.dump_dir + " show where it starts)"));
   }
 
   if (o.repeat > 0) {

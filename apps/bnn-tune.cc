@@ -112,7 +112,7 @@ int main(int argc, char** argv) {
       before += r.default_ms;
       after += r.tuned_ms;
       const std::string schedule = r.kept ? r.schedule : "default (" + r.schedule + " was slower in the network)";
-      std::fprintf(table, "%-28s %-30s %10.3f %10.3f %7.2fx  %s%s\n", r.layer.c_str(), r.shape.c_str(), r.default_ms, r.tuned_ms,
+      std::fprintf(table, "%-28s %-30s %10.3f %10.3f %7.2fx  %s%s\n", bnn::printable(r.layer).c_str(), r.shape.c_str(), r.default_ms, r.tuned_ms,
                   r.default_ms / r.tuned_ms, schedule.c_str(),
                   r.shared ? " (same shape as above)"
                            : (" (" + (r.screened ? std::to_string(r.screened) + " screened, " : std::string()) +
@@ -124,7 +124,7 @@ int main(int argc, char** argv) {
     std::fprintf(table, "%-28s %12s %10s %8s  %s\n", "layer", "default ms", "tuned ms", "speedup", "");
     for (const auto& r : results) {
       if (!r.changed) continue;
-      std::fprintf(table, "%-28s %12.3f %10.3f %7.2fx  %s\n", r.layer.c_str(), r.network_default_ms, r.network_tuned_ms,
+      std::fprintf(table, "%-28s %12.3f %10.3f %7.2fx  %s\n", bnn::printable(r.layer).c_str(), r.network_default_ms, r.network_tuned_ms,
                   r.network_default_ms / r.network_tuned_ms, r.kept ? "kept" : "back to the default");
     }
     if (options.exhaustive) {  // the check --exhaustive exists for

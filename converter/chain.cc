@@ -1,5 +1,7 @@
 #include "converter/chain.h"
 
+#include "model_format/limits.h"
+
 #include "converter/float_order.h"
 
 #include <cmath>
@@ -154,7 +156,7 @@ std::optional<size_t> single_consumer(const Graph& g, const std::string& value) 
 }
 
 std::optional<QuantizerChain> match_quantizer(const Graph& g, size_t first, int channels, int rank) {
-  constexpr size_t kMaxQuantizerSteps = 32;
+  constexpr size_t kMaxQuantizerSteps = limits::kMaxQuantizerSteps;
   QuantizerChain q;
   size_t at = first;
   std::string value;  // the value flowing into node `at`

@@ -45,15 +45,15 @@ GraphIndex::GraphIndex(const Graph& g) : g_(g), index_(std::make_unique<Graph::U
     }
     for (const std::string& out : n.outputs) index_->producer.emplace(out, i);
   }
-  g.index = index_.get();
+  g.index.index = index_.get();
 }
 
-GraphIndex::~GraphIndex() { g_.index = nullptr; }
+GraphIndex::~GraphIndex() { g_.index.index = nullptr; }
 
 std::vector<size_t> Graph::consumers(const std::string& value) const {
-  if (index) {
-    auto it = index->consumers.find(value);
-    return it == index->consumers.end() ? std::vector<size_t>{} : it->second;
+  if (const UseIndex* use = index.index) {
+    auto it = use->consumers.find(value);
+    return it == use->consumers.end() ? std::vector<size_t>{} : it->second;
   }
   std::vector<size_t> found;
   for (size_t i = 0; i < nodes.size(); ++i) {
@@ -68,9 +68,9 @@ std::vector<size_t> Graph::consumers(const std::string& value) const {
 }
 
 long Graph::producer(const std::string& value) const {
-  if (index) {
-    auto it = index->producer.find(value);
-    return it == index->producer.end() ? -1 : static_cast<long>(it->second);
+  if (const UseIndex* use = index.index) {
+    auto it = use->producer.find(value);
+    return it == use->producer.end() ? -1 : static_cast<long>(it->second);
   }
   for (size_t i = 0; i < nodes.size(); ++i) {
     for (const std::string& out : nodes[i].outputs) {

@@ -73,9 +73,16 @@ struct Graph {
   long producer(const std::string& value) const;
 
   // Set while a GraphIndex lives: consumers() and producer() look up instead
-  // of scanning every node (which made a pass over N nodes cost N^2).
+  // of scanning every node (which made a pass over N nodes cost N^2). A copy
+  // of the graph starts without it: the index describes this object only.
   struct UseIndex;
-  mutable const UseIndex* index = nullptr;
+  struct IndexSlot {
+    const UseIndex* index = nullptr;
+    IndexSlot() = default;
+    IndexSlot(const IndexSlot&) {}
+    IndexSlot& operator=(const IndexSlot&) { return *this; }
+  };
+  mutable IndexSlot index;
 };
 
 // Indexes a graph's uses and definitions for as long as it lives. The graph

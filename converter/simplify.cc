@@ -18,6 +18,22 @@ namespace {
 constexpr int64_t kOnnxFloat = 1;
 constexpr int64_t kOnnxDouble = 11;
 
+// `value` with float/double casts looked through: the exporter casts one
+// weight separately for each use (W + (f - W) with two Cast(W) nodes).
+// `producer` maps each value to the node that writes it.
+std::string uncast(const Graph& g, const std::unordered_map<std::string, size_t>& producer, std::string value) {
+  for (int depth = 0; depth < 8; ++depth) {
+    const auto it = producer.find(value);
+    if (it == producer.end()) break;
+    const size_t p = it->second;
+    if (g.nodes[p].op != "Cast" || g.nodes[p].inputs.empty()) break;
+    const int64_t to = g.nodes[p].int_attr("to", 0);
+    if (to != kOnnxFloat && to != kOnnxDouble) break;
+    value = g.nodes[p].inputs[0];
+  }
+  return value;
+}
+
 }  // namespace
 
 void replace_uses(Graph& g, const std::string& from, const std::string& to) {
@@ -58,22 +74,6 @@ void remove_identities(Graph& g) {
   }
   g.nodes = std::move(kept);
   if (auto it = alias.find(g.output); it != alias.end()) g.output = it->second;
-}
-
-// `value` with float/double casts looked through: the exporter casts one
-// weight separately for each use (W + (f - W) with two Cast(W) nodes).
-// `producer` maps each value to the node that writes it.
-static std::string uncast(const Graph& g, const std::unordered_map<std::string, size_t>& producer, std::string value) {
-  for (int depth = 0; depth < 8; ++depth) {
-    const auto it = producer.find(value);
-    if (it == producer.end()) break;
-    const size_t p = it->second;
-    if (g.nodes[p].op != "Cast" || g.nodes[p].inputs.empty()) break;
-    const int64_t to = g.nodes[p].int_attr("to", 0);
-    if (to != kOnnxFloat && to != kOnnxDouble) break;
-    value = g.nodes[p].inputs[0];
-  }
-  return value;
 }
 
 void fold_straight_through(Graph& g) {

@@ -105,7 +105,7 @@ std::string Model::describe() const {
     index.insert(0, index.size() < 3 ? 3 - index.size() : 0, ' ');
     row({{index, 4}, {printable(l.name), 22}, {l.kind, 16}, {l.precision, 10}, {type_string(o) + " " + shape_string(o.shape), 18},
          {count_string(l.macs), 8}, {l.weight_bytes ? bytes_string(l.weight_bytes) : "-", 10},
-         {l.kernel + " (" + l.schedule + ")", 0}});
+         {printable(l.kernel + " (" + l.schedule + ")"), 0}});
     if (!l.schedule_note.empty()) s << "     note: " << printable(l.schedule_note) << "\n";
   }
   if (!m.labels.empty()) {

@@ -1,11 +1,6 @@
 // Loading: read, verify, validate, copy constants to aligned storage, bind
 // every layer, plan activation memory.
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
 #include <cstring>
 #include <limits>
 

@@ -39,6 +39,7 @@ constexpr int64_t kMaxOnnxBytes = int64_t{1} << 30;
 constexpr int64_t kMaxOnnxConstantElements = int64_t{1} << 28;  // an initializer (its data must be in the file)
 constexpr int64_t kMaxFoldedElements = int64_t{1} << 26;        // a constant folding creates (no file backs it)
 constexpr int64_t kMaxFoldedTotal = int64_t{1} << 27;           // all constants folding creates in one graph
+constexpr int kMaxQuantizerSteps = 32;                          // elementwise steps fused before one binarizer
 constexpr int kMaxOnnxNodes = 20'000;                           // bounds memory; every pass is near-linear in nodes
 
 // PyTorch checkpoints and safetensors (converter/checkpoint/).

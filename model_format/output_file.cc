@@ -2,6 +2,7 @@
 
 #include <cerrno>
 #include <climits>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
@@ -27,13 +28,20 @@ std::string name_of(const std::string& path) {
 
 std::string errno_text() { return std::strerror(errno); }
 
-// The permission bits a new file gets from open(2) with 0666. umask() can
-// only be read by setting it: restored at once (the tools call this before
-// starting threads that create files).
+// The permission bits a new file gets from open(2) with 0666. The umask is
+// read from /proc (umask() can only read it by changing it, which would race
+// with other threads creating files); without /proc, the restrictive 0600
+// that mkostemp gave stays.
 mode_t new_file_mode() {
-  const mode_t mask = ::umask(077);
-  ::umask(mask);
-  return 0666 & ~mask;
+  FILE* status = std::fopen("/proc/self/status", "re");
+  if (!status) return 0600;
+  char line[256];
+  unsigned mask = 077;
+  while (std::fgets(line, sizeof line, status)) {
+    if (std::sscanf(line, "Umask: %o", &mask) == 1) break;
+  }
+  std::fclose(status);
+  return 0666 & ~static_cast<mode_t>(mask);
 }
 
 }  // namespace
@@ -69,12 +77,22 @@ OutputFile::OutputFile(const std::string& path) : path_(path) {
     fail("is not a regular file (a device, FIFO or socket): refusing to replace it; "
          "write to a file, or give '-' for standard output");
   }
+  // A file the user may not write stays as it is (writing it in place was
+  // refused the same way); the directory being writable is not enough.
+  if (exists && ::faccessat(AT_FDCWD, target.c_str(), W_OK, AT_EACCESS) != 0) {
+    fail("cannot write (" + errno_text() + "): refusing to replace a file you may not write");
+  }
   target_ = target;
 
-  std::string temporary = directory_of(target) + "/." + name_of(target) + ".XXXXXX";
-  fd_ = ::mkostemp(temporary.data(), O_CLOEXEC);
-  if (fd_ < 0) fail("cannot write in " + directory_of(target) + " (" + errno_text() + ")");
-  temporary_ = temporary;
+  // ".NAME.XXXXXX", the name cut so the whole fits in a file name (255 bytes).
+  temporary_ = directory_of(target) + "/." + name_of(target).substr(0, 200) + ".XXXXXX";
+  fd_ = ::mkostemp(temporary_.data(), O_CLOEXEC);
+  if (fd_ < 0) {
+    temporary_.clear();  // nothing was created
+    const std::string dir = directory_of(target);
+    fail("cannot write in " + dir + " (" + errno_text() + ")" +
+         (dir.rfind("/proc/", 0) == 0 ? "; for standard output give '-'" : ""));
+  }
   if (exists) {
     // Keep the old file's owner (root replacing a user's file) and mode; an
     // owner that cannot be kept is not an error, the mode is.

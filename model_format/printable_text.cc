@@ -27,6 +27,16 @@ size_t utf8_length(const std::string& text, size_t i) {
   return n;
 }
 
+// U+202A..U+202E and U+2066..U+2069: the bidirectional embeddings,
+// overrides and isolates ("Trojan Source").
+bool is_bidi_control(const std::string& text, size_t i) {
+  const auto byte = [&](size_t k) { return static_cast<uint8_t>(text[k]); };
+  if (byte(i) != 0xE2) return false;
+  if (byte(i + 1) == 0x80) return byte(i + 2) >= 0xAA && byte(i + 2) <= 0xAE;
+  if (byte(i + 1) == 0x81) return byte(i + 2) >= 0xA6 && byte(i + 2) <= 0xA9;
+  return false;
+}
+
 std::string hex_escape(const char* format, unsigned value) {
   char buf[16];
   std::snprintf(buf, sizeof buf, format, value);
@@ -53,6 +63,10 @@ std::string printable(const std::string& text, size_t max_bytes) {
     } else if (n == 2 && b == 0xC2 && static_cast<uint8_t>(text[i + 1]) < 0xA0) {  // U+0080..U+009F: C1 controls
       out += hex_escape("\\u%04x", static_cast<uint8_t>(text[i + 1]));
       i += 2;
+    } else if (n == 3 && is_bidi_control(text, i)) {  // would reorder what the terminal shows
+      out += hex_escape("\\u%04x", (b & 0x0Fu) << 12 | (static_cast<uint8_t>(text[i + 1]) & 0x3Fu) << 6 |
+                                       (static_cast<uint8_t>(text[i + 2]) & 0x3Fu));
+      i += 3;
     } else {
       out.append(text, i, n);
       i += n;

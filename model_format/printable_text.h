@@ -9,8 +9,9 @@
 
 namespace bnn {
 
-// For a terminal or a line-oriented log: control characters (C0, DEL, and
-// C1 as UTF-8) and bytes that are not UTF-8 become \xNN / \u00NN escapes;
+// For a terminal or a line-oriented log: control characters (C0, DEL, C1
+// and the bidirectional overrides as UTF-8) and bytes that are not UTF-8
+// become \xNN / \uNNNN escapes;
 // printable UTF-8 is kept. Longer than `max_bytes`, the text is cut (at a
 // character boundary) and says how long it was.
 std::string printable(const std::string& text, size_t max_bytes = 2000);

@@ -1,8 +1,10 @@
 #include "apps/common/cli.h"
 
+#include <cerrno>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <new>
 
 #include "model_format/printable_text.h"
@@ -10,10 +12,22 @@
 namespace bnn::cli {
 namespace {
 const char* g_program = "bnn";
+
+// At exit: a report that could not be written (a full disk, /dev/full, a
+// closed pipe's EPIPE with SIGPIPE ignored) makes the tool fail, not exit 0.
+void check_stdout_at_exit() {
+  errno = 0;
+  if (std::fflush(stdout) == 0 && !std::ferror(stdout)) return;
+  std::fprintf(stderr, "%s: error: cannot write standard output (%s)\n", g_program,
+               errno ? std::strerror(errno) : "a write failed");
+  std::_Exit(1);
 }
+
+}  // namespace
 
 void set_program(const char* name) {
   g_program = name;
+  std::atexit(check_stdout_at_exit);
   // A write past RLIMIT_FSIZE then fails with EFBIG, which the tool reports
   // (and cleans up after), instead of the signal killing it mid-file.
   std::signal(SIGXFSZ, SIG_IGN);

@@ -7,8 +7,8 @@
 namespace bnn::cli {
 
 // The tool's name in messages ("bnn-run"); set first thing in main. It also
-// makes a file-size limit (SIGXFSZ) reach the tool as a write error. Also
-// makes file-size limits (SIGXFSZ) reach the tools as write errors.
+// makes a file-size limit (SIGXFSZ) reach the tool as a write error, and a
+// failed write of standard output an exit status of 1.
 void set_program(const char* name);
 
 // Prints "<tool>: MESSAGE\n(see <tool> --help)" on stderr and exits with 2.

@@ -1,11 +1,7 @@
 #include "apps/common/image_file.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <cctype>
-#include <cerrno>
+#include <climits>
 #include <cstdlib>
 #include <cstring>
 #include <stdexcept>
@@ -282,9 +278,7 @@ DecodedImage decode_image(const uint8_t* data, size_t size, const std::string& n
   }
   // stb's BMP header reader reports a top-down BMP (rows stored first to
   // last) with its negative height; its decoder handles such files.
-  if (size >= 2 && data[0] == 'B' && data[1] == 'M' && height < 0 && height > -limits::kMaxImageDimension - 1) {
-    height = -height;
-  }
+  if (size >= 2 && data[0] == 'B' && data[1] == 'M' && height < 0 && height != INT_MIN) height = -height;
   if (width < 1 || height < 1) fail(name, "a picture with no pixels");
   check_size(width, height, "");
   const std::string problem = container_problem(data, size, width, height);

@@ -113,7 +113,7 @@ ZipArchive::ZipArchive(const uint8_t* data, size_t size, std::string origin)
   std::sort(by_offset.begin(), by_offset.end(), [](auto* a, auto* b) { return a->data_offset < b->data_offset; });
   for (size_t i = 1; i < by_offset.size(); ++i) {
     if (by_offset[i - 1]->data_offset + by_offset[i - 1]->size > by_offset[i]->data_offset) {
-      fail("entries '" + by_offset[i - 1]->name + "' and " + quoted(by_offset[i]->name) + " overlap");
+      fail("entries " + quoted(by_offset[i - 1]->name) + " and " + quoted(by_offset[i]->name) + " overlap");
     }
   }
   crc_checked_.assign(entries_.size(), false);

@@ -126,7 +126,7 @@ typedef struct bnn_frame {
  * no rotation, BT.601 limited). Fails when `bytes` cannot hold the frame. */
 BNN_API bnn_status bnn_frame_from_buffer(bnn_frame* frame, bnn_pixel_format format, int32_t width, int32_t height,
                                          int32_t stride, const void* data, size_t bytes) BNN_NOEXCEPT;
-/* The bytes such a frame needs; 0 for invalid arguments. */
+/* The bytes such a frame needs; 0 for invalid arguments, or past 1 GiB. */
 BNN_API size_t bnn_frame_buffer_size(bnn_pixel_format format, int32_t width, int32_t height, int32_t stride) BNN_NOEXCEPT;
 /* "NV12", "RGB888", ...; NULL for an unknown value. */
 BNN_API const char* bnn_pixel_format_name(bnn_pixel_format format) BNN_NOEXCEPT;
