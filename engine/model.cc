@@ -52,8 +52,8 @@ std::string precision_of(const fb::Layer& layer, const std::vector<TensorInfo>& 
 std::string describe_schedule(const fb::Schedule* s) {
   if (!s) return "default";
   std::string d = s->kernel() && s->kernel()->size() ? s->kernel()->str() : "default kernel";
-  d += " tiles oc" + std::to_string(s->tile_oc()) + " oh" + std::to_string(s->tile_oh()) + " ow" +
-       std::to_string(s->tile_ow());
+  d += " tiles oc" + std::to_string(s->tile_oc()) + " rows" + std::to_string(s->tile_rows()) + " pixels" +
+       std::to_string(s->tile_pixels());
   d += std::string(" order ") + fb::EnumNameLoopOrder(s->loop_order()) + " parallel " +
        fb::EnumNameParallelAxis(s->parallel_axis());
   if (s->threads()) d += " threads " + std::to_string(s->threads());

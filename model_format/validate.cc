@@ -537,7 +537,7 @@ class Validator {
 
   void check_schedule(const fb::Schedule* s) const {
     if (!s) return;
-    for (int v : {s->tile_oc(), s->tile_oh(), s->tile_ow(), s->unroll(), s->threads()}) {
+    for (int v : {s->tile_oc(), s->tile_rows(), s->tile_pixels(), s->unroll(), s->threads()}) {
       if (v < 0 || v > kMaxScheduleKnob) {
         fail("schedule tiles, unroll and threads must be 0 to " + std::to_string(kMaxScheduleKnob));
       }

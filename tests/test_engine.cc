@@ -495,7 +495,7 @@ TEST_CASE("scheduled outer tiles - loop orders and parallel axes give bit-identi
   auto run = [&](const std::vector<uint8_t>& bytes, int threads) { return run_model(bytes, image, threads); };
   const std::vector<float> want = run(untuned, 1);
   struct Knobs {
-    int tile_oc, tile_oh, tile_ow;
+    int tile_oc, tile_rows, tile_pixels;
     fb::LoopOrder order;
     fb::ParallelAxis axis;
   };
@@ -510,13 +510,13 @@ TEST_CASE("scheduled outer tiles - loop orders and parallel axes give bit-identi
     TinyResNet net;
     net.scheduled = true;
     net.schedule.tile_oc = k.tile_oc;
-    net.schedule.tile_oh = k.tile_oh;
-    net.schedule.tile_ow = k.tile_ow;
+    net.schedule.tile_rows = k.tile_rows;
+    net.schedule.tile_pixels = k.tile_pixels;
     net.schedule.loop_order = k.order;
     net.schedule.parallel_axis = k.axis;
     const std::vector<uint8_t> tuned = net.build();
     for (int threads : {1, 2}) {
-      INFO("tile_oc " << k.tile_oc << " tile_oh " << k.tile_oh << " tile_ow " << k.tile_ow << " order "
+      INFO("tile_oc " << k.tile_oc << " tile_rows " << k.tile_rows << " tile_pixels " << k.tile_pixels << " order "
                       << fb::EnumNameLoopOrder(k.order) << " axis " << fb::EnumNameParallelAxis(k.axis) << ", "
                       << threads << " threads");
       CHECK(run(tuned, threads) == want);
@@ -558,7 +558,7 @@ TEST_CASE("a channel split of a packed output gives each thread whole words - bi
       fb::ScheduleT schedule;
       schedule.parallel_axis = fb::ParallelAxis::CHANNELS;
       schedule.loop_order = fb::LoopOrder::CHANNELS_OUTER;
-      schedule.tile_ow = 16;
+      schedule.tile_pixels = 16;
       b.set_schedule(y, schedule);
       b.set_schedule(z, schedule);
     }

@@ -469,7 +469,7 @@ std::vector<LayerResult> tune_model(fb::ModelT& model, const TuneOptions& option
     // machine it was measured on.
     layer.schedule = make_schedule(best.kernel->name, best.kernel->isa, options.threads);
     layer.schedule->tile_oc = best.loop.outer_oc;
-    layer.schedule->tile_ow = best.loop.outer_px;
+    layer.schedule->tile_pixels = best.loop.outer_px;
     layer.schedule->unroll = best.kernel->tile_words;
     layer.schedule->loop_order = best.loop.channels_outer ? fb::LoopOrder::CHANNELS_OUTER : fb::LoopOrder::PIXELS_OUTER;
     layer.schedule->parallel_axis = best.axis == SplitAxis::kChannels ? fb::ParallelAxis::CHANNELS : fb::ParallelAxis::ROWS;

@@ -131,9 +131,9 @@ std::unique_ptr<Op> make_bitserial_conv2d_op(const fb::BitserialConv2D& l, const
     // Knobs are validated to [0, kMaxScheduleKnob]; rows x width is clamped to
     // the layer (the plan rounds and caps it again).
     const int64_t pixels = int64_t{conv.geometry.out_h} * conv.geometry.out_w;
-    const int64_t rows_px = std::min<int64_t>(int64_t{ctx.schedule->tile_oh()} * conv.geometry.out_w, pixels);
+    const int64_t rows_px = std::min<int64_t>(int64_t{ctx.schedule->tile_rows()} * conv.geometry.out_w, pixels);
     loop.outer_oc = ctx.schedule->tile_oc();
-    loop.outer_px = static_cast<int>(ctx.schedule->tile_ow() > 0 ? std::min<int64_t>(ctx.schedule->tile_ow(), pixels) : rows_px);
+    loop.outer_px = static_cast<int>(ctx.schedule->tile_pixels() > 0 ? std::min<int64_t>(ctx.schedule->tile_pixels(), pixels) : rows_px);
     loop.channels_outer = ctx.schedule->loop_order() == fb::LoopOrder::CHANNELS_OUTER;
     if (ctx.schedule->parallel_axis() == fb::ParallelAxis::CHANNELS) axis = SplitAxis::kChannels;
   }
