@@ -69,6 +69,7 @@ std::unique_ptr<Op> bind_layer(const fb::Layer& layer, const BindContext& ctx) {
     case fb::LayerOptions::Dense: return make_dense_op(*layer.options_as_Dense(), ctx);
     case fb::LayerOptions::Softmax: return make_softmax_op(*layer.options_as_Softmax(), ctx);
     case fb::LayerOptions::Concat: return make_concat_op(*layer.options_as_Concat(), ctx);
+    case fb::LayerOptions::Int8Conv2D: return make_int8_conv2d_op(*layer.options_as_Int8Conv2D(), ctx);
     case fb::LayerOptions::NONE: break;
   }
   throw Error("unknown layer type");  // unreachable after validation

@@ -41,6 +41,7 @@ std::string precision_of(const fb::Layer& layer, const std::vector<TensorInfo>& 
       return p;
     }
     case fb::LayerOptions::Quantize: return "f32->A" + bits(layer.options_as_Quantize()->output());
+    case fb::LayerOptions::Int8Conv2D: return "int8";
     case fb::LayerOptions::Pool2D: {
       const int in = layer.options_as_Pool2D()->input();
       return infos[in].type == ElementType::kPacked ? "A" + bits(in) : "f32";

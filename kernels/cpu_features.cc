@@ -20,6 +20,9 @@
 #ifndef BNN_HAVE_AVX512F
 #define BNN_HAVE_AVX512F 0
 #endif
+#ifndef BNN_HAVE_AVX512VNNI
+#define BNN_HAVE_AVX512VNNI 0
+#endif
 #ifndef BNN_HAVE_NEON64
 #define BNN_HAVE_NEON64 0
 #endif
@@ -30,7 +33,8 @@
 namespace bnn {
 namespace {
 
-constexpr Isa kAllIsas[] = {Isa::kPortable, Isa::kAvx2, Isa::kAvx512F, Isa::kAvx512Vpopcnt, Isa::kNeon64, Isa::kNeon32};
+constexpr Isa kAllIsas[] = {Isa::kPortable, Isa::kAvx2, Isa::kAvx512F, Isa::kAvx512Vpopcnt, Isa::kAvx512Vnni, Isa::kNeon64,
+                             Isa::kNeon32};
 
 // Kernels of an ISA are compiled in only where the toolchain targets it; its
 // kernel files use the same conditions.
@@ -40,6 +44,7 @@ bool built(Isa isa) {
     case Isa::kAvx2: return BNN_HAVE_AVX2 + 0 != 0;
     case Isa::kAvx512Vpopcnt: return BNN_HAVE_AVX512VPOPCNT + 0 != 0;
     case Isa::kAvx512F: return BNN_HAVE_AVX512F + 0 != 0;
+    case Isa::kAvx512Vnni: return BNN_HAVE_AVX512VNNI + 0 != 0;
     case Isa::kNeon64: return BNN_HAVE_NEON64 + 0 != 0;
     case Isa::kNeon32: return BNN_HAVE_NEON32 + 0 != 0;
   }
@@ -55,10 +60,14 @@ bool detected(Isa isa) {
       return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
              __builtin_cpu_supports("avx512vpopcntdq");
     case Isa::kAvx512F: return __builtin_cpu_supports("avx512f");
+    case Isa::kAvx512Vnni:
+      return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+             __builtin_cpu_supports("avx512vnni");
 #else
     case Isa::kAvx2:
     case Isa::kAvx512Vpopcnt:
-    case Isa::kAvx512F: return false;
+    case Isa::kAvx512F:
+    case Isa::kAvx512Vnni: return false;
 #endif
 #if defined(__aarch64__)
     case Isa::kNeon64: return true;  // NEON is part of AArch64
@@ -130,6 +139,7 @@ const char* isa_name(Isa isa) {
     case Isa::kAvx2: return "avx2";
     case Isa::kAvx512Vpopcnt: return "avx512vpopcnt";
     case Isa::kAvx512F: return "avx512f";
+    case Isa::kAvx512Vnni: return "avx512vnni";
     case Isa::kNeon64: return "neon64";
     case Isa::kNeon32: return "neon32";
   }

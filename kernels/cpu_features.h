@@ -9,8 +9,9 @@
 namespace bnn {
 
 // kAvx512F: AVX-512 Foundation alone (the float kernels); kAvx512Vpopcnt adds
-// BW and VPOPCNTDQ (the binary kernels).
-enum class Isa : unsigned { kPortable, kAvx2, kAvx512Vpopcnt, kNeon64, kNeon32, kAvx512F };
+// BW and VPOPCNTDQ (the binary kernels); kAvx512Vnni adds BW and VNNI (the
+// int8 kernels: Intel since Cascade Lake, AMD since Zen 4).
+enum class Isa : unsigned { kPortable, kAvx2, kAvx512Vpopcnt, kNeon64, kNeon32, kAvx512F, kAvx512Vnni };
 
 const char* isa_name(Isa isa);
 

@@ -90,6 +90,30 @@ const Conv2DKernel kConv2DKernels[] = {
 #undef BNN_CONV2D_F32_16X4
 #undef BNN_CONV2D_F32
 
+void conv2d_int8_ref_run(const Int8ConvLayer& layer, const Int8ConvPlan&, int row_begin, int row_end, void* scratch) {
+  conv2d_int8_ref(layer, row_begin, row_end, scratch);
+}
+
+// Int8 convolutions: <output channels>x<pixels>c<input channels per step> per
+// register tile.
+const Int8ConvKernel kInt8ConvKernels[] = {
+    {"conv2d_int8_1x1c1__ref", Isa::kPortable, nullptr, conv2d_int8_ref_run},
+#if defined(__aarch64__)
+    {"conv2d_int8_16x4c1__portable", Isa::kPortable, portable::conv2d_int8_layout, portable::conv2d_int8_run},
+#else
+    {"conv2d_int8_8x4c1__portable", Isa::kPortable, portable::conv2d_int8_layout, portable::conv2d_int8_run},
+#endif
+#if defined(BNN_HAVE_NEON32)
+    {"conv2d_int8_8x4c1__neon32", Isa::kNeon32, neon32::conv2d_int8_layout, neon32::conv2d_int8_run},
+#endif
+#if defined(BNN_HAVE_AVX2)
+    {"conv2d_int8_16x6c2__avx2", Isa::kAvx2, avx2::conv2d_int8_layout, avx2::conv2d_int8_run},
+#endif
+#if defined(BNN_HAVE_AVX512VNNI)
+    {"conv2d_int8_64x6c4__avx512vnni", Isa::kAvx512Vnni, avx512vnni::conv2d_int8_layout, avx512vnni::conv2d_int8_run},
+#endif
+};
+
 const PoolKernel kPoolKernels[] = {
     {"ref", Isa::kPortable, max_pool_float_ref, avg_pool_float_ref, global_avg_pool_ref},
     {"portable", Isa::kPortable, portable::max_pool_f32, portable::avg_pool_f32, portable::global_avg_pool_f32},
@@ -203,6 +227,21 @@ std::string current_kernel_name(const std::string& name) {
 }
 
 KernelTable<PoolKernel> pool_kernels() { return {std::begin(kPoolKernels), std::end(kPoolKernels)}; }
+std::shared_ptr<const Int8ConvPlan> int8_conv_prepare(const Int8ConvKernel& k, const Int8ConvLayer& layer) {
+  return k.layout ? conv2d_int8_prepare(layer, k.layout()) : nullptr;
+}
+
+size_t int8_conv_scratch_bytes(const Int8ConvKernel&, const Int8ConvPlan* plan, const ConvGeometry& g) {
+  return plan ? conv2d_int8_scratch_bytes(g, *plan) : conv2d_int8_ref_scratch_bytes(g);
+}
+
+void int8_conv_run(const Int8ConvKernel& k, const Int8ConvPlan* plan, const Int8ConvLayer& layer, int row_begin,
+                   int row_end, void* scratch) {
+  if (!k.layout) return conv2d_int8_ref(layer, row_begin, row_end, scratch);
+  k.run(layer, *plan, row_begin, row_end, scratch);
+}
+
+KernelTable<Int8ConvKernel> int8_conv_kernels() { return {std::begin(kInt8ConvKernels), std::end(kInt8ConvKernels)}; }
 KernelTable<Conv2DKernel> conv2d_kernels() { return {std::begin(kConv2DKernels), std::end(kConv2DKernels)}; }
 KernelTable<QuantizeKernel> quantize_kernels() { return {std::begin(kQuantizeKernels), std::end(kQuantizeKernels)}; }
 KernelTable<DenseKernel> dense_kernels() { return {std::begin(kDenseKernels), std::end(kDenseKernels)}; }

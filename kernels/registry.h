@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "kernels/bitserial_gemm.h"
+#include "kernels/conv2d_int8.h"
 #include "kernels/cpu_features.h"
 #include "kernels/output_transform.h"
 #include "kernels/ref/bitserial_conv.h"
@@ -66,6 +67,22 @@ struct Conv2DKernel {
   bool grouped;  // handles groups > 1
 };
 
+// An int8 convolution kernel (Int8Conv2D): the reference (layout.group 0,
+// no plan) or the band driver of one ISA (kernels/conv2d_int8.h).
+struct Int8ConvKernel {
+  const char* name;
+  Isa isa;
+  Int8ConvLayout (*layout)();  // the plan layout its run function reads; null for the reference
+  void (*run)(const Int8ConvLayer& layer, const Int8ConvPlan& plan, int row_begin, int row_end, void* scratch);
+};
+
+// The one way to use an int8 descriptor: prepare once (null plan for the
+// reference), size the scratch, run output rows.
+std::shared_ptr<const Int8ConvPlan> int8_conv_prepare(const Int8ConvKernel& k, const Int8ConvLayer& layer);
+size_t int8_conv_scratch_bytes(const Int8ConvKernel& k, const Int8ConvPlan* plan, const ConvGeometry& g);
+void int8_conv_run(const Int8ConvKernel& k, const Int8ConvPlan* plan, const Int8ConvLayer& layer, int row_begin,
+                   int row_end, void* scratch);
+
 struct QuantizeKernel {
   const char* name;
   Isa isa;
@@ -103,6 +120,7 @@ struct KernelTable {
 // Each table lists the portable reference first; later entries are preferred.
 KernelTable<BitserialConvKernel> bitserial_conv_kernels();
 KernelTable<Conv2DKernel> conv2d_kernels();
+KernelTable<Int8ConvKernel> int8_conv_kernels();
 KernelTable<QuantizeKernel> quantize_kernels();
 KernelTable<DenseKernel> dense_kernels();
 KernelTable<PoolKernel> pool_kernels();

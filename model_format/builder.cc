@@ -176,6 +176,63 @@ int ModelBuilder::conv2d(const std::string& name, int input, int out_channels, c
   return add_layer(name, std::move(l), l.output);
 }
 
+int ModelBuilder::int8_conv2d(const std::string& name, int input, int out_channels, const WindowSpec& window,
+                              const std::vector<int8_t>& weights, float input_scale,
+                              const FloatTransformSpec& transform) {
+  const int in_c = shape(input).at(2);
+  const std::vector<int> ohwi = {out_channels, window.kernel_h, window.kernel_w, in_c};
+  const int64_t count = int64_t{out_channels} * window.kernel_h * window.kernel_w * in_c;
+  if (static_cast<int64_t>(weights.size()) != count) {
+    invalid(name, "expected " + std::to_string(count) + " int8 weights, got " + std::to_string(weights.size()));
+  }
+  fb::Int8Conv2DT l;
+  l.input = input;
+  l.weights = add_constant(name + ".weights", ohwi, fb::ElementType::INT8, weights.data(), weights.size());
+  l.window = make_window(window);
+  l.input_scale = input_scale;
+  l.transform = make_float_transform(name, out_channels, transform);
+  l.output = add_tensor(name, window_output(name, input, out_channels, window, false), fb::ElementType::FLOAT32);
+  model_.schema_version = kSchemaVersion;
+  return add_layer(name, std::move(l), l.output);
+}
+
+void ModelBuilder::convert_to_int8(int layer, const std::vector<int8_t>& weights, float input_scale,
+                                   const std::vector<float>& scale) {
+  if (layer < 0 || layer >= layer_count() || !model_.layers[layer]->options.AsConv2D()) {
+    throw std::invalid_argument("convert_to_int8: layer " + std::to_string(layer) + " is not a Conv2D");
+  }
+  fb::LayerT& l = *model_.layers[layer];
+  fb::Conv2DT& conv = *l.options.AsConv2D();
+  if (conv.groups != 1) invalid(l.name, "an int8 convolution has groups 1");
+  fb::TensorT& w = *model_.tensors.at(conv.weights);
+  int64_t count = 1;
+  for (int d : w.shape) count *= d;
+  if (static_cast<int64_t>(weights.size()) != count) {
+    invalid(l.name, "expected " + std::to_string(count) + " int8 weights, got " + std::to_string(weights.size()));
+  }
+  const int channels = w.shape.at(0);
+  if (static_cast<int>(scale.size()) != channels) invalid(l.name, "expected a scale per output channel");
+  w.type = fb::ElementType::INT8;
+  model_.buffers.at(w.buffer)->data.assign(reinterpret_cast<const uint8_t*>(weights.data()),
+                                           reinterpret_cast<const uint8_t*>(weights.data()) + weights.size());
+  fb::Int8Conv2DT q;
+  q.input = conv.input;
+  q.weights = conv.weights;
+  q.output = conv.output;
+  q.window = std::move(conv.window);
+  q.input_scale = input_scale;
+  q.transform = conv.transform ? std::move(conv.transform) : std::make_unique<fb::OutputTransformT>();
+  if (q.transform->scale >= 0) {
+    model_.buffers.at(model_.tensors.at(q.transform->scale)->buffer)
+        ->data.assign(reinterpret_cast<const uint8_t*>(scale.data()),
+                      reinterpret_cast<const uint8_t*>(scale.data()) + scale.size() * sizeof(float));
+  } else {
+    q.transform->scale = add_floats(l.name + ".scale", {channels}, scale);
+  }
+  l.options.Set(std::move(q));
+  model_.schema_version = kSchemaVersion;
+}
+
 std::vector<int> ModelBuilder::bitserial_output(const std::string& name, int input, int out_channels,
                                                 const WindowSpec& w, bool vector_output) const {
   const ImageDims in = image_dims(shape(input));
@@ -410,6 +467,8 @@ ModelBuilder ModelBuilder::from_bytes(const uint8_t* data, size_t size) {
   if (!error.empty()) throw std::invalid_argument(error);
   ModelBuilder b;
   fb::GetModel(data)->UnPackTo(&b.model_);
+  // Tensor indices stay aligned; layers read from a file are not tracked as producers.
+  b.producer_of_.assign(b.model_.tensors.size(), -1);
   return b;
 }
 

@@ -79,6 +79,17 @@ class ModelBuilder {
   int conv2d(const std::string& name, int input, int out_channels, const WindowSpec& window,
              const std::vector<float>& weights_ohwi, const FloatTransformSpec& transform = {}, int groups = 1);
 
+  // A float convolution run in 8-bit integers (Int8Conv2D, bnn.fbs): weights
+  // int8 OHWI in [-127, 127], the input quantized with `input_scale`;
+  // transform.scale must already hold input_scale x each channel's weight scale.
+  int int8_conv2d(const std::string& name, int input, int out_channels, const WindowSpec& window,
+                  const std::vector<int8_t>& weights_ohwi, float input_scale, const FloatTransformSpec& transform);
+  // Replaces Conv2D layer `layer` (groups 1) by an Int8Conv2D with the same
+  // input, output, window, bias, residual and activation: its weight tensor
+  // becomes `weights_ohwi` (INT8, in place) and its transform scale `scale`.
+  void convert_to_int8(int layer, const std::vector<int8_t>& weights_ohwi, float input_scale,
+                       const std::vector<float>& scale);
+
   // Float output. The input may be a vector (a 1x1 image, model_format/image_shape.h);
   // `vector_output` writes a 1x1 output as a vector [O] (a binarized dense layer).
   int bitserial_conv2d(const std::string& name, int input, int out_channels, const WindowSpec& window,
@@ -128,6 +139,7 @@ class ModelBuilder {
 
   // The unpacked model, for tests that need to break it on purpose.
   fb::ModelT& raw() { return model_; }
+  const fb::ModelT& model() const { return model_; }
 
  private:
   int add_tensor(const std::string& name, const std::vector<int>& shape, fb::ElementType type, int bits = 0,

@@ -10,7 +10,7 @@ namespace bnn {
 
 // Model.schema_version written by this build, and the oldest one it reads
 // (see the revision history in bnn.fbs). Any other version is refused on load.
-constexpr uint32_t kSchemaVersion = 3;
+constexpr uint32_t kSchemaVersion = 4;
 constexpr uint32_t kOldestSchemaVersion = 1;
 
 }  // namespace bnn

@@ -403,6 +403,27 @@ class Validator {
     check_transform(l.transform(), out, w[0], false);
   }
 
+  void check_int8_conv2d(const fb::Int8Conv2D& l) {
+    const Shape in = shape_of(read_image(l.input(), "input", fb::ElementType::FLOAT32));
+    check_index(l.weights(), "weights");
+    const Shape w = shape_of(tensor(l.weights()));
+    if (w.size() != 4) fail("weights must be OHWI [O, KH, KW, I]");
+    const fb::Window* win = l.window();
+    if (!win) fail("the window is missing");
+    const fb::Tensor& weights =
+        constant(l.weights(), "weights", fb::ElementType::INT8, {w[0], win->kernel_h(), win->kernel_w(), in[2]});
+    for (uint8_t v : *m_.buffers()->Get(weights.buffer())->data()) {
+      if (v == 0x80) fail("int8 weights must be -127 to 127 (symmetric quantization)");
+    }
+    if (!(l.input_scale() > 0.0f) || !std::isfinite(l.input_scale())) {
+      fail("input_scale must be positive and finite");
+    }
+    check_residual_source(l.transform());
+    const fb::Tensor& out = write(l.output(), window_output(win, in, w[0], false, {}));
+    if (out.type() != fb::ElementType::FLOAT32) fail("output " + tensor_label(l.output()) + " must be FLOAT32");
+    check_transform(l.transform(), out, w[0], false);
+  }
+
   void check_bitserial_conv2d(const fb::BitserialConv2D& l) {
     // An image, or a vector read as a 1x1 image (model_format/image_shape.h).
     const fb::Tensor& input = read(l.input(), "input", fb::ElementType::PACKED);
@@ -569,6 +590,7 @@ class Validator {
         case fb::LayerOptions::Dense: check_dense(*layer->options_as_Dense()); break;
         case fb::LayerOptions::Softmax: check_softmax(*layer->options_as_Softmax()); break;
         case fb::LayerOptions::Concat: check_concat(*layer->options_as_Concat()); break;
+        case fb::LayerOptions::Int8Conv2D: check_int8_conv2d(*layer->options_as_Int8Conv2D()); break;
         case fb::LayerOptions::NONE: break;
       }
     }

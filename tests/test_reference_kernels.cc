@@ -12,6 +12,7 @@
 #include "kernels/output_transform.h"
 #include "kernels/ref/bitserial_conv.h"
 #include "kernels/ref/conv2d.h"
+#include "kernels/ref/conv2d_int8.h"
 #include "kernels/ref/dense.h"
 #include "kernels/ref/elementwise.h"
 #include "kernels/ref/pool.h"
@@ -44,6 +45,7 @@ TEST_CASE("kernel tables: which descriptors run on this CPU") {
   };
   for (const auto& k : bitserial_conv_kernels()) note(k.name, k.isa);
   for (const auto& k : conv2d_kernels()) note(k.name, k.isa);
+  for (const auto& k : int8_conv_kernels()) note(k.name, k.isa);
   for (const auto& k : quantize_kernels()) note(k.name, k.isa);
   for (const auto& k : dense_kernels()) note(k.name, k.isa);
   MESSAGE("kernels tested:" << ran << (skipped.empty() ? "" : "; skipped (ISA absent):" + skipped));
@@ -584,6 +586,126 @@ TEST_CASE("concat_channels_ref: inputs side by side per row, zero channels aroun
   std::vector<float> y(2 * 8, -1.0f);
   concat_channels_ref(inputs, channels, 2, 2, 1, 2, y.data());
   CHECK(y == std::vector<float>{0, 1, 2, 5, 6, 7, 0, 0, 0, 3, 4, 8, 9, 10, 0, 0});
+}
+
+}  // namespace
+}  // namespace bnn
+
+namespace bnn {
+namespace {
+
+TEST_CASE("int8 input quantization: round half to even, clamp to 127, NaN is 0") {
+  const float inf = std::numeric_limits<float>::infinity();
+  const std::pair<float, int> cases[] = {{0.5f, 0},   {1.5f, 2},    {2.5f, 2},    {-0.5f, 0},  {-1.5f, -2},
+                                         {-2.5f, -2}, {126.5f, 126}, {127.4f, 127}, {200.0f, 127}, {-200.0f, -127},
+                                         {inf, 127},  {-inf, -127}, {0.49999997f, 0}, {-0.0f, 0}};
+  for (const auto& [x, want] : cases) {
+    INFO(x);
+    CHECK(quantize_int8(x, 1.0f) == want);
+  }
+  CHECK(quantize_int8(std::numeric_limits<float>::quiet_NaN(), 1.0f) == 0);
+  CHECK(quantize_int8(0.3f, 10.0f) == 3);
+  test::Random rng(5);
+  for (float x : rng.normals(10000)) {
+    const float v = std::min(std::max(x * 40.0f, -127.0f), 127.0f);
+    REQUIRE(quantize_int8(x, 40.0f) == static_cast<int>(std::nearbyint(v)));
+  }
+}
+
+// Every int8 kernel against the reference (the same bits, whole or split by
+// rows), and the reference against an exact integer sum.
+TEST_CASE("int8 conv kernels give the reference's bits on odd shapes - borders - strides - channel tails") {
+  struct Case { int h, w, c, o, kh, kw, sh, sw, pt, pl, pb, pr, d; };
+  const Case cases[] = {{9, 9, 3, 8, 7, 7, 2, 2, 3, 3, 3, 3, 1},     {8, 7, 1, 5, 3, 3, 1, 1, 1, 1, 1, 1, 1},
+                        {6, 6, 65, 4, 1, 1, 2, 2, 0, 0, 0, 0, 1},    {7, 5, 6, 9, 3, 3, 1, 1, 2, 2, 2, 2, 2},
+                        {9, 6, 3, 2, 5, 5, 3, 3, 0, 0, 0, 0, 1},     {7, 8, 5, 6, 3, 2, 2, 1, 0, 1, 2, 0, 1},
+                        {23, 29, 3, 64, 7, 7, 2, 2, 3, 3, 3, 3, 1},  {10, 21, 3, 70, 7, 7, 2, 2, 3, 3, 3, 3, 1},
+                        {12, 19, 5, 40, 3, 3, 1, 1, 1, 1, 1, 1, 1},  {6, 17, 4, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1},
+                        {5, 13, 2, 17, 3, 3, 1, 1, 0, 4, 0, 5, 1},   {3, 3, 7, 3, 3, 3, 1, 1, 2, 2, 2, 2, 1},
+                        {31, 33, 3, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1},  {14, 14, 1, 24, 5, 5, 1, 1, 2, 2, 2, 2, 1}};
+  const std::vector<const Int8ConvKernel*> kernels = runnable(int8_conv_kernels());
+  for (const Int8ConvKernel* k : kernels) {
+    test::Random rng(41);  // the same data for every kernel
+    for (const Case& c : cases) {
+      ConvGeometry g;
+      g.in_h = c.h, g.in_w = c.w, g.in_c = c.c, g.out_c = c.o, g.kernel_h = c.kh, g.kernel_w = c.kw;
+      g.stride_h = c.sh, g.stride_w = c.sw, g.pad_top = c.pt, g.pad_left = c.pl, g.pad_bottom = c.pb, g.pad_right = c.pr;
+      g.dilation_h = g.dilation_w = c.d;
+      g.out_h = test::naive_extent(c.h, c.pt, c.pb, c.kh, c.sh, c.d);
+      g.out_w = test::naive_extent(c.w, c.pl, c.pr, c.kw, c.sw, c.d);
+      REQUIRE(g.out_h >= 1);
+      REQUIRE(g.out_w >= 1);
+      INFO(k->name << " " << c.h << "x" << c.w << "x" << c.c << "->" << c.o << " k" << c.kh << "x" << c.kw << " s"
+                   << c.sh << "x" << c.sw << " d" << c.d);
+      std::vector<float> x = rng.normals(size_t(c.h) * c.w * c.c);
+      x[0] = std::numeric_limits<float>::quiet_NaN();  // code 0
+      x[x.size() / 2] = 1e30f;                          // clamped to 127
+      if (x.size() > 2) x[1] = -std::numeric_limits<float>::infinity();
+      std::vector<int8_t> w(size_t(c.o) * c.kh * c.kw * c.c);
+      for (auto& v : w) v = static_cast<int8_t>(rng.uniform_int(-127, 127));
+      w[0] = 127, w[1 % w.size()] = -127;
+      const std::vector<float> scale = rng.normals(c.o), bias = rng.normals(c.o), slope = rng.normals(c.o);
+      Int8ConvLayer layer;
+      layer.geometry = g;
+      layer.input = x.data();
+      layer.weights = w.data();
+      layer.input_multiplier = 1.0f / 0.03f;
+      layer.transform.bias = bias.data();
+      const auto plan = int8_conv_prepare(*k, layer);
+      std::vector<uint8_t> scratch(std::max(int8_conv_scratch_bytes(*k, plan.get(), g),
+                                            int8_conv_scratch_bytes(*kernels[0], nullptr, g)));
+      const size_t n = size_t(g.out_h) * g.out_w * c.o;
+      std::vector<float> whole(n), split(n), reference(n);
+      layer.output = whole.data();
+      int8_conv_run(*k, plan.get(), layer, 0, g.out_h, scratch.data());
+      layer.output = split.data();
+      int8_conv_run(*k, plan.get(), layer, 0, g.out_h / 2, scratch.data());
+      int8_conv_run(*k, plan.get(), layer, g.out_h / 2, g.out_h, scratch.data());
+      layer.output = reference.data();
+      conv2d_int8_ref(layer, 0, g.out_h, scratch.data());
+      CHECK(std::memcmp(whole.data(), reference.data(), n * sizeof(float)) == 0);
+      CHECK(std::memcmp(split.data(), reference.data(), n * sizeof(float)) == 0);
+      // The reference: an exact integer sum over the taps inside the input.
+      for (int oy = 0; oy < g.out_h; ++oy)
+        for (int ox = 0; ox < g.out_w; ++ox)
+          for (int oc = 0; oc < c.o; ++oc) {
+            int64_t sum = 0;
+            for (int kh = 0; kh < c.kh; ++kh)
+              for (int kw = 0; kw < c.kw; ++kw) {
+                const int iy = oy * c.sh - c.pt + kh * c.d, ix = ox * c.sw - c.pl + kw * c.d;
+                if (iy < 0 || iy >= c.h || ix < 0 || ix >= c.w) continue;
+                for (int ic = 0; ic < c.c; ++ic) {
+                  float v = x[(size_t(iy) * c.w + ix) * c.c + ic] * layer.input_multiplier;
+                  v = v != v ? 0.0f : std::min(std::max(v, -127.0f), 127.0f);
+                  sum += int64_t(std::nearbyint(v)) * w[((size_t(oc) * c.kh + kh) * c.kw + kw) * c.c + ic];
+                }
+              }
+            const size_t i = (size_t(oy) * g.out_w + ox) * c.o + oc;
+            REQUIRE(reference[i] == static_cast<float>(sum) + bias[oc]);
+          }
+      // The transform in every form the kernels treat apart.
+      const std::vector<float> residual = rng.normals(n);
+      for (int form = 0; form < 3; ++form) {
+        INFO("transform form " << form);
+        Int8ConvLayer fused = layer;
+        fused.transform.scale = form != 2 ? scale.data() : nullptr;
+        fused.transform.bias = form != 1 ? bias.data() : nullptr;
+        fused.residual = residual.data();
+        fused.transform.residual_after_activation = form != 0;
+        fused.transform.activation.kind = form == 1 ? ActivationKind::kPrelu : ActivationKind::kRelu;
+        fused.transform.activation.slope = slope.data();
+        fused.output = whole.data();
+        int8_conv_run(*k, plan.get(), fused, 0, g.out_h, scratch.data());
+        fused.output = split.data();
+        int8_conv_run(*k, plan.get(), fused, 0, g.out_h / 3, scratch.data());
+        int8_conv_run(*k, plan.get(), fused, g.out_h / 3, g.out_h, scratch.data());
+        fused.output = reference.data();
+        conv2d_int8_ref(fused, 0, g.out_h, scratch.data());
+        CHECK(std::memcmp(whole.data(), reference.data(), n * sizeof(float)) == 0);
+        CHECK(std::memcmp(split.data(), reference.data(), n * sizeof(float)) == 0);
+      }
+    }
+  }
 }
 
 }  // namespace

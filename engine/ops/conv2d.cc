@@ -1,5 +1,5 @@
-// Full-precision and bitserial convolutions: rows split over threads, or, for
-// a bitserial layer whose schedule says so, output channels.
+// Full-precision, int8 and bitserial convolutions: rows split over threads,
+// or, for a bitserial layer whose schedule says so, output channels.
 #include <algorithm>
 
 #include "engine/bind.h"
@@ -27,6 +27,29 @@ class Conv2DOp : public Op {
   Conv2DLayer layer_;  // constants bound; activation pointers filled per run
   const Conv2DKernel* kernel_;
   std::vector<float> packed_;  // the kernel's weight layout
+  int input_, residual_;
+};
+
+class Int8Conv2DOp : public Op {
+ public:
+  Int8Conv2DOp(const Int8ConvLayer& layer, const Int8ConvKernel* k, int input, int residual)
+      : layer_(layer), kernel_(k), plan_(int8_conv_prepare(*k, layer)), input_(input), residual_(residual) {}
+  size_t kernel_scratch_bytes() const { return int8_conv_scratch_bytes(*kernel_, plan_.get(), layer_.geometry); }
+
+  void run(const RunContext& ctx) const override {
+    Int8ConvLayer layer = layer_;
+    layer.input = ctx.data<const float>(input_);
+    layer.residual = residual_ >= 0 ? ctx.data<const float>(residual_) : nullptr;
+    layer.output = ctx.data<float>(output);
+    parallel_ranges(*ctx.pool, layer.geometry.out_h, [&](int t, int begin, int end) {
+      int8_conv_run(*kernel_, plan_.get(), layer, begin, end, ctx.scratch_for(t));
+    });
+  }
+
+ private:
+  Int8ConvLayer layer_;
+  const Int8ConvKernel* kernel_;
+  std::shared_ptr<const Int8ConvPlan> plan_;  // the kernel's weight layout (null: the reference)
   int input_, residual_;
 };
 
@@ -97,6 +120,24 @@ std::unique_ptr<Op> make_conv2d_op(const fb::Conv2D& l, const BindContext& ctx) 
   op->output = l.output();
   op->kernel = kernel->name;
   op->scratch_bytes = kernel->scratch_bytes(layer.geometry);
+  op->macs = conv_macs(layer.geometry);
+  return op;
+}
+
+std::unique_ptr<Op> make_int8_conv2d_op(const fb::Int8Conv2D& l, const BindContext& ctx) {
+  Int8ConvLayer layer;
+  layer.geometry = ctx.geometry(*l.window(), l.input(), l.output(), 1);
+  layer.weights = ctx.constant<int8_t>(l.weights());
+  layer.input_multiplier = 1.0f / l.input_scale();
+  layer.transform = ctx.float_transform(l.transform());
+  const int residual = l.transform() ? l.transform()->residual() : -1;
+  const Int8ConvKernel* kernel = ctx.choose(int8_conv_kernels());
+  auto op = std::make_unique<Int8Conv2DOp>(layer, kernel, l.input(), residual);
+  op->inputs = {l.input()};
+  if (residual >= 0) op->inputs.push_back(residual);
+  op->output = l.output();
+  op->kernel = kernel->name;
+  op->scratch_bytes = op->kernel_scratch_bytes();
   op->macs = conv_macs(layer.geometry);
   return op;
 }
