@@ -36,7 +36,7 @@ std::shared_ptr<const Int8ConvPlan> conv2d_int8_prepare(const Int8ConvLayer& lay
         }
       }
     }
-    if (layout.biased) plan->acc_init[oc] = -128 * sum;
+    if (layout.biased) plan->acc_init[oc] = -layer.input_zero_point * sum;
   }
   if (layout.biased) {
     plan->weights8.assign(packed.begin(), packed.end());

@@ -6,9 +6,9 @@
 //
 // The layout (Int8ConvPlan) is one of three, after the instruction that sums:
 // - AVX-512 VNNI vpdpbusd: unsigned x signed bytes in groups of 4 channels.
-//   Codes are stored + 128 (unsigned), and each accumulator starts at
-//   -128 x sum of its weights, which takes the 128 back out exactly; a padded
-//   tap holds 128 (code 0).
+//   The uint8 codes themselves are stored (s + zero point), and each
+//   accumulator starts at -zero point x sum of its weights, which takes the
+//   zero point back out exactly; a padded tap holds the zero point (s = 0).
 // - AVX2 vpmaddwd: int16 pairs, groups of 2 channels.
 // - NEON smlal / portable: int16, one channel at a time.
 // Sums are exact in int32 whatever the order, so every kernel gives the
@@ -31,7 +31,7 @@ constexpr int kInt8BandRows = 6;
 struct Int8ConvLayout {
   int group = 1;        // input channels per multiply-add step
   int vec_oc = 4;       // output channels per accumulator vector
-  bool biased = false;  // codes stored + 128 as unsigned bytes (VNNI); else int16 codes
+  bool biased = false;  // uint8 codes, s + zero point (VNNI); else s as int16
 };
 
 struct Int8ConvPlan {
@@ -44,7 +44,7 @@ struct Int8ConvPlan {
   std::vector<int32_t> offsets;   // [k_groups]: element offset of each group from a pixel's window origin
   std::vector<int8_t> weights8;   // biased: [ocp / vec_oc][k_groups][vec_oc][group]
   std::vector<int16_t> weights16; // otherwise, same order
-  std::vector<int32_t> acc_init;  // [ocp]: -128 x sum of weights (biased), else 0
+  std::vector<int32_t> acc_init;  // [ocp]: -zero point x sum of weights (biased), else 0
 };
 
 std::shared_ptr<const Int8ConvPlan> conv2d_int8_prepare(const Int8ConvLayer& layer, const Int8ConvLayout& layout);

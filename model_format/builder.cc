@@ -177,7 +177,7 @@ int ModelBuilder::conv2d(const std::string& name, int input, int out_channels, c
 }
 
 int ModelBuilder::int8_conv2d(const std::string& name, int input, int out_channels, const WindowSpec& window,
-                              const std::vector<int8_t>& weights, float input_scale,
+                              const std::vector<int8_t>& weights, InputQuantization quantization,
                               const FloatTransformSpec& transform) {
   const int in_c = shape(input).at(2);
   const std::vector<int> ohwi = {out_channels, window.kernel_h, window.kernel_w, in_c};
@@ -189,14 +189,15 @@ int ModelBuilder::int8_conv2d(const std::string& name, int input, int out_channe
   l.input = input;
   l.weights = add_constant(name + ".weights", ohwi, fb::ElementType::INT8, weights.data(), weights.size());
   l.window = make_window(window);
-  l.input_scale = input_scale;
+  l.input_scale = quantization.scale;
+  l.input_zero_point = quantization.zero_point;
   l.transform = make_float_transform(name, out_channels, transform);
   l.output = add_tensor(name, window_output(name, input, out_channels, window, false), fb::ElementType::FLOAT32);
   model_.schema_version = kSchemaVersion;
   return add_layer(name, std::move(l), l.output);
 }
 
-void ModelBuilder::convert_to_int8(int layer, const std::vector<int8_t>& weights, float input_scale,
+void ModelBuilder::convert_to_int8(int layer, const std::vector<int8_t>& weights, InputQuantization quantization,
                                    const std::vector<float>& scale) {
   if (layer < 0 || layer >= layer_count() || !model_.layers[layer]->options.AsConv2D()) {
     throw std::invalid_argument("convert_to_int8: layer " + std::to_string(layer) + " is not a Conv2D");
@@ -220,7 +221,8 @@ void ModelBuilder::convert_to_int8(int layer, const std::vector<int8_t>& weights
   q.weights = conv.weights;
   q.output = conv.output;
   q.window = std::move(conv.window);
-  q.input_scale = input_scale;
+  q.input_scale = quantization.scale;
+  q.input_zero_point = quantization.zero_point;
   q.transform = conv.transform ? std::move(conv.transform) : std::make_unique<fb::OutputTransformT>();
   if (q.transform->scale >= 0) {
     model_.buffers.at(model_.tensors.at(q.transform->scale)->buffer)

@@ -80,14 +80,20 @@ class ModelBuilder {
              const std::vector<float>& weights_ohwi, const FloatTransformSpec& transform = {}, int groups = 1);
 
   // A float convolution run in 8-bit integers (Int8Conv2D, bnn.fbs): weights
-  // int8 OHWI in [-127, 127], the input quantized with `input_scale`;
-  // transform.scale must already hold input_scale x each channel's weight scale.
+  // int8 OHWI in [-127, 127], the input quantized to uint8 with `input`'s
+  // scale and zero point; transform.scale must already hold the input scale x
+  // each channel's weight scale.
+  struct InputQuantization {
+    float scale = 0.0f;
+    int zero_point = 0;
+  };
   int int8_conv2d(const std::string& name, int input, int out_channels, const WindowSpec& window,
-                  const std::vector<int8_t>& weights_ohwi, float input_scale, const FloatTransformSpec& transform);
+                  const std::vector<int8_t>& weights_ohwi, InputQuantization quantization,
+                  const FloatTransformSpec& transform);
   // Replaces Conv2D layer `layer` (groups 1) by an Int8Conv2D with the same
   // input, output, window, bias, residual and activation: its weight tensor
   // becomes `weights_ohwi` (INT8, in place) and its transform scale `scale`.
-  void convert_to_int8(int layer, const std::vector<int8_t>& weights_ohwi, float input_scale,
+  void convert_to_int8(int layer, const std::vector<int8_t>& weights_ohwi, InputQuantization quantization,
                        const std::vector<float>& scale);
 
   // Float output. The input may be a vector (a 1x1 image, model_format/image_shape.h);

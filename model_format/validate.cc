@@ -418,6 +418,7 @@ class Validator {
     if (!(l.input_scale() > 0.0f) || !std::isfinite(l.input_scale())) {
       fail("input_scale must be positive and finite");
     }
+    if (l.input_zero_point() < 0 || l.input_zero_point() > 255) fail("input_zero_point must be 0 to 255");
     check_residual_source(l.transform());
     const fb::Tensor& out = write(l.output(), window_output(win, in, w[0], false, {}));
     if (out.type() != fb::ElementType::FLOAT32) fail("output " + tensor_label(l.output()) + " must be FLOAT32");

@@ -594,21 +594,26 @@ TEST_CASE("concat_channels_ref: inputs side by side per row, zero channels aroun
 namespace bnn {
 namespace {
 
-TEST_CASE("int8 input quantization: round half to even, clamp to 127, NaN is 0") {
+TEST_CASE("int8 input quantization: round half to even, clamp to the uint8 codes, NaN is 0") {
   const float inf = std::numeric_limits<float>::infinity();
-  const std::pair<float, int> cases[] = {{0.5f, 0},   {1.5f, 2},    {2.5f, 2},    {-0.5f, 0},  {-1.5f, -2},
-                                         {-2.5f, -2}, {126.5f, 126}, {127.4f, 127}, {200.0f, 127}, {-200.0f, -127},
-                                         {inf, 127},  {-inf, -127}, {0.49999997f, 0}, {-0.0f, 0}};
+  const std::pair<float, int> cases[] = {{0.5f, 0},    {1.5f, 2},     {2.5f, 2},      {-0.5f, 0},      {-1.5f, -2},
+                                         {-2.5f, -2},  {126.5f, 126}, {127.4f, 127},  {200.0f, 127},   {-200.0f, -128},
+                                         {inf, 127},   {-inf, -128},  {0.49999997f, 0}, {-0.0f, 0},    {-127.5f, -128}};
   for (const auto& [x, want] : cases) {
     INFO(x);
-    CHECK(quantize_int8(x, 1.0f) == want);
+    CHECK(quantize_input(x, 1.0f, 128) == want);
   }
-  CHECK(quantize_int8(std::numeric_limits<float>::quiet_NaN(), 1.0f) == 0);
-  CHECK(quantize_int8(0.3f, 10.0f) == 3);
+  CHECK(quantize_input(std::numeric_limits<float>::quiet_NaN(), 1.0f, 128) == 0);
+  CHECK(quantize_input(0.3f, 10.0f, 0) == 3);
+  CHECK(quantize_input(-0.3f, 10.0f, 0) == 0);   // zero point 0: nothing below 0
+  CHECK(quantize_input(300.0f, 1.0f, 0) == 255);
+  CHECK(quantize_input(-300.0f, 1.0f, 255) == -255);
   test::Random rng(5);
-  for (float x : rng.normals(10000)) {
-    const float v = std::min(std::max(x * 40.0f, -127.0f), 127.0f);
-    REQUIRE(quantize_int8(x, 40.0f) == static_cast<int>(std::nearbyint(v)));
+  for (int zero_point : {0, 37, 128, 255}) {
+    for (float x : rng.normals(10000)) {
+      const float v = std::min(std::max(x * 90.0f, float(-zero_point)), float(255 - zero_point));
+      REQUIRE(quantize_input(x, 90.0f, zero_point) == static_cast<int>(std::nearbyint(v)));
+    }
   }
 }
 
@@ -649,7 +654,9 @@ TEST_CASE("int8 conv kernels give the reference's bits on odd shapes - borders -
       layer.geometry = g;
       layer.input = x.data();
       layer.weights = w.data();
-      layer.input_multiplier = 1.0f / 0.03f;
+      layer.input_multiplier = 1.0f / 0.01f;
+      const int zero_points[] = {0, 255, 128, 77};  // the ends of the range too
+      layer.input_zero_point = zero_points[(&c - cases) % 4];
       layer.transform.bias = bias.data();
       const auto plan = int8_conv_prepare(*k, layer);
       std::vector<uint8_t> scratch(std::max(int8_conv_scratch_bytes(*k, plan.get(), g),
@@ -675,8 +682,9 @@ TEST_CASE("int8 conv kernels give the reference's bits on odd shapes - borders -
                 const int iy = oy * c.sh - c.pt + kh * c.d, ix = ox * c.sw - c.pl + kw * c.d;
                 if (iy < 0 || iy >= c.h || ix < 0 || ix >= c.w) continue;
                 for (int ic = 0; ic < c.c; ++ic) {
+                  const float lo = float(-layer.input_zero_point), hi = float(255 - layer.input_zero_point);
                   float v = x[(size_t(iy) * c.w + ix) * c.c + ic] * layer.input_multiplier;
-                  v = v != v ? 0.0f : std::min(std::max(v, -127.0f), 127.0f);
+                  v = v != v ? 0.0f : std::min(std::max(v, lo), hi);
                   sum += int64_t(std::nearbyint(v)) * w[((size_t(oc) * c.kh + kh) * c.kw + kw) * c.c + ic];
                 }
               }

@@ -129,6 +129,7 @@ std::unique_ptr<Op> make_int8_conv2d_op(const fb::Int8Conv2D& l, const BindConte
   layer.geometry = ctx.geometry(*l.window(), l.input(), l.output(), 1);
   layer.weights = ctx.constant<int8_t>(l.weights());
   layer.input_multiplier = 1.0f / l.input_scale();
+  layer.input_zero_point = l.input_zero_point();
   layer.transform = ctx.float_transform(l.transform());
   const int residual = l.transform() ? l.transform()->residual() : -1;
   const Int8ConvKernel* kernel = ctx.choose(int8_conv_kernels());

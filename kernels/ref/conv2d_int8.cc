@@ -14,7 +14,7 @@ void conv2d_int8_ref(const Int8ConvLayer& layer, int row_begin, int row_end, voi
         for_each_valid_tap(g, oy, ox, [&](int kh, int kw, int iy, int ix) {
           const float* x = layer.input + (static_cast<int64_t>(iy) * g.in_w + ix) * g.in_c;
           const int8_t* w = layer.weights + ((static_cast<int64_t>(oc) * g.kernel_h + kh) * g.kernel_w + kw) * g.in_c;
-          for (int ic = 0; ic < g.in_c; ++ic) sum += quantize_int8(x[ic], layer.input_multiplier) * int32_t{w[ic]};
+          for (int ic = 0; ic < g.in_c; ++ic) sum += quantize_input(x[ic], layer.input_multiplier, layer.input_zero_point) * int32_t{w[ic]};
         });
         acc[oc] = static_cast<float>(sum);
       }
