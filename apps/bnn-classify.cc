@@ -91,15 +91,6 @@ Options parse(int argc, char** argv) {
   return o;
 }
 
-bool is_picture_name(const std::filesystem::path& p) {
-  std::string ext = p.extension().string();
-  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
-  for (const char* e : {".jpg", ".jpeg", ".png", ".bmp", ".pgm", ".ppm", ".pnm"}) {
-    if (ext == e) return true;
-  }
-  return false;
-}
-
 // Files named on the command line, with each directory replaced by its pictures.
 std::vector<std::string> expand(const std::vector<std::string>& paths) {
   std::vector<std::string> files;
@@ -109,17 +100,8 @@ std::vector<std::string> expand(const std::vector<std::string>& paths) {
       files.push_back(path);  // a missing file gets its error when it is read
       continue;
     }
-    std::vector<std::string> found;
-    // increment(error), not ++: an I/O error mid-listing ends the listing, it does not throw.
-    std::filesystem::directory_iterator it(path, error), end;
-    for (; !error && it != end; it.increment(error)) {
-      std::error_code type_error;
-      if (it->is_regular_file(type_error) && is_picture_name(it->path()) && it->path().filename().string()[0] != '.') {
-        found.push_back(it->path().string());
-      }
-    }
+    const std::vector<std::string> found = bnn::pictures_in_directory(path);
     if (found.empty()) files.push_back(path);  // reported as "no pictures in it"
-    std::sort(found.begin(), found.end());
     files.insert(files.end(), found.begin(), found.end());
   }
   return files;

@@ -7,10 +7,12 @@
 #include <string>
 #include <vector>
 
+#include "apps/common/calibration.h"
 #include "apps/common/cli.h"
 #include "converter/checkpoint/arch_presets.h"
 #include "converter/checkpoint/weight_file.h"
 #include "converter/convert.h"
+#include "converter/int8_stem.h"
 #include "model_format/builder.h"
 #include "model_format/input_file.h"
 #include "model_format/limits.h"
@@ -61,6 +63,14 @@ const char kUsage[] =
     "  --mean R,G,B           per-channel mean, applied as (x / 255 - mean) / std\n"
     "  --std R,G,B            per-channel std\n"
     "  --description TEXT     stored in the model, shown by bnn-run --info\n"
+    "\n"
+    "Speed at a small cost in accuracy (opt-in; docs/numerics.md):\n"
+    "  --int8-stem            run the first convolution in 8-bit integers: weights int8\n"
+    "                         per output channel, the input uint8 per tensor over its\n"
+    "                         range, from --calibration, else from --mean/--std\n"
+    "  --calibration X.npy|DIR  example inputs for --int8-stem's input range: an .npy\n"
+    "                         of C x H x W or N x C x H x W floats, or a directory of\n"
+    "                         pictures read through the model's preprocessing\n"
     "  -h, --help             this text\n"
     "\n"
     "Exit status: 0 on success, 1 when the model cannot be converted, 2 on bad usage.\n";
@@ -127,12 +137,36 @@ std::vector<std::string> read_labels(const std::string& path) {
   return labels;
 }
 
+// --int8-stem: the input range from --calibration, else the preprocessing.
+std::vector<uint8_t> quantize_stem(const std::vector<uint8_t>& model, const std::string& calibration) {
+  bnn::convert::InputRange range;
+  if (!calibration.empty()) {
+    const bnn::CalibrationRange c = bnn::calibration_range(calibration, model);
+    range = {c.min, c.max, "--calibration " + bnn::printable(calibration) + " (" + std::to_string(c.inputs) + " inputs)"};
+  } else if (const auto from_metadata = bnn::convert::preprocessing_range(model)) {
+    range = *from_metadata;
+  } else {
+    throw std::runtime_error(
+        "--int8-stem needs the input's range: give --calibration X.npy|DIR (example inputs), or --mean and --std "
+        "(pixels 0 to 255 normalized)");
+  }
+  bnn::convert::Int8StemReport report;
+  std::vector<uint8_t> quantized = bnn::convert::int8_stem(model, range, &report);
+  std::fprintf(stderr,
+               "bnn-convert: int8 stem: layer '%s'; input range %.4g to %.4g from %s: scale %.6g, zero point %d; "
+               "weights int8 per channel, largest error %.2g%% of a channel's largest weight\n",
+               bnn::printable(report.layer).c_str(), range.min, range.max, range.source.c_str(), report.input_scale,
+               report.input_zero_point, 100.0 * report.max_weight_error);
+  return quantized;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   bnn::cli::set_program("bnn-convert");
   std::string input, output, labels_path, inspect, arch;
-  bool list_archs = false;
+  bool list_archs = false, int8_stem = false;
+  std::string calibration;
   std::pair<int, int> bits = {0, 0};
   bnn::convert::ConvertOptions options;
   for (int i = 1; i < argc; ++i) {
@@ -180,6 +214,10 @@ int main(int argc, char** argv) {
       options.input_chw = parse_chw(value());
     } else if (arg == "--description") {
       options.description = value();
+    } else if (arg == "--int8-stem") {
+      int8_stem = true;
+    } else if (arg == "--calibration") {
+      calibration = value();
     } else if (!arg.empty() && arg[0] == '-') {
       usage_error("unknown option '" + arg + "'");
     } else if (input.empty()) {
@@ -236,6 +274,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (input.empty() || output.empty()) usage_error("an input model and -o OUTPUT are required");
+  if (!calibration.empty() && !int8_stem) usage_error("--calibration goes with --int8-stem (it sets the int8 input range)");
   if (bits.first && arch.empty()) usage_error("--bits goes with --arch (an ONNX graph holds its own bit widths)");
   if (options.center_weights && arch != "xnor18") {
     usage_error("--center-weights goes with --arch xnor18 (torchvision's layout; an ONNX graph holds its own weights)");
@@ -251,8 +290,9 @@ int main(int argc, char** argv) {
   try {
     if (!labels_path.empty()) options.labels = read_labels(labels_path);
     bnn::convert::ConvertReport report;
-    const std::vector<uint8_t> model = arch.empty() ? bnn::convert::convert_onnx_file(input, options, &report)
-                                                    : bnn::convert::convert_weights_file(input, arch, options, &report, bits);
+    std::vector<uint8_t> model = arch.empty() ? bnn::convert::convert_onnx_file(input, options, &report)
+                                              : bnn::convert::convert_weights_file(input, arch, options, &report, bits);
+    if (int8_stem) model = quantize_stem(model, calibration);
     bnn::write_file(output, model);
     for (const std::string& w : report.warnings) {
       std::fprintf(stderr, "bnn-convert: warning: %s\n", bnn::printable(w).c_str());

@@ -1,9 +1,11 @@
 #include "apps/common/image_file.h"
 
+#include <algorithm>
 #include <cctype>
 #include <climits>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <stdexcept>
 #include <vector>
 
@@ -307,6 +309,31 @@ DecodedImage read_image_file(const std::string& path) {
   // Opened once, and asked what it is before reading (a FIFO cannot block).
   const std::vector<uint8_t> bytes = read_regular_file(path, limits::kMaxImageFileBytes, "kMaxImageFileBytes");
   return decode_image(bytes.data(), bytes.size(), path);
+}
+
+bool is_picture_name(const std::string& path) {
+  std::string ext = std::filesystem::path(path).extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+  for (const char* e : {".jpg", ".jpeg", ".png", ".bmp", ".pgm", ".ppm", ".pnm"}) {
+    if (ext == e) return true;
+  }
+  return false;
+}
+
+std::vector<std::string> pictures_in_directory(const std::string& directory) {
+  std::vector<std::string> found;
+  std::error_code error;
+  // increment(error), not ++: an I/O error mid-listing ends the listing, it does not throw.
+  std::filesystem::directory_iterator it(directory, error), end;
+  for (; !error && it != end; it.increment(error)) {
+    std::error_code type_error;
+    if (it->is_regular_file(type_error) && is_picture_name(it->path().string()) &&
+        it->path().filename().string()[0] != '.') {
+      found.push_back(it->path().string());
+    }
+  }
+  std::sort(found.begin(), found.end());
+  return found;
 }
 
 }  // namespace bnn

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "bnn/image.h"
 
@@ -38,5 +39,12 @@ DecodedImage decode_image(const uint8_t* data, size_t size, const std::string& n
 
 // Reads a regular file of at most limits::kMaxImageFileBytes and decodes it.
 DecodedImage read_image_file(const std::string& path);
+
+// Whether a file name has a picture's extension (.jpg .jpeg .png .bmp .pgm
+// .ppm .pnm, any case).
+bool is_picture_name(const std::string& path);
+// The pictures in a directory (regular files, not hidden), sorted; empty when
+// it has none or cannot be listed.
+std::vector<std::string> pictures_in_directory(const std::string& directory);
 
 }  // namespace bnn
