@@ -4,12 +4,15 @@ batch 1, full widths) against PyTorch fp32 and, with --ort, ONNX Runtime fp32
 on a standard ResNet-18 of the same shape, at the same thread count. A
 benchmark, not a test.
 
-usage: end_to_end.py --bin build/bin [--threads 1,2] [--runs 30] [--ort DIR]
+usage: end_to_end.py --bin build/bin [--threads 1,2] [--runs 30] [--ort DIR] [--int8-stem]
 
 --ort DIR: a directory where `npm install --ignore-scripts onnxruntime-node`
 was run. ONNX Runtime then runs the fp32 ResNet-18 exported at opset 13 with
 graph optimisation 'all', intra-op threads = ours, 5 warm-up runs and the
 median of 21, between our runs in the same process sequence.
+
+--int8-stem: also the same model converted with bnn-convert --int8-stem
+(calibrated on the benchmark's input), in its own columns.
 """
 import argparse
 import json
@@ -93,6 +96,7 @@ def main():
     p.add_argument("--threads", default="1,2")
     p.add_argument("--runs", type=int, default=30)
     p.add_argument("--ort", help="directory with node_modules/onnxruntime-node")
+    p.add_argument("--int8-stem", action="store_true", help="also time the model converted with --int8-stem")
     args = p.parse_args()
 
     binary = models.randomize(models.family("bireal-resnet18", small=False), 1)
@@ -106,12 +110,28 @@ def main():
             torch.onnx.export(fp32, x, fp32_path, opset_version=13)
         subprocess.run([os.path.join(args.bin, "bnn-convert"), onnx_path, "-o", bnn_path], check=True,
                        capture_output=True)
+        int8_path = os.path.join(tmp, "bireal18.int8.bnn")
+        if args.int8_stem:
+            calibration = os.path.join(tmp, "calibration.npy")
+            with open(calibration, "wb") as f:  # .npy version 1 of float32 C order, without numpy
+                header = "{'descr': '<f4', 'fortran_order': False, 'shape': (1, 3, 224, 224), }"
+                header += " " * (-(10 + len(header) + 1) % 64) + "\n"
+                f.write(b"\x93NUMPY\x01\x00" + len(header).to_bytes(2, "little") + header.encode())
+                f.write(x.numpy().astype("<f4").tobytes())
+            subprocess.run([os.path.join(args.bin, "bnn-convert"), onnx_path, "-o", int8_path, "--int8-stem",
+                            "--calibration", calibration], check=True, capture_output=True)
         print(f"{'threads':>7} {'bnn Bi-Real-18 ms':>18} {'PyTorch fp32 ResNet-18 ms':>26} {'PyTorch Bi-Real-18 ms':>22} "
-              f"{'speedup vs fp32':>16}" + (f" {'ORT fp32 ResNet-18 ms':>22} {'speedup vs ORT':>15}" if args.ort else ""))
-        for threads in (int(t) for t in args.threads.split(",")):
-            out = subprocess.run([os.path.join(args.bin, "bnn-bench"), "--model", bnn_path, "--threads", str(threads),
+              f"{'speedup vs fp32':>16}" + (f" {'ORT fp32 ResNet-18 ms':>22} {'speedup vs ORT':>15}" if args.ort else "")
+              + (f" {'bnn int8 stem ms':>17}" + (f" {'int8 vs ORT':>12}" if args.ort else "") if args.int8_stem else ""))
+
+        def bench(model, threads):
+            out = subprocess.run([os.path.join(args.bin, "bnn-bench"), "--model", model, "--threads", str(threads),
                                   "--json"], check=True, capture_output=True, text=True).stdout
-            ours = next(json.loads(line) for line in out.splitlines() if '"mode": "model"' in line)["median_ms"]
+            return next(json.loads(line) for line in out.splitlines() if '"mode": "model"' in line)["median_ms"]
+
+        for threads in (int(t) for t in args.threads.split(",")):
+            ours = bench(bnn_path, threads)
+            int8 = bench(int8_path, threads) if args.int8_stem else None
             torch.set_num_threads(threads)
             with torch.no_grad():
                 theirs = median_ms(lambda: fp32(x), args.runs)
@@ -120,6 +140,8 @@ def main():
             if args.ort:
                 ort = ort_ms(args.ort, fp32_path, threads)
                 line += f" {ort:>22.2f} {ort / ours:>14.1f}x"
+            if int8 is not None:
+                line += f" {int8:>17.2f}" + (f" {ort / int8:>11.1f}x" if args.ort else "")
             print(line, flush=True)
 
 
