@@ -719,3 +719,85 @@ TEST_CASE("errors quote names and attributes from the file cut short") {
 
 }  // namespace
 }  // namespace bnn::convert
+
+// --int8-stem: the first float convolution becomes Int8Conv2D; its outputs
+// stay close to the float model's, and what cannot be made int8 is refused.
+#include "bnn/engine.h"
+#include "converter/int8_stem.h"
+#include "model_format/builder.h"
+
+namespace bnn::convert {
+namespace {
+
+std::vector<uint8_t> small_float_model(bool stem_reads_input, const std::vector<float>& mean = {0.5f, 0.4f, 0.3f}) {
+  test::Random rng(7);
+  ModelBuilder b;
+  int x = b.input("image", 9, 11, 3);
+  if (!stem_reads_input) x = b.batchnorm("bn0", x, {1.0f, 1.0f, 1.0f}, {0.0f, 0.0f, 0.0f});
+  FloatTransformSpec t;
+  t.scale = rng.uniforms(8, 0.5f, 2.0f);
+  t.bias = rng.normals(8);
+  t.activation.kind = ActivationKind::kRelu;
+  x = b.conv2d("stem", x, 8, WindowSpec::square(3, 2, 1), rng.normals(8 * 3 * 3 * 3), t);
+  x = b.conv2d("second", x, 4, WindowSpec::square(1), rng.normals(4 * 8));
+  b.set_output(x);
+  b.set_input_info(fb::ColorOrder::RGB, mean, {0.2f, 0.25f, 0.3f});
+  return b.finish();
+}
+
+std::vector<float> run_model(const std::vector<uint8_t>& bytes, const std::vector<float>& input) {
+  auto model = Model::load_buffer(bytes.data(), bytes.size());
+  Session session(model);
+  std::vector<float> out(static_cast<size_t>(model->output().element_count()));
+  session.run(input.data(), out.data());
+  return out;
+}
+
+TEST_CASE("int8 stem: Int8Conv2D in place of the first convolution, outputs within the quantization error") {
+  const std::vector<uint8_t> exact = small_float_model(true);
+  const std::optional<InputRange> range = preprocessing_range(exact);
+  REQUIRE(range);
+  CHECK(range->min == doctest::Approx((0.0f - 0.5f) / 0.2f));
+  CHECK(range->max == doctest::Approx((1.0f - 0.5f) / 0.2f));  // channel 0 reaches furthest both ways
+  Int8StemReport report;
+  const std::vector<uint8_t> int8 = int8_stem(exact, *range, &report);
+  CHECK(report.layer == "stem");
+  CHECK(report.input_zero_point > 0);
+  CHECK(report.max_weight_error <= 0.5 / 127 + 1e-6);
+  const fb::Model* m = fb::GetModel(int8.data());
+  CHECK(m->schema_version() == kSchemaVersion);
+  REQUIRE(m->layers()->Get(0)->options_type() == fb::LayerOptions::Int8Conv2D);
+  CHECK(m->layers()->Get(1)->options_type() == fb::LayerOptions::Conv2D);
+  test::Random rng(8);
+  const std::vector<float> input = rng.uniforms(3 * 9 * 11, range->min, range->max);
+  const std::vector<float> want = run_model(exact, input), got = run_model(int8, input);
+  float largest = 0.0f;
+  for (float v : want) largest = std::max(largest, std::fabs(v));
+  for (size_t i = 0; i < want.size(); ++i) CHECK(got[i] == doctest::Approx(want[i]).scale(largest).epsilon(0.02));
+  CHECK(std::memcmp(want.data(), got.data(), want.size() * sizeof(float)) != 0);  // it did change
+}
+
+TEST_CASE("int8 stem: refusals name the reason") {
+  auto message = [](const std::vector<uint8_t>& model, InputRange range) {
+    try {
+      int8_stem(model, range, nullptr);
+    } catch (const ConvertError& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  CHECK(message(small_float_model(false), {-1.0f, 1.0f, "test"}).find("does not read the model's input") !=
+        std::string::npos);
+  CHECK(message(small_float_model(true), {0.0f, 0.0f, "test"}).find("every input") != std::string::npos);
+  CHECK(message(small_float_model(true), {-INFINITY, 1.0f, "test"}).find("not finite") != std::string::npos);
+  ModelBuilder b;
+  b.set_output(b.softmax("p", b.global_avg_pool("g", b.input("x", 4, 4, 3))));
+  CHECK(message(b.finish(), {-1.0f, 1.0f, "test"}).find("no float convolution") != std::string::npos);
+  ModelBuilder plain;
+  const int x = plain.input("x", 4, 4, 3);
+  plain.set_output(plain.conv2d("c", x, 2, WindowSpec::square(1), std::vector<float>(6, 0.5f)));
+  CHECK(!preprocessing_range(plain.finish()));  // no mean/std: the tool asks for --calibration
+}
+
+}  // namespace
+}  // namespace bnn::convert

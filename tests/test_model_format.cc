@@ -153,7 +153,7 @@ TEST_CASE("version 3: Concat checks its inputs' shapes and types - Softmax.log r
   b.set_output(b.softmax("logp", b.dense("fc", pooled, 3, std::vector<float>(33, 0.1f)), true));
   const std::vector<uint8_t> bytes = b.finish();
   auto model = Model::load_buffer(bytes.data(), bytes.size());
-  CHECK(model->schema_version() == 3);
+  CHECK(model->schema_version() == kSchemaVersion);
   CHECK(model->layers().back().kind == "LogSoftmax");
   CHECK(model->layers()[1].kind == "Concat");
   // A concat of different spatial sizes or of packed bits is refused.
