@@ -419,6 +419,11 @@ class Validator {
       fail("input_scale must be positive and finite");
     }
     if (l.input_zero_point() < 0 || l.input_zero_point() > 255) fail("input_zero_point must be 0 to 255");
+    // The int32 sum is exact: |acc| <= taps x 255 x 127 (kernels/ref/conv2d_int8.h).
+    const int64_t taps = static_cast<int64_t>(win->kernel_h()) * win->kernel_w() * in[2];
+    if (taps * 255 * 127 > INT32_MAX) {
+      fail("the window has " + std::to_string(taps) + " taps: more than 66311 could overflow the int32 sum");
+    }
     check_residual_source(l.transform());
     const fb::Tensor& out = write(l.output(), window_output(win, in, w[0], false, {}));
     if (out.type() != fb::ElementType::FLOAT32) fail("output " + tensor_label(l.output()) + " must be FLOAT32");

@@ -302,6 +302,32 @@ TEST_CASE("the constants checksum catches a flipped weight byte - and can be ski
   CHECK_NOTHROW(Model::load_buffer(bare.data(), bare.size(), skip));
 }
 
+TEST_CASE("Int8Conv2D: weights -127 to 127, a positive input scale, a uint8 zero point, an int32-exact window") {
+  // One int8 convolution, finished by the builder (which validates).
+  auto finish = [](int in_c, int kernel, std::vector<int8_t> weights, float scale, int zero_point) {
+    ModelBuilder b;
+    const int x = b.input("x", kernel, kernel, in_c);
+    b.set_output(b.int8_conv2d("c", x, 1, WindowSpec::square(kernel), weights, {scale, zero_point}, FloatTransformSpec{}));
+    return b.finish();
+  };
+  const std::vector<uint8_t> good = finish(3, 1, {-127, 0, 127}, 0.02f, 128);
+  auto model = Model::load_buffer(good.data(), good.size());
+  CHECK(model->layers()[0].kind == "Int8Conv2D");
+  CHECK_THROWS_WITH_AS(finish(3, 1, {-128, 0, 1}, 0.02f, 128), doctest::Contains("-127 to 127"), std::invalid_argument);
+  CHECK_THROWS_WITH_AS(finish(3, 1, {1, 0, 1}, 0.0f, 128), doctest::Contains("input_scale must be positive"),
+                       std::invalid_argument);
+  CHECK_THROWS_WITH_AS(finish(3, 1, {1, 0, 1}, std::numeric_limits<float>::infinity(), 128),
+                       doctest::Contains("input_scale must be positive"), std::invalid_argument);
+  CHECK_THROWS_WITH_AS(finish(3, 1, {1, 0, 1}, 0.02f, 256), doctest::Contains("input_zero_point must be 0 to 255"),
+                       std::invalid_argument);
+  CHECK_THROWS_WITH_AS(finish(3, 1, {1, 0, 1}, 0.02f, -1), doctest::Contains("input_zero_point must be 0 to 255"),
+                       std::invalid_argument);
+  // 3x3x7368 = 66312 taps: the first window whose sum could pass INT32_MAX.
+  CHECK_NOTHROW(finish(7367, 3, std::vector<int8_t>(9 * 7367, 1), 0.02f, 0));
+  CHECK_THROWS_WITH_AS(finish(7368, 3, std::vector<int8_t>(9 * 7368, 1), 0.02f, 0),
+                       doctest::Contains("could overflow the int32 sum"), std::invalid_argument);
+}
+
 TEST_CASE("the builder refuses layers that cannot be valid") {
   ModelBuilder b;
   const int x = b.input("x", 4, 4, 8);
