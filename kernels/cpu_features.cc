@@ -55,7 +55,8 @@ bool detected(Isa isa) {
   switch (isa) {
     case Isa::kPortable: return true;
 #if defined(__x86_64__) || defined(__i386__)
-    case Isa::kAvx2: return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("popcnt");
+    case Isa::kAvx2:  // its float kernels use FMA (every AVX2 CPU but a few VIA ones has it)
+      return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("popcnt");
     case Isa::kAvx512Vpopcnt:
       return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
              __builtin_cpu_supports("avx512vpopcntdq");

@@ -59,8 +59,16 @@ void conv2d_ref_unpacked(const Conv2DLayer& layer, const float*, int row_begin, 
 // Float convolutions: names are <output channels>x<pixels> per register block.
 // For each ISA the last entry is the default (the binder takes the last usable
 // one); the others are the tuner's alternatives (bnn-tune), same bits.
-#define BNN_CONV2D_F32(ns, isa, oc, px, run) \
-  {"conv2d_f32_" #oc "x" #px "__" #ns, isa, oc, px, conv2d_f32_oc_prepare, ns::run, conv2d_f32_oc_scratch_bytes, false}
+// Rounding: the portable source fuses multiply-adds where NEON has them
+// (AArch64), every x86 SIMD variant has FMA (conv2d_f32_oc.inc).
+#if defined(__aarch64__)
+constexpr FloatRounding kPortableFloatRounding = FloatRounding::kFused;
+#else
+constexpr FloatRounding kPortableFloatRounding = FloatRounding::kSeparate;
+#endif
+#define BNN_CONV2D_F32(ns, isa, oc, px, run)                                                                   \
+  {"conv2d_f32_" #oc "x" #px "__" #ns, isa, oc, px, conv2d_f32_oc_prepare, ns::run, conv2d_f32_oc_scratch_bytes, \
+   false, isa == Isa::kPortable ? kPortableFloatRounding : FloatRounding::kFused}
 // The 16x4 block was first named "16x1"; kRenamedKernels maps that name.
 #define BNN_CONV2D_F32_16X4(ns, isa) BNN_CONV2D_F32(ns, isa, 16, 4, conv2d_f32_oc_run_16x4)
 #define BNN_CONV2D_F32_ALTERNATIVES(ns, isa)                                                                    \
@@ -68,7 +76,8 @@ void conv2d_ref_unpacked(const Conv2DLayer& layer, const float*, int row_begin, 
       BNN_CONV2D_F32(ns, isa, 32, 8, conv2d_f32_oc_run_32x8)
 
 const Conv2DKernel kConv2DKernels[] = {
-    {"conv2d_f32_1x1__ref", Isa::kPortable, 1, 1, no_packing, conv2d_ref_unpacked, conv2d_ref_scratch_bytes, true},
+    {"conv2d_f32_1x1__ref", Isa::kPortable, 1, 1, no_packing, conv2d_ref_unpacked, conv2d_ref_scratch_bytes, true,
+     FloatRounding::kSeparate},
     BNN_CONV2D_F32_ALTERNATIVES(portable, Isa::kPortable),
     BNN_CONV2D_F32(portable, Isa::kPortable, 64, 4, conv2d_f32_oc_run_64x4),
     BNN_CONV2D_F32_16X4(portable, Isa::kPortable),
@@ -243,6 +252,11 @@ void int8_conv_run(const Int8ConvKernel& k, const Int8ConvPlan* plan, const Int8
 
 KernelTable<Int8ConvKernel> int8_conv_kernels() { return {std::begin(kInt8ConvKernels), std::end(kInt8ConvKernels)}; }
 KernelTable<Conv2DKernel> conv2d_kernels() { return {std::begin(kConv2DKernels), std::end(kConv2DKernels)}; }
+
+bool conv2d_kernel_fits(const Conv2DKernel& k, const ConvGeometry& g) {
+  auto handles = [&](const Conv2DKernel& c) { return c.grouped || g.groups == 1; };
+  return handles(k) && k.rounding == default_kernel(conv2d_kernels(), handles)->rounding;
+}
 KernelTable<QuantizeKernel> quantize_kernels() { return {std::begin(kQuantizeKernels), std::end(kQuantizeKernels)}; }
 KernelTable<DenseKernel> dense_kernels() { return {std::begin(kDenseKernels), std::end(kDenseKernels)}; }
 

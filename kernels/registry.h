@@ -65,6 +65,7 @@ struct Conv2DKernel {
   void (*run)(const Conv2DLayer& layer, const float* packed, int row_begin, int row_end, void* scratch);
   size_t (*scratch_bytes)(const ConvGeometry& g);
   bool grouped;  // handles groups > 1
+  FloatRounding rounding;
 };
 
 // An int8 convolution kernel (Int8Conv2D): the reference (layout.group 0,
@@ -136,6 +137,12 @@ const Kernel* default_kernel(KernelTable<Kernel> table, const Usable& usable) {
   }
   return chosen;
 }
+
+// Whether float convolution kernel `k` may run a layer of geometry g: it
+// handles the layer's groups and rounds like this CPU's default for it, so
+// that a tuned choice gives the untuned model's bits. The binder and the
+// tuner both ask this.
+bool conv2d_kernel_fits(const Conv2DKernel& k, const ConvGeometry& g);
 
 // A kernel name as a schedule may hold it, as the kernel is called now
 // (kernels renamed since keep binding); other names unchanged.

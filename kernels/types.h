@@ -25,4 +25,10 @@ enum class PadValue : uint8_t {
 
 enum class ActivationKind : uint8_t { kNone, kRelu, kPrelu, kRprelu, kHardtanh };
 
+// How a float kernel forms acc + x * w: a multiply and an add, each rounded
+// (the reference; x86 without FMA, armv7), or one fused multiply-add rounded
+// once (AVX2 with FMA, AVX-512, AArch64). Kernels of one rounding and one
+// summation order give the same bits on every CPU.
+enum class FloatRounding : uint8_t { kSeparate, kFused };
+
 }  // namespace bnn

@@ -445,8 +445,15 @@ TEST_CASE("a schedule naming a float kernel by its old name binds to it") {
   const int x = b.input("x", 6, 6, 3);
   const int y = b.conv2d("conv", x, 16, WindowSpec::square(3, 1, 1), std::vector<float>(16 * 9 * 3, 0.5f),
                          FloatTransformSpec{});
+  // The 16x4 block's first name, in this CPU's default ISA for the layer
+  // (a kernel of another ISA may round differently, and is refused).
+  const bool avx512 = isa_available(Isa::kAvx512F), avx2 = isa_available(Isa::kAvx2);
+  const std::string old_name = avx512 ? "conv2d_f32_16x1__avx512vpopcnt"
+                               : avx2 ? "conv2d_f32_16x1__avx2" : "conv2d_f32_16x1__portable";
+  const std::string new_name = avx512 ? "conv2d_f32_16x4__avx512f"
+                               : avx2 ? "conv2d_f32_16x4__avx2" : "conv2d_f32_16x4__portable";
   fb::ScheduleT schedule;
-  schedule.kernel = "conv2d_f32_16x1__portable";  // the 16x4 block's first name
+  schedule.kernel = old_name;
   schedule.tuned_for = std::make_unique<fb::CpuIdentityT>();
   schedule.tuned_for->arch = cpu_arch();
   schedule.tuned_for->model_name = cpu_model_name();
@@ -454,8 +461,37 @@ TEST_CASE("a schedule naming a float kernel by its old name binds to it") {
   b.set_output(y);
   const std::vector<uint8_t> bytes = b.finish();
   const auto model = Model::load_buffer(bytes.data(), bytes.size());
-  CHECK(model->layers()[0].kernel == "conv2d_f32_16x4__portable");
+  CHECK(model->layers()[0].kernel == new_name);
   CHECK(model->layers()[0].schedule_note.empty());
+}
+
+TEST_CASE("a schedule naming a float kernel that rounds unlike the default falls back - outputs keep their bits") {
+  ModelBuilder b;
+  const int x = b.input("x", 6, 6, 3);
+  const int y = b.conv2d("conv", x, 16, WindowSpec::square(3, 1, 1), std::vector<float>(16 * 9 * 3, 0.5f),
+                         FloatTransformSpec{});
+  b.set_output(y);
+  const std::vector<uint8_t> plain = b.finish();
+  const auto untuned = Model::load_buffer(plain.data(), plain.size());
+  const std::string default_name = untuned->layers()[0].kernel;
+  const Conv2DKernel *fallback = nullptr, *portable = nullptr;
+  for (const Conv2DKernel& k : conv2d_kernels()) {
+    if (default_name == k.name) fallback = &k;
+    if (std::string(k.name) == "conv2d_f32_16x4__portable") portable = &k;
+  }
+  REQUIRE(fallback != nullptr);
+  REQUIRE(portable != nullptr);
+  if (portable->rounding == fallback->rounding) return;  // AArch64, or BNN_ISA=portable: one rounding here
+  fb::ScheduleT schedule;
+  schedule.kernel = portable->name;
+  schedule.tuned_for = std::make_unique<fb::CpuIdentityT>();
+  schedule.tuned_for->arch = cpu_arch();
+  schedule.tuned_for->model_name = cpu_model_name();
+  b.set_schedule(y, schedule);
+  const std::vector<uint8_t> bytes = b.finish();
+  const auto model = Model::load_buffer(bytes.data(), bytes.size());
+  CHECK(model->layers()[0].kernel == default_name);
+  CHECK(model->layers()[0].schedule_note.find("cannot run this layer") != std::string::npos);
 }
 
 TEST_CASE("a schedule naming an unknown kernel falls back to the default and says so") {

@@ -315,7 +315,7 @@ void tune_float_layer(fb::ModelT& model, fb::LayerT& layer, size_t n, size_t tot
     result.shared = true;
   } else {
     // The binder's rule for float convolutions (engine/ops/conv2d.cc).
-    auto supports = [&](const Conv2DKernel& k) { return k.grouped || g.groups == 1; };
+    auto supports = [&](const Conv2DKernel& k) { return conv2d_kernel_fits(k, g); };
     const Conv2DKernel* fallback = default_kernel(conv2d_kernels(), supports);
     result.default_kernel = fallback->name;
     std::vector<const Conv2DKernel*> space;

@@ -113,7 +113,7 @@ std::unique_ptr<Op> make_conv2d_op(const fb::Conv2D& l, const BindContext& ctx) 
   layer.transform = ctx.float_transform(l.transform());
   const int residual = l.transform() ? l.transform()->residual() : -1;
   const Conv2DKernel* kernel =
-      ctx.choose(conv2d_kernels(), [&](const Conv2DKernel& k) { return k.grouped || l.groups() == 1; });
+      ctx.choose(conv2d_kernels(), [&](const Conv2DKernel& k) { return conv2d_kernel_fits(k, layer.geometry); });
   auto op = std::make_unique<Conv2DOp>(layer, kernel, l.input(), residual);
   op->inputs = {l.input()};
   if (residual >= 0) op->inputs.push_back(residual);

@@ -1,10 +1,12 @@
 #include "kernels/ref/conv2d.h"
 
+#include <cmath>
+
 namespace bnn {
 
 size_t conv2d_ref_scratch_bytes(const ConvGeometry& g) { return sizeof(float) * g.out_c; }
 
-void conv2d_ref(const Conv2DLayer& layer, int row_begin, int row_end, void* scratch) {
+void conv2d_ref(const Conv2DLayer& layer, int row_begin, int row_end, void* scratch, FloatRounding rounding) {
   const ConvGeometry& g = layer.geometry;
   const int cg = g.in_c_per_group();
   const int og = g.out_c_per_group();
@@ -17,7 +19,11 @@ void conv2d_ref(const Conv2DLayer& layer, int row_begin, int row_end, void* scra
         for_each_valid_tap(g, oy, ox, [&](int kh, int kw, int iy, int ix) {
           const float* x = layer.input + (static_cast<int64_t>(iy) * g.in_w + ix) * g.in_c + first_in_c;
           const float* w = layer.weights + ((static_cast<int64_t>(oc) * g.kernel_h + kh) * g.kernel_w + kw) * cg;
-          for (int ic = 0; ic < cg; ++ic) sum += x[ic] * w[ic];
+          if (rounding == FloatRounding::kFused) {
+            for (int ic = 0; ic < cg; ++ic) sum = std::fma(x[ic], w[ic], sum);
+          } else {
+            for (int ic = 0; ic < cg; ++ic) sum += x[ic] * w[ic];
+          }
         });
         acc[oc] = sum;
       }

@@ -6,6 +6,7 @@
 
 #include "kernels/conv_geometry.h"
 #include "kernels/output_transform.h"
+#include "kernels/types.h"
 
 namespace bnn {
 
@@ -20,8 +21,10 @@ struct Conv2DLayer {
 
 // Output rows [row_begin, row_end). Each output is one sum in a fixed order,
 // kh, then kw, then input channel, starting from 0 and skipping padded taps
-// (which contribute exactly 0). Optimized variants keep this order.
-void conv2d_ref(const Conv2DLayer& layer, int row_begin, int row_end, void* scratch);
+// (which contribute exactly 0). Optimized variants keep this order; those
+// with fused multiply-adds are checked against `rounding` kFused.
+void conv2d_ref(const Conv2DLayer& layer, int row_begin, int row_end, void* scratch,
+                FloatRounding rounding = FloatRounding::kSeparate);
 
 size_t conv2d_ref_scratch_bytes(const ConvGeometry& g);
 
