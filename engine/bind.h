@@ -39,9 +39,10 @@ struct BindContext {
 
   // The kernel for this layer. This CPU's default is the last entry of the
   // table whose ISA is available (tables list the reference first). The
-  // schedule's kernel is used only if the schedule was tuned on this kind of
-  // CPU and names a kernel that can run here; otherwise the default runs and
-  // the reason is noted (TVM's cfg.is_fallback).
+  // schedule's kernel is used if it names a kernel that can run here and the
+  // schedule was tuned on this kind of CPU (or says nothing of where it was
+  // tuned); otherwise the default runs and the reason is noted (TVM's
+  // cfg.is_fallback).
   // `usable` says whether a kernel can run this particular layer.
   template <typename Kernel, typename Usable>
   const Kernel* choose(KernelTable<Kernel> table, const Usable& usable) const {
@@ -63,7 +64,9 @@ struct BindContext {
       if (named != k.name) continue;
       if (isa_available(k.isa) && usable(k)) return &k;
       *schedule_note = "schedule names kernel '" + named + "' (" + isa_name(k.isa) + "), which " +
-                       (isa_available(k.isa) ? "cannot run this layer" : "this CPU cannot run") + "; using '" +
+                       (isa_available(k.isa) ? "cannot run this layer (or, a float kernel, rounds unlike the default)"
+                                                 : "this CPU cannot run") +
+                       "; using '" +
                        fallback->name + "'";
       return fallback;
     }

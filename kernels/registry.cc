@@ -198,9 +198,9 @@ void bitserial_conv_run(const BitserialConvKernel& k, const BitserialGemmPlan* p
   }
 }
 
-int bitserial_conv_channel_step(const BitserialConvKernel& k, const BitserialGemmPlan* plan, bool packed_output) {
-  if (k.direct) return plan->tile_oc;  // whole bytes of packed output: no word is read and rewritten
-  return k.ukernel ? bitserial_channel_step(plan->tile_oc, packed_output) : 0;
+int bitserial_conv_channel_step(const BitserialConvKernel& k, bool packed_output) {
+  if (k.direct) return k.tile_oc;  // whole bytes of packed output: no word is read and rewritten
+  return k.ukernel ? bitserial_channel_step(k.tile_oc, packed_output) : 0;
 }
 
 KernelTable<BitserialConvKernel> bitserial_conv_kernels() {

@@ -3,9 +3,10 @@
 // XNNPACK-style: <op>_<OC>x<PX>c<W>__<isa>, the register tile (output channels
 // x output pixels) and the depth step in 64-bit words always visible.
 //
-// Families with schedulable variants have tables: bitserial conv, float conv,
-// quantize, dense. Pooling, elementwise layers and softmax run their reference
-// functions directly until they have variants of their own.
+// Families with variants have tables: bitserial conv, float conv, int8 conv,
+// quantize, dense, float pooling. Packed max pooling, elementwise layers and
+// softmax run their reference functions directly until they have variants of
+// their own.
 #pragma once
 
 #include <cstddef>
@@ -53,7 +54,8 @@ void bitserial_conv_run(const BitserialConvKernel& k, const BitserialGemmPlan* p
 // The granule a channel split of this layer must respect, or 0 when the
 // kernel computes whole pixels only (the reference): then blocks span all
 // channels.
-int bitserial_conv_channel_step(const BitserialConvKernel& k, const BitserialGemmPlan* plan, bool packed_output);
+// (A property of the kernel: its plans always take its tile.)
+int bitserial_conv_channel_step(const BitserialConvKernel& k, bool packed_output);
 
 // A float convolution kernel. `prepare` repacks the weights once (empty for
 // the reference, which reads OHWI directly); `run` gets them back.

@@ -467,8 +467,15 @@ const std::vector<int>& ModelBuilder::shape(int tensor) const {
 ModelBuilder ModelBuilder::from_bytes(const uint8_t* data, size_t size) {
   const std::string error = validate_model_bytes(data, size);
   if (!error.empty()) throw std::invalid_argument(error);
+  // finish() writes a fresh checksum: a damaged file must not come out with
+  // one that passes.
+  const fb::Model* model = fb::GetModel(data);
+  if (model->constants_checksum() == 0) throw std::invalid_argument("the model has no constants checksum");
+  if (constants_checksum(*model) != model->constants_checksum()) {
+    throw std::invalid_argument("the constant data does not match the file's checksum: the file is damaged");
+  }
   ModelBuilder b;
-  fb::GetModel(data)->UnPackTo(&b.model_);
+  model->UnPackTo(&b.model_);
   // Tensor indices stay aligned; layers read from a file are not tracked as producers.
   b.producer_of_.assign(b.model_.tensors.size(), -1);
   return b;

@@ -295,6 +295,11 @@ TEST_CASE("the constants checksum catches a flipped weight byte - and can be ski
   LoadOptions skip;
   skip.verify_checksum = false;
   CHECK_NOTHROW(Model::load_buffer(damaged.data(), damaged.size(), skip));
+  // Nor does a tool that rewrites a model (bnn-tune, --int8-stem) take it:
+  // its new checksum would hide the damage.
+  CHECK_THROWS_WITH_AS(ModelBuilder::from_bytes(damaged.data(), damaged.size()),
+                       doctest::Contains("does not match the file's checksum"), std::invalid_argument);
+  CHECK_NOTHROW(ModelBuilder::from_bytes(good.data(), good.size()));
   // A file written without a checksum is refused unless the check is skipped.
   ModelBuilder unfinished = small_model();
   const std::vector<uint8_t> bare = test::pack_unchecked(unfinished.raw());

@@ -107,7 +107,7 @@ Timing ConvBench::time(const BitserialConvKernel& kernel, int threads, GemmLoopS
   std::vector<uint64_t> scratch_words(stride * threads / 8 + 8);
   uint8_t* scratch = reinterpret_cast<uint8_t*>(scratch_words.data());
   const ConvGeometry& g = layer_.conv.geometry;
-  const int step = bitserial_conv_channel_step(kernel, plan.get(), layer_.out_packed != nullptr);
+  const int step = bitserial_conv_channel_step(kernel, layer_.out_packed != nullptr);
   ThreadPool pool(threads);
   return measure([&] {
     parallel_blocks(pool, g.out_h, g.out_c, axis, step, [&](int t, const OutputBlock& block) {

@@ -152,7 +152,8 @@ static gboolean bnn_start(GstBaseTransform* base) {
     }
     self->model = new std::shared_ptr<const bnn::Model>(model);
     self->classifier = new bnn::Classifier(model, bnn::SessionOptions{self->threads});
-    self->scores = new std::vector<bnn::ClassScore>(self->top_k);
+    // One slot per class: top-k is a property that may change while playing.
+    self->scores = new std::vector<bnn::ClassScore>(static_cast<size_t>(self->classifier->classes()));
   } catch (const std::exception& e) {
     release(self);
     GST_ELEMENT_ERROR(self, RESOURCE, OPEN_READ, ("bnnclassify: %s", e.what()), (nullptr));
@@ -234,7 +235,11 @@ static GstFlowReturn bnn_transform_ip(GstBaseTransform* base, GstBuffer* buffer)
   int n = 0;
   try {
     self->classifier->run(view);
-    n = self->classifier->top_k(static_cast<int>(self->top_k), self->scores->data());
+    GST_OBJECT_LOCK(self);
+    const guint wanted = self->top_k;
+    GST_OBJECT_UNLOCK(self);
+    const int k = static_cast<int>(std::min<size_t>(wanted, self->scores->size()));
+    n = self->classifier->top_k(k, self->scores->data());
   } catch (const std::exception& e) {
     gst_video_frame_unmap(&frame);
     GST_ELEMENT_ERROR(self, STREAM, FAILED, ("bnnclassify: %s", e.what()), (nullptr));

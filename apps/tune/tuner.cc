@@ -79,11 +79,11 @@ bool conv_case(const fb::ModelT& m, const fb::BitserialConv2DT& l, ConvCase* c) 
   return true;
 }
 
-// How many pieces a channel split can cut this layer into (whole 64-bit
-// words of a packed output).
+// How many pieces a channel split can cut this layer into (the engine's
+// granule), or 0 when the kernel cannot split channels.
 int channel_steps(const BitserialConvKernel& k, const ConvCase& c) {
-  const int step = bitserial_channel_step(k.tile_oc, c.out_bits > 0);
-  return (c.geometry.out_c + step - 1) / step;
+  const int step = bitserial_conv_channel_step(k, c.out_bits > 0);
+  return step > 0 ? (c.geometry.out_c + step - 1) / step : 0;
 }
 
 // The default the engine would pick here.

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <limits>
 
 #include "converter/checkpoint/weight_file_impl.h"
 #include "model_format/input_file.h"
@@ -72,6 +73,10 @@ std::unique_ptr<WeightFile> open_weight_file(const std::string& path) {
   const int64_t size = in.size();
   if (size > limits::kMaxCheckpointBytes) {
     throw ConvertError(path + ": larger than " + std::to_string(limits::kMaxCheckpointBytes) + " bytes (kMaxCheckpointBytes)");
+  }
+  // A 32-bit size_t (armv7) holds less than the limit: say so, not a wrapped size.
+  if (static_cast<uint64_t>(size) >= std::numeric_limits<size_t>::max()) {
+    throw ConvertError(path + ": " + std::to_string(size) + " bytes do not fit this machine's address space");
   }
   std::vector<uint8_t> bytes(static_cast<size_t>(size));
   if (const std::string e = in.read_exactly(bytes.data(), bytes.size()); !e.empty()) throw ConvertError(path + ": " + e);

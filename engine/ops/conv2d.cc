@@ -58,7 +58,7 @@ class BitserialConv2DOp : public Op {
   BitserialConv2DOp(const BitserialConvLayer& layer, const BitserialConvKernel* k, GemmLoopSchedule loop,
                     SplitAxis axis, int input, int residual, bool packed)
       : layer_(layer), kernel_(k), plan_(bitserial_conv_prepare(*k, layer, loop)), axis_(axis), input_(input),
-        residual_(residual), packed_(packed), channel_step_(bitserial_conv_channel_step(*k, plan_.get(), packed)) {}
+        residual_(residual), packed_(packed), channel_step_(bitserial_conv_channel_step(*k, packed)) {}
   size_t kernel_scratch_bytes() const {
     return bitserial_conv_scratch_bytes(*kernel_, plan_.get(), layer_.conv.geometry, layer_.conv.act_bits);
   }
@@ -86,7 +86,7 @@ class BitserialConv2DOp : public Op {
     layer_.quantize = f.params;
     quantize_output_ = f.output;
     // Channel splits now also cut packed words: whole words per block.
-    channel_step_ = bitserial_conv_channel_step(*kernel_, plan_.get(), true);
+    channel_step_ = bitserial_conv_channel_step(*kernel_, true);
     return true;
   }
 

@@ -1,7 +1,8 @@
 // AVX-512 quantize to one bit: 16 channels per compare, and the compare mask
 // is the packed bits. y = x * scale + bias is a separate multiply and add, as
 // in the reference, so the bits are the reference's. More than one bit goes to
-// the reference. Built with -mavx512f (only this file).
+// the reference. Uses AVX-512F only, though it is built with this directory's
+// flags (it was first written beside the VPOPCNTDQ kernels).
 #include <immintrin.h>
 
 #include <cstdint>

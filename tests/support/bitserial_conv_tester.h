@@ -192,7 +192,7 @@ class BitserialConvTester {
     auto run = [&](const OutputBlock& block) { run_block(k, plan.get(), layer, g, block, scratch.data()); };
     const int third = g.out_h / 3;
     run(OutputBlock{0, third, 0, g.out_c});
-    const int step = bitserial_conv_channel_step(k, plan.get(), layer.out_packed || layer.quantize.packed);
+    const int step = bitserial_conv_channel_step(k, layer.out_packed || layer.quantize.packed);
     const int steps = step > 0 ? (g.out_c + step - 1) / step : 0;
     if (steps < 2) {
       run(OutputBlock{third, g.out_h, 0, g.out_c});
