@@ -59,7 +59,7 @@ const char kUsage[] =
     "                    processes sharing the cores (mean of their medians)\n"
     "  --threads N       threads inside each layer (default 1)\n"
     "  --json            one JSON object per result line instead of a table\n"
-    "  -h, --help        this text\n";
+    "  -h, --help        this text (--version: the engine's version)\n";
 
 struct Options {
   bool peak = false, json = false, contention = false;
@@ -72,59 +72,39 @@ struct Options {
 
 Options parse(int argc, char** argv) {
   Options o;
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    auto value = [&]() -> std::string {
-      if (i + 1 >= argc) usage_error(arg + " needs a value");
-      return argv[++i];
-    };
-    if (arg == "-h" || arg == "--help") {
-      std::fputs(kUsage, stdout);
-      std::exit(0);
-    } else if (arg == "--peak") {
-      o.peak = true;
-    } else if (arg == "--contention") {
-      o.contention = true;
-    } else if (arg == "--json") {
-      o.json = true;
-    } else if (arg == "--layers") {
-      o.layers = value();
-      if (o.layers != "resnet18") usage_error("--layers knows resnet18");
-    } else if (arg == "--model") {
-      o.model = value();
-    } else if (arg == "--plot") {
-      o.plot = value();
-    } else if (arg == "--frame") {
-      const std::string v = value();
-      const size_t colon = v.find(':');
-      const bool known = colon != std::string::npos && pixel_format_from_name(v.substr(0, colon), &o.frame_format);
-      if (!known || std::sscanf(v.c_str() + colon + 1, "%dx%d", &o.frame_width, &o.frame_height) != 2 ||
-          o.frame_width < 1 || o.frame_height < 1) {
-        usage_error("--frame needs FORMAT:WIDTHxHEIGHT, e.g. NV12:640x480");
-      }
-      const std::string problem = frame_problem(o.frame_format, o.frame_width, o.frame_height, 0);
-      if (!problem.empty()) usage_error("--frame: " + problem);
-    } else if (arg == "--kernel") {
-      o.kernel = value();
-    } else if (arg == "--threads") {
-      const std::string v = value();
-      o.threads = std::atoi(v.c_str());
-      if (o.threads < 1 || o.threads > kMaxThreads) usage_error("--threads needs 1 to " + std::to_string(kMaxThreads));
-    } else if (arg == "--bits") {
-      o.bits.clear();
-      std::stringstream s(value());
-      std::string item;
-      while (std::getline(s, item, ',')) {
-        int w = 0, a = 0;
-        if (std::sscanf(item.c_str(), "%dx%d", &w, &a) != 2 || w < 1 || w > 4 || a < 1 || a > 4) {
-          usage_error("--bits takes WxA pairs with 1 to 4 bits, e.g. 1x1,2x2");
+  bnn::cli::Parser(kUsage)
+      .flag("--peak", [&] { o.peak = true; })
+      .flag("--contention", [&] { o.contention = true; })
+      .flag("--json", [&] { o.json = true; })
+      .option("--layers", [&](const char* v) { o.layers = bnn::cli::parse_choice("--layers", v, {"resnet18"}); })
+      .option("--model", [&](const char* v) { o.model = v; })
+      .option("--plot", [&](const char* v) { o.plot = v; })
+      .option("--frame", [&](const char* text) {
+        const std::string v = text;
+        const size_t colon = v.find(':');
+        const bool known = colon != std::string::npos && pixel_format_from_name(v.substr(0, colon), &o.frame_format);
+        if (!known || std::sscanf(v.c_str() + colon + 1, "%dx%d", &o.frame_width, &o.frame_height) != 2 ||
+            o.frame_width < 1 || o.frame_height < 1) {
+          usage_error("--frame needs FORMAT:WIDTHxHEIGHT, e.g. NV12:640x480 (formats: bnn-camera --help)");
         }
-        o.bits.emplace_back(w, a);
-      }
-    } else {
-      usage_error("unknown argument '" + arg + "'");
-    }
-  }
+        const std::string problem = frame_problem(o.frame_format, o.frame_width, o.frame_height, 0);
+        if (!problem.empty()) usage_error("--frame: " + problem);
+      })
+      .option("--kernel", [&](const char* v) { o.kernel = v; })
+      .option("--threads", [&](const char* v) { o.threads = bnn::cli::parse_count("--threads", v, 1, kMaxThreads); })
+      .option("--bits", [&](const char* v) {
+        o.bits.clear();
+        std::stringstream s(v);
+        std::string item;
+        while (std::getline(s, item, ',')) {
+          int w = 0, a = 0;
+          if (std::sscanf(item.c_str(), "%dx%d", &w, &a) != 2 || w < 1 || w > 4 || a < 1 || a > 4) {
+            usage_error("--bits takes WxA pairs with 1 to 4 bits, e.g. 1x1,2x2");
+          }
+          o.bits.emplace_back(w, a);
+        }
+      })
+      .parse(argc, argv);
   if (o.peak + !o.layers.empty() + !o.model.empty() != 1) usage_error("choose one of --peak, --layers, --model");
   if (o.contention && o.model.empty()) usage_error("--contention goes with --model");
   return o;
@@ -362,6 +342,10 @@ int run_contention(const Options& o) {
 int main(int argc, char** argv) {
   bnn::cli::set_program("bnn-bench");
   const Options o = parse(argc, argv);
+  if (const std::string problem = bnn::isa_setting_problem(); !problem.empty()) {
+    std::fprintf(stderr, "bnn-bench: %s\n", bnn::printable(problem).c_str());
+    return 1;
+  }
   try {
     if (o.peak) return run_peak(o);
     if (!o.layers.empty()) return run_layers(o);

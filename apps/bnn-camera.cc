@@ -37,7 +37,9 @@ const char kUsage[] =
     "    bnn-camera --format NV12 --size 320x240\n"
     "\n"
     "  --format F        GRAY8 RGB888 RGBA8888 BGR888 BGRA8888 BGRX8888 RGBX8888\n"
-    "                    XRGB8888 NV12 NV21 I420 YUYV (bytes in memory order)\n"
+    "                    XRGB8888 NV12 NV21 I420 YUYV (bytes in memory order; any\n"
+    "                    case, and GStreamer's and ffmpeg's names: RGB, BGRx, YUY2,\n"
+    "                    rgb24, bgr0, yuv420p, yuyv422, ...)\n"
     "  --size WxH        the frame's width and height\n"
     "  --model M.bnn     the model (default: the bundled Fashion-MNIST model)\n"
     "  --device PATH     read from a V4L2 camera instead of standard input\n"
@@ -51,7 +53,7 @@ const char kUsage[] =
     "  --frames N        stop after N frames (default: until the stream ends)\n"
     "  --threads N       threads inside each layer (default 1)\n"
     "  --top K           labels per line (default 1)\n"
-    "  -h, --help        this text\n"
+    "  -h, --help        this text (--version: the engine's version)\n"
     "\n"
     "Exit status: 0 when the stream ended cleanly, 1 on a read, camera or model\n"
     "error (including a stream that ends inside a frame), 2 on bad usage.\n";
@@ -72,60 +74,47 @@ struct Options {
 
 Options parse(int argc, char** argv) {
   Options o;
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    auto value = [&]() -> const char* {
-      if (i + 1 >= argc) usage_error(arg + " needs a value");
-      return argv[++i];
-    };
-    if (arg == "-h" || arg == "--help") {
-      std::fputs(kUsage, stdout);
-      std::exit(0);
-    } else if (arg == "--format") {
-      const std::string name = value();
-      o.have_format = bnn::pixel_format_from_name(name, &o.format);
-      if (!o.have_format) usage_error("unknown --format " + name + " (see --help for the list)");
-    } else if (arg == "--size") {
-      const char* v = value();
-      char extra = 0;
-      if (std::sscanf(v, "%dx%d%c", &o.width, &o.height, &extra) != 2 || o.width < 1 || o.height < 1) {
-        usage_error("--size needs WIDTHxHEIGHT, e.g. 640x480");
-      }
-    } else if (arg == "--model") {
-      o.model = value();
-    } else if (arg == "--device") {
-      o.device = value();
-    } else if (arg == "--stride") {
-      o.stride = parse_count(arg, value(), 1, 1 << 30);
-    } else if (arg == "--rotate") {
-      const int degrees = parse_count(arg, value(), 0, 270);
-      if (degrees % 90) usage_error("--rotate needs 0, 90, 180 or 270");
-      o.rotation = static_cast<bnn::Rotation>(degrees);
-    } else if (arg == "--roi") {
-      char extra = 0;
-      if (std::sscanf(value(), "%d,%d,%d,%d%c", &o.roi.x, &o.roi.y, &o.roi.width, &o.roi.height, &extra) != 4) {
-        usage_error("--roi needs X,Y,WIDTH,HEIGHT");
-      }
-    } else if (arg == "--matrix") {
-      const std::string m = value();
-      if (m != "bt601" && m != "bt709") usage_error("--matrix needs bt601 or bt709");
-      o.matrix = m == "bt709" ? bnn::YuvMatrix::kBT709 : bnn::YuvMatrix::kBT601;
-    } else if (arg == "--range") {
-      const std::string r = value();
-      if (r != "limited" && r != "full") usage_error("--range needs limited or full");
-      o.range = r == "full" ? bnn::YuvRange::kFull : bnn::YuvRange::kLimited;
-    } else if (arg == "--every") {
-      o.every = parse_count(arg, value(), 1, 1 << 30);
-    } else if (arg == "--frames") {
-      o.frames = parse_count(arg, value(), 1, 1 << 30);
-    } else if (arg == "--threads") {
-      o.threads = parse_count(arg, value(), 1, bnn::kMaxThreads);
-    } else if (arg == "--top") {
-      o.top = parse_count(arg, value(), 1, 1000);
-    } else {
-      usage_error("unknown option " + arg);
-    }
-  }
+  bnn::cli::Parser(kUsage)
+      .option("--format", [&](const char* v) {
+        o.have_format = bnn::pixel_format_from_name(v, &o.format);
+        if (!o.have_format) {
+          usage_error(std::string("--format '") + bnn::printable(v) +
+                      "' is not one of: GRAY8 RGB888 RGBA8888 BGR888 BGRA8888 BGRX8888 RGBX8888 XRGB8888 NV12 NV21 I420 "
+                      "YUYV (any case), or GStreamer's or ffmpeg's name for one (RGB, BGRx, YUY2, rgb24, bgr0, "
+                      "yuv420p, yuyv422, ...)");
+        }
+      })
+      .option("--size", [&](const char* v) {
+        char extra = 0;
+        if (std::sscanf(v, "%dx%d%c", &o.width, &o.height, &extra) != 2 || o.width < 1 || o.height < 1) {
+          usage_error("--size needs WIDTHxHEIGHT, e.g. 640x480");
+        }
+      })
+      .option("--model", [&](const char* v) { o.model = v; })
+      .option("--device", [&](const char* v) { o.device = v; })
+      .option("--stride", [&](const char* v) { o.stride = parse_count("--stride", v, 1, 1 << 30); })
+      .option("--rotate", [&](const char* v) {
+        o.rotation = static_cast<bnn::Rotation>(std::stoi(bnn::cli::parse_choice("--rotate", v, {"0", "90", "180", "270"})));
+      })
+      .option("--roi", [&](const char* v) {
+        char extra = 0;
+        if (std::sscanf(v, "%d,%d,%d,%d%c", &o.roi.x, &o.roi.y, &o.roi.width, &o.roi.height, &extra) != 4) {
+          usage_error("--roi needs X,Y,WIDTH,HEIGHT");
+        }
+      })
+      .option("--matrix", [&](const char* v) {
+        const bool bt709 = bnn::cli::parse_choice("--matrix", v, {"bt601", "bt709"}, true) == "bt709";
+        o.matrix = bt709 ? bnn::YuvMatrix::kBT709 : bnn::YuvMatrix::kBT601;
+      })
+      .option("--range", [&](const char* v) {
+        const bool full = bnn::cli::parse_choice("--range", v, {"limited", "full"}, true) == "full";
+        o.range = full ? bnn::YuvRange::kFull : bnn::YuvRange::kLimited;
+      })
+      .option("--every", [&](const char* v) { o.every = parse_count("--every", v, 1, 1 << 30); })
+      .option("--frames", [&](const char* v) { o.frames = parse_count("--frames", v, 1, 1 << 30); })
+      .option("--threads", [&](const char* v) { o.threads = parse_count("--threads", v, 1, bnn::kMaxThreads); })
+      .option("--top", [&](const char* v) { o.top = parse_count("--top", v, 1, 1000); })
+      .parse(argc, argv);
   if (!o.have_format) usage_error("--format is required");
   if (o.width == 0) usage_error("--size is required");
   return o;

@@ -36,7 +36,7 @@ const char kUsage[] =
     "  --top K         how many labels to print per picture (default 3)\n"
     "  --json          one JSON object per line and picture instead of text\n"
     "  --threads N     threads inside each layer (default 1)\n"
-    "  -h, --help      this text\n"
+    "  -h, --help      this text (--version: the engine's version)\n"
     "\n"
     "A directory stands for the pictures in it (*.jpg *.jpeg *.png *.bmp *.pgm\n"
     "*.ppm *.pnm, sorted by name, not recursive). Text output, one line per picture:\n"
@@ -48,7 +48,7 @@ const char kUsage[] =
     "`index` is the output's class index, `probability` the softmax of the model's\n"
     "output (or the output itself when the model ends in a softmax), `inverted`\n"
     "whether the picture was inverted (light background), times in milliseconds.\n"
-    "A progress bar is drawn on stderr when stdout and stderr are terminals.\n"
+    "A progress bar is drawn on stderr when it is a terminal.\n"
     "\n"
     "Exit status: 0 when every picture was labelled, 1 when any could not be read\n"
     "(each gets its own error; the rest are still labelled) or the model cannot be\n"
@@ -64,29 +64,13 @@ struct Options {
 
 Options parse(int argc, char** argv) {
   Options o;
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    auto value = [&]() -> const char* {
-      if (i + 1 >= argc) usage_error(arg + " needs a value");
-      return argv[++i];
-    };
-    if (arg == "-h" || arg == "--help") {
-      std::fputs(kUsage, stdout);
-      std::exit(0);
-    } else if (arg == "--model") {
-      o.model = value();
-    } else if (arg == "--top") {
-      o.top = parse_count(arg, value(), 1, 1000);
-    } else if (arg == "--threads") {
-      o.threads = parse_count(arg, value(), 1, bnn::kMaxThreads);
-    } else if (arg == "--json") {
-      o.json = true;
-    } else if (arg.size() > 1 && arg[0] == '-') {
-      usage_error("unknown option '" + arg + "'");
-    } else {
-      o.paths.push_back(arg);
-    }
-  }
+  bnn::cli::Parser(kUsage)
+      .option("--model", [&](const char* v) { o.model = v; })
+      .option("--top", [&](const char* v) { o.top = parse_count("--top", v, 1, 1000); })
+      .option("--threads", [&](const char* v) { o.threads = parse_count("--threads", v, 1, bnn::kMaxThreads); })
+      .flag("--json", [&] { o.json = true; })
+      .positional([&](const char* v) { o.paths.push_back(v); })
+      .parse(argc, argv);
   if (o.paths.empty()) usage_error("no picture given");
   return o;
 }
@@ -174,14 +158,18 @@ int main(int argc, char** argv) {
   std::vector<bnn::ClassScore> best(static_cast<size_t>(o.top));
 
   const std::vector<std::string> files = expand(o.paths);
-  ProgressBar progress(files.size(), files.size() > 1 && isatty(STDOUT_FILENO) && isatty(STDERR_FILENO));
-  int failures = 0;
+  // On a terminal's stderr, whatever stdout is (`DIR > out.jsonl` shows it too).
+  ProgressBar progress(files.size(), files.size() > 1 && isatty(STDERR_FILENO));
+  int failures = 0, empty_directories = 0;
   for (size_t f = 0; f < files.size(); ++f) {
     const std::string& file = files[f];
     std::string line;
     try {
       std::error_code error;
-      if (std::filesystem::is_directory(file, error)) throw std::runtime_error(file + ": no pictures in this directory");
+      if (std::filesystem::is_directory(file, error)) {
+        ++empty_directories;
+        throw std::runtime_error(file + ": no pictures in this directory (*.jpg *.jpeg *.png *.bmp *.pgm *.ppm *.pnm)");
+      }
       auto t0 = std::chrono::steady_clock::now();
       const bnn::DecodedImage image = bnn::read_image_file(file);
       const double decode_ms = ms_since(t0);
@@ -230,9 +218,12 @@ int main(int argc, char** argv) {
     progress.draw(f + 1);
   }
   progress.clear();
-  if (failures) {
-    std::fprintf(stderr, "bnn-classify: %d of %zu pictures could not be labelled\n", failures, files.size());
-    return 1;
+  // Empty directories said so themselves; they are not pictures to count.
+  const int unreadable = failures - empty_directories;
+  if (unreadable) {
+    std::fprintf(stderr, "bnn-classify: %d of %zu pictures could not be labelled\n", unreadable,
+                 files.size() - empty_directories);
   }
+  if (failures) return 1;
   return 0;
 }

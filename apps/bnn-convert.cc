@@ -71,7 +71,7 @@ const char kUsage[] =
     "  --calibration X.npy|DIR  example inputs for --int8-stem's input range: an .npy\n"
     "                         of C x H x W or N x C x H x W floats, or a directory of\n"
     "                         pictures read through the model's preprocessing\n"
-    "  -h, --help             this text\n"
+    "  -h, --help             this text (--version: the engine's version)\n"
     "\n"
     "Exit status: 0 on success, 1 when the model cannot be converted, 2 on bad usage.\n";
 
@@ -169,63 +169,39 @@ int main(int argc, char** argv) {
   std::string calibration;
   std::pair<int, int> bits = {0, 0};
   bnn::convert::ConvertOptions options;
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    auto value = [&]() -> std::string {
-      if (i + 1 >= argc) usage_error(arg + " needs a value");
-      return argv[++i];
-    };
-    if (arg == "-h" || arg == "--help") {
-      std::fputs(kUsage, stdout);
-      return 0;
-    } else if (arg == "-o" || arg == "--output") {
-      output = value();
-    } else if (arg == "--arch") {
-      arch = value();
-    } else if (arg == "--bits") {
-      const std::string b = value();
-      if (b.size() != 3 || b[1] != 'x' || b[0] < '1' || b[0] > '4' || b[2] < '1' || b[2] > '4') {
-        usage_error("--bits needs WxA, e.g. 1x2 (1 to 4 bits each)");
-      }
-      bits = {b[0] - '0', b[2] - '0'};
-    } else if (arg == "--center-weights") {
-      options.center_weights = true;
-    } else if (arg == "--list-archs") {
-      list_archs = true;
-    } else if (arg == "--inspect") {
-      inspect = value();
-    } else if (arg == "--labels") {
-      labels_path = value();
-    } else if (arg == "--mean") {
-      options.input_info.mean = parse_floats(arg, value());
-    } else if (arg == "--std") {
-      options.input_info.std = parse_floats(arg, value());
-    } else if (arg == "--color") {
-      const std::string c = value();
-      if (c == "rgb") options.input_info.color = bnn::fb::ColorOrder::RGB;
-      else if (c == "bgr") options.input_info.color = bnn::fb::ColorOrder::BGR;
-      else if (c == "grey" || c == "gray") options.input_info.color = bnn::fb::ColorOrder::GRAY;
-      else usage_error("--color takes rgb, bgr or grey");
-    } else if (arg == "--resize") {
-      parse_resize(value(), &options.input_info);
-    } else if (arg == "--invert") {
-      options.input_info.invert = true;
-    } else if (arg == "--input") {
-      options.input_chw = parse_chw(value());
-    } else if (arg == "--description") {
-      options.description = value();
-    } else if (arg == "--int8-stem") {
-      int8_stem = true;
-    } else if (arg == "--calibration") {
-      calibration = value();
-    } else if (!arg.empty() && arg[0] == '-') {
-      usage_error("unknown option '" + arg + "'");
-    } else if (input.empty()) {
-      input = arg;
-    } else {
-      usage_error("more than one input model given");
-    }
-  }
+  bnn::cli::Parser(kUsage)
+      .option("-o|--output", [&](const char* v) { output = v; })
+      .option("--arch", [&](const char* v) { arch = v; })
+      .option("--bits", [&](const char* v) {
+        const std::string b = v;
+        if (b.size() != 3 || b[1] != 'x' || b[0] < '1' || b[0] > '4' || b[2] < '1' || b[2] > '4') {
+          usage_error("--bits needs WxA, e.g. 1x2 (1 to 4 bits each)");
+        }
+        bits = {b[0] - '0', b[2] - '0'};
+      })
+      .flag("--center-weights", [&] { options.center_weights = true; })
+      .flag("--list-archs", [&] { list_archs = true; })
+      .option("--inspect", [&](const char* v) { inspect = v; })
+      .option("--labels", [&](const char* v) { labels_path = v; })
+      .option("--mean", [&](const char* v) { options.input_info.mean = parse_floats("--mean", v); })
+      .option("--std", [&](const char* v) { options.input_info.std = parse_floats("--std", v); })
+      .option("--color", [&](const char* v) {
+        const std::string c = bnn::cli::parse_choice("--color", v, {"rgb", "bgr", "grey", "gray"}, true);
+        options.input_info.color = c == "rgb"   ? bnn::fb::ColorOrder::RGB
+                                   : c == "bgr" ? bnn::fb::ColorOrder::BGR
+                                                : bnn::fb::ColorOrder::GRAY;
+      })
+      .option("--resize", [&](const char* v) { parse_resize(v, &options.input_info); })
+      .flag("--invert", [&] { options.input_info.invert = true; })
+      .option("--input", [&](const char* v) { options.input_chw = parse_chw(v); })
+      .option("--description", [&](const char* v) { options.description = v; })
+      .flag("--int8-stem", [&] { int8_stem = true; })
+      .option("--calibration", [&](const char* v) { calibration = v; })
+      .positional([&](const char* v) {
+        if (!input.empty()) usage_error("more than one input model given");
+        input = v;
+      })
+      .parse(argc, argv);
   if (list_archs) {
     for (const bnn::convert::ArchPreset& p : bnn::convert::arch_presets()) {
       std::printf("%s: %s\n  layout of: %s\n", p.name.c_str(), p.description.c_str(), p.source.c_str());

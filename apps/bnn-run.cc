@@ -42,7 +42,7 @@ const char kUsage[] =
     "                    schedules, sizes\n"
     "  --no-verify       skip the check of the constant data against the file's checksum\n"
     "                    (the structural and semantic checks always run)\n"
-    "  -h, --help        this text\n"
+    "  -h, --help        this text (--version: the engine's version)\n"
     "\n"
     "Exit status: 0 on success, 1 on an error (bad model or input), 2 on bad usage.\n";
 
@@ -55,35 +55,16 @@ struct Options {
 
 Options parse(int argc, char** argv) {
   Options o;
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    auto value = [&]() -> const char* {
-      if (i + 1 >= argc) usage_error(arg + " needs a value");
-      return argv[++i];
-    };
-    if (arg == "-h" || arg == "--help") {
-      std::fputs(kUsage, stdout);
-      std::exit(0);
-    } else if (arg == "--model") {
-      o.model = value();
-    } else if (arg == "--input") {
-      o.input = value();
-    } else if (arg == "--output") {
-      o.output = value();
-    } else if (arg == "--dump-dir") {
-      o.dump_dir = value();
-    } else if (arg == "--info") {
-      o.info = value();
-    } else if (arg == "--no-verify") {
-      o.load.verify_checksum = false;
-    } else if (arg == "--repeat") {
-      o.repeat = parse_count(arg, value(), 1, 1000000);
-    } else if (arg == "--threads") {
-      o.threads = parse_count(arg, value(), 1, bnn::kMaxThreads);
-    } else {
-      usage_error("unknown argument '" + arg + "'");
-    }
-  }
+  bnn::cli::Parser(kUsage)
+      .option("--model", [&](const char* v) { o.model = v; })
+      .option("--input", [&](const char* v) { o.input = v; })
+      .option("--output", [&](const char* v) { o.output = v; })
+      .option("--dump-dir", [&](const char* v) { o.dump_dir = v; })
+      .option("--info", [&](const char* v) { o.info = v; })
+      .flag("--no-verify", [&] { o.load.verify_checksum = false; })
+      .option("--repeat", [&](const char* v) { o.repeat = parse_count("--repeat", v, 1, 1000000); })
+      .option("--threads", [&](const char* v) { o.threads = parse_count("--threads", v, 1, bnn::kMaxThreads); })
+      .parse(argc, argv);
   if (!o.info.empty()) {
     if (!o.model.empty() || !o.input.empty() || !o.output.empty()) usage_error("--info takes only the model");
     return o;

@@ -8,6 +8,7 @@
 
 #include "apps/common/cli.h"
 #include "apps/tune/tuner.h"
+#include "bnn/engine.h"
 #include "model_format/builder.h"
 #include "model_format/input_file.h"
 #include "model_format/limits.h"
@@ -48,7 +49,7 @@ const char kUsage[] =
     "  --min-gain F           a candidate must beat the best so far by this fraction\n"
     "                         (default 0.05: a layer timed alone and the same layer in\n"
     "                         the network differ by about that)\n"
-    "  -h, --help             this text\n"
+    "  -h, --help             this text (--version: the engine's version)\n"
     "\n"
     "Progress goes to stderr; the table (layer, shape, default and tuned time,\n"
     "speedup, chosen schedule) to stdout. Exit status: 0 on success, 1 when the model\n"
@@ -60,41 +61,25 @@ int main(int argc, char** argv) {
   bnn::cli::set_program("bnn-tune");
   std::string input, output;
   bnn::tune::TuneOptions options;
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    auto value = [&]() -> const char* {
-      if (i + 1 >= argc) usage_error(arg + " needs a value");
-      return argv[++i];
-    };
-    if (arg == "-h" || arg == "--help") {
-      std::fputs(kUsage, stdout);
-      return 0;
-    } else if (arg == "-o" || arg == "--output") {
-      output = value();
-    } else if (arg == "--threads") {
-      options.threads = parse_count(arg, value(), 1, 256);
-    } else if (arg == "--budget-seconds") {
-      options.budget_seconds = parse_count(arg, value(), 1, 1000000);
-    } else if (arg == "--screened-per-layer") {
-      options.screened_per_layer = parse_count(arg, value(), 1, 100000);
-    } else if (arg == "--min-gain") {
-      const std::string v = value();
-      char* end = nullptr;
-      const double gain = std::strtod(v.c_str(), &end);
-      if (end == v.c_str() || *end != '\0' || !(gain >= 0 && gain < 1)) usage_error("--min-gain needs a fraction in [0, 1)");
-      options.min_gain = gain;
-    } else if (arg == "--timed-per-layer") {
-      options.timed_per_layer = parse_count(arg, value(), 1, 1000);
-    } else if (arg == "--exhaustive") {
-      options.exhaustive = true;
-    } else if (arg.size() > 1 && arg[0] == '-') {
-      usage_error("unknown option '" + arg + "'");
-    } else if (input.empty()) {
-      input = arg;
-    } else {
-      usage_error("more than one model given");
-    }
-  }
+  bnn::cli::Parser(kUsage)
+      .option("-o|--output", [&](const char* v) { output = v; })
+      .option("--threads", [&](const char* v) { options.threads = parse_count("--threads", v, 1, bnn::kMaxThreads); })
+      .option("--budget-seconds", [&](const char* v) { options.budget_seconds = parse_count("--budget-seconds", v, 1, 1000000); })
+      .option("--screened-per-layer",
+              [&](const char* v) { options.screened_per_layer = parse_count("--screened-per-layer", v, 1, 100000); })
+      .option("--min-gain", [&](const char* v) {
+        char* end = nullptr;
+        const double gain = std::strtod(v, &end);
+        if (end == v || *end != '\0' || !(gain >= 0 && gain < 1)) usage_error("--min-gain needs a fraction in [0, 1)");
+        options.min_gain = gain;
+      })
+      .option("--timed-per-layer", [&](const char* v) { options.timed_per_layer = parse_count("--timed-per-layer", v, 1, 1000); })
+      .flag("--exhaustive", [&] { options.exhaustive = true; })
+      .positional([&](const char* v) {
+        if (!input.empty()) usage_error("more than one model given");
+        input = v;
+      })
+      .parse(argc, argv);
   if (input.empty() || output.empty()) usage_error("a model and -o TUNED.bnn are required");
   options.progress = [](const std::string& line) { std::fprintf(stderr, "bnn-tune: %s\n", line.c_str()); };
   try {

@@ -10,7 +10,9 @@
 #include "engine/frame.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cstdint>
+#include <cstring>
 #include <string>
 
 #include "model_format/limits.h"
@@ -248,9 +250,34 @@ const char* pixel_format_name(PixelFormat format) {
 }
 
 bool pixel_format_from_name(const std::string& name, PixelFormat* format) {
+  // Ours, then GStreamer's and ffmpeg's (-pix_fmt) names of the same layouts.
+  static const struct {
+    const char* name;
+    PixelFormat format;
+  } kAliases[] = {
+      {"RGB", PixelFormat::kRGB888},      {"RGBA", PixelFormat::kRGBA8888},   {"BGR", PixelFormat::kBGR888},
+      {"BGRA", PixelFormat::kBGRA8888},   {"BGRx", PixelFormat::kBGRX8888},   {"RGBx", PixelFormat::kRGBX8888},
+      {"xRGB", PixelFormat::kXRGB8888},   {"YUY2", PixelFormat::kYUYV},       {"gray", PixelFormat::kGray8},
+      {"rgb24", PixelFormat::kRGB888},    {"bgr24", PixelFormat::kBGR888},    {"bgr0", PixelFormat::kBGRX8888},
+      {"rgb0", PixelFormat::kRGBX8888},   {"0rgb", PixelFormat::kXRGB8888},   {"yuv420p", PixelFormat::kI420},
+      {"yuyv422", PixelFormat::kYUYV},
+  };
+  auto same = [](const std::string& a, const char* b) {
+    if (a.size() != std::strlen(b)) return false;
+    for (size_t i = 0; i < a.size(); ++i) {
+      if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
+    }
+    return true;
+  };
   for (int f = 0; f <= static_cast<int>(PixelFormat::kYUYV); ++f) {
-    if (name == pixel_format_name(static_cast<PixelFormat>(f))) {
+    if (same(name, pixel_format_name(static_cast<PixelFormat>(f)))) {
       *format = static_cast<PixelFormat>(f);
+      return true;
+    }
+  }
+  for (const auto& alias : kAliases) {
+    if (same(name, alias.name)) {
+      *format = alias.format;
       return true;
     }
   }

@@ -7,6 +7,7 @@
 #include "engine/bind.h"
 #include "engine/memory_plan.h"
 #include "engine/model_impl.h"
+#include "kernels/cpu_features.h"
 #include "model_format/checksum.h"
 #include "model_format/input_file.h"
 #include "model_format/validate.h"
@@ -219,6 +220,7 @@ std::shared_ptr<const Model> Model::from_bytes(const uint8_t* data, size_t size,
 std::shared_ptr<const Model> Model::from_aligned(const AlignedBuffer& bytes, const std::string& origin,
                                                  const LoadOptions& options) {
   try {
+    if (const std::string problem = isa_setting_problem(); !problem.empty()) throw Error(problem);
     const std::string error = validate_model_bytes(bytes.data(), bytes.size());
     if (!error.empty()) throw Error(origin + ": " + error);
     const fb::Model& model = *fb::GetModel(bytes.data());

@@ -96,6 +96,24 @@ bool allowed(Isa isa) {
   return false;
 }
 
+}  // namespace
+
+std::string isa_setting_problem() {
+  const char* list = std::getenv("BNN_ISA");
+  if (!list || !*list) return "";
+  std::stringstream names(list);
+  std::string name, valid;
+  for (Isa isa : kAllIsas) valid += (valid.empty() ? "" : ", ") + std::string(isa_name(isa));
+  while (std::getline(names, name, ',')) {
+    bool known = false;
+    for (Isa isa : kAllIsas) known = known || name == isa_name(isa);
+    if (!known) return "BNN_ISA names '" + name + "', which is not one of: " + valid + " (comma-separated)";
+  }
+  return "";
+}
+
+namespace {
+
 struct Features {
   bool available[sizeof(kAllIsas) / sizeof(kAllIsas[0])] = {};
   std::string arch, model_name;

@@ -21,6 +21,10 @@ bool isa_available(Isa isa);
 // "portable avx2 ..." for logs and --info.
 std::string available_isas();
 
+// What is wrong with the BNN_ISA setting (a name no build knows, e.g. a typo
+// that would silently leave only the portable kernels), or "" when nothing is.
+std::string isa_setting_problem();
+
 // This CPU, as a schedule records it: architecture and model name.
 const std::string& cpu_arch();
 const std::string& cpu_model_name();

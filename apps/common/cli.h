@@ -2,7 +2,10 @@
 #pragma once
 
 #include <exception>
+#include <functional>
+#include <initializer_list>
 #include <string>
+#include <vector>
 
 namespace bnn::cli {
 
@@ -22,5 +25,40 @@ std::string message(const std::exception& e);
 
 // A whole number in [min, max] given for `flag`, or a usage error.
 int parse_count(const std::string& flag, const char* text, int min, int max);
+
+// `value` if it is one of `valid` (compared ignoring ASCII case when
+// `ignore_case`), as spelled in `valid`; else a usage error listing them.
+std::string parse_choice(const std::string& flag, const std::string& value, std::initializer_list<const char*> valid,
+                         bool ignore_case = false);
+
+// The one command-line parser of every tool (GNU conventions): long options
+// with their value as the next argument or after '=' (--model=m.bnn), short
+// aliases, "--" ending the options, "-" an ordinary argument (standard input
+// or output, where the tool says so), -h/--help printing the usage, --version
+// printing the library's version. Unknown options name the closest known one.
+class Parser {
+ public:
+  explicit Parser(const char* usage) : usage_(usage) {}
+  // An option taking a value: names like "--model" or "-o"; several names
+  // for one option as "-o|--output".
+  Parser& option(const char* names, std::function<void(const char* value)> handle);
+  // An option without a value.
+  Parser& flag(const char* names, std::function<void()> handle);
+  // Arguments that are not options (by default: a usage error).
+  Parser& positional(std::function<void(const char* value)> handle);
+  void parse(int argc, char** argv) const;
+
+ private:
+  struct Spec {
+    std::vector<std::string> names;
+    bool takes_value;
+    std::function<void(const char*)> with_value;
+    std::function<void()> without_value;
+  };
+  const Spec* find(const std::string& name) const;
+  const char* usage_;
+  std::vector<Spec> specs_;
+  std::function<void(const char*)> positional_;
+};
 
 }  // namespace bnn::cli

@@ -23,7 +23,7 @@ lines() {  # lines N COMMAND...: the command succeeds and prints exactly N frame
 check "--help" 0 "--format" -- "$camera" --help
 check "no format" 2 "--format is required" -- "$camera" --size 32x24
 check "bad size" 2 "WIDTHxHEIGHT" -- "$camera" --format NV12 --size 32
-check "unknown format" 2 "unknown --format" -- "$camera" --format MJPEG --size 32x24
+check "unknown format: the valid names listed" 2 "'MJPEG' is not one of: GRAY8 .* NV12" -- "$camera" --format MJPEG --size 32x24
 check "bad rotation" 2 "--rotate" -- "$camera" --format NV12 --size 32x24 --rotate 45
 
 if command -v ffmpeg >/dev/null; then
@@ -31,6 +31,13 @@ if command -v ffmpeg >/dev/null; then
   check "ffmpeg's test source, NV12: a line per frame" 0 "" -- lines 20 sh -c "'$camera' --format NV12 --size 320x240 < '$work/testsrc.nv12'"
   check "lines carry label, latency and fps" 0 "^frame 19: .+ [0-9.]+% \(convert [0-9.]+ ms, network [0-9.]+ ms, [0-9.]+ fps\)" -- \
     sh -c "'$camera' --format NV12 --size 320x240 < '$work/testsrc.nv12'"
+  for name in nv12 Nv12; do
+    check "--format $name (any case)" 0 "" -- lines 3 sh -c "'$camera' --format=$name --size=320x240 --frames 3 < '$work/testsrc.nv12'"
+  done
+  ffmpeg -v error -f lavfi -i testsrc=size=64x48:rate=30 -frames 2 -pix_fmt yuyv422 -f rawvideo "$work/testsrc.yuyv"
+  for name in YUY2 yuyv422 YUYV; do
+    check "--format $name (GStreamer's, ffmpeg's and our name)" 0 "" -- lines 2 sh -c "'$camera' --format $name --size 64x48 < '$work/testsrc.yuyv'"
+  done
   check "--every 5" 0 "" -- lines 4 sh -c "'$camera' --format NV12 --size 320x240 --every 5 < '$work/testsrc.nv12'"
   check "--frames 3" 0 "" -- lines 3 sh -c "'$camera' --format NV12 --size 320x240 --frames 3 < '$work/testsrc.nv12'"
   check "--rotate 90 --roi" 0 "" -- lines 20 sh -c "'$camera' --format NV12 --size 320x240 --rotate 90 --roi 40,0,240,240 --matrix bt709 < '$work/testsrc.nv12'"

@@ -21,7 +21,10 @@ write_npy() {  # write_npy PATH "(1, 3, 4, 4)" COUNT
 check "help" 0 "--dump-dir" -- "$bnn_run" --help
 check "help lists --no-verify" 0 "--no-verify" -- "$bnn_run" --help
 check "no arguments is a usage error" 2 "required" -- "$bnn_run"
-check "unknown flag" 2 "unknown argument" -- "$bnn_run" --bogus
+check "unknown flag" 2 "unknown option '--bogus'" -- "$bnn_run" --bogus
+check "a misspelt flag names the right one" 2 "did you mean --repeat" -- "$bnn_run" --repaet 3
+check "--version" 0 "^bnn-run [0-9]+\.[0-9]+\.[0-9]+$" -- "$bnn_run" --version
+check "a typo in BNN_ISA is an error naming the valid values" 1 "BNN_ISA names 'avx512', which is not one of: portable, avx2" -- env BNN_ISA=avx512 "$bnn_run" --info "$work/demo.bnn"
 check "bad thread count" 2 "--threads needs a whole number" -- "$bnn_run" --threads 0 --model a --input b --output c
 check "info shows the graph" 0 "BitserialConv2D +W1A1" -- "$bnn_run" --info "$work/demo.bnn"
 check "info shows W2A2 and the schedule" 0 "W2A2 .*(bgemm_ukernel|bconv_direct|bitserial_conv)_[0-9x]+c1__[a-z0-9]+ \(default\)" -- "$bnn_run" --info "$work/demo.bnn"

@@ -8,6 +8,7 @@ codes behave as --help says.
 import argparse
 import io
 import json
+import re
 import os
 import struct
 import subprocess
@@ -120,8 +121,11 @@ def main():
         check(out.get(examples[0], {}).get("top", [{}])[0].get("label") == expected_label(examples[0]),
               "the good picture after the broken ones is still labelled")
         r = run(tool, *files)
-        check(r.returncode == 1 and "8 of 11 pictures could not be labelled" in r.stderr and
+        check(r.returncode == 1 and "7 of 10 pictures could not be labelled" in r.stderr and
               r.stderr.count("bnn-classify: ") == 9, "text mode: an error line per broken file and a summary on stderr")
+        r = run(tool, path("no_pictures"))
+        check(r.returncode == 1 and "no pictures in this directory" in r.stderr and "could not be labelled" not in r.stderr,
+              f"an empty folder says so, and nothing of pictures not labelled: {r.stderr.strip()}")
 
         # Regression: a JPEG whose Huffman table defines 412 codes (stb 2.27 overflows; found by fuzz_image).
         regress = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fuzz", "corpus", "image",
@@ -146,6 +150,12 @@ def main():
         check(r.returncode == 2 and "bnn-classify --help" in r.stderr, f"bad usage {bad}: exit 2")
     r = run(tool, "--threads", "2", "--top", "1", examples[0])
     check(r.returncode == 0 and r.stdout.count("%") == 1, "--top 1 prints one label; --threads 2 works")
+    r = run(tool, "--threads=2", "--top=1", "--", examples[0])
+    check(r.returncode == 0 and r.stdout.count("%") == 1, "--opt=value and -- are accepted")
+    r = run(tool, "--version")
+    check(r.returncode == 0 and re.match(r"bnn-classify \d+\.\d+\.\d+", r.stdout), f"--version: {r.stdout.strip()}")
+    r = run(tool, "--jsn", examples[0])
+    check(r.returncode == 2 and "did you mean --json?" in r.stderr, f"a misspelt option names the right one: {r.stderr.strip()}")
 
     print(f"{len(failures)} failed")
     return 1 if failures else 0

@@ -181,7 +181,7 @@ def main():
             print(f"{'ok  ' if ok else 'FAIL'} {name}: exit {r.returncode}: {r.stderr.strip()[-100:]}")
         # The command line itself.
         for argv, status, text in [(["--help"], 0, "usage: bnn-convert"), ([], 2, "required"),
-                                   ([onnx_path, "-o", bnn_path, "--color", "cmyk"], 2, "--color takes"),
+                                   ([onnx_path, "-o", bnn_path, "--color", "cmyk"], 2, "--color 'cmyk' is not one of: rgb, bgr, grey"),
                                    (["/nonexistent.onnx", "-o", bnn_path], 1, "cannot open")]:
             r = subprocess.run([convert] + argv, capture_output=True, text=True)
             ok = r.returncode == status and text in (r.stdout + r.stderr)

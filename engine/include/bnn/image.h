@@ -95,7 +95,9 @@ int bytes_per_pixel(PixelFormat format);
 bool is_yuv(PixelFormat format);
 // "NV12", "RGB888", ...; nullptr for a value outside the enum.
 const char* pixel_format_name(PixelFormat format);
-// The format called `name` (as pixel_format_name spells it); false if none is.
+// The format called `name`, in any letter case: as pixel_format_name spells it,
+// or GStreamer's (RGB, BGRx, YUY2, ...) or ffmpeg's (rgb24, bgr0, yuv420p,
+// yuyv422, ...) name for it; false if none is.
 bool pixel_format_from_name(const std::string& name, PixelFormat* format);
 
 // Describes a frame held in one buffer in the usual layout (planes one after
