@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # CI stage: the apps a Raspberry Pi user runs, from the aarch64 and armv7
 # cross builds, under qemu-user (tests/cli/arm_apps_test.sh). Needs the x86
 # build of the first stage (its bundled model and its outputs to compare) and

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # A private GStreamer sysroot for a cross build: Debian's arm64/armhf GStreamer
 # development and runtime packages, downloaded with a throwaway apt state (no
 # `dpkg --add-architecture`, nothing installed on this machine) and unpacked

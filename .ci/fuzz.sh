@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # CI stage: build the libFuzzer targets (clang-14, ASan + UBSan) and run each
 # for SECONDS (default 30) from its committed seeds, on a copy of the corpus.
 # Any crash, leak or timeout fails. Last line: "N passed, N failed".

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # CI stage: Debian packages (cpack) for amd64 and, from the cross builds, for
 # arm64 and armhf (Raspberry Pi OS 64/32-bit); tests/install/deb_test.sh checks
 # names, dependencies and contents and runs the packaged bnn-classify (under

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Sourced by CI stages that run several "N passed, N failed" scripts:
 # add_counts LOG adds LOG's last such line to $passed and $failed (a log
 # without one counts as one failure: the script never reached its end).

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # CI stage: the multi-threaded suites (engine, kernels, and contexts on one
 # model from several threads, with the bundled model the first stage built) under ThreadSanitizer,
 # built with clang-14. The engine's threads are its own pool (engine/thread_pool.h)

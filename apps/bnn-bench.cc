@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // bnn-bench: measured speed, never a test. Three modes: this core's binary-MAC
 // peak, the ResNet-18 layers against oneDNN fp32/int8 in the same run, and a
 // whole model with its per-layer profile.

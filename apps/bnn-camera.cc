@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // bnn-camera: classify a stream of raw frames, from standard input or a V4L2
 // camera, printing each frame's label, latency and the running frame rate.
 #include <unistd.h>

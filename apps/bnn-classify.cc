@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // bnn-classify: label pictures with a bnn model (the bundled Fashion-MNIST
 // model by default).
 #include <unistd.h>

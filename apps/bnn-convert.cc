@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // bnn-convert: a PyTorch model (an ONNX export, or a checkpoint / safetensors
 // file with an architecture preset) to a bnn model file.
 #include <cstdio>

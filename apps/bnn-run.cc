@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // bnn-run: run a model on a .npy batch, or describe a model.
 #include <algorithm>
 #include <cctype>

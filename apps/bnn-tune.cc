@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // bnn-tune: time schedule candidates for each convolution of a
 // model on this machine and bake the fastest into a copy of the model.
 #include <algorithm>

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # The installable library: libbnn.so (shared) and libbnn.a (static), both
 # holding the engine, the kernels and the model format; public headers under
 # include/bnn (no FlatBuffers headers among them); a CMake package

@@ -1,11 +1,16 @@
+# SPDX-License-Identifier: Apache-2.0
 # Debian packages with cpack (cd build && cpack): one per component, for the
 # architecture this build targets (amd64, or arm64 / armhf when cross-built
 # for a Raspberry Pi):
 #   libbnn0           the shared library
 #   libbnn-dev        headers, static library, CMake package, bnn.pc
-#   bnn-tools         bnn-classify, bnn-camera, bnn-run, bnn-bench, bnn-tune
-#                     (and bnn-convert where built), the bundled model
-#   gstreamer1.0-bnn  the bnnclassify element (where GStreamer was found)
+#   bnn-tools         bnn-classify, bnn-camera, bnn-run, bnn-bench, bnn-tune,
+#                     the bundled model
+#   bnn-converter     bnn-convert (where built): the one package that needs
+#                     libonnx1 and libprotobuf32
+#   gstreamer1.0-bnn  the bnnclassify element (where GStreamer was found), in
+#                     the plugin directory of the system's GStreamer
+# Each carries LICENSE and THIRD_PARTY_NOTICES.md in /usr/share/doc/<package>.
 # Dependencies are the Debian / Raspberry Pi OS runtime packages the binaries
 # link; no Python, no oneDNN.
 if(CMAKE_SYSTEM_PROCESSOR MATCHES "^(aarch64|arm64)$")
@@ -37,17 +42,29 @@ set(CPACK_DEBIAN_DEV_PACKAGE_NAME libbnn-dev)
 set(CPACK_DEBIAN_DEV_PACKAGE_DEPENDS "libbnn0 (= ${PROJECT_VERSION})")
 set(CPACK_COMPONENT_DEV_DESCRIPTION "bnn-engine: C and C++ headers, static library, CMake and pkg-config files")
 set(CPACK_DEBIAN_TOOLS_PACKAGE_NAME bnn-tools)
-set(tools_depends "${runtime_depends}")
-if(BNN_BUILD_CONVERTER)
-  string(APPEND tools_depends ", libonnx1, libprotobuf32")
-endif()
-set(CPACK_DEBIAN_TOOLS_PACKAGE_DEPENDS "${tools_depends}")
+set(CPACK_DEBIAN_TOOLS_PACKAGE_DEPENDS "${runtime_depends}")
+set(CPACK_DEBIAN_CONVERTER_PACKAGE_NAME bnn-converter)
+set(CPACK_DEBIAN_CONVERTER_PACKAGE_DEPENDS "${runtime_depends}, libonnx1, libprotobuf32")
+set(CPACK_COMPONENT_CONVERTER_DESCRIPTION "bnn-engine: bnn-convert, PyTorch (ONNX, checkpoints, safetensors) to .bnn models")
 set(CPACK_COMPONENT_TOOLS_DESCRIPTION "bnn-engine: bnn-classify, bnn-camera, bnn-run, bnn-bench, bnn-tune and the bundled model")
 set(CPACK_DEBIAN_GSTREAMER_PACKAGE_NAME gstreamer1.0-bnn)
 set(CPACK_DEBIAN_GSTREAMER_PACKAGE_DEPENDS "${runtime_depends}, libglib2.0-0, libgstreamer1.0-0, libgstreamer-plugins-base1.0-0")
 set(CPACK_COMPONENT_GSTREAMER_DESCRIPTION "bnn-engine: the bnnclassify GStreamer element")
 set(CPACK_COMPONENTS_ALL library dev tools)
+if(TARGET bnn-convert)
+  list(APPEND CPACK_COMPONENTS_ALL converter)
+endif()
 if(TARGET gstbnnclassify)
   list(APPEND CPACK_COMPONENTS_ALL gstreamer)
 endif()
+# The licences, in each package's documentation directory.
+set(package_of_library libbnn0)
+set(package_of_dev libbnn-dev)
+set(package_of_tools bnn-tools)
+set(package_of_converter bnn-converter)
+set(package_of_gstreamer gstreamer1.0-bnn)
+foreach(component IN LISTS CPACK_COMPONENTS_ALL)
+  install(FILES ${PROJECT_SOURCE_DIR}/LICENSE ${PROJECT_SOURCE_DIR}/THIRD_PARTY_NOTICES.md
+          DESTINATION share/doc/${package_of_${component}} COMPONENT ${component})
+endforeach()
 include(CPack)

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "converter/chain.h"
 
 #include "model_format/limits.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Elementwise chains: the per-channel float ops between a tensor and what
 // consumes it, read off the graph and evaluated in float32 the way PyTorch
 // evaluates them. Two uses:

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Constant folding's evaluators: one per ONNX op, in one table
 // (constant_eval.cc), each computing what PyTorch's float32 op gave. Weight
 // math written in the graph (sign(W) * mean|W|, XNOR's norm(1) scales, DoReFa's

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // ONNX (from torch.onnx.export) to a bnn model: import, simplify, lower.
 //
 // Lowering walks the simplified graph in order and pattern-matches what

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Searching the float32 line in order: every float32 maps to an integer key
 // with key(a) < key(b) iff a < b (-0.0 and +0.0 share key 0), so a monotone
 // function of a float can be bisected over keys, exactly, in 32 steps.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // bnn-convert --int8-stem: the network's first convolution run in 8-bit
 // integers (the Int8Conv2D layer, bnn.fbs). Opt-in, never the default: the
 // exact model stays what bnn-convert writes without the flag.

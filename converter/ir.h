@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The converter's graph: ONNX's, read into plain C++ so that no pass needs
 // protobuf. Constants hold doubles, which represent every float32 and every
 // integer an ONNX shape or index uses exactly.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The lowering of a simplified ONNX graph onto the model builder: one class
 // walking the graph in order, its pattern matchers split by what they lower
 // (lowering.cc: dispatch, quantizers, transforms; lower_conv.cc: convolutions

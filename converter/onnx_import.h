@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Reading an ONNX file (as torch.onnx.export writes it, opsets 11 to 17) into
 // the converter's graph. The only file that includes ONNX's protobuf headers.
 #pragma once

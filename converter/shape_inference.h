@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Static shapes for every activation, from the input's. Every shape in a
 // converted model is fixed once the input size is (the batch is a run-time
 // dimension the engine handles itself, so shapes are worked out for one

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "converter/simplify.h"
 
 #include "converter/constant_eval.h"

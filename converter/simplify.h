@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Graph passes that run before lowering, each small and separately tested:
 // - remove_identities: Identity, Dropout and Cast-to-float nodes disappear.
 // - fold_straight_through: x + (f - x) and (f - x) + x become f. These are

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // What the converter knows of the values a float tensor takes, and what that
 // means for ONNX Sign.
 //

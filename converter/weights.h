@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Reading low-bit weights out of float ones: a binarized or k-bit quantized
 // convolution exports its weights as floats taking a few levels per output
 // channel (±alpha for sign(W) * mean|W|, DoReFa's 2^k uniform levels). This

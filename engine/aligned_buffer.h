@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A heap block aligned for any SIMD load (64 bytes), owned by the engine:
 // model constants, activation arenas and scratch live in these. It is not
 // cleared: every byte is written before it is read (the validator proves each

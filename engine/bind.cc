@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "engine/bind.h"
 
 #include "model_format/image_shape.h"

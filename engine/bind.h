@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Binding: turning one validated layer of the file into an Op with its kernel
 // chosen and its constants resolved.
 #pragma once

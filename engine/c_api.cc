@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The C API (bnn/bnn.h) over the C++ one: handles own C++ objects, every
 // entry point catches everything and turns it into a status and a message.
 #include "bnn/bnn.h"

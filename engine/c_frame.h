@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The C API's frame descriptor as the engine's ImageView (used by c_api.cc,
 // and by fuzz_frame so that it fuzzes this very mapping).
 #pragma once

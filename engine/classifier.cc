@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // bnn::Classifier: buffers sized once per model, nothing allocated per frame.
 #include "bnn/classifier.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Model::describe(): what `bnn-run --info` prints.
 #include <cstdio>
 #include <sstream>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Frame descriptors and their conversion to the model's colour channels.
 //
 // Every size in a descriptor is checked in 64 bits before a byte is read: the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Reading a caller's frame: validation of its descriptor against the format,
 // and conversion of one row of the upright region of interest at a time into
 // the model's colour channels. The resampler (preprocess.cc) sees only an

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Moving one image between PyTorch's layout (C, H, W) and the engine's
 // (H, W, C). Tensors of another rank have one layout and are copied.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Activation memory planning: one arena per session, each activation tensor at
 // an offset, tensors whose lifetimes do not overlap sharing bytes.
 #pragma once

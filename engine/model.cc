@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Loading: read, verify, validate, copy constants to aligned storage, bind
 // every layer, plan activation memory.
 #include <algorithm>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // What a loaded model holds: tensor records, constants in aligned storage,
 // the bound ops in execution order, and the memory plan every Session uses.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A bound layer: its kernel chosen and its constants resolved at load time, so
 // that running it allocates nothing and decides nothing (ncnn's
 // create_pipeline/forward split, Larq's prepare/run).

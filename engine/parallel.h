@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Splitting a layer's output over a session's threads: by rows, or by
 // channels (a schedule's parallel axis). Threads split outputs, never a sum,
 // so every output has one reduction order whatever the thread count.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The picture -> input path of bnn/image.h.
 //
 // Resampling is separable. Per axis, a tap table gives each output index its

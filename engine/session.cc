@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Running a model: one arena planned at load, filled and read in place.
 #include <algorithm>
 #include <cmath>

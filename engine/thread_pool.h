@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The threads inside a session's layers: the calling thread and `size - 1`
 // workers.
 //

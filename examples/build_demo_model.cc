@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Builds a small binarized ResNet with the C++ model builder and random
 // weights, writes it as a .bnn file and a random input image as .npy:
 //

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """Convert a binarized PyTorch model and check it against PyTorch.
 
 This is the README's "Convert your PyTorch model" walk-through as one script

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The direct bitserial convolution microkernel contract, alone (ISA files
 // include only this; see bgemm_ukernel.h for why).
 //

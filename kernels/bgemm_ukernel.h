@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The bitserial GEMM microkernel contract, alone: ISA-specific files include
 // only this, so no inline function of a shared header is ever compiled with an
 // ISA's flags (and picked by the linker for CPUs without that ISA).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The packed layout, defined once for the engine, the converter and the tests.
 //
 // A k-bit tensor of shape [..., C] is stored as one group of k bit planes per

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "kernels/bitserial_direct.h"
 
 #include <algorithm>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The direct bitserial convolution driver: the layer's input copied, a band
 // of rows at a time, into a zero-padded packed buffer, so that every tap of
 // every pixel is a constant offset from the pixel; then one microkernel call

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The bitserial convolution as a GEMM over bit planes: one portable driver,
 // one small microkernel per ISA and register tile.
 //

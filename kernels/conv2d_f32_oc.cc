@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "kernels/conv2d_f32_oc.h"
 
 namespace bnn {

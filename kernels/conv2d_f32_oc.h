@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The output-channel-vectorized float convolution: weight packing (portable,
 // conv2d_f32_oc.cc) and one run function per ISA this build compiled
 // (conv2d_f32_oc.inc included with that ISA's flags).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The int8 convolution's optimized form (the reference is ref/conv2d_int8.h):
 // output rows in bands; each band's input rows are quantized once into a
 // zero-padded buffer, so every tap of every pixel is a fixed offset from the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The geometry of a 2-D convolution or pooling window over one NHWC image.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The instruction sets this process may use: compiled in, detected on this
 // CPU, and allowed by BNN_ISA. Detected once and cached (ruy's
 // GetRuntimeEnabledPaths); BNN_ISA=portable,avx2 (names as isa_name) narrows

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // What happens to a layer's accumulator before it is stored: Larq's "output
 // transform", as small separate types so the convolution loops stay about
 // convolution.

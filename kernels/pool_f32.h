@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Float pooling vectorized across channels, one set per ISA this build
 // compiled (pool_f32.inc included with that ISA's flags). Same operations in
 // the same order per channel as the references in ref/pool.h: the same bits.

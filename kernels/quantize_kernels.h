@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Quantize kernels beyond the reference, one per ISA this build compiled. They
 // share the reference's signature (kernels/ref/quantize.h).
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The tables of kernel descriptors that the engine, the tests, bnn-bench and
 // bnn-tune all enumerate. A schedule names a kernel by its descriptor name,
 // XNNPACK-style: <op>_<OC>x<PX>c<W>__<isa>, the register tile (output channels

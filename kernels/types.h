@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Plain value types shared by every kernel. Kernels know shapes, pointers and
 // bit widths, never the model file or the graph.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // ModelBuilder: create a model in code. The converter, the tests and the
 // examples build every model through it, so shapes are computed, weights are
 // packed with the one packing function (kernels/bitpack.h) and the result is

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The checksum of a model's constant data: catches a flipped or truncated
 // weight byte that the structural and semantic checks cannot see (the weights
 // of a valid model can take any value). An integrity check against accidents,

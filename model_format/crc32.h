@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // CRC-32 (IEEE 802.3, the polynomial of ZIP and PNG): what those containers
 // store to detect damaged bytes. Used by the checkpoint and picture readers.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The one shape convention of layers that take windows: activations are
 // [H, W, C] images, and a bitserial layer also reads a vector [C] (after
 // global pooling or a dense layer) as the 1x1 image [1, 1, C] and may write

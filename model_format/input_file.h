@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Opening a file to read without hanging on what is not a file.
 //
 // A FIFO blocks in open(2) until a writer appears, and a device may never end:

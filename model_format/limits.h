@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Every limit on what an input may ask for, in one place. Each parser of
 // untrusted bytes (model files, .npy, ONNX, and later images, checkpoints and
 // camera frames) checks sizes against these before allocating anything, and

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Writing a file the way careful tools do, for every file the project writes
 // (models, .npy outputs and dumps, benchmark plots).
 //

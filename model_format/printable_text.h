@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Text from a model or a file name, made safe to print. Labels, descriptions,
 // layer names and file names come from files anyone can write: a newline in a
 // label would forge a result line, an ESC or OSC sequence would reach the

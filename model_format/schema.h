@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The generated FlatBuffers code for bnn.fbs, and the version this build
 // reads and writes. Include this, never the generated header directly.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Model validation: what must hold before the engine touches a model.
 //
 // Two steps. The structural step checks the file identifier, runs the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The checkpoint readers' building blocks: the ZIP directory reader and the
 // data-only pickle reader, on hand-made bytes (whole torch.save files are
 // tested from Python in tests/parity/).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Golden tests, one per converter pass: a small graph in, the graph (or the
 // numbers) expected out. Whole models are covered by tests/parity/ against
 // PyTorch run live.

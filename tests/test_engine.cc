@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The engine end to end: a small binarized ResNet built with the builder runs
 // and matches a naive float evaluation of the same network written here, in
 // PyTorch's CHW layout, with none of the engine's code.

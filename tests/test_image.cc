@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The picture path: decoding (stb_image, bounded) and the model's
 // preprocessing (colour, resize, inversion, normalization).
 #include <cmath>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // doctest's main, plus one guard: a run that matched no test case fails. CTest
 // runs each case by name; if a name ever stops matching (CMake splits names on
 // ';'), the run must fail rather than pass having checked nothing.

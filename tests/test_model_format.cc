@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The model file: build -> write -> read round trips, and every kind of bad
 // file refused with a message that names what is wrong.
 #include <doctest/doctest.h>

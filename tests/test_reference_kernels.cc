@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Each reference kernel against a naive computation on decoded values.
 #include <doctest/doctest.h>
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Finds every external dependency. All of them are Debian packages (also on
 # Raspberry Pi OS); a missing one stops configuration with one line naming the
 # package to install.

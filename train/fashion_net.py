@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The bundled model: a ReActNet-style binarized ResNet for 28x28 grey images.
 
 Full-precision first conv and dense head; every 3x3 conv in between is binary

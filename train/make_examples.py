@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """Writes the bundled example pictures to examples/images/ (run by hand).
 
 From Fashion-MNIST's test set, which the model never trained on: for each

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """Prints the accuracy/time curve of a training run as a Markdown table.
 
     /usr/bin/python3 train/report.py [models/fashion/training_log.json]

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """Trains the bundled model: a binarized ResNet on Fashion-MNIST.
 
     /usr/bin/python3 train/train_fashion.py            # the full run (see docs/training.md)

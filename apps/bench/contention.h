@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The engine on a busy machine: a model's latency at 1 and 2 threads while
 // idle, with another process spinning on a core, and with three engine
 // processes sharing the cores (a Pi running a camera pipeline beside us).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // One bitserial convolution layer set up with random data, to time kernels on
 // its real shape: what bnn-bench reports and what bnn-tune compares.
 #pragma once

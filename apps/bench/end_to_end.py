@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """End to end, side by side in one run: the engine on Bi-Real-Net-18 (224x224,
 batch 1, full widths) against PyTorch fp32 and, with --ort, ONNX Runtime fp32
 on a standard ResNet-18 of the same shape, at the same thread count. A

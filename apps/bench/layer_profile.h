@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Per-layer time of a whole model inside the network: what bnn-bench --model
 // reports and what bnn-tune's network check compares.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "apps/bench/onednn_baseline.h"
 
 #if defined(BNN_HAVE_ONEDNN)

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // oneDNN fp32 and int8 (u8 x s8) convolutions of a given shape: the strong
 // unbinarized baselines bnn-bench reports against, timed in the same run.
 // Built only when Debian's libdnnl-dev is present (BNN_HAVE_ONEDNN).

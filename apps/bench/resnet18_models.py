@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """Writes the ResNet-18 models the tuning report uses (docs/tuning.md): random
 weights with realistic batchnorm statistics, 224x224 input, full widths.
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A grouped bar chart of per-layer speedups, as SVG: one group per layer, one
 // bar per precision, one panel per baseline, on a log2 axis (so 0.5x and 2x
 // are the same distance from 1x). bnn-bench --plot writes it from measured

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Timing for benchmarks and tuning: a warm-up, then repeats until enough time
 // has passed, median and p90 reported. Never used in tests.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "apps/camera/v4l2_capture.h"
 
 #include <fcntl.h>

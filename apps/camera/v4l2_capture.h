@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A V4L2 camera in mmap streaming mode: open, set the format, map a few
 // buffers, then hand out one filled frame at a time. Linux only.
 #pragma once

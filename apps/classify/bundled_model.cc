@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "apps/classify/bundled_model.h"
 
 #ifdef BNN_BUNDLED_MODEL_PATH

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The model built into bnn-classify: models/fashion/fashion_bnn.onnx,
 // converted by the build's own bnn-convert (so it always matches the schema
 // this build reads) and linked in as read-only bytes.

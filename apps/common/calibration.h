@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // bnn-convert --calibration: the range of values a model's input takes, from
 // example inputs (an .npy batch) or from pictures read through the model's own
 // preprocessing, for --int8-stem.

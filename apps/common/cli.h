@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // What every command-line tool shares: usage errors and bounded numbers.
 #pragma once
 

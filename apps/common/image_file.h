@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Picture files (JPEG, PNG, BMP, PGM/PPM) decoded with stb_image, compiled
 // into image_file.cc alone with only these formats enabled. Debian's prebuilt
 // libstb.so is never linked.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // NumPy .npy files of float32 (the format PyTorch users save with np.save).
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* GstBnnClassificationMeta: the result bnnclassify attaches to each buffer it
  * classified. Read it downstream with gst_buffer_get_bnn_classification_meta()
  * (or gst_buffer_get_meta(buffer, gst_bnn_classification_meta_api_get_type())). */

@@ -1,8 +1,11 @@
+// SPDX-License-Identifier: Apache-2.0
 // bnnclassify: a GStreamer element that classifies video frames with a bnn
 // model and passes them on unchanged.
 //
 //   gst-launch-1.0 libcamerasrc ! video/x-raw,format=NV12,width=640,height=480 !
 //     bnnclassify model=model.bnn interval=5 ! fakesink
+//   gst-launch-1.0 v4l2src ! videoconvert ! bnnclassify print=true ! fakesink
+//     (no model: the bundled Fashion-MNIST one; print: results on stdout)
 //
 // Each classified frame gets a GstBnnClassificationMeta (bnnclassify_meta.h)
 // and an element message "bnnclassify" on the bus: frame, label, class-index,
@@ -20,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "apps/classify/bundled_model.h"
 #include "apps/gstreamer/bnnclassify_meta.h"
 #include "bnn/classifier.h"
 
@@ -74,9 +78,6 @@ const GstMetaInfo* gst_bnn_classification_meta_get_info(void) {
 
 // ---- the element ----
 
-#ifndef BNN_DEFAULT_MODEL
-#define BNN_DEFAULT_MODEL ""
-#endif
 
 struct GstBnnClassify {
   GstBaseTransform parent;
@@ -85,6 +86,7 @@ struct GstBnnClassify {
   gint threads;
   guint top_k;
   guint interval;
+  gboolean print;  // each result on standard output too
   // State from start() and set_caps().
   std::shared_ptr<const bnn::Model>* model;
   bnn::Classifier* classifier;
@@ -99,7 +101,7 @@ struct GstBnnClassifyClass {
 
 G_DEFINE_TYPE(GstBnnClassify, gst_bnn_classify, GST_TYPE_BASE_TRANSFORM)
 
-enum { PROP_0, PROP_MODEL, PROP_THREADS, PROP_TOP_K, PROP_INTERVAL };
+enum { PROP_0, PROP_MODEL, PROP_THREADS, PROP_TOP_K, PROP_INTERVAL, PROP_PRINT };
 
 #define BNN_FORMATS "{ GRAY8, RGB, BGR, RGBA, BGRA, BGRx, RGBx, xRGB, NV12, NV21, I420, YUY2 }"
 
@@ -138,12 +140,15 @@ static void release(GstBnnClassify* self) {
 static gboolean bnn_start(GstBaseTransform* base) {
   auto* self = reinterpret_cast<GstBnnClassify*>(base);
   release(self);
-  if (!self->model_path || !*self->model_path) {
-    GST_ELEMENT_ERROR(self, RESOURCE, NOT_FOUND, ("bnnclassify: no model (set the model property)"), (nullptr));
+  const bool bundled = !self->model_path || !*self->model_path;
+  const bnn::BundledModel built_in = bnn::bundled_model();
+  if (bundled && !built_in.data) {
+    GST_ELEMENT_ERROR(self, RESOURCE, NOT_FOUND,
+                      ("bnnclassify: this build has no bundled model: set the model property"), (nullptr));
     return FALSE;
   }
   try {
-    auto model = bnn::Model::load_file(self->model_path);
+    auto model = bundled ? bnn::Model::load_buffer(built_in.data, built_in.size) : bnn::Model::load_file(self->model_path);
     for (const bnn::LayerInfo& layer : model->layers()) {
       if (!layer.schedule_note.empty()) GST_WARNING_OBJECT(self, "%s", layer.schedule_note.c_str());
     }
@@ -270,6 +275,9 @@ static GstFlowReturn bnn_transform_ip(GstBaseTransform* base, GstBuffer* buffer)
                                       static_cast<double>(best.probability), "latency-ms", G_TYPE_DOUBLE,
                                       pre_ms + net_ms, "preprocess-ms", G_TYPE_DOUBLE, pre_ms, "inference-ms",
                                       G_TYPE_DOUBLE, net_ms, "top", G_TYPE_STRING, top->str, nullptr);
+  if (g_atomic_int_get(&self->print)) {
+    g_print("frame %" G_GUINT64_FORMAT ": %s (%.2f ms)\n", number, top->str, pre_ms + net_ms);
+  }
   g_string_free(top, TRUE);
   gst_element_post_message(GST_ELEMENT(self), gst_message_new_element(GST_OBJECT(self), s));
   return GST_FLOW_OK;
@@ -285,6 +293,7 @@ static void bnn_set_property(GObject* object, guint id, const GValue* value, GPa
       break;
     case PROP_THREADS: self->threads = g_value_get_int(value); break;
     case PROP_TOP_K: self->top_k = g_value_get_uint(value); break;
+    case PROP_PRINT: g_atomic_int_set(&self->print, g_value_get_boolean(value)); break;
     case PROP_INTERVAL: g_atomic_int_set(reinterpret_cast<gint*>(&self->interval), static_cast<gint>(g_value_get_uint(value))); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, id, pspec);
   }
@@ -299,6 +308,7 @@ static void bnn_get_property(GObject* object, guint id, GValue* value, GParamSpe
     case PROP_THREADS: g_value_set_int(value, self->threads); break;
     case PROP_TOP_K: g_value_set_uint(value, self->top_k); break;
     case PROP_INTERVAL: g_value_set_uint(value, self->interval); break;
+    case PROP_PRINT: g_value_set_boolean(value, self->print); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, id, pspec);
   }
   GST_OBJECT_UNLOCK(self);
@@ -318,7 +328,9 @@ static void gst_bnn_classify_class_init(GstBnnClassifyClass* klass) {
   object->finalize = bnn_finalize;
   const auto flags = static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY);
   g_object_class_install_property(object, PROP_MODEL,
-                                  g_param_spec_string("model", "Model", "The .bnn model file", BNN_DEFAULT_MODEL, flags));
+                                  g_param_spec_string("model", "Model",
+                                                      "The .bnn model file (default: the bundled Fashion-MNIST model)",
+                                                      nullptr, flags));
   g_object_class_install_property(object, PROP_THREADS,
                                   g_param_spec_int("threads", "Threads", "Threads inside each layer", 1,
                                                    bnn::kMaxThreads, 1, flags));
@@ -328,6 +340,10 @@ static void gst_bnn_classify_class_init(GstBnnClassifyClass* klass) {
       object, PROP_INTERVAL,
       g_param_spec_uint("interval", "Interval", "Classify every Nth frame (1: every frame)", 1, G_MAXINT, 1,
                         static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_PLAYING)));
+  g_object_class_install_property(
+      object, PROP_PRINT,
+      g_param_spec_boolean("print", "Print", "Print each result on standard output (\"frame N: label score, ...\")", FALSE,
+                           static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_PLAYING)));
 
   GstElementClass* element = GST_ELEMENT_CLASS(klass);
   gst_element_class_set_static_metadata(element, "bnn classifier", "Filter/Analyzer/Video",
@@ -345,10 +361,11 @@ static void gst_bnn_classify_class_init(GstBnnClassifyClass* klass) {
 }
 
 static void gst_bnn_classify_init(GstBnnClassify* self) {
-  self->model_path = g_strdup(BNN_DEFAULT_MODEL);
+  self->model_path = nullptr;  // the bundled model
   self->threads = 1;
   self->top_k = 1;
   self->interval = 1;
+  self->print = FALSE;
   self->model = nullptr;
   self->classifier = nullptr;
   self->scores = nullptr;
@@ -366,4 +383,4 @@ static gboolean plugin_init(GstPlugin* plugin) {
 
 #define PACKAGE "bnn-engine"
 GST_PLUGIN_DEFINE(GST_VERSION_MAJOR, GST_VERSION_MINOR, bnnclassify, "Binarized neural network classifier",
-                  plugin_init, "0.1.0", "unknown", "bnn-engine", "bnn-engine")
+                  plugin_init, "0.1.0", "Apache-2.0", "bnn-engine", "bnn-engine")

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Offline tuning: for each convolution of a model, search its schedules
 // (bitserial: microkernel, register tile and depth unroll, outer pixel and
 // channel tiles, loop order inside an outer tile, parallel axis;

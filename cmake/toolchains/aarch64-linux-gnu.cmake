@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Cross build for 64-bit ARM Linux (Raspberry Pi 3/4/5 with a 64-bit OS) with
 # Debian's g++-aarch64-linux-gnu; ctest runs the binaries under qemu-user.
 set(CMAKE_SYSTEM_NAME Linux)

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Cross build for 32-bit ARM Linux (Raspberry Pi OS 32-bit, ARMv7 with NEON)
 # with Debian's g++-arm-linux-gnueabihf; ctest runs the binaries under qemu-user.
 set(CMAKE_SYSTEM_NAME Linux)

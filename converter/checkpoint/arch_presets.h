@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Architecture presets: how the state dict of a public binarized-ResNet
 // training codebase maps onto a graph (docs/checkpoint-layouts.md has the
 // layouts and their sources). Channel widths and the class count are read

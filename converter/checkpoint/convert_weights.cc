@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // bnn-convert WEIGHTS --arch NAME: a state dict to a model, through the
 // preset's graph and the same passes as an ONNX file.
 #include "converter/checkpoint/arch_presets.h"

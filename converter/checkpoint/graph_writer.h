@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Builds the converter's graph (ir.h) from a state dict, one ONNX operator at
 // a time, as torch.onnx.export would have written the same forward pass: the
 // architecture presets describe a network with it, and the usual simplify +

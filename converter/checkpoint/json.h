@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A strict JSON reader for safetensors headers: objects, arrays, strings,
 // numbers, true/false/null; nesting bounded by limits::kMaxPickleDepth.
 // Integers keep 64-bit precision (safetensors offsets can pass 2^53).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A data-only pickle reader: it runs the opcodes state dicts use and calls
 // nothing. GLOBAL / STACK_GLOBAL give an inert Global value; REDUCE and NEWOBJ
 // give a Call value (the callable and its arguments), BUILD records the state

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // safetensors: 8-byte little-endian header length, a JSON header naming each
 // tensor's dtype, shape and [begin, end) in the byte buffer that follows.
 // Checked before anything is read: the header length against its cap and the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // torch.save's zip format (PyTorch >= 1.6): ARCHIVE/data.pkl holds the
 // pickled object; each tensor's storage is ARCHIVE/data/KEY, named by a
 // persistent id ('storage', torch.FloatStorage, KEY, 'cpu', numel).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A file of named weight tensors: a torch.save checkpoint or a safetensors
 // file, read without Python and without running any code. Architecture
 // presets (arch_presets.cc) ask for the tensors they need by name; only those

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Shared by the two WeightFile readers (safetensors.cc, torch_checkpoint.cc).
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A ZIP archive read in memory, as torch.save writes it (PyTorch >= 1.6):
 // stored (uncompressed) entries, optionally ZIP64. Every offset and size in
 // the central directory and the local headers is checked against the file

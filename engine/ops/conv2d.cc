@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Full-precision, int8 and bitserial convolutions: rows split over threads,
 // or, for a bitserial layer whose schedule says so, output channels.
 #include <algorithm>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The classifier head: dense and (log-)softmax.
 #include "engine/bind.h"
 #include "kernels/ref/dense.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Per-channel float layers: batchnorm, add, activation, channel concat.
 #include <array>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Window pooling (max on float or packed, average on float) and global average pooling.
 #include "engine/bind.h"
 #include "engine/parallel.h"

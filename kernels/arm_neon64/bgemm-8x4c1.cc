@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // AArch64 NEON, 8 channels x 4 pixels, 16-bit lanes only (no register room
 // for a byte stage): the AArch64 default (docs/performance.md, Pi estimates).
 #define BNN_NEON_NAMESPACE neon64

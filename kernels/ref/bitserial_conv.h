@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Reference bitserial convolution: the specification every optimized variant
 // is tested against. Plain loops over 64-bit words, written to be read.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Reference full-precision convolution (NHWC input, OHWI weights), with the
 // float output transform fused per pixel.
 #pragma once

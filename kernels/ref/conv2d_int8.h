@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Reference int8 convolution (the Int8Conv2D layer of bnn.fbs): a float input
 // quantized per tensor, int8 OHWI weights, an exact int32 sum, then the float
 // output transform. The specification every int8 kernel is tested against.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Reference dense (fully connected) layer and softmax.
 #pragma once
 

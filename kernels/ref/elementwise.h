@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Reference per-channel float layers over [rows][channels] data.
 #pragma once
 

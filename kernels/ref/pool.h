@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Reference pooling over NHWC images. The geometry's in_c == out_c; groups unused.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Reference quantize: float activations -> packed k-bit codes.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // AVX2 bitserial microkernel: 4 output channels (one ymm of 64-bit lanes) x 4
 // pixels. AVX2 has no vector popcount: bytes are counted with two vpshufb
 // nibble lookups and summed into the 64-bit lanes with vpsadbw. Built with

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // AVX2 quantize to one bit: 8 channels per compare, whose sign mask is 8 of
 // the packed bits. y = x * scale + bias is a separate multiply and add, as in
 // the reference, so the bits are the reference's. More than one bit goes to

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // AVX-512 VPOPCNTDQ direct bitserial convolution microkernels (the contract
 // is bconv_direct_ukernel.h): kOcv zmm of 8 output channels x kPx pixels of
 // one output row, all accumulators in registers, then the output transform

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // AVX-512 VPOPCNTDQ, 8 channels x 8 pixels, depth unrolled 2 words.
 #include "kernels/x86_avx512vpopcnt/bgemm-8xN.inc"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // AVX-512 quantize to one bit: 16 channels per compare, and the compare mask
 // is the packed bits. y = x * scale + bias is a separate multiply and add, as
 // in the reference, so the bits are the reference's. More than one bit goes to

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The tools a Raspberry Pi user runs, cross-built and run under qemu-user:
 # bnn-classify on the bundled examples (same labels and probabilities as the
 # x86 build, within float rounding), bnn-run --info (NEON kernels, not the

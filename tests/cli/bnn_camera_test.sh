@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # bnn-camera as a user runs it: ffmpeg's test source and generated frames on
 # standard input in several formats, every Nth frame, rotation and region, a
 # padded stride, the sneaker photo as NV12; a cut-off stream, a missing camera

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # bnn-run as a user runs it: help, info, a run with dumps and timing, and the
 # errors a user meets (missing or damaged model, wrong or broken input).
 # Usage: bnn_run_test.sh BNN_RUN BUILD_DEMO_MODEL

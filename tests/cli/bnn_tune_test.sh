@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # bnn-tune as a user runs it: a short tuning run on the demo model; the tuned
 # model must give bit-identical outputs at 1 and 2 threads and show its
 # schedules; bad usage and a bad model get clear errors.

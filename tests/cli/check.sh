@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Shared by the CLI test scripts (source it): a temporary work directory,
 # counters, and check NAME EXPECTED_STATUS PATTERN -- COMMAND..., which runs
 # COMMAND and passes when its exit status and output are as expected.

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """bnn-classify from the outside: every bundled example gets its label, broken
 files get their own error while the rest are still labelled, flags and exit
 codes behave as --help says.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # What the tools do to the files they write and to special files they read
 # (docs/reliability.md, "Files"): an output replaces a regular file atomically
 # (symlinks followed, mode kept, nothing left behind, the old file intact on

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Every symbol an ISA-flagged object file exports must live in that ISA's
 # namespace (bnn::avx2::, bnn::neon64::, ...). A shared inline function or
 # template emitted there could be the copy the linker keeps for every caller,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Counts every heap allocation of the process (all threads, OpenMP workers
 // included) while counting is on, by defining malloc, calloc, realloc,
 // posix_memalign, aligned_alloc, memalign and every operator new in the test

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Test helper: one raw frame on stdin through the engine's frame path (with
 // an RGB "model" of the upright region's size, no resize, no normalisation),
 // RGB888 on stdout. Used by swscale_check.py to compare with ffmpeg.

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """The frame path's colour conversion against ffmpeg's (swscale): every YUV
 format, both matrices and both ranges, odd sizes and padded strides, within
 +-2 levels; packed RGB formats exactly; regions of interest and rotations

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // One model, shared read-only; N threads, each with its own Classifier (and
 // the C API's contexts), classifying different frames in different orders;
 // every result must equal the single-threaded one bit for bit.

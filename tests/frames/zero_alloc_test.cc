@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // No allocation per frame: 100 frames of each kind through bnn::Classifier
 // (2 threads) and the C API, after one warm-up frame, with every heap
 // allocation in the process counted (alloc_counter.h). Frames change between

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // libFuzzer: arbitrary bytes as a torch.save checkpoint (zip + pickle) or a
 // safetensors file; every tensor listed is read. Only ConvertError may refuse.
 #include <cstdint>

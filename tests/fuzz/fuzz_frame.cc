@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // libFuzzer: frame descriptors and conversion. The first 32 bytes describe a
 // frame (format, size, strides, region, rotation, colorimetry, one buffer or
 // separate planes, any of them possibly wrong); the rest are its pixels,

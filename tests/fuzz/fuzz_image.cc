@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // libFuzzer: arbitrary bytes as a picture file, then the bundled model's
 // preprocessing (grey 28x28, fit, inversion) and an ImageNet-style one (RGB
 // 32x32, short-side crop). Decoding must refuse with std::runtime_error or

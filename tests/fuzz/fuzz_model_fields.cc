@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // libFuzzer, structure-aware: a valid model (a small binarized ResNet made with
 // the builder) whose fields the input rewrites one by one: tensor shapes,
 // types, bit widths, encodings, buffer indices and lengths, layer inputs,

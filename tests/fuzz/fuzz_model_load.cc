@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // libFuzzer: arbitrary bytes as a model file. Loading must refuse them with
 // bnn::Error or accept them; a model that loads (and is small enough to run
 // quickly) is run once on zeros. The checksum check is off, so the fuzzer

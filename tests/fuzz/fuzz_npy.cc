@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // libFuzzer: arbitrary bytes as a .npy file. parse_npy must return an array
 // whose size matches its header or refuse with std::runtime_error.
 #include <cstdint>

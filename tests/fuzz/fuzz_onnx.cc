@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // libFuzzer: arbitrary bytes as an ONNX file, imported and converted. The
 // converter must refuse them with ConvertError or write a model that loads:
 // any other exception, or a written model that fails to load, is a finding

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Shared by the model fuzzers: run a model that loaded, if it is small.
 #pragma once
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The bnnclassify element under gst-launch-1.0: a message per frame (NV12 and
 # RGB test sources), every Nth frame with interval, the meta on each buffer,
 # buffers passed on byte for byte, a real photo (as a raw NV12 stream)
@@ -49,6 +50,11 @@ if command -v ffmpeg >/dev/null && gst-inspect-1.0 rawvideoparse >/dev/null 2>&1
     rawvideoparse format=nv12 width=320 height=240 framerate=1/1 ! bnnclassify model="$model" ! fakesink
 fi
 
+check "no model property: the bundled model runs" 0 "Execution ended" -- \
+  gst-launch-1.0 videotestsrc num-buffers=3 ! video/x-raw,format=NV12,width=64,height=48 ! bnnclassify ! fakesink
+check "print=true: a line per result on standard output" 0 "^frame 2: [^ ].* [01]\.[0-9]{4}.* ms\)" -- \
+  gst-launch-1.0 -q videotestsrc num-buffers=3 ! video/x-raw,format=NV12,width=64,height=48 ! bnnclassify print=true top-k=2 ! fakesink
+check "the plugin states its licence" 0 "License +Apache-2.0" -- gst-inspect-1.0 bnnclassify
 check "a missing model is an error" 255 "cannot open" -- \
   gst-launch-1.0 videotestsrc num-buffers=2 ! bnnclassify model=/nonexistent.bnn ! fakesink
 echo "not a model" >"$work/bad.bnn"

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The Debian packages (cpack) of a build configured with
 # -DCMAKE_INSTALL_PREFIX=/usr: their names, architecture, dependencies (no
 # Python, no oneDNN) and contents; then the packaged tools, unpacked into a
@@ -24,12 +25,24 @@ check "libbnn-dev holds libbnn.a, bnn.pc and the CMake package" 0 "" -- sh -c \
 check "bnn-tools holds bnn-classify and the bundled model" 0 "" -- sh -c \
   "dpkg-deb -c '$(deb bnn-tools)' | grep -q 'usr/bin/bnn-classify' && dpkg-deb -c '$(deb bnn-tools)' | grep -q 'share/bnn/models/fashion_mnist\.bnn'"
 check "bnn-tools depends on no Python or oneDNN" 1 "" -- sh -c "dpkg-deb -f '$(deb bnn-tools)' Depends | grep -Ei 'python|dnnl'"
+check "bnn-tools needs no ONNX or protobuf (bnn-convert is bnn-converter's)" 1 "" -- sh -c \
+  "dpkg-deb -f '$(deb bnn-tools)' Depends | grep -Ei 'onnx|protobuf' || dpkg-deb -c '$(deb bnn-tools)' | grep -q 'bin/bnn-convert'"
+if grep -q "^BNN_BUILD_CONVERTER:BOOL=ON" "$build/CMakeCache.txt"; then
+  check "bnn-converter holds bnn-convert and depends on ONNX and protobuf" 0 "" -- sh -c \
+    "dpkg-deb -c '$(deb bnn-converter)' | grep -q 'usr/bin/bnn-convert' && dpkg-deb -f '$(deb bnn-converter)' Depends | grep -q 'libonnx1.*libprotobuf32'"
+fi
+for d in "$work"/debs/*_"$arch".deb; do
+  p=$(dpkg-deb -f "$d" Package)
+  check "$p carries the licence and third-party notices" 0 "" -- sh -c \
+    "dpkg-deb -c '$d' | grep -q 'usr/share/doc/$p/LICENSE' && dpkg-deb -c '$d' | grep -q 'usr/share/doc/$p/THIRD_PARTY_NOTICES.md'"
+done
 check "libbnn0's architecture is $arch" 0 "^$arch$" -- dpkg-deb -f "$(deb libbnn0)" Architecture
 # The element must be packaged whenever the build looked for GStreamer and
 # found it: natively, or (ARM) in a GStreamer sysroot, .ci/arm_gst_sysroot.sh.
 if grep -q "^GST_FOUND:INTERNAL=1" "$build/CMakeCache.txt" || grep -q "^BNN_GST_SYSROOT:PATH=." "$build/CMakeCache.txt"; then
   check "gstreamer1.0-bnn is built for $arch" 0 "" -- test -n "$(deb gstreamer1.0-bnn)"
-  check "gstreamer1.0-bnn holds the element" 0 "usr/lib/.*gstreamer-1.0/libgstbnnclassify\.so" -- \
+  # Debian's GStreamer looks in /usr/lib/<multiarch>/gstreamer-1.0 only.
+  check "gstreamer1.0-bnn holds the element where GStreamer looks" 0 "usr/lib/[a-z0-9_]+-linux-gnu[a-z]*/gstreamer-1.0/libgstbnnclassify\.so" -- \
     dpkg-deb -c "$(deb gstreamer1.0-bnn)"
   # Each GStreamer library the element links is provided by a package it depends on.
   dpkg-deb -x "$(deb gstreamer1.0-bnn)" "$work/gst"
@@ -44,6 +57,14 @@ if grep -q "^GST_FOUND:INTERNAL=1" "$build/CMakeCache.txt" || grep -q "^BNN_GST_
     esac
     check "gstreamer1.0-bnn depends on $want (the element needs $lib)" 0 "" -- grep -qF "$want" <<<"$depends"
   done
+  if [ -z "$qemu" ]; then  # the installed tree's element, found and run with no model path (the bundled one)
+    plugin_dir=$(dirname "$element")
+    check "gst-inspect-1.0 finds the packaged element (Apache-2.0)" 0 "License +Apache-2.0" -- \
+      env GST_PLUGIN_PATH="$plugin_dir" GST_REGISTRY="$work/registry.bin" gst-inspect-1.0 bnnclassify
+    check "the packaged element runs with no model property" 0 "^frame 1: " -- \
+      env GST_PLUGIN_PATH="$plugin_dir" GST_REGISTRY="$work/registry.bin" gst-launch-1.0 -q videotestsrc num-buffers=2 ! \
+      video/x-raw,format=NV12,width=64,height=48 ! bnnclassify print=true ! fakesink
+  fi
 fi
 
 root=$work/root

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The library as an embedder gets it: `cmake --install` into a fresh prefix,
 # the installed headers free of FlatBuffers and OpenMP, and examples/c built
 # against the installed package four ways (CMake and pkg-config, shared and

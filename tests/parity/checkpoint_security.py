@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """Hostile checkpoints: bnn-convert must refuse or ignore them with a clear
 message and never run any of their code.
 

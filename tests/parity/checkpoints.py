@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """Checkpoint presets against PyTorch, run live.
 
     checkpoints.py ARCH --bin build/bin

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """Constant folding, one ONNX op at a time, against numpy.
 
 Each case is a graph `y = x + reshape(OP(constants), [1, K, 1, 1])`: bnn-convert

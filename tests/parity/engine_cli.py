@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """bnn-convert and bnn-run as the parity scripts call them."""
 import os
 import subprocess

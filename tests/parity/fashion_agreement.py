@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """The bundled model against PyTorch, image by image, on Fashion-MNIST's test set.
 
     fashion_agreement.py --bin build/bin [--limit N] [--model M.bnn]

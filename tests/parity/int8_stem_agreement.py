@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """--int8-stem against the exact model, image by image, on Fashion-MNIST's test set.
 
     int8_stem_agreement.py --bin build/bin [--limit N] [--calibration X.npy|DIR]

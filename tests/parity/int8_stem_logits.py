@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """--int8-stem on the parity nets: how far the logits move from PyTorch's.
 
     int8_stem_logits.py FAMILY [FAMILY ...] --bin build/bin [--size CxHxW] [--batch N] [--full]

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Binarized and low-bit ResNets in the idioms people train them with.
 
 Every binarizer and quantizer here is written the way it appears in the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Binarized networks that are not ImageNet-style ResNets, written in the idioms
 of their public training code (read there, written here in our own words):
 

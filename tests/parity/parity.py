@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """PyTorch parity, run live: build a model family with random weights, export
 it with torch.onnx.export, convert it with bnn-convert, run it with bnn-run,
 and compare with PyTorch's own output on the same inputs.

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """Every activation quantizer the converter recognizes, at its boundary values,
 against PyTorch run live.
 

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """How much may the bundled model's stem move before top-1 answers change?
 
     stem_sensitivity.py [--data-dir DIR] [--trials N]

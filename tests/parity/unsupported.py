@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """bnn-convert on models it must refuse (or warn about): each refusal names the
 ONNX node, its op type and why; nothing converts silently wrong.
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // BitserialConvTester (XNNPACK's GemmMicrokernelTester idea): set a shape
 // with chained setters, then test() runs a kernel descriptor on random data
 // and compares it exactly with a naive integer convolution over decoded

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Packing a model without validation, for tests that break models on purpose.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Naive oracles: the obvious loops over decoded values, no bit tricks, no
 // shared code with the kernels they check (except the code -> value rule,
 // which is the definition).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Fixed-seed random data for tests. Every test names its seed, so a failure
 // can be replayed.
 #pragma once

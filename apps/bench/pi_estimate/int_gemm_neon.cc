@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "apps/bench/pi_estimate/int_gemm_neon.h"
 
 #include <arm_neon.h>

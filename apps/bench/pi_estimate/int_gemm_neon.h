@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Integer NEON convolution microkernels that bnn's bitserial kernels are
 // compared against on paper (docs/performance.md, "Raspberry Pi, estimated").
 // They are baselines, written as a competent engineer would for AArch64 and

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The ARMv8.2 dot-product baseline, alone in its file: only this file is
 // built with +dotprod, so the rest runs on ARMv8.0 cores (Pi 3 and 4).
 #include <arm_neon.h>

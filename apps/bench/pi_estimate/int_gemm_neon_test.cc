@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The integer baselines compute what they claim: each kernel against a plain
 // integer GEMM, on random data and at the extreme values each relies on,
 // several depths (run under qemu-aarch64 in CI). A baseline that computed

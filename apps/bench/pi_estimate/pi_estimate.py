@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """Raspberry Pi speed on paper: cycle estimates of bnn's NEON microkernels and
 of integer NEON baselines, per ResNet-18 convolution, from llvm-mca.
 

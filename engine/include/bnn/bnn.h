@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* bnn-engine C API: plain C99, for apps that embed the engine.
  *
  *   bnn_model* model = NULL;

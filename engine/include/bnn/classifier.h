@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Frames to labels in one object: the model's preprocessing, the network,
 // and its class probabilities. What bnn-classify, bnn-camera, the GStreamer
 // element and the C API's context are built on.

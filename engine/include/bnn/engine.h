@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // bnn-engine C++ API.
 //
 //   auto model = bnn::Model::load_file("model.bnn");   // verify, validate, bind kernels

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Pictures and camera frames to model input: the one preprocessing path.
 // bnn-classify feeds decoded files through it; camera frames (YUV or RGB, with
 // a stride, a region of interest and a rotation) go the same way, in one pass
