@@ -261,6 +261,12 @@ int main(int argc, char** argv) {
     char magic[9] = {};
     const bool whole = in.error().empty() && in.size() >= 9 && in.read_exactly(magic, sizeof magic).empty();
     if (whole && ((magic[0] == 'P' && magic[1] == 'K') || magic[8] == '{')) {
+      try {
+        bnn::convert::open_weight_file(input);  // the checkpoint reader's own verdict (e.g. TorchScript)
+      } catch (const std::exception& e) {
+        std::fprintf(stderr, "bnn-convert: error: %s\n", bnn::cli::describe(e).c_str());
+        return 1;
+      }
       usage_error(input + " holds weights, not an ONNX graph: give its architecture with --arch NAME (see --list-archs)");
     }
   }

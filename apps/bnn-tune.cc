@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -85,7 +86,13 @@ int main(int argc, char** argv) {
   options.progress = [](const std::string& line) { std::fprintf(stderr, "bnn-tune: %s\n", line.c_str()); };
   try {
     const std::vector<uint8_t> bytes = bnn::read_regular_file(input, bnn::limits::kMaxModelBytes, "kMaxModelBytes");
-    bnn::ModelBuilder builder = bnn::ModelBuilder::from_bytes(bytes.data(), bytes.size());
+    bnn::ModelBuilder builder = [&] {
+      try {
+        return bnn::ModelBuilder::from_bytes(bytes.data(), bytes.size());
+      } catch (const std::invalid_argument& e) {
+        throw std::runtime_error(input + ": " + e.what());  // name the file
+      }
+    }();
     std::vector<bnn::tune::LayerResult> results = bnn::tune::tune_model(builder.raw(), options);
     options.progress("checking the changed layers inside the whole network (tuned and untuned alternated)");
     bnn::tune::keep_in_network_gains(builder, results, options);

@@ -11,6 +11,8 @@
 
 #include "kernels/bitpack.h"
 #include "kernels/conv_geometry.h"
+#include "model_format/file_kind.h"
+#include "model_format/printable_text.h"
 #include "model_format/image_shape.h"
 
 namespace bnn {
@@ -647,8 +649,10 @@ std::string validate_model(const fb::Model& model) {
 std::string validate_model_bytes(const uint8_t* data, size_t size) {
   if (size < 8) return "the file is too short to be a model (" + std::to_string(size) + " bytes)";
   if (!fb::ModelBufferHasIdentifier(data)) {
-    return "not a bnn model: the file identifier is '" + std::string(reinterpret_cast<const char*>(data) + 4, 4) +
-           "', expected '" + fb::ModelIdentifier() + "'";
+    const std::string kind = describe_non_model_file(data, size);
+    if (!kind.empty()) return "not a bnn model: " + kind;
+    return "not a bnn model: its bytes 4 to 7 are '" + printable(std::string(reinterpret_cast<const char*>(data) + 4, 4)) +
+           "', a model's are '" + fb::ModelIdentifier() + "'";
   }
   flatbuffers::Verifier verifier(data, size, limits::kMaxFlatbufferDepth, limits::kMaxFlatbufferTables);
   if (!fb::VerifyModelBuffer(verifier)) {

@@ -277,6 +277,7 @@ DecodedImage decode_image(const uint8_t* data, size_t size, const std::string& n
   t_allocation_cap = size_t{1} << 20;  // reading a header needs only stb's decoder state
   int width = 0, height = 0, components = 0;
   if (!stbi_info_from_memory(data, length, &width, &height, &components)) {
+    if (size >= 8 && std::memcmp(data + 4, "BNN", 3) == 0) fail(name, "a bnn model, not a picture: give it with --model");
     fail(name, "not a JPEG, PNG, BMP or PGM/PPM picture (" + stb_reason() + ")");
   }
   // stb's BMP header reader reports a top-down BMP (rows stored first to

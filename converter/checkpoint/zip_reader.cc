@@ -86,6 +86,12 @@ ZipArchive::ZipArchive(const uint8_t* data, size_t size, std::string origin)
       }
       x += 4 + length;
     }
+    // torch.jit.save's archives hold code and constants beside the data.
+    if (e.name.find("/code/") != std::string::npos || e.name.find("/constants.pkl") != std::string::npos) {
+      throw ConvertError(origin_ + ": a TorchScript model (torch.jit.save / torch.jit.trace), not a torch.save "
+                         "checkpoint: export it with torch.onnx.export(model, example_input, 'model.onnx') and convert "
+                         "that, or save its weights with torch.save(model.state_dict(), 'model.pt') and give --arch");
+    }
     if (flags & 1) fail("entry " + quoted(e.name) + " is encrypted");
     if (method != 0) {
       fail("entry " + quoted(e.name) + " is compressed (method " + std::to_string(method) +

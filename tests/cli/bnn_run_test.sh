@@ -26,6 +26,15 @@ check "unknown flag" 2 "unknown option '--bogus'" -- "$bnn_run" --bogus
 check "a misspelt flag names the right one" 2 "did you mean --repeat" -- "$bnn_run" --repaet 3
 check "--version" 0 "^bnn-run [0-9]+\.[0-9]+\.[0-9]+$" -- "$bnn_run" --version
 check "a typo in BNN_ISA is an error naming the valid values" 1 "BNN_ISA names 'avx512', which is not one of: portable, avx2" -- env BNN_ISA=avx512 "$bnn_run" --info "$work/demo.bnn"
+# The wrong kind of file as a model: named, with what to do, never its raw bytes.
+printf '\x08\x07\x12\x07pytorch\x1a\x041.13' > "$work/net.onnx"
+check "an ONNX file as the model says to convert it" 1 "an ONNX model: convert it first: bnn-convert" -- "$bnn_run" --info "$work/net.onnx"
+printf 'PK\x03\x04\x00\x00\x00\x00\x00\x00pytorch_model' > "$work/net.pt"
+check "a checkpoint as the model says to convert it with --arch" 1 "a zip archive, as torch.save .*--arch" -- "$bnn_run" --info "$work/net.pt"
+printf '\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR' > "$work/photo.png"
+check "a picture as the model says so" 1 "a picture, not a model" -- "$bnn_run" --info "$work/photo.png"
+printf 'abcd\x1b[31\x01\x02rest of the file' > "$work/junk.bin"
+check "an unknown file: its bytes escaped, not printed raw" 1 "bytes 4 to 7 are '\\\\x1b\[31'" -- "$bnn_run" --info "$work/junk.bin"
 check "bad thread count" 2 "--threads needs a whole number" -- "$bnn_run" --threads 0 --model a --input b --output c
 check "info shows the graph" 0 "BitserialConv2D +W1A1" -- "$bnn_run" --info "$work/demo.bnn"
 check "info shows W2A2 and the schedule" 0 "W2A2 .*(bgemm_ukernel|bconv_direct|bitserial_conv)_[0-9x]+c1__[a-z0-9]+ \(default\)" -- "$bnn_run" --info "$work/demo.bnn"

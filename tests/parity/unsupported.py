@@ -180,15 +180,22 @@ def main():
             regressions = globals().setdefault("regressions", [])
             regressions.append(name)
             print(f"{'ok  ' if ok else 'FAIL'} {name}: exit {r.returncode}: {r.stderr.strip()[-100:]}")
-        # The command line itself.
+        # The command line itself (and a TorchScript file, which is a zip too).
+        script_path = os.path.join(os.path.dirname(bnn_path), "scripted.pt")
+        torch.jit.trace(torch.nn.Conv2d(1, 1, 1), torch.zeros(1, 1, 2, 2)).save(script_path)
+        fixed_path = os.path.join(os.path.dirname(bnn_path), "fixed.onnx")
+        torch.onnx.export(torch.nn.Conv2d(3, 1, 1), torch.zeros(1, 3, 8, 8), fixed_path, opset_version=13)
         for argv, status, text in [(["--help"], 0, "usage: bnn-convert"), ([], 2, "required"),
                                    ([onnx_path, "-o", bnn_path, "--color", "cmyk"], 2, "--color 'cmyk' is not one of: rgb, bgr, grey"),
-                                   (["/nonexistent.onnx", "-o", bnn_path], 1, "cannot open")]:
+                                   (["/nonexistent.onnx", "-o", bnn_path], 1, "cannot open"),
+                                   ([fixed_path, "-o", bnn_path, "--input", "7x8x8"], 1, "contradicts the model's fixed input"),
+                                   ([script_path, "-o", bnn_path], 1, "a TorchScript model"),
+                                   ([script_path, "--arch", "bireal18", "-o", bnn_path], 1, "a TorchScript model")]:
             r = subprocess.run([convert] + argv, capture_output=True, text=True)
             ok = r.returncode == status and text in (r.stdout + r.stderr)
             failed += not ok
             print(f"{'ok  ' if ok else 'FAIL'} bnn-convert {' '.join(argv)}: exit {r.returncode}")
-    total = len(CASES) + 9 + len(globals().get("regressions", []))
+    total = len(CASES) + 12 + len(globals().get("regressions", []))
     print(f"{total - failed} passed, {failed} failed")
     sys.exit(1 if failed else 0)
 
