@@ -128,7 +128,7 @@ TEST_CASE("damaged files are refused with a clear error") {
   SUBCASE("wrong identifier") {
     std::vector<uint8_t> bad = good;
     bad[4] = 'X';
-    CHECK(load_error(bad).find("file identifier") != std::string::npos);
+    CHECK(load_error(bad).find("its bytes 4 to 7 are 'XNN1', a model's are 'BNN1'") != std::string::npos);
   }
   SUBCASE("a text file") {
     const std::string text = "this is not a model, just some text";
