@@ -16,7 +16,9 @@ foreach(part ${bnn_parts})
   list(APPEND whole "$<TARGET_FILE:${part}>")
 endforeach()
 add_dependencies(bnn_shared ${bnn_parts})
-target_link_libraries(bnn_shared PRIVATE -Wl,--whole-archive ${whole} -Wl,--no-whole-archive Threads::Threads)
+target_link_libraries(bnn_shared PRIVATE -Wl,--whole-archive ${whole} -Wl,--no-whole-archive Threads::Threads
+                                         -Wl,--version-script=${PROJECT_SOURCE_DIR}/cmake/libbnn.map)
+set_target_properties(bnn_shared PROPERTIES LINK_DEPENDS ${PROJECT_SOURCE_DIR}/cmake/libbnn.map)
 set_target_properties(bnn_shared PROPERTIES OUTPUT_NAME bnn VERSION ${PROJECT_VERSION} SOVERSION ${PROJECT_VERSION_MAJOR}
                                             LIBRARY_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/lib)
 
