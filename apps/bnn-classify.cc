@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "apps/common/cli.h"
+#include "apps/common/preprocessing_flags.h"
 #include "apps/classify/bundled_model.h"
 #include "apps/common/image_file.h"
 #include "bnn/classifier.h"
@@ -37,6 +38,14 @@ const char kUsage[] =
     "  --top K         how many labels to print per picture (default 3)\n"
     "  --json          one JSON object per line and picture instead of text\n"
     "  --threads N     threads inside each layer (default 1)\n"
+    "\n"
+    "Overrides of what the model says (bnn-run --info shows it), for a model\n"
+    "converted without them; the same spellings as bnn-convert's:\n"
+    "  --labels FILE   one label per line, one per class\n"
+    "  --mean A[,B,C]  per-channel mean, as (x / 255 - mean) / std\n"
+    "  --std A[,B,C]   per-channel standard deviation\n"
+    "  --color C       rgb, bgr or grey: how pictures become the input's channels\n"
+    "  --resize MODE   direct, fit, short-side or short-side:FRACTION\n"
     "  -h, --help      this text (--version: the engine's version)\n"
     "\n"
     "A directory stands for the pictures in it (*.jpg *.jpeg *.png *.bmp *.pgm\n"
@@ -56,7 +65,10 @@ const char kUsage[] =
     "loaded, 2 on bad usage.\n";
 
 struct Options {
-  std::string model;
+  std::string model, labels;
+  // Overrides of the model's preprocessing (unset: the model's own).
+  std::vector<float> mean, stddev;
+  std::string color, resize;
   std::vector<std::string> paths;
   int top = 3;
   int threads = 1;
@@ -70,6 +82,18 @@ Options parse(int argc, char** argv) {
       .option("--top", [&](const char* v) { o.top = parse_count("--top", v, 1, 1000); })
       .option("--threads", [&](const char* v) { o.threads = parse_count("--threads", v, 1, bnn::kMaxThreads); })
       .flag("--json", [&] { o.json = true; })
+      .option("--labels", [&](const char* v) { o.labels = v; })
+      .option("--mean", [&](const char* v) { o.mean = bnn::cli::parse_floats("--mean", v); })
+      .option("--std", [&](const char* v) { o.stddev = bnn::cli::parse_floats("--std", v); })
+      .option("--color", [&](const char* v) {
+        bnn::cli::parse_color(v);  // checked now, applied once the model is loaded
+        o.color = v;
+      })
+      .option("--resize", [&](const char* v) {
+        float fraction = 1;
+        bnn::cli::parse_resize(v, &fraction);
+        o.resize = v;
+      })
       .positional([&](const char* v) { o.paths.push_back(v); })
       .parse(argc, argv);
   if (o.paths.empty()) usage_error("no picture given");
@@ -154,6 +178,20 @@ int main(int argc, char** argv) {
     classifier = std::make_unique<bnn::Classifier>(model, bnn::SessionOptions{o.threads});
   } catch (const std::exception& e) {
     std::fprintf(stderr, "bnn-classify: %s cannot take pictures: %s\n", bnn::printable(model_name).c_str(), bnn::cli::describe(e).c_str());
+    return 1;
+  }
+  try {  // the overrides, checked against the model
+    if (!o.labels.empty()) classifier->set_labels(bnn::cli::read_labels(o.labels));
+    if (!o.mean.empty() || !o.stddev.empty() || !o.color.empty() || !o.resize.empty()) {
+      bnn::Preprocessing p = classifier->preprocessing();
+      if (!o.mean.empty()) p.mean = o.mean;
+      if (!o.stddev.empty()) p.stddev = o.stddev;
+      if (!o.color.empty()) p.color = bnn::cli::parse_color(o.color);
+      if (!o.resize.empty()) p.resize = bnn::cli::parse_resize(o.resize, &p.crop_fraction);
+      classifier->set_preprocessing(p);
+    }
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "bnn-classify: %s: %s\n", bnn::printable(model_name).c_str(), bnn::cli::describe(e).c_str());
     return 1;
   }
   std::vector<bnn::ClassScore> best(static_cast<size_t>(o.top));

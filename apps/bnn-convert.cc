@@ -10,6 +10,7 @@
 
 #include "apps/common/calibration.h"
 #include "apps/common/cli.h"
+#include "apps/common/preprocessing_flags.h"
 #include "converter/checkpoint/arch_presets.h"
 #include "converter/checkpoint/weight_file.h"
 #include "converter/convert.h"
@@ -76,19 +77,6 @@ const char kUsage[] =
     "\n"
     "Exit status: 0 on success, 1 when the model cannot be converted, 2 on bad usage.\n";
 
-std::vector<float> parse_floats(const std::string& flag, const std::string& text) {
-  std::vector<float> values;
-  std::stringstream s(text);
-  std::string item;
-  while (std::getline(s, item, ',')) {
-    char* end = nullptr;
-    const float v = std::strtof(item.c_str(), &end);
-    if (item.empty() || *end) usage_error(flag + " needs numbers separated by commas, got '" + text + "'");
-    values.push_back(v);
-  }
-  return values;
-}
-
 std::vector<int> parse_chw(const std::string& text) {
   std::vector<int> dims;
   std::stringstream s(text);
@@ -101,41 +89,6 @@ std::vector<int> parse_chw(const std::string& text) {
   }
   if (dims.size() != 3) usage_error("--input needs CxHxW, e.g. 3x224x224");
   return dims;
-}
-
-void parse_resize(const std::string& text, bnn::fb::InputInfoT* info) {
-  const std::string bad = "--resize takes direct, short-side, short-side:FRACTION (0 < F <= 1) or fit, got '" + text + "'";
-  if (text == "direct") {
-    info->resize = bnn::fb::ResizeMode::DIRECT;
-  } else if (text == "fit") {
-    info->resize = bnn::fb::ResizeMode::FIT;
-  } else if (text.rfind("short-side", 0) == 0) {
-    info->resize = bnn::fb::ResizeMode::SHORT_SIDE_CROP;
-    const std::string rest = text.substr(10);
-    if (rest.empty()) return;
-    char* end = nullptr;
-    const float f = std::strtof(rest.c_str() + 1, &end);
-    if (rest[0] != ':' || rest.size() == 1 || *end || !(f > 0 && f <= 1)) usage_error(bad);
-    info->crop_fraction = f;
-  } else {
-    usage_error(bad);
-  }
-}
-
-std::vector<std::string> read_labels(const std::string& path) {
-  const std::vector<uint8_t> bytes = bnn::read_regular_file(path, bnn::limits::kMaxLabelsFileBytes, "kMaxLabelsFileBytes");
-  std::vector<std::string> labels;
-  std::string line;
-  for (size_t i = 0; i <= bytes.size(); ++i) {
-    if (i < bytes.size() && bytes[i] != '\n') {
-      line += static_cast<char>(bytes[i]);
-      continue;
-    }
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (!line.empty()) labels.push_back(line);
-    line.clear();
-  }
-  return labels;
 }
 
 // --int8-stem: the input range from --calibration, else the preprocessing.
@@ -184,15 +137,24 @@ int main(int argc, char** argv) {
       .flag("--list-archs", [&] { list_archs = true; })
       .option("--inspect", [&](const char* v) { inspect = v; })
       .option("--labels", [&](const char* v) { labels_path = v; })
-      .option("--mean", [&](const char* v) { options.input_info.mean = parse_floats("--mean", v); })
-      .option("--std", [&](const char* v) { options.input_info.std = parse_floats("--std", v); })
+      .option("--mean", [&](const char* v) { options.input_info.mean = bnn::cli::parse_floats("--mean", v); })
+      .option("--std", [&](const char* v) { options.input_info.std = bnn::cli::parse_floats("--std", v); })
       .option("--color", [&](const char* v) {
-        const std::string c = bnn::cli::parse_choice("--color", v, {"rgb", "bgr", "grey", "gray"}, true);
-        options.input_info.color = c == "rgb"   ? bnn::fb::ColorOrder::RGB
-                                   : c == "bgr" ? bnn::fb::ColorOrder::BGR
-                                                : bnn::fb::ColorOrder::GRAY;
+        switch (bnn::cli::parse_color(v)) {
+          case bnn::Preprocessing::Color::kRGB: options.input_info.color = bnn::fb::ColorOrder::RGB; break;
+          case bnn::Preprocessing::Color::kBGR: options.input_info.color = bnn::fb::ColorOrder::BGR; break;
+          case bnn::Preprocessing::Color::kGray: options.input_info.color = bnn::fb::ColorOrder::GRAY; break;
+        }
       })
-      .option("--resize", [&](const char* v) { parse_resize(v, &options.input_info); })
+      .option("--resize", [&](const char* v) {
+        switch (bnn::cli::parse_resize(v, &options.input_info.crop_fraction)) {
+          case bnn::Preprocessing::Resize::kDirect: options.input_info.resize = bnn::fb::ResizeMode::DIRECT; break;
+          case bnn::Preprocessing::Resize::kFit: options.input_info.resize = bnn::fb::ResizeMode::FIT; break;
+          case bnn::Preprocessing::Resize::kShortSideCrop:
+            options.input_info.resize = bnn::fb::ResizeMode::SHORT_SIDE_CROP;
+            break;
+        }
+      })
       .flag("--invert", [&] { options.input_info.invert = true; })
       .option("--input", [&](const char* v) { options.input_chw = parse_chw(v); })
       .option("--description", [&](const char* v) { options.description = v; })
@@ -271,7 +233,7 @@ int main(int argc, char** argv) {
     }
   }
   try {
-    if (!labels_path.empty()) options.labels = read_labels(labels_path);
+    if (!labels_path.empty()) options.labels = bnn::cli::read_labels(labels_path);
     bnn::convert::ConvertReport report;
     std::vector<uint8_t> model = arch.empty() ? bnn::convert::convert_onnx_file(input, options, &report)
                                               : bnn::convert::convert_weights_file(input, arch, options, &report, bits);

@@ -6,6 +6,8 @@
 #include <chrono>
 #include <cmath>
 #include <numeric>
+#include <string>
+#include <utility>
 
 namespace bnn {
 namespace {
@@ -17,7 +19,7 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
 }  // namespace
 
 Classifier::Classifier(std::shared_ptr<const Model> model, const SessionOptions& options)
-    : session_(model, options), preprocessor_(model->preprocessing()) {
+    : session_(model, options), preprocessing_(model->preprocessing()), preprocessor_(preprocessing_) {
   const size_t classes = static_cast<size_t>(model->output().element_count());
   input_.resize(static_cast<size_t>(model->input().element_count()));
   logits_.resize(classes);
@@ -35,6 +37,26 @@ Classifier::Classifier(std::shared_ptr<const Model> model, const SessionOptions&
   for (size_t i = 0; i < labels_.size(); ++i) {
     if (labels_[i].empty()) labels_[i] = "class " + std::to_string(i);
   }
+}
+
+void Classifier::set_preprocessing(const Preprocessing& preprocessing) {
+  if (preprocessing.channels != preprocessing_.channels || preprocessing.height != preprocessing_.height ||
+      preprocessing.width != preprocessing_.width) {
+    throw Error("preprocessing for a " + std::to_string(preprocessing.channels) + "x" +
+                std::to_string(preprocessing.height) + "x" + std::to_string(preprocessing.width) + " input, the model's is " +
+                std::to_string(preprocessing_.channels) + "x" + std::to_string(preprocessing_.height) + "x" +
+                std::to_string(preprocessing_.width));
+  }
+  preprocessor_ = ImagePreprocessor(preprocessing);  // validates it (colour against channels, mean and std sizes)
+  preprocessing_ = preprocessing;
+}
+
+void Classifier::set_labels(std::vector<std::string> labels) {
+  if (labels.size() != logits_.size()) {
+    throw Error(std::to_string(labels.size()) + " labels for a model with " + std::to_string(logits_.size()) +
+                " classes");
+  }
+  labels_ = std::move(labels);
 }
 
 void Classifier::run(const ImageView& frame) {

@@ -79,8 +79,12 @@ void build_taps(const Axis& axis, int outputs, bool pad_outside, std::vector<Ima
 ImagePreprocessor::ImagePreprocessor(const Preprocessing& preprocessing) : pre_(preprocessing) {
   const int want = pre_.color == Preprocessing::Color::kGray ? 1 : 3;
   if (pre_.channels != want) {
+    const std::string fix = pre_.channels == 1 || pre_.channels == 3
+                                ? std::string(" (--color ") + (pre_.channels == 1 ? "grey" : "rgb or bgr") +
+                                      " fixes it: bnn-classify --color, or bnn-convert --color when converting)"
+                                : " (pictures have 1 or 3 channels: this model takes other input; use bnn-run with .npy input)";
     throw Error("the model's input has " + std::to_string(pre_.channels) + " channels; a " +
-                (want == 1 ? std::string("grey") : std::string("colour")) + " picture gives " + std::to_string(want));
+                (want == 1 ? std::string("grey") : std::string("colour")) + " picture gives " + std::to_string(want) + fix);
   }
   if (pre_.height < 1 || pre_.width < 1 || pre_.height > limits::kMaxImageDimension ||
       pre_.width > limits::kMaxImageDimension) {
@@ -89,7 +93,7 @@ ImagePreprocessor::ImagePreprocessor(const Preprocessing& preprocessing) : pre_(
   }
   for (const std::vector<float>* v : {&pre_.mean, &pre_.stddev}) {
     if (!v->empty() && static_cast<int>(v->size()) != pre_.channels) {
-      throw Error("preprocessing: mean and stddev need one value per input channel (" +
+      throw Error("preprocessing: --mean and --std need one value per input channel (" +
                   std::to_string(pre_.channels) + ")");
     }
   }

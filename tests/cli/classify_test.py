@@ -153,6 +153,26 @@ def main():
     check(r.returncode == 0 and r.stdout.count("%") == 1, "--top 1 prints one label; --threads 2 works")
     r = run(tool, "--threads=2", "--top=1", "--", examples[0])
     check(r.returncode == 0 and r.stdout.count("%") == 1, "--opt=value and -- are accepted")
+    # Overrides of the model's metadata (item: labels and preprocessing at run time).
+    with tempfile.TemporaryDirectory() as tmp:
+        labels = os.path.join(tmp, "labels.txt")
+        with open(labels, "w") as f:
+            f.write("".join(f"kind {i}\n" for i in range(10)))
+        r = run(tool, "--labels", labels, "--top", "1", examples[0])
+        want = expected_label(examples[0])
+        check(r.returncode == 0 and f": kind {LABELS.index(want)} " in r.stdout, f"--labels FILE names the classes: {r.stdout.strip()}")
+        with open(labels, "w") as f:
+            f.write("a\nb\n")
+        r = run(tool, "--labels", labels, examples[0])
+        check(r.returncode == 1 and "2 labels for a model with 10 classes" in r.stderr, f"--labels of the wrong count: {r.stderr.strip()}")
+    r = run(tool, "--mean", "0.5", "--std", "0.25", "--resize", "direct", "--top", "1", examples[0])
+    check(r.returncode == 0 and r.stdout.count("%") == 1, f"--mean --std --resize override the model's: {r.stdout.strip()}")
+    r = run(tool, "--mean", "0.5,0.5,0.5", examples[0])
+    check(r.returncode == 1 and "--mean and --std need one value per input channel (1)" in r.stderr, f"--mean per channel: {r.stderr.strip()}")
+    r = run(tool, "--color", "rgb", examples[0])
+    check(r.returncode == 1 and "--color grey" in r.stderr, f"a colour the model cannot take names --color: {r.stderr.strip()}")
+    r = run(tool, "--resize", "sideways", examples[0])
+    check(r.returncode == 2 and "--resize takes direct" in r.stderr, "a bad --resize is a usage error")
     r = run(tool, "--version")
     check(r.returncode == 0 and re.match(r"bnn-classify \d+\.\d+\.\d+", r.stdout), f"--version: {r.stdout.strip()}")
     r = run(tool, "--jsn", examples[0])

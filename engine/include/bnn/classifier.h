@@ -32,6 +32,14 @@ class Classifier {
   // Throws bnn::Error when the model's input is not a picture (bnn/image.h).
   explicit Classifier(std::shared_ptr<const Model> model, const SessionOptions& options = {});
 
+  // Overrides of what the model file says, for a model converted without it
+  // (bnn-classify's --mean, --labels, ...). The preprocessing's channels,
+  // height and width must be the model's input's; one label per class.
+  // Throw bnn::Error otherwise.
+  void set_preprocessing(const Preprocessing& preprocessing);
+  void set_labels(std::vector<std::string> labels);
+  const Preprocessing& preprocessing() const { return preprocessing_; }
+
   // Preprocesses `frame` into the input, then runs the network. Throws
   // bnn::Error for a bad frame (naming what is wrong) or a non-finite output.
   void run(const ImageView& frame);
@@ -60,6 +68,7 @@ class Classifier {
   void finish();
 
   Session session_;
+  Preprocessing preprocessing_;
   ImagePreprocessor preprocessor_;
   bool ends_in_softmax_ = false;      // the output is probabilities
   bool ends_in_log_softmax_ = false;  // the output is log-probabilities
