@@ -4,8 +4,10 @@
 #include <cmath>
 #include <cstring>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "apps/common/exif_orientation.h"
 #include "apps/common/image_file.h"
 #include "bnn/image.h"
 #include "doctest/doctest.h"
@@ -272,4 +274,52 @@ TEST_CASE("frame sizes past a limit are refused naming the field - before anythi
   CHECK(frame_bytes(PixelFormat::kGray8, 64, 64, int64_t{1} << 30, true) == 0);  // 64 GiB of rows
   CHECK(frame_problem(PixelFormat::kGray8, 64, 64, int64_t{1} << 30, true).find("kMaxFrameBytes") != std::string::npos);
   CHECK(frame_problem(PixelFormat::kRGB888, 30, 20, 32).find("shorter than a row") != std::string::npos);
+}
+
+TEST_CASE("EXIF orientation: the tag read in either byte order - damaged blocks are upright - pixels turned as shown") {
+  // SOI, APP1 "Exif" with a TIFF header and one IFD entry (tag 0x0112), then SOS.
+  auto jpeg = [](bool little, uint16_t orientation, size_t cut) {
+    auto u16 = [&](std::vector<uint8_t>& v, uint16_t x) {
+      little ? v.insert(v.end(), {uint8_t(x), uint8_t(x >> 8)}) : v.insert(v.end(), {uint8_t(x >> 8), uint8_t(x)});
+    };
+    std::vector<uint8_t> tiff = {uint8_t(little ? 'I' : 'M'), uint8_t(little ? 'I' : 'M')};
+    u16(tiff, 42);
+    u16(tiff, 0), u16(tiff, 8);  // IFD0 at 8 (a 32-bit offset: high half first when big-endian)
+    if (little) std::swap(tiff[4], tiff[6]), std::swap(tiff[5], tiff[7]);
+    u16(tiff, 1);                                         // one entry
+    u16(tiff, 0x0112), u16(tiff, 3), u16(tiff, little ? 1 : 0), u16(tiff, little ? 0 : 1);  // SHORT, count 1
+    u16(tiff, orientation), u16(tiff, 0);
+    std::vector<uint8_t> segment = {'E', 'x', 'i', 'f', 0, 0};
+    segment.insert(segment.end(), tiff.begin(), tiff.end());
+    std::vector<uint8_t> file = {0xFF, 0xD8, 0xFF, 0xE1, uint8_t((segment.size() + 2) >> 8), uint8_t(segment.size() + 2)};
+    file.insert(file.end(), segment.begin(), segment.end());
+    file.insert(file.end(), {0xFF, 0xDA, 0x00, 0x02});
+    file.resize(file.size() - cut);
+    return file;
+  };
+  for (bool little : {true, false}) {
+    for (uint16_t o = 1; o <= 8; ++o) {
+      const std::vector<uint8_t> f = jpeg(little, o, 0);
+      CHECK(bnn::jpeg_exif_orientation(f.data(), f.size()) == o);
+    }
+    const std::vector<uint8_t> bad_value = jpeg(little, 9, 0);
+    CHECK(bnn::jpeg_exif_orientation(bad_value.data(), bad_value.size()) == 1);
+    const std::vector<uint8_t> cut = jpeg(little, 6, 12);  // the segment runs past the file
+    CHECK(bnn::jpeg_exif_orientation(cut.data(), cut.size()) == 1);
+  }
+  const uint8_t png[] = {0x89, 'P', 'N', 'G', 0, 0, 0, 0};
+  CHECK(bnn::jpeg_exif_orientation(png, sizeof png) == 1);
+
+  // A 3x2 picture, one byte per pixel: a b c / d e f.
+  const uint8_t in[] = {'a', 'b', 'c', 'd', 'e', 'f'};
+  const std::pair<int, std::string> shown[] = {{2, "cba/fed"}, {3, "fed/cba"}, {4, "def/abc"}, {5, "ad/be/cf"},
+                                               {6, "da/eb/fc"}, {7, "fc/eb/da"}, {8, "cf/be/ad"}};
+  for (const auto& [orientation, rows] : shown) {
+    uint8_t out[6];
+    int w = 0, h = 0;
+    bnn::orient_pixels(in, 3, 2, 1, orientation, out, &w, &h);
+    std::string got;
+    for (int y = 0; y < h; ++y) got += (y ? "/" : "") + std::string(reinterpret_cast<char*>(out) + y * w, w);
+    CHECK_MESSAGE(got == rows, "orientation " << orientation);
+  }
 }

@@ -7,9 +7,12 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <new>
 #include <stdexcept>
+#include <utility>
 #include <vector>
 
+#include "apps/common/exif_orientation.h"
 #include "model_format/crc32.h"
 #include "model_format/input_file.h"
 #include "model_format/limits.h"
@@ -303,6 +306,13 @@ DecodedImage decode_image(const uint8_t* data, size_t size, const std::string& n
   image.width = w;
   image.height = h;
   image.bytes = static_cast<size_t>(w) * h * wanted;
+  // Upright as a viewer shows it: a phone's portrait photo is stored sideways.
+  if (const int orientation = jpeg_exif_orientation(data, size); orientation != 1) {
+    std::unique_ptr<uint8_t[], StbFree> upright(static_cast<uint8_t*>(std::malloc(image.bytes)));
+    if (!upright) throw std::bad_alloc();
+    orient_pixels(image.pixels.get(), w, h, wanted, orientation, upright.get(), &image.width, &image.height);
+    image.pixels = std::move(upright);
+  }
   image.format = wanted == 1 ? PixelFormat::kGray8 : wanted == 3 ? PixelFormat::kRGB888 : PixelFormat::kRGBA8888;
   return image;
 }

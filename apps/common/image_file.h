@@ -35,7 +35,8 @@ struct DecodedImage {
 // zeros, and checks no PNG CRC). While decoding, no single allocation may
 // exceed 8 bytes per claimed pixel plus 1 MiB, which stops compressed data
 // that inflates past its header (a PNG "bomb"). 16-bit PNGs are scaled to 8
-// bits. Throws std::runtime_error saying what is wrong.
+// bits. A JPEG's EXIF orientation is applied: the pixels come out upright, as
+// a viewer shows them. Throws std::runtime_error saying what is wrong.
 DecodedImage decode_image(const uint8_t* data, size_t size, const std::string& name);
 
 // Reads a regular file of at most limits::kMaxImageFileBytes and decodes it.

@@ -18,7 +18,7 @@ import tempfile
 import zlib
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageOps
 
 LABELS = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
 failures = []
@@ -173,6 +173,24 @@ def main():
     check(r.returncode == 1 and "--color grey" in r.stderr, f"a colour the model cannot take names --color: {r.stderr.strip()}")
     r = run(tool, "--resize", "sideways", examples[0])
     check(r.returncode == 2 and "--resize takes direct" in r.stderr, "a bad --resize is a usage error")
+    # EXIF orientation: a phone's photo stored sideways (or mirrored) with the tag
+    # that says how to show it is labelled as shown. Each stored picture is made
+    # with the inverse of the tag's transform; PIL's exif_transpose checks that.
+    photo = os.path.join(os.path.dirname(examples[0]), "sneaker_photo.jpg")
+    upright = Image.open(photo).convert("RGB")
+    inverse = {2: Image.FLIP_LEFT_RIGHT, 3: Image.ROTATE_180, 4: Image.FLIP_TOP_BOTTOM, 5: Image.TRANSPOSE,
+               6: Image.ROTATE_90, 7: Image.TRANSVERSE, 8: Image.ROTATE_270}
+    with tempfile.TemporaryDirectory() as tmp:
+        for tag, op in inverse.items():
+            stored = upright.transpose(op)
+            path = os.path.join(tmp, f"orientation_{tag}.jpg")
+            exif = Image.Exif()
+            exif[0x0112] = tag
+            stored.save(path, quality=95, exif=exif)
+            shown = ImageOps.exif_transpose(Image.open(path))
+            check(shown.size == upright.size, f"orientation {tag}: PIL shows the stored picture upright")
+            r = run(tool, "--top", "1", path)
+            check(r.returncode == 0 and ": Sneaker " in r.stdout, f"orientation {tag}: labelled as shown: {r.stdout.strip()}")
     r = run(tool, "--version")
     check(r.returncode == 0 and re.match(r"bnn-classify \d+\.\d+\.\d+", r.stdout), f"--version: {r.stdout.strip()}")
     r = run(tool, "--jsn", examples[0])
