@@ -4,11 +4,13 @@
 // whole model with its per-layer profile.
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <map>
 #include <sstream>
-#include <thread>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "apps/common/cli.h"
@@ -34,7 +36,8 @@ const char kUsage[] =
     "usage: bnn-bench --peak [--json]\n"
     "       bnn-bench --layers resnet18 [--bits 1x1,1x2,2x2] [--threads N] [--kernel NAME|all] [--json]\n"
     "                 [--plot FILE.svg]\n"
-    "       bnn-bench --model M.bnn [--frame FORMAT:WxH] [--threads N] [--json]\n"
+    "       bnn-bench --model M.bnn [--frame FORMAT:WxH] [--threads N] [--num-runs N] [--warmup-runs N]\n"
+    "                 [--min-secs S] [--json]\n"
     "       bnn-bench --model M.bnn --contention [--json]\n"
     "\n"
     "Measures speed (a benchmark, not a test: run it on an idle machine).\n"
@@ -58,6 +61,9 @@ const char kUsage[] =
     "  --contention      with --model: latency at 1 and 2 threads while idle, while\n"
     "                    another process spins on one core, and with three engine\n"
     "                    processes sharing the cores (mean of their medians)\n"
+    "  --num-runs N      with --model: at least N timed runs (default 10)\n"
+    "  --warmup-runs N   with --model: untimed runs first (default 2)\n"
+    "  --min-secs S      with --model: time for at least S seconds (default 0.5)\n"
     "  --threads N       threads inside each layer (default 1)\n"
     "  --json            one JSON object per result line instead of a table\n"
     "  -h, --help        this text (--version: the engine's version)\n";
@@ -69,6 +75,9 @@ struct Options {
   int frame_width = 0, frame_height = 0;
   std::vector<std::pair<int, int>> bits = {{1, 1}, {1, 2}, {2, 2}};
   int threads = 1;
+  // --model's timing, as TFLite's benchmark_model names them.
+  int num_runs = 10, warmup_runs = 2;
+  double min_secs = 0.5;
 };
 
 Options parse(int argc, char** argv) {
@@ -92,6 +101,13 @@ Options parse(int argc, char** argv) {
         if (!problem.empty()) usage_error("--frame: " + problem);
       })
       .option("--kernel", [&](const char* v) { o.kernel = v; })
+      .option("--num-runs", [&](const char* v) { o.num_runs = bnn::cli::parse_count("--num-runs", v, 1, 1000000); })
+      .option("--warmup-runs", [&](const char* v) { o.warmup_runs = bnn::cli::parse_count("--warmup-runs", v, 0, 1000000); })
+      .option("--min-secs", [&](const char* v) {
+        char* end = nullptr;
+        o.min_secs = std::strtod(v, &end);
+        if (end == v || *end || !(o.min_secs >= 0 && o.min_secs <= 3600)) usage_error("--min-secs needs seconds from 0 to 3600");
+      })
       .option("--threads", [&](const char* v) { o.threads = bnn::cli::parse_count("--threads", v, 1, kMaxThreads); })
       .option("--bits", [&](const char* v) {
         o.bits.clear();
@@ -259,7 +275,8 @@ int run_model(const Options& o) {
   Session session(model, SessionOptions{o.threads});
   std::vector<float> input(model->input().element_count(), 0.5f), output(model->output().element_count());
   const size_t layers = model->layers().size();
-  const Timing total = measure([&] { session.run(input.data(), output.data()); }, 10, 0.5);
+  const Timing total = measure([&] { session.run(input.data(), output.data()); }, o.num_runs, o.min_secs,
+                               std::max(1000, o.num_runs), o.warmup_runs);
   const std::vector<double> layer_ms =
       layer_profile_ms(session, input.data(), output.data(), std::max(5, total.runs / 2));
   // The frame path: a synthetic frame (a gradient with a bright block) to the input.
@@ -271,18 +288,31 @@ int run_model(const Options& o) {
     ImagePreprocessor preprocessor(model->preprocessing());
     frame_timing = measure([&] { preprocessor.run(view, input.data()); }, 10, 0.5);
   }
+  int name_width = 26;  // the layer column fits the longest name
+  for (const LayerInfo& l : model->layers()) name_width = std::max(name_width, static_cast<int>(bnn::printable(l.name).size()));
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
   const double peak_rss_mib = usage.ru_maxrss / 1024.0;
+  // A p90 several times the median: other work took the CPU during the runs.
+  const bool noisy = total.p90_ms > 3 * total.median_ms;
+  if (noisy) {
+    std::fprintf(stderr, "bnn-bench: warning: p90 (%.3f ms) is %.1fx the median (%.3f ms): the machine is busy, "
+                 "the figures are unreliable\n", total.p90_ms, total.p90_ms / total.median_ms, total.median_ms);
+  }
   if (o.json) {
-    std::printf("{\"mode\": \"model\", \"model\": %s, \"threads\": %d, \"median_ms\": %.4f, \"p90_ms\": %.4f, "
-                "\"peak_rss_mib\": %.1f, \"load_ms\": %.3f, \"load_no_verify_ms\": %.3f, \"frame_ms\": %.4f}\n",
-                bnn::json_string(o.model).c_str(), o.threads, total.median_ms, total.p90_ms, peak_rss_mib, load_verified,
-                load_unverified, frame_timing.median_ms);
+    char frame[64] = "";
+    if (o.frame_width) std::snprintf(frame, sizeof frame, ", \"frame_ms\": %.4f", frame_timing.median_ms);
+    std::printf("{\"mode\": \"model\", \"model\": %s, \"threads\": %d, \"runs\": %d, \"median_ms\": %.4f, "
+                "\"p90_ms\": %.4f, \"mean_ms\": %.4f, \"std_ms\": %.4f, \"min_ms\": %.4f, \"max_ms\": %.4f, "
+                "\"noisy\": %s, \"peak_rss_mib\": %.1f, \"load_ms\": %.3f, \"load_no_verify_ms\": %.3f%s}\n",
+                bnn::json_string(o.model).c_str(), o.threads, total.runs, total.median_ms, total.p90_ms, total.mean_ms,
+                total.std_ms, total.min_ms, total.max_ms, noisy ? "true" : "false", peak_rss_mib, load_verified,
+                load_unverified, frame);
   } else {
     print_machine(o);
-    std::printf("%s: median %.3f ms, p90 %.3f ms over %d runs; peak RSS %.1f MiB\n", bnn::printable(o.model).c_str(),
-                total.median_ms, total.p90_ms, total.runs, peak_rss_mib);
+    std::printf("%s: %d runs (after %d warm-up): mean %.3f ms, std %.3f, min %.3f, median %.3f, p90 %.3f, max %.3f; "
+                "peak RSS %.1f MiB\n", bnn::printable(o.model).c_str(), total.runs, o.warmup_runs, total.mean_ms,
+                total.std_ms, total.min_ms, total.median_ms, total.p90_ms, total.max_ms, peak_rss_mib);
     std::printf("load: %.3f ms with the checksum check, %.3f ms without\n", load_verified, load_unverified);
     if (o.frame_width) {
       std::printf("frame %s %dx%d -> input (%s): median %.3f ms, p90 %.3f ms; network %.3f ms\n",
@@ -291,8 +321,8 @@ int run_model(const Options& o) {
                   total.median_ms);
     }
     std::printf("\n");
-    std::printf("%3s  %-26s %-16s %-10s %10s %7s %7s  %s\n", "#", "layer", "kind", "bits", "ms", "share", "%peak",
-                "kernel");
+    std::printf("%3s  %-*s %-16s %-10s %10s %7s %7s  %s\n", "#", name_width, "layer", "kind", "bits", "ms", "share",
+                "%peak", "kernel");
   }
   double sum = 0;
   for (double v : layer_ms) sum += v;
@@ -312,8 +342,26 @@ int run_model(const Options& o) {
       if (l.kind == "BitserialConv2D" && std::sscanf(l.precision.c_str(), "W%dA%d", &wb, &ab) == 2 && peak > 0) {
         std::snprintf(pct, sizeof pct, "%.1f%%", 100.0 * l.macs * wb * ab / (ms * 1e-3) / 1e9 / peak);
       }
-      std::printf("%3zu  %-26s %-16s %-10s %10.4f %6.1f%% %7s  %s\n", i, bnn::printable(l.name).c_str(), l.kind.c_str(),
-                  l.precision.c_str(), ms, 100.0 * layer_ms[i] / sum, pct, l.kernel.c_str());
+      std::printf("%3zu  %-*s %-16s %-10s %10.4f %6.1f%% %7s  %s\n", i, name_width, bnn::printable(l.name).c_str(),
+                  l.kind.c_str(), l.precision.c_str(), ms, 100.0 * layer_ms[i] / sum, pct, l.kernel.c_str());
+    }
+  }
+  // Per kind of layer, most time first (benchmark_model's summary by node type).
+  std::map<std::string, std::pair<int, double>> kinds;
+  for (size_t i = 0; i < layers; ++i) {
+    auto& k = kinds[model->layers()[i].kind];
+    ++k.first;
+    k.second += layer_ms[i];
+  }
+  std::vector<std::pair<std::string, std::pair<int, double>>> by_time(kinds.begin(), kinds.end());
+  std::stable_sort(by_time.begin(), by_time.end(), [](const auto& a, const auto& b) { return a.second.second > b.second.second; });
+  if (!o.json) std::printf("\n%-18s %6s %10s %7s\n", "kind", "layers", "ms", "share");
+  for (const auto& [kind, k] : by_time) {
+    if (o.json) {
+      std::printf("{\"mode\": \"model_kind\", \"kind\": \"%s\", \"layers\": %d, \"ms\": %.4f, \"share\": %.4f}\n",
+                  kind.c_str(), k.first, k.second, sum > 0 ? k.second / sum : 0.0);
+    } else {
+      std::printf("%-18s %6d %10.4f %6.1f%%\n", kind.c_str(), k.first, k.second, sum > 0 ? 100 * k.second / sum : 0.0);
     }
   }
   return 0;
