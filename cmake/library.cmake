@@ -51,10 +51,12 @@ set(BNN_STATIC_LINK_FLAGS "-lstdc++ -lm -pthread")
 file(RELATIVE_PATH BNN_PC_TO_PREFIX "/p/${CMAKE_INSTALL_LIBDIR}/pkgconfig" "/p")
 file(RELATIVE_PATH BNN_CONFIG_TO_PREFIX "/p/${CMAKE_INSTALL_LIBDIR}/cmake/bnn" "/p")
 configure_file(${PROJECT_SOURCE_DIR}/cmake/bnn.pc.in ${CMAKE_BINARY_DIR}/generated/bnn.pc @ONLY)
+configure_file(${PROJECT_SOURCE_DIR}/cmake/bnn-static.pc.in ${CMAKE_BINARY_DIR}/generated/bnn-static.pc @ONLY)
 configure_file(${PROJECT_SOURCE_DIR}/cmake/bnnConfig.cmake.in ${CMAKE_BINARY_DIR}/generated/bnnConfig.cmake @ONLY)
 include(CMakePackageConfigHelpers)
 write_basic_package_version_file(${CMAKE_BINARY_DIR}/generated/bnnConfigVersion.cmake
                                  VERSION ${PROJECT_VERSION} COMPATIBILITY SameMinorVersion)
-install(FILES ${CMAKE_BINARY_DIR}/generated/bnn.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig COMPONENT dev)
+install(FILES ${CMAKE_BINARY_DIR}/generated/bnn.pc ${CMAKE_BINARY_DIR}/generated/bnn-static.pc
+        DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig COMPONENT dev)
 install(FILES ${CMAKE_BINARY_DIR}/generated/bnnConfig.cmake ${CMAKE_BINARY_DIR}/generated/bnnConfigVersion.cmake
         DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/bnn COMPONENT dev)

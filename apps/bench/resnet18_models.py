@@ -26,7 +26,9 @@ MODELS = {"bireal18_w1a1": "bireal-resnet18", "dorefa18_w2a2": "dorefa-resnet18-
 def main():
     warnings.filterwarnings("ignore")
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--bin", default="build/bin", help="where bnn-convert is (default build/bin)")
+    repo = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
+    p.add_argument("--bin", default=os.path.join(repo, "build", "bin"),
+                   help="where bnn-convert is (default: build/bin of this checkout, from any directory)")
     p.add_argument("--out", required=True, help="directory for the .bnn files")
     args = p.parse_args()
     os.makedirs(args.out, exist_ok=True)

@@ -49,10 +49,10 @@ export PKG_CONFIG_PATH=$libdir/pkgconfig
 cc "$example/classify_frame.c" $(pkg-config --cflags --libs bnn) -o "$work/pc-shared" 2>"$work/p1.log" || cat "$work/p1.log"
 check "pkg-config, shared: classifies the frame" 0 "^Sneaker" -- \
   env LD_LIBRARY_PATH="$libdir" "$work/pc-shared" "$model" "$work/frame.nv12" NV12 320 240
-cc "$example/classify_frame.c" $(pkg-config --cflags bnn) $(pkg-config --static --libs bnn | sed 's/-lbnn\b/-l:libbnn.a/') \
-  -o "$work/pc-static" 2>"$work/p2.log" || cat "$work/p2.log"
-check "pkg-config, static: classifies the frame" 0 "^Sneaker" -- \
+cc "$example/classify_frame.c" $(pkg-config --cflags --libs bnn-static) -o "$work/pc-static" 2>"$work/p2.log" || cat "$work/p2.log"
+check "pkg-config bnn-static: classifies the frame" 0 "^Sneaker" -- \
   "$work/pc-static" "$model" "$work/frame.nv12" NV12 320 240
+check "pkg-config bnn-static: no libbnn.so is linked" 1 "" -- sh -c "objdump -p '$work/pc-static' | grep -q 'NEEDED.*libbnn'"
 check "a frame of the wrong size is refused" 1 "needs" -- \
   "$work/pc-static" "$model" "$work/frame.nv12" NV12 320 241
 echo "$passed passed, $failed failed"
