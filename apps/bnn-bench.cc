@@ -178,7 +178,11 @@ int run_layers(const Options& o) {
     }
   } else if (!o.kernel.empty()) {
     const BitserialConvKernel* k = find_bitserial_conv_kernel(o.kernel);
-    if (!k || !isa_available(k->isa)) usage_error("no kernel '" + o.kernel + "' that this CPU can run");
+    if (!k || !isa_available(k->isa)) {
+      std::string names = "all";
+      for (const BitserialConvKernel* c : all) names += std::string(", ") + c->name;
+      usage_error("no kernel '" + bnn::printable(o.kernel) + "' that this CPU can run; these can: " + names);
+    }
     kernels.push_back(k);
   } else {
     kernels.push_back(all.back());

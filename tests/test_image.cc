@@ -314,12 +314,13 @@ TEST_CASE("EXIF orientation: the tag read in either byte order - damaged blocks 
   const uint8_t in[] = {'a', 'b', 'c', 'd', 'e', 'f'};
   const std::pair<int, std::string> shown[] = {{2, "cba/fed"}, {3, "fed/cba"}, {4, "def/abc"}, {5, "ad/be/cf"},
                                                {6, "da/eb/fc"}, {7, "fc/eb/da"}, {8, "cf/be/ad"}};
-  for (const auto& [orientation, rows] : shown) {
+  for (const auto& expected : shown) {  // (no structured binding: clang cannot capture one in a doctest message)
+    const int orientation = expected.first;
     uint8_t out[6];
     int w = 0, h = 0;
     bnn::orient_pixels(in, 3, 2, 1, orientation, out, &w, &h);
     std::string got;
     for (int y = 0; y < h; ++y) got += (y ? "/" : "") + std::string(reinterpret_cast<char*>(out) + y * w, w);
-    CHECK_MESSAGE(got == rows, "orientation " << orientation);
+    CHECK_MESSAGE(got == expected.second, "orientation " << orientation);
   }
 }

@@ -20,5 +20,6 @@ check "JSON: frame_ms with --frame" 0 '"frame_ms": [0-9.]+}$' -- \
 check "JSON: a kind summary line" 0 '"mode": "model_kind", "kind": "BitserialConv2D"' -- "$bench" --json "${quick[@]}"
 check "a bad --min-secs" 2 "--min-secs needs seconds" -- "$bench" --model "$work/demo.bnn" --min-secs soon
 check "--frame lists where the formats are" 2 "formats: bnn-camera --help" -- "$bench" --model "$work/demo.bnn" --frame MJPEG:64x48
+check "--kernel lists the kernels this CPU can run" 2 "no kernel 'foo' that this CPU can run; these can: all, .*__portable" -- "$bench" --layers resnet18 --kernel foo
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
