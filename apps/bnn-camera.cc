@@ -79,10 +79,13 @@ Options parse(int argc, char** argv) {
       .option("--format", [&](const char* v) {
         o.have_format = bnn::pixel_format_from_name(v, &o.format);
         if (!o.have_format) {
-          usage_error(std::string("--format '") + bnn::printable(v) +
-                      "' is not one of: GRAY8 RGB888 RGBA8888 BGR888 BGRA8888 BGRX8888 RGBX8888 XRGB8888 NV12 NV21 I420 "
-                      "YUYV (any case), or GStreamer's or ffmpeg's name for one (RGB, BGRx, YUY2, rgb24, bgr0, "
-                      "yuv420p, yuyv422, ...)");
+          std::string names;
+          for (int f = 0; f <= static_cast<int>(bnn::PixelFormat::kYUYV); ++f) {
+            names += (f ? " " : "") + std::string(bnn::pixel_format_name(static_cast<bnn::PixelFormat>(f)));
+          }
+          usage_error(std::string("--format '") + bnn::printable(v) + "' is not one of: " + names +
+                      " (any case), or GStreamer's or ffmpeg's name for one (RGB, BGRx, YUY2, rgb24, bgr0, yuv420p, "
+                      "yuyv422, ...)");
         }
       })
       .option("--size", [&](const char* v) {

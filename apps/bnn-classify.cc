@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -68,7 +69,9 @@ struct Options {
   std::string model, labels;
   // Overrides of the model's preprocessing (unset: the model's own).
   std::vector<float> mean, stddev;
-  std::string color, resize;
+  std::optional<bnn::Preprocessing::Color> color;
+  std::optional<bnn::Preprocessing::Resize> resize;
+  std::optional<float> crop_fraction;  // given with --resize short-side:F
   std::vector<std::string> paths;
   int top = 3;
   int threads = 1;
@@ -85,14 +88,11 @@ Options parse(int argc, char** argv) {
       .option("--labels", [&](const char* v) { o.labels = v; })
       .option("--mean", [&](const char* v) { o.mean = bnn::cli::parse_floats("--mean", v); })
       .option("--std", [&](const char* v) { o.stddev = bnn::cli::parse_floats("--std", v); })
-      .option("--color", [&](const char* v) {
-        bnn::cli::parse_color(v);  // checked now, applied once the model is loaded
-        o.color = v;
-      })
+      .option("--color", [&](const char* v) { o.color = bnn::cli::parse_color(v); })
       .option("--resize", [&](const char* v) {
-        float fraction = 1;
-        bnn::cli::parse_resize(v, &fraction);
-        o.resize = v;
+        float fraction = 0;  // stays 0 unless the mode gives one
+        o.resize = bnn::cli::parse_resize(v, &fraction);
+        if (fraction > 0) o.crop_fraction = fraction;
       })
       .positional([&](const char* v) { o.paths.push_back(v); })
       .parse(argc, argv);
@@ -182,12 +182,13 @@ int main(int argc, char** argv) {
   }
   try {  // the overrides, checked against the model
     if (!o.labels.empty()) classifier->set_labels(bnn::cli::read_labels(o.labels));
-    if (!o.mean.empty() || !o.stddev.empty() || !o.color.empty() || !o.resize.empty()) {
+    if (!o.mean.empty() || !o.stddev.empty() || o.color || o.resize) {
       bnn::Preprocessing p = classifier->preprocessing();
       if (!o.mean.empty()) p.mean = o.mean;
       if (!o.stddev.empty()) p.stddev = o.stddev;
-      if (!o.color.empty()) p.color = bnn::cli::parse_color(o.color);
-      if (!o.resize.empty()) p.resize = bnn::cli::parse_resize(o.resize, &p.crop_fraction);
+      if (o.color) p.color = *o.color;
+      if (o.resize) p.resize = *o.resize;
+      if (o.crop_fraction) p.crop_fraction = *o.crop_fraction;
       classifier->set_preprocessing(p);
     }
   } catch (const std::exception& e) {

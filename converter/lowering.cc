@@ -251,13 +251,12 @@ WindowSpec Lowering::window_of(const Node& n, const std::vector<int64_t>& kernel
   auto in_range = [&](const std::vector<int64_t>& v, int64_t lo) {
     return std::all_of(v.begin(), v.end(), [&](int64_t x) { return x >= lo && x <= (int64_t{1} << 12); });
   };
-  // Checked before the sum too: int64 attributes of any size must not overflow it.
-  if (in_range(pads, 0) && in_range(extra_pads, 0)) {
+  // Both parts checked before the sum: int64 attributes of any size must not overflow it.
+  const bool pads_in_range = in_range(pads, 0) && in_range(extra_pads, 0);
+  if (pads_in_range) {
     for (size_t k = 0; k < extra_pads.size(); ++k) pads[k] += extra_pads[k];
-  } else {
-    pads.assign(4, -1);  // refused below
   }
-  if (!in_range(kernel, 1) || !in_range(strides, 1) || !in_range(dilations, 1) || !in_range(pads, 0)) {
+  if (!pads_in_range || !in_range(kernel, 1) || !in_range(strides, 1) || !in_range(dilations, 1) || !in_range(pads, 0)) {
     throw ConvertError(n.label() + ": window attributes out of range (kernel, stride, dilation 1..4096; pads 0..4096)");
   }
   WindowSpec w;

@@ -19,7 +19,7 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
 }  // namespace
 
 Classifier::Classifier(std::shared_ptr<const Model> model, const SessionOptions& options)
-    : session_(model, options), preprocessing_(model->preprocessing()), preprocessor_(preprocessing_) {
+    : session_(model, options), preprocessor_(model->preprocessing()) {
   const size_t classes = static_cast<size_t>(model->output().element_count());
   input_.resize(static_cast<size_t>(model->input().element_count()));
   logits_.resize(classes);
@@ -40,15 +40,13 @@ Classifier::Classifier(std::shared_ptr<const Model> model, const SessionOptions&
 }
 
 void Classifier::set_preprocessing(const Preprocessing& preprocessing) {
-  if (preprocessing.channels != preprocessing_.channels || preprocessing.height != preprocessing_.height ||
-      preprocessing.width != preprocessing_.width) {
+  const Preprocessing& now = preprocessor_.preprocessing();
+  if (preprocessing.channels != now.channels || preprocessing.height != now.height || preprocessing.width != now.width) {
     throw Error("preprocessing for a " + std::to_string(preprocessing.channels) + "x" +
                 std::to_string(preprocessing.height) + "x" + std::to_string(preprocessing.width) + " input, the model's is " +
-                std::to_string(preprocessing_.channels) + "x" + std::to_string(preprocessing_.height) + "x" +
-                std::to_string(preprocessing_.width));
+                std::to_string(now.channels) + "x" + std::to_string(now.height) + "x" + std::to_string(now.width));
   }
   preprocessor_ = ImagePreprocessor(preprocessing);  // validates it (colour against channels, mean and std sizes)
-  preprocessing_ = preprocessing;
 }
 
 void Classifier::set_labels(std::vector<std::string> labels) {

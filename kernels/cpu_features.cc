@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "kernels/cpu_features.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
+#include <string>
+#include <vector>
 
 #if defined(__arm__) && defined(__linux__)
 #include <sys/auxv.h>
@@ -85,27 +88,28 @@ bool detected(Isa isa) {
   return false;
 }
 
+// The names BNN_ISA lists (comma-separated); empty when it is unset or empty.
+std::vector<std::string> isa_setting() {
+  std::vector<std::string> names;
+  const char* list = std::getenv("BNN_ISA");
+  if (!list) return names;
+  std::stringstream s(list);
+  for (std::string name; std::getline(s, name, ',');) names.push_back(name);
+  return names;
+}
+
 // The BNN_ISA allow-list; unset or empty allows everything.
 bool allowed(Isa isa) {
-  const char* list = std::getenv("BNN_ISA");
-  if (!list || !*list || isa == Isa::kPortable) return true;
-  std::stringstream names(list);
-  std::string name;
-  while (std::getline(names, name, ',')) {
-    if (name == isa_name(isa)) return true;
-  }
-  return false;
+  const std::vector<std::string> names = isa_setting();
+  return names.empty() || isa == Isa::kPortable || std::find(names.begin(), names.end(), isa_name(isa)) != names.end();
 }
 
 }  // namespace
 
 std::string isa_setting_problem() {
-  const char* list = std::getenv("BNN_ISA");
-  if (!list || !*list) return "";
-  std::stringstream names(list);
-  std::string name, valid;
+  std::string valid;
   for (Isa isa : kAllIsas) valid += (valid.empty() ? "" : ", ") + std::string(isa_name(isa));
-  while (std::getline(names, name, ',')) {
+  for (const std::string& name : isa_setting()) {
     bool known = false;
     for (Isa isa : kAllIsas) known = known || name == isa_name(isa);
     if (!known) return "BNN_ISA names '" + name + "', which is not one of: " + valid + " (comma-separated)";

@@ -102,12 +102,12 @@ size_t distance(const std::string& a, const std::string& b) {
 }  // namespace
 
 Parser& Parser::option(const char* names, std::function<void(const char*)> handle) {
-  specs_.push_back({split_names(names), true, std::move(handle), nullptr});
+  specs_.push_back({split_names(names), std::move(handle), nullptr});
   return *this;
 }
 
 Parser& Parser::flag(const char* names, std::function<void()> handle) {
-  specs_.push_back({split_names(names), false, nullptr, std::move(handle)});
+  specs_.push_back({split_names(names), nullptr, std::move(handle)});
   return *this;
 }
 
@@ -161,7 +161,7 @@ void Parser::parse(int argc, char** argv) const {
       }
       usage_error("unknown option '" + printable(name) + "'" + (closest.empty() ? "" : " (did you mean " + closest + "?)"));
     }
-    if (!spec->takes_value) {
+    if (!spec->with_value) {
       if (eq != std::string::npos) usage_error(name + " takes no value");
       spec->without_value();
       continue;

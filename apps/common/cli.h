@@ -50,9 +50,8 @@ class Parser {
   void parse(int argc, char** argv) const;
 
  private:
-  struct Spec {
+  struct Spec {  // one of the two handlers is set: with_value for an option, without_value for a flag
     std::vector<std::string> names;
-    bool takes_value;
     std::function<void(const char*)> with_value;
     std::function<void()> without_value;
   };

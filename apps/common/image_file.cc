@@ -16,6 +16,7 @@
 #include "model_format/crc32.h"
 #include "model_format/input_file.h"
 #include "model_format/limits.h"
+#include "model_format/schema.h"
 
 namespace {
 
@@ -280,7 +281,7 @@ DecodedImage decode_image(const uint8_t* data, size_t size, const std::string& n
   t_allocation_cap = size_t{1} << 20;  // reading a header needs only stb's decoder state
   int width = 0, height = 0, components = 0;
   if (!stbi_info_from_memory(data, length, &width, &height, &components)) {
-    if (size >= 8 && std::memcmp(data + 4, "BNN", 3) == 0) fail(name, "a bnn model, not a picture: give it with --model");
+    if (size >= 8 && fb::ModelBufferHasIdentifier(data)) fail(name, "a bnn model, not a picture: give it with --model");
     fail(name, "not a JPEG, PNG, BMP or PGM/PPM picture (" + stb_reason() + ")");
   }
   // stb's BMP header reader reports a top-down BMP (rows stored first to

@@ -38,7 +38,7 @@ class Classifier {
   // Throw bnn::Error otherwise.
   void set_preprocessing(const Preprocessing& preprocessing);
   void set_labels(std::vector<std::string> labels);
-  const Preprocessing& preprocessing() const { return preprocessing_; }
+  const Preprocessing& preprocessing() const { return preprocessor_.preprocessing(); }
 
   // Preprocesses `frame` into the input, then runs the network. Throws
   // bnn::Error for a bad frame (naming what is wrong) or a non-finite output.
@@ -68,7 +68,6 @@ class Classifier {
   void finish();
 
   Session session_;
-  Preprocessing preprocessing_;
   ImagePreprocessor preprocessor_;
   bool ends_in_softmax_ = false;      // the output is probabilities
   bool ends_in_log_softmax_ = false;  // the output is log-probabilities

@@ -135,6 +135,7 @@ class ImagePreprocessor {
 
   // Whether the last picture was inverted (its border was lighter than mid-grey).
   bool last_inverted() const { return last_inverted_; }
+  const Preprocessing& preprocessing() const { return pre_; }
 
   // One output index's filter taps along one axis: weights[offset, offset +
   // count) for source indices first, first + 1, ..., plus the padding's weight.
