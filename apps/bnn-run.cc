@@ -24,7 +24,7 @@ using bnn::cli::usage_error;
 
 const char kUsage[] =
     "usage: bnn-run --model M.bnn --input X.npy --output Y.npy [options]\n"
-    "       bnn-run --info M.bnn\n"
+    "       bnn-run --info M.bnn [--json]\n"
     "\n"
     "Runs a bnn model on a batch of images and writes the model's output.\n"
     "\n"
@@ -41,6 +41,7 @@ const char kUsage[] =
     "                    for every thread count\n"
     "  --info M.bnn      print the model's graph: layers, shapes, bit widths, kernels,\n"
     "                    schedules, sizes\n"
+    "  --json            with --info: the same as one JSON object\n"
     "  --no-verify       skip the check of the constant data against the file's checksum\n"
     "                    (the structural and semantic checks always run)\n"
     "  -h, --help        this text (--version: the engine's version)\n"
@@ -51,6 +52,7 @@ struct Options {
   std::string model, input, output, dump_dir, info;
   int repeat = 0;
   int threads = 1;
+  bool json = false;
   bnn::LoadOptions load;
 };
 
@@ -63,6 +65,7 @@ Options parse(int argc, char** argv) {
       .option("--dump-dir", [&](const char* v) { o.dump_dir = v; })
       .option("--info", [&](const char* v) { o.info = v; })
       .flag("--no-verify", [&] { o.load.verify_checksum = false; })
+      .flag("--json", [&] { o.json = true; })
       .option("--repeat", [&](const char* v) { o.repeat = parse_count("--repeat", v, 1, 1000000); })
       .option("--threads", [&](const char* v) { o.threads = parse_count("--threads", v, 1, bnn::kMaxThreads); })
       .parse(argc, argv);
@@ -70,6 +73,7 @@ Options parse(int argc, char** argv) {
     if (!o.model.empty() || !o.input.empty() || !o.output.empty()) usage_error("--info takes only the model");
     return o;
   }
+  if (o.json) usage_error("--json goes with --info");
   if (o.model.empty() || o.input.empty() || o.output.empty()) usage_error("--model, --input and --output are required");
   return o;
 }
@@ -109,7 +113,8 @@ void report_schedule_notes(const bnn::Model& model) {
 int run(const Options& o) {
   if (!o.info.empty()) {
     const auto model = bnn::Model::load_file(o.info, o.load);
-    std::cout << o.info << "\n" << model->describe();
+    if (o.json) std::cout << model->describe_json();
+    else std::cout << o.info << "\n" << model->describe();
     return 0;
   }
   const auto model = bnn::Model::load_file(o.model, o.load);

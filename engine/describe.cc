@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // Model::describe(): what `bnn-run --info` prints.
+#include <algorithm>
 #include <cstdio>
 #include <sstream>
 
@@ -54,6 +55,13 @@ std::string floats_string(const std::vector<float>& v) {
   return s.str() + "]";
 }
 
+// Characters a terminal shows: UTF-8 continuation bytes take no column.
+size_t display_width(const std::string& text) {
+  size_t n = 0;
+  for (unsigned char c : text) n += (c & 0xC0) != 0x80;
+  return n;
+}
+
 }  // namespace
 
 std::string Preprocessing::describe() const {
@@ -90,30 +98,116 @@ std::string Model::describe() const {
     << " (checksum " << checksum << "), activation arena " << bytes_string(m.arena_bytes) << " per session\n";
   s << "this CPU: " << cpu_model_name() << " (" << cpu_arch() << "), kernels for: " << available_isas() << "\n\n";
 
-  // Columns padded to their width; long names widen their row, never cut it.
-  auto row = [&s](const std::vector<std::pair<std::string, size_t>>& cells) {
-    std::string line;
-    for (const auto& [text, width] : cells) line += text + std::string(width > text.size() ? width - text.size() : 0, ' ') + " ";
-    while (!line.empty() && line.back() == ' ') line.pop_back();
-    s << line << "\n";
-  };
-  row({{"  #", 4}, {"layer", 22}, {"kind", 16}, {"bits", 10}, {"output (HWC)", 18}, {"MACs", 8}, {"weights", 10},
-       {"kernel (schedule)", 0}});
+  // Each column as wide as its widest cell, so long layer names keep the table aligned.
+  std::vector<std::vector<std::string>> table = {{"#", "layer", "kind", "bits", "output (HWC)", "MACs", "weights", "kernel (schedule)"}};
   for (size_t i = 0; i < m.layers.size(); ++i) {
     const LayerInfo& l = m.layers[i];
     const TensorInfo& o = m.tensor_infos[l.output];
-    std::string index = std::to_string(i);
-    index.insert(0, index.size() < 3 ? 3 - index.size() : 0, ' ');
-    row({{index, 4}, {printable(l.name), 22}, {l.kind, 16}, {l.precision, 10}, {type_string(o) + " " + shape_string(o.shape), 18},
-         {count_string(l.macs), 8}, {l.weight_bytes ? bytes_string(l.weight_bytes) : "-", 10},
-         {printable(l.kernel + " (" + l.schedule + ")"), 0}});
-    if (!l.schedule_note.empty()) s << "     note: " << printable(l.schedule_note) << "\n";
+    table.push_back({std::to_string(i), printable(l.name), l.kind, l.precision, type_string(o) + " " + shape_string(o.shape),
+                     count_string(l.macs), l.weight_bytes ? bytes_string(l.weight_bytes) : "-",
+                     printable(l.kernel + " (" + l.schedule + ")")});
+  }
+  std::vector<size_t> width(table[0].size(), 0);
+  for (const auto& cells : table) {
+    for (size_t c = 0; c < cells.size(); ++c) width[c] = std::max(width[c], display_width(cells[c]));
+  }
+  for (size_t r = 0; r < table.size(); ++r) {
+    std::string line = "  ";
+    for (size_t c = 0; c < table[r].size(); ++c) {
+      const size_t pad = width[c] - display_width(table[r][c]);
+      if (c == 0) line += std::string(pad, ' ') + table[r][c];  // the index right-aligned
+      else if (c + 1 < table[r].size()) line += "  " + table[r][c] + std::string(pad, ' ');
+      else line += "  " + table[r][c];
+    }
+    s << line << "\n";
+    if (r > 0 && !m.layers[r - 1].schedule_note.empty()) s << "     note: " << printable(m.layers[r - 1].schedule_note) << "\n";
   }
   if (!m.labels.empty()) {
     s << "\nlabels:";
     for (size_t i = 0; i < m.labels.size(); ++i) s << (i ? ", " : " ") << printable(m.labels[i]);
     s << "\n";
   }
+  return s.str();
+}
+
+namespace {
+
+std::string json_ints(const std::vector<int>& v) {
+  std::string s = "[";
+  for (size_t i = 0; i < v.size(); ++i) s += (i ? ", " : "") + std::to_string(v[i]);
+  return s + "]";
+}
+
+std::string json_floats(const std::vector<float>& v) {
+  std::string s = "[";
+  char buf[32];
+  for (size_t i = 0; i < v.size(); ++i) {
+    std::snprintf(buf, sizeof buf, "%.9g", static_cast<double>(v[i]));
+    s += (i ? ", " : "") + std::string(buf);
+  }
+  return s + "]";
+}
+
+std::string json_strings(const std::vector<std::string>& v) {
+  std::string s = "[";
+  for (size_t i = 0; i < v.size(); ++i) s += (i ? ", " : "") + json_string(v[i]);
+  return s + "]";
+}
+
+std::string json_tensor(const TensorInfo& t) {
+  return "{\"name\": " + json_string(t.name) + ", \"type\": \"" + type_string(t) + "\", \"shape_chw\": " +
+         json_ints(t.shape_chw()) + "}";
+}
+
+const char* color_name(Preprocessing::Color c) {
+  return c == Preprocessing::Color::kGray ? "GRAY" : c == Preprocessing::Color::kBGR ? "BGR" : "RGB";
+}
+
+const char* resize_name(Preprocessing::Resize r) {
+  switch (r) {
+    case Preprocessing::Resize::kDirect: return "direct";
+    case Preprocessing::Resize::kShortSideCrop: return "crop";
+    case Preprocessing::Resize::kFit: return "fit";
+  }
+  return "?";
+}
+
+}  // namespace
+
+std::string Model::describe_json() const {
+  const Impl& m = *impl_;
+  const Preprocessing& p = m.preprocessing;
+  char checksum[32];
+  std::snprintf(checksum, sizeof checksum, "%016llx", static_cast<unsigned long long>(m.constants_checksum));
+  char crop[32];
+  std::snprintf(crop, sizeof crop, "%.9g", static_cast<double>(p.crop_fraction));
+  int64_t macs = 0;
+  for (const LayerInfo& l : m.layers) macs += l.macs;
+
+  std::ostringstream s;
+  s << "{\"schema_version\": " << m.schema_version << ", \"producer\": " << json_string(m.producer)
+    << ", \"description\": " << json_string(m.description) << ", \"warnings\": " << json_strings(m.warnings) << ",\n";
+  s << " \"input\": " << json_tensor(m.tensor_infos[m.input]) << ",\n";
+  s << " \"output\": " << json_tensor(m.tensor_infos[m.output]) << ",\n";
+  s << " \"preprocessing\": {\"color\": \"" << color_name(p.color) << "\", \"resize\": \"" << resize_name(p.resize)
+    << "\", \"crop_fraction\": " << crop << ", \"invert\": " << (p.invert ? "true" : "false")
+    << ", \"mean\": " << json_floats(p.mean) << ", \"std\": " << json_floats(p.stddev) << ", \"height\": " << p.height
+    << ", \"width\": " << p.width << "},\n";
+  s << " \"labels\": " << json_strings(m.labels) << ",\n";
+  s << " \"macs\": " << macs << ", \"constant_bytes\": " << m.constants.size() << ", \"constants_checksum\": \"" << checksum
+    << "\", \"arena_bytes\": " << m.arena_bytes << ",\n";
+  s << " \"cpu\": {\"model\": " << json_string(cpu_model_name()) << ", \"arch\": " << json_string(cpu_arch())
+    << ", \"kernels_for\": " << json_string(available_isas()) << "},\n";
+  s << " \"layers\": [";
+  for (size_t i = 0; i < m.layers.size(); ++i) {
+    const LayerInfo& l = m.layers[i];
+    s << (i ? ",\n  " : "\n  ") << "{\"index\": " << i << ", \"name\": " << json_string(l.name) << ", \"kind\": "
+      << json_string(l.kind) << ", \"bits\": " << json_string(l.precision) << ", \"output\": "
+      << json_tensor(m.tensor_infos[l.output]) << ", \"macs\": " << l.macs << ", \"weight_bytes\": " << l.weight_bytes
+      << ", \"kernel\": " << json_string(l.kernel) << ", \"schedule\": " << json_string(l.schedule)
+      << ", \"schedule_note\": " << json_string(l.schedule_note) << "}";
+  }
+  s << "]}\n";
   return s.str();
 }
 

@@ -2,10 +2,11 @@
 # SPDX-License-Identifier: Apache-2.0
 # bnn-run as a user runs it: help, info, a run with dumps and timing, and the
 # errors a user meets (missing or damaged model, wrong or broken input).
-# Usage: bnn_run_test.sh BNN_RUN BUILD_DEMO_MODEL
+# Usage: bnn_run_test.sh BNN_RUN BUILD_DEMO_MODEL [BUNDLED_MODEL]
 set -u
 bnn_run=$1
 build_demo=$2
+long_names_model=${3:-}  # the bundled model's layer names are up to 49 characters
 source "$(dirname "$0")/check.sh"
 
 # A float32 .npy of zeros with the given shape tuple text and element count.
@@ -38,6 +39,18 @@ check "an unknown file: its bytes escaped, not printed raw" 1 "bytes 4 to 7 are 
 check "bad thread count" 2 "--threads needs a whole number" -- "$bnn_run" --threads 0 --model a --input b --output c
 check "info shows the graph" 0 "BitserialConv2D +W1A1" -- "$bnn_run" --info "$work/demo.bnn"
 check "info shows W2A2 and the schedule" 0 "W2A2 .*(bgemm_ukernel|bconv_direct|bitserial_conv)_[0-9x]+c1__[a-z0-9]+ \(default\)" -- "$bnn_run" --info "$work/demo.bnn"
+check "info --json is one JSON object with every layer" 0 "^11 layers, input \[3, 32, 32\] first kind Conv2D$" -- bash -c \
+  "'$bnn_run' --info '$work/demo.bnn' --json | /usr/bin/python3 -c 'import json,sys; d=json.load(sys.stdin); print(len(d[\"layers\"]), \"layers, input\", d[\"input\"][\"shape_chw\"], \"first kind\", d[\"layers\"][0][\"kind\"], sep=\" \")'"
+check "--json alone is a usage error" 2 "--json goes with --info" -- "$bnn_run" --json --model a --input b --output c
+# Every row's columns start where the header's do, however long the names.
+check "info columns line up" 0 "^aligned$" -- bash -c \
+  "'$bnn_run' --info '${long_names_model:-$work/demo.bnn}' | /usr/bin/python3 -c '
+import sys
+rows = [l.rstrip(\"\\n\") for l in sys.stdin if l.startswith(\"   \")]
+header, rows = rows[0], [r for r in rows[1:] if not r.lstrip().startswith(\"note:\")]
+starts = [header.index(c) for c in (\"layer\", \"kind\", \"bits\", \"MACs\", \"kernel\")]
+bad = [r for r in rows if any(r[s - 1] != \" \" or r[s] == \" \" for s in starts)]
+print(\"aligned\" if rows and not bad else bad)'"
 check "run with dumps and timing" 0 "median [0-9.]+ ms, p90" -- \
   "$bnn_run" --model "$work/demo.bnn" --input "$work/in.npy" --output "$work/out.npy" --dump-dir "$work/dump" --repeat 3
 check "every layer dumped" 0 "^11$" -- bash -c "ls '$work/dump' | wc -l"

@@ -123,6 +123,8 @@ class Model {
   int64_t arena_bytes() const;
   // Human-readable summary: graph, shapes, bit widths, kernels, schedules.
   std::string describe() const;
+  // The same as one JSON object (`bnn-run --info M --json`, Python's Model.info()).
+  std::string describe_json() const;
 
   struct Impl;
 
