@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Every command the README and docs/ show, run as a reader runs it: each
+# ```python and ```sh block of README.md and docs/*.md in order, in one work
+# directory that looks like the repository root (build/bin is this build's
+# tools; the source folders are linked), with the files the text names made
+# beforehand. Skipped, each with its reason: package installs and full builds
+# (the README's two set-up commands are what CI runs), a camera, the full
+# training run, and a script that rewrites the source tree.
+# Usage: docs_snippets_test.sh BIN_DIR SOURCE_DIR BUNDLED_MODEL
+set -u
+bin=$1
+source_dir=$2
+bundled_model=$3
+source "$source_dir/tests/cli/check.sh"
+
+# Why a line is not run, or nothing when it is.
+skip_reason() {
+  case "$1" in
+    *apt-get*|*apt\ install*) echo "installs packages" ;;
+    cmake\ *|*"cmake --build"*|ctest\ *) echo "a full build" ;;
+    *libcamerasrc*|*/dev/video*) echo "needs a camera" ;;
+    *train_fashion.py*) echo "the full training run" ;;
+    *make_examples.py*) echo "rewrites examples/ in the source tree" ;;
+  esac
+}
+
+cd "$work" || exit 1
+mkdir -p build
+ln -s "$bin" build/bin
+for d in apps docs examples models train tests; do ln -s "$source_dir/$d" "$d"; done
+# The files the text names.
+seq 0 9 | sed 's/^/class /' > labels.txt
+/usr/bin/python3 -c "import numpy as np; np.save('images.npy', np.random.rand(2, 1, 28, 28).astype(np.float32))"
+cp "$source_dir/examples/images/sneaker.png" picture.png
+cp "$source_dir/examples/images/sneaker.png" a.png
+cp "$source_dir/examples/images/sneaker_photo.jpg" my_photo.jpg
+mkdir photos && cp "$source_dir"/examples/images/*.png photos/
+cp "$bundled_model" net.bnn
+cp "$bundled_model" M.bnn
+# A ReActNet-18 checkpoint as its training code saves it, and DoReFa weights as safetensors.
+/usr/bin/python3 - "$source_dir/tests/parity" <<'PY' || { echo "FAIL: making the checkpoints"; exit 1; }
+import sys
+sys.argv[1:] = [sys.argv[1]]
+sys.path.insert(0, sys.argv[1])
+import torch
+import checkpoints
+import models as suite
+torch.manual_seed(0)
+reactnet = checkpoints.randomize(checkpoints.ARCHS["reactnet18"]([16, 24, 40, 72], 10), seed=1)
+torch.save({"epoch": 1, "state_dict": reactnet.state_dict()}, "checkpoint.pth.tar")
+dorefa = suite.randomize(checkpoints.ARCHS["dorefa18-w2a2"]([16, 24, 40, 72], 10), seed=1)
+checkpoints.save_safetensors("weights.safetensors", dorefa.state_dict())
+PY
+
+blocks=0
+for doc in "$source_dir/README.md" "$source_dir"/docs/*.md; do
+  name=${doc#"$source_dir"/}
+  # Each block as one record: its language, then its lines (continuations joined).
+  while IFS= read -r -d $'\x1e' block; do
+    language=${block%%$'\n'*}
+    body=${block#*$'\n'}
+    blocks=$((blocks + 1))
+    if [ "$language" = python ]; then
+      check "$name: a Python block runs as it stands" 0 "" -- timeout 600 /usr/bin/python3 -c "$body"
+      continue
+    fi
+    while IFS= read -r line; do
+      command=${line%%  #*}
+      [ -z "${command// /}" ] && continue
+      reason=$(skip_reason "$command")
+      if [ -n "$reason" ]; then echo "skip $name: $command ($reason)"; continue; fi
+      check "$name: $command" 0 "" -- timeout 600 bash -c "exec < /dev/null; $command"
+    done <<<"$body"
+  done < <(awk '
+    /^```(sh|python)$/ { lang = substr($0, 4); body = ""; inside = 1; next }
+    inside && /^```/ { printf "%s\n%s\x1e", lang, body; inside = 0; next }
+    inside { if (sub(/\\$/, "")) { body = body $0 } else { body = body $0 "\n" } }
+  ' "$doc")
+done
+check "the docs hold code blocks" 0 "" -- test "$blocks" -gt 5
+check "the README's run wrote its output" 0 "" -- test -s logits.npy
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
