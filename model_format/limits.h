@@ -52,8 +52,8 @@ constexpr int64_t kMaxJsonValues = int64_t{1} << 20;          // values in a saf
 constexpr int kMaxPickleDepth = 64;                           // nesting of containers that we walk
 constexpr int64_t kMaxSafetensorsHeaderBytes = int64_t{1} << 24;  // the JSON header (and kMaxJsonValues)
 
-// Pictures and camera frames (apps/common/image_file.cc decodes, engine/frame.cc
-// checks frame descriptors, engine/preprocess.cc resizes).
+// Pictures and camera frames (apps/common/image_file.cc decodes, engine/imaging/frame.cc
+// checks frame descriptors, engine/imaging/preprocess.cc resizes).
 constexpr int kMaxImageDimension = 1 << 14;                   // width or height, file, frame or model; STBI_MAX_DIMENSIONS
 constexpr int64_t kMaxImagePixels = int64_t{1} << 26;         // 64 Mpixel: 256 MiB decoded as RGBA
 constexpr int64_t kMaxFrameStride = int64_t{1} << 30;         // bytes from row to row of a frame plane

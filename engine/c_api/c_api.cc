@@ -13,7 +13,7 @@
 #include "bnn/classifier.h"
 #include "bnn/engine.h"
 #include "bnn/image.h"
-#include "engine/c_frame.h"
+#include "engine/c_api/c_frame.h"
 #include "model_format/schema.h"
 
 #ifndef BNN_VERSION_STRING

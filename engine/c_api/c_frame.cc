@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // bnn_frame (C) to ImageView (C++): every field checked or carried over, so
 // the frame checks in frame.cc see exactly what the caller described.
-#include "engine/c_frame.h"
+#include "engine/c_api/c_frame.h"
 
 #include <string>
 

@@ -8,7 +8,7 @@
 // template instance per format, so the inner loop has no format switch.
 // 4:2:0 and 4:2:2 chroma is taken from the sample covering the pixel (no
 // interpolation), as ffmpeg's swscale does converting at the same size.
-#include "engine/frame.h"
+#include "engine/imaging/frame.h"
 
 #include <algorithm>
 #include <cctype>

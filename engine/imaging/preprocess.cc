@@ -15,7 +15,7 @@
 #include <string>
 
 #include "bnn/image.h"
-#include "engine/frame.h"
+#include "engine/imaging/frame.h"
 #include "model_format/limits.h"
 
 namespace bnn {

@@ -13,7 +13,7 @@
 
 #include "bnn/bnn.h"
 #include "bnn/image.h"
-#include "engine/c_frame.h"
+#include "engine/c_api/c_frame.h"
 
 namespace {
 
