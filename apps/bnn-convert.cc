@@ -16,6 +16,7 @@
 #include "converter/convert.h"
 #include "converter/int8_stem.h"
 #include "model_format/builder.h"
+#include "model_format/file_kind.h"
 #include "model_format/input_file.h"
 #include "model_format/limits.h"
 #include "model_format/output_file.h"
@@ -220,9 +221,9 @@ int main(int argc, char** argv) {
   }
   if (arch.empty()) {  // a checkpoint given without its architecture
     bnn::InputFile in(input);
-    char magic[9] = {};
+    uint8_t magic[9] = {};
     const bool whole = in.error().empty() && in.size() >= 9 && in.read_exactly(magic, sizeof magic).empty();
-    if (whole && ((magic[0] == 'P' && magic[1] == 'K') || magic[8] == '{')) {
+    if (whole && bnn::is_weight_file(magic, sizeof magic)) {
       try {
         bnn::convert::open_weight_file(input);  // the checkpoint reader's own verdict (e.g. TorchScript)
       } catch (const std::exception& e) {

@@ -16,11 +16,20 @@ bool contains(const uint8_t* data, size_t size, std::string_view text, size_t wi
   return head.find(text) != std::string_view::npos;
 }
 
+bool is_zip(const uint8_t* data, size_t size) { return starts_with(data, size, "PK\x03\x04"); }
+
+// safetensors: a little-endian u64 header length (small: its top bytes zero), then JSON.
+bool is_safetensors(const uint8_t* data, size_t size) {
+  return size >= 9 && data[8] == '{' && data[7] == 0 && data[6] == 0;
+}
+
 }  // namespace
+
+bool is_weight_file(const uint8_t* data, size_t size) { return is_zip(data, size) || is_safetensors(data, size); }
 
 std::string describe_non_model_file(const uint8_t* data, size_t size) {
   const std::string convert = "convert it first: bnn-convert FILE -o model.bnn";
-  if (starts_with(data, size, "PK\x03\x04")) {
+  if (is_zip(data, size)) {
     return "a zip archive, as torch.save and torch.jit.save write (a PyTorch checkpoint): " + convert +
            " --arch NAME (bnn-convert --list-archs), or export ONNX";
   }
@@ -30,7 +39,7 @@ std::string describe_non_model_file(const uint8_t* data, size_t size) {
       (contains(data, size, "pytorch", 64) || contains(data, size, "onnx", 256))) {
     return "an ONNX model: " + convert;
   }
-  if (size >= 9 && data[8] == '{' && data[7] == 0 && data[6] == 0) return "a safetensors file: " + convert + " --arch NAME";
+  if (is_safetensors(data, size)) return "a safetensors file: " + convert + " --arch NAME";
   if (size >= 2 && data[0] == 0x80 && data[1] >= 2 && data[1] <= 5) {  // a pickle: torch.save's legacy format
     return "a pickle (torch.save's legacy format): save it again with a current PyTorch (a zip archive), then " + convert +
            " --arch NAME";

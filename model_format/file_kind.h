@@ -13,4 +13,7 @@ namespace bnn {
 // "" when the bytes look like nothing this knows.
 std::string describe_non_model_file(const uint8_t* data, size_t size);
 
+// A checkpoint of weights without a graph: a zip archive (torch.save) or safetensors.
+bool is_weight_file(const uint8_t* data, size_t size);
+
 }  // namespace bnn
