@@ -8,13 +8,12 @@
 #include <string>
 #include <vector>
 
-#include "apps/common/calibration.h"
 #include "apps/common/cli.h"
 #include "apps/common/preprocessing_flags.h"
+#include "apps/convert/int8_stem_input.h"
 #include "converter/checkpoint/arch_presets.h"
 #include "converter/checkpoint/weight_file.h"
 #include "converter/convert.h"
-#include "converter/int8_stem.h"
 #include "model_format/builder.h"
 #include "model_format/file_kind.h"
 #include "model_format/input_file.h"
@@ -90,29 +89,6 @@ std::vector<int> parse_chw(const std::string& text) {
   }
   if (dims.size() != 3) usage_error("--input needs CxHxW, e.g. 3x224x224");
   return dims;
-}
-
-// --int8-stem: the input range from --calibration, else the preprocessing.
-std::vector<uint8_t> quantize_stem(const std::vector<uint8_t>& model, const std::string& calibration) {
-  bnn::convert::InputRange range;
-  if (!calibration.empty()) {
-    const bnn::CalibrationRange c = bnn::calibration_range(calibration, model);
-    range = {c.min, c.max, "--calibration " + bnn::printable(calibration) + " (" + std::to_string(c.inputs) + " inputs)"};
-  } else if (const auto from_metadata = bnn::convert::preprocessing_range(model)) {
-    range = *from_metadata;
-  } else {
-    throw std::runtime_error(
-        "--int8-stem needs the input's range: give --calibration X.npy|DIR (example inputs), or --mean and --std "
-        "(pixels 0 to 255 normalized)");
-  }
-  bnn::convert::Int8StemReport report;
-  std::vector<uint8_t> quantized = bnn::convert::int8_stem(model, range, &report);
-  std::fprintf(stderr,
-               "bnn-convert: int8 stem: layer '%s'; input range %.4g to %.4g from %s: scale %.6g, zero point %d; "
-               "weights int8 per channel, largest error %.2g%% of a channel's largest weight\n",
-               bnn::printable(report.layer).c_str(), range.min, range.max, range.source.c_str(), report.input_scale,
-               report.input_zero_point, 100.0 * report.max_weight_error);
-  return quantized;
 }
 
 }  // namespace
@@ -238,7 +214,11 @@ int main(int argc, char** argv) {
     bnn::convert::ConvertReport report;
     std::vector<uint8_t> model = arch.empty() ? bnn::convert::convert_onnx_file(input, options, &report)
                                               : bnn::convert::convert_weights_file(input, arch, options, &report, bits);
-    if (int8_stem) model = quantize_stem(model, calibration);
+    if (int8_stem) {
+      std::string summary;
+      model = bnn::int8_stem_with_input_range(model, calibration, &summary);
+      std::fprintf(stderr, "bnn-convert: %s\n", summary.c_str());
+    }
     bnn::write_file(output, model);
     for (const std::string& w : report.warnings) {
       std::fprintf(stderr, "bnn-convert: warning: %s\n", bnn::printable(w).c_str());

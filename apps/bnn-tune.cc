@@ -86,17 +86,15 @@ int main(int argc, char** argv) {
   options.progress = [](const std::string& line) { std::fprintf(stderr, "bnn-tune: %s\n", line.c_str()); };
   try {
     const std::vector<uint8_t> bytes = bnn::read_regular_file(input, bnn::limits::kMaxModelBytes, "kMaxModelBytes");
-    bnn::ModelBuilder builder = [&] {
+    std::vector<bnn::tune::LayerResult> results;
+    const std::vector<uint8_t> tuned = [&] {
       try {
-        return bnn::ModelBuilder::from_bytes(bytes.data(), bytes.size());
+        return bnn::tune::tune_model_file(bytes, options, &results);
       } catch (const std::invalid_argument& e) {
         throw std::runtime_error(input + ": " + e.what());  // name the file
       }
     }();
-    std::vector<bnn::tune::LayerResult> results = bnn::tune::tune_model(builder.raw(), options);
-    options.progress("checking the changed layers inside the whole network (tuned and untuned alternated)");
-    bnn::tune::keep_in_network_gains(builder, results, options);
-    bnn::write_file(output, builder.finish());
+    bnn::write_file(output, tuned);
     // With "-o -" the model goes to standard output, the table to stderr.
     FILE* table = output == "-" ? stderr : stdout;
     double before = 0, after = 0;

@@ -2,6 +2,8 @@
 // Model::describe(): what `bnn-run --info` prints.
 #include <algorithm>
 #include <cstdio>
+#include <iomanip>
+#include <locale>
 #include <sstream>
 
 #include "engine/model_impl.h"
@@ -62,11 +64,37 @@ size_t display_width(const std::string& text) {
   return n;
 }
 
+const char* color_name(Preprocessing::Color c) {
+  return c == Preprocessing::Color::kGray ? "GRAY" : c == Preprocessing::Color::kBGR ? "BGR" : "RGB";
+}
+
+// As bnn-convert's --resize spells them.
+const char* resize_name(Preprocessing::Resize r) {
+  switch (r) {
+    case Preprocessing::Resize::kDirect: return "direct";
+    case Preprocessing::Resize::kShortSideCrop: return "short-side";
+    case Preprocessing::Resize::kFit: return "fit";
+  }
+  return "?";
+}
+
+int64_t total_macs(const std::vector<LayerInfo>& layers) {
+  int64_t macs = 0;
+  for (const LayerInfo& l : layers) macs += l.macs;
+  return macs;
+}
+
+std::string checksum_string(uint64_t checksum) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(checksum));
+  return text;
+}
+
 }  // namespace
 
 std::string Preprocessing::describe() const {
   std::ostringstream s;
-  s << (color == Color::kGray ? "GRAY" : color == Color::kBGR ? "BGR" : "RGB") << ", HxW " << height << "x" << width;
+  s << color_name(color) << ", HxW " << height << "x" << width;
   switch (resize) {
     case Resize::kDirect: s << ", direct resize"; break;
     case Resize::kShortSideCrop: s << ", short-side resize, centre crop " << crop_fraction; break;
@@ -90,12 +118,8 @@ std::string Model::describe() const {
   s << "preprocessing: " << m.preprocessing.describe() << "\n";
   s << "\noutput: '" << printable(out.name) << "' " << type_string(out) << " " << shape_string(out.shape_chw()) << ", "
     << m.labels.size() << " labels\n";
-  int64_t macs = 0;
-  for (const LayerInfo& l : m.layers) macs += l.macs;
-  char checksum[32];
-  std::snprintf(checksum, sizeof checksum, "%016llx", static_cast<unsigned long long>(m.constants_checksum));
-  s << m.layers.size() << " layers, " << count_string(macs) << " MACs, constants " << bytes_string(m.constants.size())
-    << " (checksum " << checksum << "), activation arena " << bytes_string(m.arena_bytes) << " per session\n";
+  s << m.layers.size() << " layers, " << count_string(total_macs(m.layers)) << " MACs, constants "
+    << bytes_string(m.constants.size()) << " (checksum " << checksum_string(m.constants_checksum) << "), activation arena " << bytes_string(m.arena_bytes) << " per session\n";
   s << "this CPU: " << cpu_model_name() << " (" << cpu_arch() << "), kernels for: " << available_isas() << "\n\n";
 
   // Each column as wide as its widest cell, so long layer names keep the table aligned.
@@ -138,14 +162,15 @@ std::string json_ints(const std::vector<int>& v) {
   return s + "]";
 }
 
+// Numbers in JSON's spelling whatever the process's locale (an embedding
+// app may have called setlocale): the classic locale, 9 significant digits.
 std::string json_floats(const std::vector<float>& v) {
-  std::string s = "[";
-  char buf[32];
-  for (size_t i = 0; i < v.size(); ++i) {
-    std::snprintf(buf, sizeof buf, "%.9g", static_cast<double>(v[i]));
-    s += (i ? ", " : "") + std::string(buf);
-  }
-  return s + "]";
+  std::ostringstream s;
+  s.imbue(std::locale::classic());
+  s << std::setprecision(9) << '[';
+  for (size_t i = 0; i < v.size(); ++i) s << (i ? ", " : "") << v[i];
+  s << ']';
+  return s.str();
 }
 
 std::string json_strings(const std::vector<std::string>& v) {
@@ -159,43 +184,29 @@ std::string json_tensor(const TensorInfo& t) {
          json_ints(t.shape_chw()) + "}";
 }
 
-const char* color_name(Preprocessing::Color c) {
-  return c == Preprocessing::Color::kGray ? "GRAY" : c == Preprocessing::Color::kBGR ? "BGR" : "RGB";
-}
-
-const char* resize_name(Preprocessing::Resize r) {
-  switch (r) {
-    case Preprocessing::Resize::kDirect: return "direct";
-    case Preprocessing::Resize::kShortSideCrop: return "crop";
-    case Preprocessing::Resize::kFit: return "fit";
-  }
-  return "?";
-}
-
 }  // namespace
 
 std::string Model::describe_json() const {
   const Impl& m = *impl_;
   const Preprocessing& p = m.preprocessing;
-  char checksum[32];
-  std::snprintf(checksum, sizeof checksum, "%016llx", static_cast<unsigned long long>(m.constants_checksum));
-  char crop[32];
-  std::snprintf(crop, sizeof crop, "%.9g", static_cast<double>(p.crop_fraction));
-  int64_t macs = 0;
-  for (const LayerInfo& l : m.layers) macs += l.macs;
-
-  std::ostringstream s;
+  // A model without mean or std uses 0 and 1: said per channel, as given ones are.
+  const size_t channels = static_cast<size_t>(std::max(p.channels, 0));
+  const std::vector<float> mean = p.mean.empty() ? std::vector<float>(channels, 0.0f) : p.mean;
+  const std::vector<float> stddev = p.stddev.empty() ? std::vector<float>(channels, 1.0f) : p.stddev;
+  std::ostringstream s;  // JSON's numbers whatever the locale (see json_floats)
+  s.imbue(std::locale::classic());
+  s << std::setprecision(9);
   s << "{\"schema_version\": " << m.schema_version << ", \"producer\": " << json_string(m.producer)
     << ", \"description\": " << json_string(m.description) << ", \"warnings\": " << json_strings(m.warnings) << ",\n";
   s << " \"input\": " << json_tensor(m.tensor_infos[m.input]) << ",\n";
   s << " \"output\": " << json_tensor(m.tensor_infos[m.output]) << ",\n";
   s << " \"preprocessing\": {\"color\": \"" << color_name(p.color) << "\", \"resize\": \"" << resize_name(p.resize)
-    << "\", \"crop_fraction\": " << crop << ", \"invert\": " << (p.invert ? "true" : "false")
-    << ", \"mean\": " << json_floats(p.mean) << ", \"std\": " << json_floats(p.stddev) << ", \"height\": " << p.height
-    << ", \"width\": " << p.width << "},\n";
+    << "\", \"crop_fraction\": " << p.crop_fraction << ", \"invert\": " << (p.invert ? "true" : "false")
+    << ", \"mean\": " << json_floats(mean) << ", \"std\": " << json_floats(stddev) << ", \"height\": " << p.height
+    << ", \"width\": " << p.width << ", \"channels\": " << p.channels << "},\n";
   s << " \"labels\": " << json_strings(m.labels) << ",\n";
-  s << " \"macs\": " << macs << ", \"constant_bytes\": " << m.constants.size() << ", \"constants_checksum\": \"" << checksum
-    << "\", \"arena_bytes\": " << m.arena_bytes << ",\n";
+  s << " \"macs\": " << total_macs(m.layers) << ", \"constant_bytes\": " << m.constants.size()
+    << ", \"constants_checksum\": \"" << checksum_string(m.constants_checksum) << "\", \"arena_bytes\": " << m.arena_bytes << ",\n";
   s << " \"cpu\": {\"model\": " << json_string(cpu_model_name()) << ", \"arch\": " << json_string(cpu_arch())
     << ", \"kernels_for\": " << json_string(available_isas()) << "},\n";
   s << " \"layers\": [";

@@ -16,14 +16,14 @@ bool contains(const uint8_t* data, size_t size, std::string_view text, size_t wi
   return head.find(text) != std::string_view::npos;
 }
 
+}  // namespace
+
 bool is_zip(const uint8_t* data, size_t size) { return starts_with(data, size, "PK\x03\x04"); }
 
-// safetensors: a little-endian u64 header length (small: its top bytes zero), then JSON.
+// A little-endian u64 header length (small: its top bytes zero), then JSON.
 bool is_safetensors(const uint8_t* data, size_t size) {
   return size >= 9 && data[8] == '{' && data[7] == 0 && data[6] == 0;
 }
-
-}  // namespace
 
 bool is_weight_file(const uint8_t* data, size_t size) { return is_zip(data, size) || is_safetensors(data, size); }
 

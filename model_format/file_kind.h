@@ -13,7 +13,11 @@ namespace bnn {
 // "" when the bytes look like nothing this knows.
 std::string describe_non_model_file(const uint8_t* data, size_t size);
 
-// A checkpoint of weights without a graph: a zip archive (torch.save) or safetensors.
+// A zip archive (what torch.save and torch.jit.save write).
+bool is_zip(const uint8_t* data, size_t size);
+// A safetensors file.
+bool is_safetensors(const uint8_t* data, size_t size);
+// A checkpoint of weights without a graph: either of the two.
 bool is_weight_file(const uint8_t* data, size_t size);
 
 }  // namespace bnn

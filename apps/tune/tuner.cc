@@ -536,4 +536,13 @@ void keep_in_network_gains(ModelBuilder& builder, std::vector<LayerResult>& resu
   }
 }
 
+std::vector<uint8_t> tune_model_file(const std::vector<uint8_t>& bytes, const TuneOptions& options,
+                                     std::vector<LayerResult>* results) {
+  ModelBuilder builder = ModelBuilder::from_bytes(bytes.data(), bytes.size());
+  *results = tune_model(builder.raw(), options);
+  if (options.progress) options.progress("checking the changed layers inside the whole network (tuned and untuned alternated)");
+  keep_in_network_gains(builder, *results, options);
+  return builder.finish();
+}
+
 }  // namespace bnn::tune

@@ -65,4 +65,10 @@ std::vector<LayerResult> tune_model(fb::ModelT& model, const TuneOptions& option
 // by more than the gain.
 void keep_in_network_gains(ModelBuilder& builder, std::vector<LayerResult>& results, const TuneOptions& options);
 
+// A model file's bytes tuned: tune_model, then keep_in_network_gains; the
+// tuned file's bytes. Throws std::invalid_argument for bytes that are not a
+// valid model (ModelBuilder::from_bytes).
+std::vector<uint8_t> tune_model_file(const std::vector<uint8_t>& bytes, const TuneOptions& options,
+                                     std::vector<LayerResult>* results);
+
 }  // namespace bnn::tune

@@ -6,6 +6,7 @@
 #include <limits>
 
 #include "converter/checkpoint/weight_file_impl.h"
+#include "model_format/file_kind.h"
 #include "model_format/input_file.h"
 #include "model_format/limits.h"
 
@@ -57,10 +58,8 @@ std::vector<std::string> strip_common_prefix(std::vector<std::string> names, con
 }
 
 std::unique_ptr<WeightFile> parse_weight_file(std::vector<uint8_t> bytes, const std::string& origin) {
-  if (bytes.size() >= 4 && bytes[0] == 'P' && bytes[1] == 'K' && bytes[2] == 3 && bytes[3] == 4) {
-    return make_torch_checkpoint(std::move(bytes), origin);
-  }
-  if (bytes.size() >= 9 && bytes[8] == '{') return make_safetensors(std::move(bytes), origin);
+  if (is_zip(bytes.data(), bytes.size())) return make_torch_checkpoint(std::move(bytes), origin);
+  if (is_safetensors(bytes.data(), bytes.size())) return make_safetensors(std::move(bytes), origin);
   if (bytes.size() >= 2 && bytes[0] == 0x80 && bytes[1] >= 2) {
     throw ConvertError(origin + ": a torch.save file in the legacy format (PyTorch before 1.6), which is not read; "
                        "load it once with that PyTorch and torch.save(state_dict, path) it again under 1.6 or later");

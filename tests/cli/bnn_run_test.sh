@@ -40,17 +40,19 @@ check "bad thread count" 2 "--threads needs a whole number" -- "$bnn_run" --thre
 check "info shows the graph" 0 "BitserialConv2D +W1A1" -- "$bnn_run" --info "$work/demo.bnn"
 check "info shows W2A2 and the schedule" 0 "W2A2 .*(bgemm_ukernel|bconv_direct|bitserial_conv)_[0-9x]+c1__[a-z0-9]+ \(default\)" -- "$bnn_run" --info "$work/demo.bnn"
 check "info --json is one JSON object with every layer" 0 "^11 layers, input \[3, 32, 32\] first kind Conv2D$" -- bash -c \
-  "'$bnn_run' --info '$work/demo.bnn' --json | /usr/bin/python3 -c 'import json,sys; d=json.load(sys.stdin); print(len(d[\"layers\"]), \"layers, input\", d[\"input\"][\"shape_chw\"], \"first kind\", d[\"layers\"][0][\"kind\"], sep=\" \")'"
+  '"$1" --info "$2" --json | /usr/bin/python3 -c "import json,sys; d=json.load(sys.stdin); print(len(d[\"layers\"]), \"layers, input\", d[\"input\"][\"shape_chw\"], \"first kind\", d[\"layers\"][0][\"kind\"])"' \
+  _ "$bnn_run" "$work/demo.bnn"
 check "--json alone is a usage error" 2 "--json goes with --info" -- "$bnn_run" --json --model a --input b --output c
 # Every row's columns start where the header's do, however long the names.
-check "info columns line up" 0 "^aligned$" -- bash -c \
-  "'$bnn_run' --info '${long_names_model:-$work/demo.bnn}' | /usr/bin/python3 -c '
-import sys
-rows = [l.rstrip(\"\\n\") for l in sys.stdin if l.startswith(\"   \")]
-header, rows = rows[0], [r for r in rows[1:] if not r.lstrip().startswith(\"note:\")]
-starts = [header.index(c) for c in (\"layer\", \"kind\", \"bits\", \"MACs\", \"kernel\")]
-bad = [r for r in rows if any(r[s - 1] != \" \" or r[s] == \" \" for s in starts)]
-print(\"aligned\" if rows and not bad else bad)'"
+check "info columns line up" 0 "^aligned [0-9]+ rows$" -- bash -c '"$1" --info "$2" | /usr/bin/python3 -c "$3"' _ \
+  "$bnn_run" "${long_names_model:-$work/demo.bnn}" '
+import re, sys
+lines = [l.rstrip("\n") for l in sys.stdin]
+header = next(l for l in lines if re.match(r"\s+#\s+layer", l))
+rows = [l for l in lines if re.match(r"\s+\d+\s", l)]
+starts = [header.index(c) for c in ("layer", "kind", "bits", "MACs", "kernel")]
+bad = [r for r in rows if any(len(r) <= s or r[s - 1] != " " or r[s] == " " for s in starts)]
+print(f"aligned {len(rows)} rows" if rows and not bad else bad)'
 check "run with dumps and timing" 0 "median [0-9.]+ ms, p90" -- \
   "$bnn_run" --model "$work/demo.bnn" --input "$work/in.npy" --output "$work/out.npy" --dump-dir "$work/dump" --repeat 3
 check "every layer dumped" 0 "^11$" -- bash -c "ls '$work/dump' | wc -l"

@@ -123,7 +123,7 @@ class Model {
   int64_t arena_bytes() const;
   // Human-readable summary: graph, shapes, bit widths, kernels, schedules.
   std::string describe() const;
-  // The same as one JSON object (`bnn-run --info M --json`, Python's Model.info()).
+  // The same as one JSON object (`bnn-run --info M --json`; the Python package's Model.info()).
   std::string describe_json() const;
 
   struct Impl;
