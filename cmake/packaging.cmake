@@ -10,9 +10,12 @@
 #                     libonnx1 and libprotobuf32
 #   gstreamer1.0-bnn  the bnnclassify element (where GStreamer was found), in
 #                     the plugin directory of the system's GStreamer
+#   python3-bnn       the Python package (where pybind11 was found), in
+#                     /usr/lib/python3.X/dist-packages; its extension links the
+#                     converter, so it needs ONNX and protobuf like bnn-converter
 # Each carries LICENSE and THIRD_PARTY_NOTICES.md in /usr/share/doc/<package>.
 # Dependencies are the Debian / Raspberry Pi OS runtime packages the binaries
-# link; no Python, no oneDNN.
+# link; none but python3-bnn needs Python, none needs oneDNN.
 if(CMAKE_SYSTEM_PROCESSOR MATCHES "^(aarch64|arm64)$")
   set(deb_arch arm64)
 elseif(CMAKE_SYSTEM_PROCESSOR MATCHES "^(arm|armv7.*)$")
@@ -57,12 +60,24 @@ endif()
 if(TARGET gstbnnclassify)
   list(APPEND CPACK_COMPONENTS_ALL gstreamer)
 endif()
+if(TARGET _bnn AND TARGET bnn-convert)
+  list(APPEND CPACK_COMPONENTS_ALL python)
+  set(CPACK_DEBIAN_PYTHON_PACKAGE_NAME python3-bnn)
+  # The extension is built for one CPython (its ABI tag names the version).
+  math(EXPR python_next_minor "${BNN_PYTHON_VERSION_MINOR} + 1")
+  set(python_abi "python3 (>= ${BNN_PYTHON_VERSION_MAJOR}.${BNN_PYTHON_VERSION_MINOR}), python3 (<< ${BNN_PYTHON_VERSION_MAJOR}.${python_next_minor})")
+  set(CPACK_DEBIAN_PYTHON_PACKAGE_DEPENDS "${runtime_depends}, ${python_abi}, python3-numpy, libonnx1, libprotobuf32")
+  set(CPACK_DEBIAN_PYTHON_PACKAGE_RECOMMENDS "python3-torch, python3-pil")
+  set(CPACK_DEBIAN_PYTHON_PACKAGE_SECTION python)
+  set(CPACK_COMPONENT_PYTHON_DESCRIPTION "bnn-engine: the bnn Python package (convert PyTorch models, run them)")
+endif()
 # The licences, in each package's documentation directory.
 set(package_of_library libbnn0)
 set(package_of_dev libbnn-dev)
 set(package_of_tools bnn-tools)
 set(package_of_converter bnn-converter)
 set(package_of_gstreamer gstreamer1.0-bnn)
+set(package_of_python python3-bnn)
 foreach(component IN LISTS CPACK_COMPONENTS_ALL)
   install(FILES ${PROJECT_SOURCE_DIR}/LICENSE ${PROJECT_SOURCE_DIR}/THIRD_PARTY_NOTICES.md
           DESTINATION share/doc/${package_of_${component}} COMPONENT ${component})

@@ -1,26 +1,34 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: Apache-2.0
-"""Convert a binarized PyTorch model and check it against PyTorch.
+"""Convert a binarized PyTorch model and check it against PyTorch, in one process.
 
-This is the README's "Convert your PyTorch model" walk-through as one script
-(CI runs it, so the README cannot rot):
+The README's "Convert your PyTorch model" walk-through as one script, on the
+`bnn` Python package (CI runs it, so the README cannot rot):
 
-    /usr/bin/python3 examples/convert_pytorch.py --bin build/bin
+    PYTHONPATH=build/python /usr/bin/python3 examples/convert_pytorch.py
+
+(or without PYTHONPATH once the package is installed: `cmake --install build`
+or the python3-bnn package).
 
 1. a Bi-Real-style binarized network, written the way people train it;
-2. torch.onnx.export;
-3. bnn-convert, then bnn-run on a batch;
-4. the engine's output next to PyTorch's.
+2. bnn.convert on the module (exported to ONNX in memory, then converted);
+3. the engine's output next to PyTorch's on a batch;
+4. the model saved, loaded again and asked about a picture.
 """
-import argparse
 import os
-import subprocess
+import sys
 import tempfile
 
 import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+try:
+    import bnn
+except ImportError:  # run from a checkout: the build tree's package
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "build", "python"))
+    import bnn
 
 
 class Binarize(nn.Module):
@@ -65,10 +73,6 @@ class Net(nn.Module):
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--bin", default="build/bin", help="where bnn-convert and bnn-run are")
-    args = parser.parse_args()
-
     torch.manual_seed(0)
     model = Net().eval()  # in practice: load your trained weights here
     with torch.no_grad():  # give batchnorm some statistics, as training would
@@ -78,26 +82,27 @@ def main():
                 m.running_var.uniform_(0.5, 2.0)
     images = torch.randn(4, 1, 28, 28)
 
-    with tempfile.TemporaryDirectory() as tmp:
-        onnx_path, bnn_path = os.path.join(tmp, "net.onnx"), os.path.join(tmp, "net.bnn")
-        in_path, out_path = os.path.join(tmp, "images.npy"), os.path.join(tmp, "logits.npy")
-        # 2. Export: eval mode, a fixed input size.
-        torch.onnx.export(model, images[:1], onnx_path, opset_version=13, input_names=["image"],
-                          output_names=["logits"])
-        # 3. Convert and run.
-        subprocess.run([os.path.join(args.bin, "bnn-convert"), onnx_path, "-o", bnn_path, "--mean", "0.5",
-                        "--std", "0.25", "--color", "grey"], check=True)
-        np.save(in_path, images.numpy())
-        subprocess.run([os.path.join(args.bin, "bnn-run"), "--model", bnn_path, "--input", in_path, "--output",
-                        out_path], check=True)
-        ours = np.load(out_path)
+    # 2. Convert: the preprocessing a picture gets is stored in the model.
+    engine = bnn.convert(model, example_input=images[:1], color="grey", mean=0.5, std=0.25,
+                         labels=[f"class {i}" for i in range(10)])
+    print(engine)
 
-    # 4. Compare.
+    # 3. Run and compare.
+    ours = engine.run(images.numpy())
     with torch.no_grad():
         theirs = model(images).numpy()
     print("engine top-1: ", ours.argmax(1), "\nPyTorch top-1:", theirs.argmax(1))
     print(f"max |logit difference|: {np.abs(ours - theirs).max():.2e}")
     assert (ours.argmax(1) == theirs.argmax(1)).all() and np.abs(ours - theirs).max() < 1e-3
+
+    # 4. Save, load as bnn-classify would, classify a picture.
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "net.bnn")
+        engine.save(path)
+        loaded = bnn.Model(path, threads=2)
+        np.testing.assert_array_equal(loaded.run(images.numpy()), ours)
+        picture = os.path.join(os.path.dirname(os.path.abspath(__file__)), "images", "sneaker.png")
+        print("sneaker.png:", loaded.classify(picture, top=2), "(an untrained network: any class)")
 
 
 if __name__ == "__main__":

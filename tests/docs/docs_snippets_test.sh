@@ -3,7 +3,8 @@
 # Every command the README and docs/ show, run as a reader runs it: each
 # ```python and ```sh block of README.md and docs/*.md in order, in one work
 # directory that looks like the repository root (build/bin is this build's
-# tools; the source folders are linked), with the files the text names made
+# tools, build/python its Python package, build/models its bundled model; the
+# source folders are linked), with the files the text names made
 # beforehand. Skipped, each with its reason: package installs and full builds
 # (the README's two set-up commands are what CI runs), a camera, the full
 # training run, and a script that rewrites the source tree.
@@ -28,6 +29,8 @@ skip_reason() {
 cd "$work" || exit 1
 mkdir -p build
 ln -s "$bin" build/bin
+ln -s "$(dirname "$bundled_model")" build/models
+[ -n "${PYTHONPATH:-}" ] && ln -s "${PYTHONPATH%%:*}" build/python  # the package, as build/python
 for d in apps docs examples models train tests; do ln -s "$source_dir/$d" "$d"; done
 # The files the text names.
 seq 0 9 | sed 's/^/class /' > labels.txt
@@ -57,6 +60,7 @@ blocks=0
 commands=0
 for doc in "$source_dir/README.md" "$source_dir"/docs/*.md; do
   name=${doc#"$source_dir"/}
+  python_so_far=""
   # Fences the runner knows: code to run (sh, python) or to read (c, cpp, text).
   unknown=$(grep -nE '^```[a-z]' "$doc" | grep -vE '```(sh|python|c|cpp|text)$')
   check "$name: every code block's language is known" 0 "" -- test -z "$unknown"
@@ -66,7 +70,10 @@ for doc in "$source_dir/README.md" "$source_dir"/docs/*.md; do
     body=${block#*$'\n'}
     blocks=$((blocks + 1))
     if [ "$language" = python ]; then
-      check "$name: a Python block runs as it stands" 0 "" -- timeout 600 /usr/bin/python3 -c "$body" < /dev/null
+      # A document's Python blocks build on each other ("with the model above"): each runs after the earlier ones.
+      python_so_far+="$body"$'\n'
+      check "$name: a Python block runs after the ones before it" 0 "" -- \
+        timeout 600 /usr/bin/python3 -c "$python_so_far" < /dev/null
       commands=$((commands + 1))
       continue
     fi

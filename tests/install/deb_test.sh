@@ -2,12 +2,12 @@
 # SPDX-License-Identifier: Apache-2.0
 # The Debian packages (cpack) of a build configured with
 # -DCMAKE_INSTALL_PREFIX=/usr: their names, architecture, dependencies (no
-# Python, no oneDNN) and contents; then the packaged tools, unpacked into a
+# Python but python3-bnn's, no oneDNN) and contents; then the packaged tools, unpacked into a
 # scratch root, classify the sneaker photo (under qemu for an ARM build).
 # Usage: deb_test.sh BUILD_DIR SOURCE_DIR DEB_ARCH [QEMU SYSROOT]
 set -u
-build=$1
-source_dir=$2
+build=$(cd "$1" && pwd)
+source_dir=$(cd "$2" && pwd)
 arch=$3
 qemu=${4:-}
 sysroot=${5:-}
@@ -64,6 +64,22 @@ if grep -q "^GST_FOUND:INTERNAL=1" "$build/CMakeCache.txt" || grep -q "^BNN_GST_
     check "the packaged element runs with no model property" 0 "^frame 1: " -- \
       env GST_PLUGIN_PATH="$plugin_dir" GST_REGISTRY="$work/registry.bin" gst-launch-1.0 -q videotestsrc num-buffers=2 ! \
       video/x-raw,format=NV12,width=64,height=48 ! bnnclassify print=true ! fakesink
+  fi
+fi
+
+# The Python package, where this build made one: in Debian's dist-packages,
+# depending on the CPython it was built for, importable from the unpacked tree.
+if grep -q "^BNN_PYTHON_VERSION_MINOR:INTERNAL=" "$build/CMakeCache.txt" && \
+   grep -q "^BNN_BUILD_CONVERTER:BOOL=ON" "$build/CMakeCache.txt"; then
+  check "python3-bnn is built for $arch" 0 "" -- test -n "$(deb python3-bnn)"
+  check "python3-bnn holds the package in /usr/lib/python3.X/dist-packages" 0 "" -- sh -c \
+    "dpkg-deb -c '$(deb python3-bnn)' | grep -q 'usr/lib/python3.[0-9]*/dist-packages/bnn/__init__\.py' && dpkg-deb -c '$(deb python3-bnn)' | grep -q 'usr/lib/python3.[0-9]*/dist-packages/bnn/_bnn\.cpython-[0-9]*-.*\.so'"
+  check "python3-bnn depends on its CPython, numpy, ONNX and protobuf" 0 "" -- sh -c \
+    "dpkg-deb -f '$(deb python3-bnn)' Depends | grep -q 'python3 (>= 3\.[0-9]*), python3 (<< 3\.[0-9]*), python3-numpy, libonnx1, libprotobuf32'"
+  if [ -z "$qemu" ]; then
+    dpkg-deb -x "$(deb python3-bnn)" "$work/py"
+    check "the packaged Python package imports and classifies" 0 "^Sneaker$" -- env -u PYTHONPATH sh -c \
+      "cd / && PYTHONPATH=\$(echo '$work'/py/usr/lib/python3.*/dist-packages) /usr/bin/python3 -c 'import bnn; print(bnn.Model(\"$build/models/fashion_bnn.bnn\").classify(\"$source_dir/examples/images/sneaker_photo.jpg\")[0][0])'"
   fi
 fi
 

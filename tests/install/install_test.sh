@@ -55,5 +55,16 @@ check "pkg-config bnn-static: classifies the frame" 0 "^Sneaker" -- \
 check "pkg-config bnn-static: no libbnn.so is linked" 1 "" -- sh -c "objdump -p '$work/pc-static' | grep -q 'NEEDED.*libbnn'"
 check "a frame of the wrong size is refused" 1 "needs" -- \
   "$work/pc-static" "$model" "$work/frame.nv12" NV12 320 241
+# The Python package, where the build made one: installed where Debian's
+# /usr/bin/python3 looks, for the default prefix (/usr/local) and the packages' (/usr), and importable.
+extension=$(find "$prefix" -name "_bnn.cpython-*.so" | head -1)
+if [ -n "$extension" ]; then
+  site=$(dirname "$(dirname "$extension")")
+  relative=${site#"$prefix"/}
+  check "the Python package goes where /usr/bin/python3 looks under /usr/local and /usr ($relative)" 0 "" -- \
+    /usr/bin/python3 -c "import sys; sys.exit(not {'/usr/local/$relative', '/usr/$relative'} <= set(sys.path))"
+  check "the installed Python package imports and runs" 0 "^\(10,\)$" -- env -u PYTHONPATH sh -c \
+    "cd / && PYTHONPATH='$site' /usr/bin/python3 -c 'import bnn, numpy as np; print(bnn.Model(\"$build/models/fashion_bnn.bnn\").run(np.zeros((1, 28, 28), np.float32)).shape)'"
+fi
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

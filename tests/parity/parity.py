@@ -66,7 +66,7 @@ def packed_layers(info_text):
 
 
 def check(family, bin_dir, size="3x32x32", batch=2, opset=13, full=False, seed=1, max_flips=0.0,
-          dynamic_batch=False):
+          dynamic_batch=False, python=False):
     """Exports, converts and runs one model against PyTorch; prints the figures; raises Failed."""
     c, h, w = (int(v) for v in size.split("x"))
     torch.manual_seed(seed)
@@ -99,6 +99,14 @@ def check(family, bin_dir, size="3x32x32", batch=2, opset=13, full=False, seed=1
         got = np.load(out_path)
         dumps = sorted(os.listdir(dump))
         ours = [np.load(os.path.join(dump, dumps[i])) for i in packed_layers(info)]
+        if python:  # the same through the Python package: the file the tool wrote, and the module converted in memory
+            import bnn
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                from_module = bnn.convert(model, example_input=x[:1], opset_version=opset)
+            for how, m in (("bnn.Model(file).run", bnn.Model(bnn_path)), ("bnn.convert(module).run", from_module)):
+                if not np.array_equal(m.run(x.numpy()), got):
+                    raise Failed(f"{how} differs from bnn-run on the same input")
 
     print(f"{family}: input {batch}x{c}x{h}x{w}, opset {opset}{' (dynamic batch axis)' if dynamic_batch else ''}, "
           f"{'full' if full else 'narrow'} widths")
@@ -126,7 +134,7 @@ def check(family, bin_dir, size="3x32x32", batch=2, opset=13, full=False, seed=1
           f"top-1 identical: {top1_same}")
     if not top1_same or rel > TOLERANCE or max(flips, default=0.0) > max_flips:
         raise Failed(f"{family}: outputs differ from PyTorch")
-    print("  PASSED")
+    print("  PASSED" + (" (also through the Python package: identical outputs)" if python else ""))
 
 
 def main():
@@ -142,6 +150,8 @@ def main():
     p.add_argument("--dynamic-batch", action="store_true", help="export with a dynamic batch axis")
     p.add_argument("--also-dynamic-batch", action="store_true",
                    help="check each family a second time, exported at opset 13 with a dynamic batch axis")
+    p.add_argument("--python", action="store_true",
+                   help="also convert and run through the Python package; its outputs must equal bnn-run's")
     p.add_argument("--max-flips", type=float, default=0.0,
                    help="largest fraction of binarized activations allowed to differ (0: every one equal)")
     args = p.parse_args()
@@ -151,7 +161,8 @@ def main():
     failed = 0
     for family, opset, dynamic in cases:
         try:
-            check(family, args.bin, args.size, args.batch, opset, args.full, args.seed, args.max_flips, dynamic)
+            check(family, args.bin, args.size, args.batch, opset, args.full, args.seed, args.max_flips, dynamic,
+                  args.python)
         except Failed as e:
             print(f"FAILED: {family} at opset {opset}{' (dynamic batch axis)' if dynamic else ''}: {e}")
             failed += 1

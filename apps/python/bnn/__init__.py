@@ -12,6 +12,7 @@ same outputs); errors are Python exceptions carrying the engine's message:
 bnn.ModelError for a model file that cannot be used, bnn.ConvertError for a
 network the converter refuses, ValueError for a bad argument. See docs/python.md.
 """
+import errno
 import io
 import json
 import os
@@ -134,7 +135,10 @@ class Model:
         if isinstance(top, bool) or not isinstance(top, int):
             raise TypeError(f"top must be an int, not {type(top).__name__}")
         if isinstance(image, (str, bytes, os.PathLike)):
-            return self._model.classify_file(_path(image, "image"), top)
+            path = _path(image, "image")
+            if not os.path.exists(path):
+                raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), path)
+            return self._model.classify_file(path, top)
         if hasattr(image, "convert") and hasattr(image, "mode"):  # a PIL image
             mode = "L" if image.mode in ("1", "L", "I", "I;16", "F") else "RGBA" if "A" in image.mode else "RGB"
             image = np.asarray(image.convert(mode))
