@@ -42,40 +42,95 @@ inline void accumulate(const BconvDirectArgs& a, int i, int j, __m512i (&acc)[kO
   }
 }
 
-// One output lane group (8 channels of one pixel) of a float output: the
-// steps of transform_to_float, each rounding on its own.
-inline __m256 float_transform(__m256 y, int c, __mmask8 valid, const FloatTransform& t, const float* residual) {
-  if (t.scale) y = _mm256_mul_ps(y, _mm256_maskz_loadu_ps(valid, t.scale + c));
-  if (t.bias) y = _mm256_add_ps(y, _mm256_maskz_loadu_ps(valid, t.bias + c));
-  if (residual && !t.residual_after_activation) y = _mm256_add_ps(y, _mm256_maskz_loadu_ps(valid, residual + c));
+// Float lanes of the epilogue: 8 channels (__m256, one accumulator vector)
+// or 16 (__m512, two). The same steps on either; each lane rounds as the
+// reference does, so the width changes only how many channels one op covers.
+struct Lanes8 {
+  using V = __m256;
+  using M = __mmask8;
+  static V load(M m, const float* p) { return _mm256_maskz_loadu_ps(m, p); }
+  static V set1(float x) { return _mm256_set1_ps(x); }
+  static V zero() { return _mm256_setzero_ps(); }
+  static V add(V a, V b) { return _mm256_add_ps(a, b); }
+  static V sub(V a, V b) { return _mm256_sub_ps(a, b); }
+  static V mul(V a, V b) { return _mm256_mul_ps(a, b); }
+  template <int kCmp>
+  static M cmp(V a, V b) { return _mm256_cmp_ps_mask(a, b, kCmp); }
+  template <int kCmp>
+  static M cmp(M m, V a, V b) { return _mm256_mask_cmp_ps_mask(m, a, b, kCmp); }
+  static V blend(V a, M m, V b) { return _mm256_mask_mov_ps(a, m, b); }  // m ? b : a
+  static void store(float* p, M m, V v) { _mm256_mask_storeu_ps(p, m, v); }
+};
+
+struct Lanes16 {
+  using V = __m512;
+  using M = __mmask16;
+  static V load(M m, const float* p) { return _mm512_maskz_loadu_ps(m, p); }
+  static V set1(float x) { return _mm512_set1_ps(x); }
+  static V zero() { return _mm512_setzero_ps(); }
+  static V add(V a, V b) { return _mm512_add_ps(a, b); }
+  static V sub(V a, V b) { return _mm512_sub_ps(a, b); }
+  static V mul(V a, V b) { return _mm512_mul_ps(a, b); }
+  template <int kCmp>
+  static M cmp(V a, V b) { return _mm512_cmp_ps_mask(a, b, kCmp); }
+  template <int kCmp>
+  static M cmp(M m, V a, V b) { return _mm512_mask_cmp_ps_mask(m, a, b, kCmp); }
+  static V blend(V a, M m, V b) { return _mm512_mask_mov_ps(a, m, b); }
+  static void store(float* p, M m, V v) { _mm512_mask_storeu_ps(p, m, v); }
+};
+
+// One lane group of a float output (channels c.. of one pixel): the steps of
+// transform_to_float, each rounding on its own.
+template <typename L>
+inline typename L::V float_transform(typename L::V y, int c, typename L::M valid, const FloatTransform& t,
+                                     const float* residual) {
+  if (t.scale) y = L::mul(y, L::load(valid, t.scale + c));
+  if (t.bias) y = L::add(y, L::load(valid, t.bias + c));
+  if (residual && !t.residual_after_activation) y = L::add(y, L::load(valid, residual + c));
   const ActivationParams& act = t.activation;
-  const __m256 zero = _mm256_setzero_ps();
+  const typename L::V zero = L::zero();
   switch (act.kind) {
     case ActivationKind::kNone: break;
     case ActivationKind::kRelu:  // x < 0 ? 0 : x (NaN and -0 pass through)
-      y = _mm256_mask_mov_ps(y, _mm256_cmp_ps_mask(y, zero, _CMP_LT_OQ), zero);
+      y = L::blend(y, L::template cmp<_CMP_LT_OQ>(y, zero), zero);
       break;
     case ActivationKind::kPrelu: {  // x >= 0 ? x : slope * x
-      const __m256 scaled = _mm256_mul_ps(y, _mm256_maskz_loadu_ps(valid, act.slope + c));
-      y = _mm256_mask_mov_ps(scaled, _mm256_cmp_ps_mask(y, zero, _CMP_GE_OQ), y);
+      const typename L::V scaled = L::mul(y, L::load(valid, act.slope + c));
+      y = L::blend(scaled, L::template cmp<_CMP_GE_OQ>(y, zero), y);
       break;
     }
     case ActivationKind::kRprelu: {
-      const __m256 shifted = _mm256_sub_ps(y, _mm256_maskz_loadu_ps(valid, act.shift_in + c));
-      const __m256 scaled = _mm256_mul_ps(shifted, _mm256_maskz_loadu_ps(valid, act.slope + c));
-      y = _mm256_mask_mov_ps(scaled, _mm256_cmp_ps_mask(shifted, zero, _CMP_GE_OQ), shifted);
-      y = _mm256_add_ps(y, _mm256_maskz_loadu_ps(valid, act.shift_out + c));
+      const typename L::V shifted = L::sub(y, L::load(valid, act.shift_in + c));
+      const typename L::V scaled = L::mul(shifted, L::load(valid, act.slope + c));
+      y = L::blend(scaled, L::template cmp<_CMP_GE_OQ>(shifted, zero), shifted);
+      y = L::add(y, L::load(valid, act.shift_out + c));
       break;
     }
     case ActivationKind::kHardtanh: {  // x < min ? min : (x > max ? max : x)
-      const __m256 lo = _mm256_set1_ps(act.min_value), hi = _mm256_set1_ps(act.max_value);
-      __m256 r = _mm256_mask_mov_ps(y, _mm256_cmp_ps_mask(y, hi, _CMP_GT_OQ), hi);
-      y = _mm256_mask_mov_ps(r, _mm256_cmp_ps_mask(y, lo, _CMP_LT_OQ), lo);
+      const typename L::V lo = L::set1(act.min_value), hi = L::set1(act.max_value);
+      const typename L::V r = L::blend(y, L::template cmp<_CMP_GT_OQ>(y, hi), hi);
+      y = L::blend(r, L::template cmp<_CMP_LT_OQ>(y, lo), lo);
       break;
     }
   }
-  if (residual && t.residual_after_activation) y = _mm256_add_ps(y, _mm256_maskz_loadu_ps(valid, residual + c));
+  if (residual && t.residual_after_activation) y = L::add(y, L::load(valid, residual + c));
   return y;
+}
+
+// Stores the float output of one lane group (`y`: the exact sums as float)
+// and returns the next layer's one-bit input for it, when one is fused.
+template <typename L>
+inline typename L::M float_output(typename L::V y, int c, typename L::M valid, const BconvDirectEpilogue& e,
+                                  float* out, const float* residual) {
+  const typename L::V r = float_transform<L>(y, c, valid, e.transform, residual);
+  L::store(out + c, valid, r);
+  const FusedQuantize& q = e.quantize;
+  if (!q.packed) return 0;
+  typename L::V v = r;  // from the stored values, as quantize_ref reads them
+  if (q.scale) v = L::mul(v, L::load(valid, q.scale + c));
+  if (q.bias) v = L::add(v, L::load(valid, q.bias + c));
+  // v >= t, false for NaN (ordered, non-signalling): quantize_ref's rule.
+  return L::template cmp<_CMP_GE_OQ>(valid, v, L::load(valid, q.thresholds + c));
 }
 
 template <int kOcv, int kPx, bool kXor>
@@ -161,30 +216,38 @@ void run(const BconvDirectArgs& a) {
     }
     return;
   }
-  const FusedQuantize& q = e.quantize;
   const int64_t q_words = (e.out_c + 63) / 64;
   for (int p = 0; p < kPx; ++p) {
     if (p >= a.pixels) break;
     const int64_t pixel = a.out_pixel + p;
     float* out = e.out_float + pixel * e.out_c;
     const float* residual = e.residual ? e.residual + pixel * e.out_c : nullptr;
-    for (int v = 0; v < kOcv; ++v) {
+    uint8_t* bits = e.quantize.packed ? reinterpret_cast<uint8_t*>(e.quantize.packed + pixel * q_words) : nullptr;
+    int v = 0;
+    // Two accumulator vectors (16 channels) per float op: on 64-channel
+    // layers the epilogue is a third of the work, and this halves its ops.
+    for (; v + 1 < kOcv; v += 2) {
+      const int n = lanes - 8 * v;
+      if (n <= 0) break;
+      const __mmask16 valid = n >= 16 ? 0xFFFF : static_cast<__mmask16>((1u << n) - 1);
+      const int c = a.c0 + 8 * v;
+      // Exact: |acc| < 2^24 (the validator's bound).
+      const __m512i sums = _mm512_inserti64x4(_mm512_castsi256_si512(_mm512_cvtepi64_epi32(acc[v][p])),
+                                              _mm512_cvtepi64_epi32(acc[v + 1][p]), 1);
+      const __mmask16 m = float_output<Lanes16>(_mm512_cvtepi32_ps(sums), c, valid, e, out, residual);
+      if (bits) {
+        bits[c / 8] = static_cast<uint8_t>(m);
+        if (n > 8) bits[c / 8 + 1] = static_cast<uint8_t>(m >> 8);
+      }
+    }
+    for (; v < kOcv; ++v) {
       const int n = lanes - 8 * v;
       if (n <= 0) break;
       const __mmask8 valid = n >= 8 ? 0xFF : static_cast<__mmask8>((1u << n) - 1);
       const int c = a.c0 + 8 * v;
-      // Exact: |acc| < 2^24 (the validator's bound).
       const __m256 y = _mm256_cvtepi32_ps(_mm512_cvtepi64_epi32(acc[v][p]));
-      const __m256 r = float_transform(y, c, valid, e.transform, residual);
-      _mm256_mask_storeu_ps(out + c, valid, r);
-      if (q.packed) {  // the next layer's one-bit input, from the stored values
-        __m256 v = r;
-        if (q.scale) v = _mm256_mul_ps(v, _mm256_maskz_loadu_ps(valid, q.scale + c));
-        if (q.bias) v = _mm256_add_ps(v, _mm256_maskz_loadu_ps(valid, q.bias + c));
-        // v >= t, false for NaN (ordered, non-signalling): quantize_ref's rule.
-        const __mmask8 bits = _mm256_mask_cmp_ps_mask(valid, v, _mm256_maskz_loadu_ps(valid, q.thresholds + c), _CMP_GE_OQ);
-        reinterpret_cast<uint8_t*>(q.packed + pixel * q_words)[c / 8] = bits;
-      }
+      const __mmask8 m = float_output<Lanes8>(y, c, valid, e, out, residual);
+      if (bits) bits[c / 8] = m;
     }
   }
 }

@@ -96,16 +96,21 @@ class BitserialConvTester {
       }
     }
 
-    // The float transform in full (scale, bias, residual, ReLU) with the next
-    // layer's one-bit quantize fused: the floats transform_to_float makes of
-    // the exact accumulators, and the bits quantize_ref makes of those floats.
+    // The float transform in full (scale, bias, residual, an activation: each
+    // kind in turn over the seeds, the residual before or after it) with the
+    // next layer's one-bit quantize fused: the floats transform_to_float makes
+    // of the exact accumulators, and the bits quantize_ref makes of those floats.
     {
       std::vector<float> scale(g.out_c), bias(g.out_c), q_scale(g.out_c), q_bias(g.out_c), q_t(g.out_c);
+      std::vector<float> slope(g.out_c), shift_in(g.out_c), shift_out(g.out_c);
       for (int c = 0; c < g.out_c; ++c) {
         scale[c] = static_cast<float>(rng.uniform_int(-8, 8)) / 4.0f + 0.125f;
         bias[c] = static_cast<float>(rng.uniform_int(-16, 16)) / 2.0f;
         q_scale[c] = static_cast<float>(rng.uniform_int(-4, 4)) + 0.5f;
         q_bias[c] = static_cast<float>(rng.uniform_int(-8, 8));
+        slope[c] = static_cast<float>(rng.uniform_int(-4, 4)) / 8.0f;
+        shift_in[c] = static_cast<float>(rng.uniform_int(-8, 8)) / 4.0f;
+        shift_out[c] = static_cast<float>(rng.uniform_int(-8, 8)) / 4.0f;
       }
       std::vector<float> residual(pixels * g.out_c);
       for (float& r : residual) r = static_cast<float>(rng.uniform_int(-20, 20)) / 4.0f;
@@ -114,7 +119,15 @@ class BitserialConvTester {
       FloatTransform t;
       t.scale = scale.data();
       t.bias = bias.data();
-      t.activation.kind = ActivationKind::kRelu;
+      const ActivationKind kinds[] = {ActivationKind::kRelu, ActivationKind::kRprelu, ActivationKind::kPrelu,
+                                      ActivationKind::kHardtanh, ActivationKind::kNone};
+      t.activation.kind = kinds[seed_ % 5];
+      t.activation.slope = slope.data();
+      t.activation.shift_in = shift_in.data();
+      t.activation.shift_out = shift_out.data();
+      t.activation.min_value = -1.5f;
+      t.activation.max_value = 2.25f;
+      t.residual_after_activation = (seed_ / 5) % 2 == 1;
       for (size_t p = 0; p < pixels; ++p) {
         transform_to_float(acc_f.data() + p * g.out_c, g.out_c, t, residual.data() + p * g.out_c,
                            want_float.data() + p * g.out_c);
@@ -134,7 +147,8 @@ class BitserialConvTester {
       fused.quantize = {q_scale.data(), q_bias.data(), q_t.data(), bits.data()};
       run_split(k, fused, g, loop_);
       if (std::memcmp(fused_out.data(), want_float.data(), fused_out.size() * sizeof(float)) != 0) {
-        FAIL("the float transform differs from transform_to_float");
+        FAIL("the float transform (activation " << static_cast<int>(t.activation.kind) << ", residual "
+             << std::string(t.residual_after_activation ? "after" : "before") << ") differs from transform_to_float");
       }
       for (size_t i = 0; i < bits.size(); ++i) {
         if (bits[i] != want_bits[i]) FAIL("fused quantize word " << i << ": got " << bits[i] << ", want " << want_bits[i]);
