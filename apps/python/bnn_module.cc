@@ -16,12 +16,16 @@
 
 #include <functional>
 #include <memory>
+#include <algorithm>
+#include <condition_variable>
 #include <mutex>
+#include <thread>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "apps/common/cli.h"
+#include "apps/common/preprocessing_flags.h"
 #include "apps/common/image_file.h"
 #include "bnn/bnn.h"
 #include "bnn/classifier.h"
@@ -52,13 +56,14 @@ PyObject* g_convert_error = nullptr;
 }
 
 // Sessions and Classifiers are used by one thread at a time: each call
-// borrows one from its Model's pool (making one when all are out) and gives it
-// back, so several Python threads can run one Model at once.
+// borrows one from its Model's pool (making one while fewer than `limit`
+// exist, else waiting for one to come back), so several Python threads can
+// run one Model at once without more engine threads than the machine has.
 template <typename T>
 class Pool {
  public:
   using Make = std::function<std::unique_ptr<T>()>;
-  explicit Pool(Make make) : make_(std::move(make)) {}
+  Pool(Make make, int limit) : make_(std::move(make)), limit_(limit) {}
 
   class Lease {
    public:
@@ -68,35 +73,55 @@ class Pool {
       if (item_) pool_->give_back(std::move(item_));
     }
     T* operator->() { return item_.get(); }
-    T& operator*() { return *item_; }
 
    private:
     Pool* pool_;
     std::unique_ptr<T> item_;
   };
 
+  // Called without the GIL (it may wait).
   Lease take() {
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      if (!free_.empty()) {
-        std::unique_ptr<T> item = std::move(free_.back());
-        free_.pop_back();
-        return Lease(this, std::move(item));
-      }
+    std::unique_lock<std::mutex> lock(mutex_);
+    returned_.wait(lock, [this] { return !free_.empty() || made_ < limit_; });
+    if (!free_.empty()) {
+      std::unique_ptr<T> item = std::move(free_.back());
+      free_.pop_back();
+      return Lease(this, std::move(item));
     }
-    return Lease(this, make_());
+    ++made_;
+    lock.unlock();
+    try {
+      return Lease(this, make_());
+    } catch (...) {
+      std::lock_guard<std::mutex> relock(mutex_);
+      --made_;
+      returned_.notify_one();
+      throw;
+    }
   }
 
  private:
   void give_back(std::unique_ptr<T> item) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    free_.push_back(std::move(item));
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      free_.push_back(std::move(item));
+    }
+    returned_.notify_one();
   }
 
   Make make_;
+  const int limit_;
   std::mutex mutex_;
+  std::condition_variable returned_;
   std::vector<std::unique_ptr<T>> free_;
+  int made_ = 0;
 };
+
+// Sessions of `threads` threads that fit the machine side by side (at least one).
+int pool_limit(int threads) {
+  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  return std::max(1, cores / threads);
+}
 
 std::vector<py::ssize_t> shape_of(const std::vector<int>& dims) { return {dims.begin(), dims.end()}; }
 
@@ -105,8 +130,10 @@ class Model {
   Model(std::shared_ptr<const bnn::Model> model, int threads)
       : model_(std::move(model)),
         threads_(threads),
-        sessions_([this] { return std::make_unique<bnn::Session>(model_, bnn::SessionOptions{threads_}); }),
-        classifiers_([this] { return std::make_unique<bnn::Classifier>(model_, bnn::SessionOptions{threads_}); }) {}
+        sessions_([this] { return std::make_unique<bnn::Session>(model_, bnn::SessionOptions{threads_}); },
+                  pool_limit(threads)),
+        classifiers_([this] { return std::make_unique<bnn::Classifier>(model_, bnn::SessionOptions{threads_}); },
+                     pool_limit(threads)) {}
 
   static std::unique_ptr<Model> load(const py::object& source, int threads, bool verify) {
     if (threads < 1 || threads > bnn::kMaxThreads) {
@@ -159,7 +186,8 @@ class Model {
 
   // A camera frame through the model's preprocessing: the output, shaped as the model's.
   py::array_t<float> run_frame(const py::array_t<uint8_t, py::array::c_style>& buffer, const std::string& format_name,
-                               int width, int height, int64_t stride) {
+                               int width, int height, int64_t stride, int rotation, std::vector<int> roi,
+                               const std::string& matrix, const std::string& range) {
     bnn::PixelFormat format;
     if (!bnn::pixel_format_from_name(format_name, &format)) {
       throw py::value_error("format '" + format_name + "' is not a pixel format this knows (NV12, NV21, I420, YUYV, RGB, "
@@ -170,6 +198,16 @@ class Model {
     bnn::ImageView frame;
     try {
       frame = bnn::frame_in_buffer(format, width, height, stride, buffer.data(), static_cast<size_t>(buffer.size()));
+    } catch (const std::exception& e) {
+      throw py::value_error(bnn::cli::message(e));
+    }
+    // (bnn/__init__.py has checked these spellings and ranges; the engine checks the region against the frame.)
+    frame.rotation = static_cast<bnn::Rotation>(rotation);
+    if (roi.size() == 4) frame.roi = {roi[0], roi[1], roi[2], roi[3]};
+    frame.matrix = matrix == "bt709" ? bnn::YuvMatrix::kBT709 : bnn::YuvMatrix::kBT601;
+    frame.range = range == "full" ? bnn::YuvRange::kFull : bnn::YuvRange::kLimited;
+    try {
+      bnn::ImagePreprocessor::check(frame);
     } catch (const std::exception& e) {
       throw py::value_error(bnn::cli::message(e));
     }
@@ -193,6 +231,7 @@ class Model {
     else if (pixels.ndim() == 3 && pixels.shape(2) == 3) format = bnn::PixelFormat::kRGB888;
     else if (pixels.ndim() == 3 && pixels.shape(2) == 4) format = bnn::PixelFormat::kRGBA8888;
     else throw py::value_error("a picture is H x W (grey), H x W x 3 (RGB) or H x W x 4 (RGBA) uint8, not " + shape_text(pixels));
+    if (pixels.shape(0) == 0 || pixels.shape(1) == 0) throw py::value_error("the picture " + shape_text(pixels) + " holds no pixels");
     if (pixels.shape(0) > bnn::limits::kMaxImageDimension || pixels.shape(1) > bnn::limits::kMaxImageDimension) {
       throw py::value_error("a picture of " + shape_text(pixels) + " is larger than the limit of " +
                             std::to_string(bnn::limits::kMaxImageDimension) + " pixels a side");
@@ -210,6 +249,19 @@ class Model {
     } catch (const bnn::FileError& e) {
       PyErr_SetString(PyExc_OSError, bnn::cli::message(e).c_str());
       throw py::error_already_set();
+    } catch (const std::exception& e) {
+      throw py::value_error(bnn::cli::message(e));
+    }
+    return classify(image.view(), top);
+  }
+
+  // An encoded picture held in memory (JPEG, PNG, BMP, PGM/PPM), decoded as a file is.
+  std::vector<std::pair<std::string, float>> classify_encoded(const py::bytes& data, int top) {
+    const std::string_view bytes = data.cast<std::string_view>();
+    bnn::DecodedImage image;
+    try {
+      py::gil_scoped_release release;
+      image = bnn::decode_image(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), "the picture's bytes");
     } catch (const std::exception& e) {
       throw py::value_error(bnn::cli::message(e));
     }
@@ -265,6 +317,7 @@ class Model {
 py::tuple convert(const py::object& source, const std::string& arch, std::pair<int, int> bits, const py::dict& o) {
   bnn::convert::ConvertOptions options;
   options.labels = o["labels"].cast<std::vector<std::string>>();
+  const std::string labels_path = o["labels_path"].cast<std::string>();
   const std::string color = o["color"].cast<std::string>();
   if (color == "BGR") options.input_info.color = bnn::fb::ColorOrder::BGR;
   if (color == "GRAY") options.input_info.color = bnn::fb::ColorOrder::GRAY;
@@ -288,6 +341,7 @@ py::tuple convert(const py::object& source, const std::string& arch, std::pair<i
   std::string int8_summary;
   try {
     py::gil_scoped_release release;
+    if (!labels_path.empty()) options.labels = bnn::cli::read_labels(labels_path);  // as bnn-convert --labels reads it
     if (from_bytes) model = bnn::convert::convert_graph(bnn::convert::import_onnx_bytes(data, "the exported module"), options, &report);
     else if (arch.empty()) model = bnn::convert::convert_onnx_file(data, options, &report);
     else model = bnn::convert::convert_weights_file(data, arch, options, &report, bits);
@@ -370,7 +424,8 @@ PYBIND11_MODULE(_bnn, m) {
       .def(py::init(&Model::load), py::arg("source"), py::arg("threads") = 1, py::arg("verify") = true)
       .def("run", &Model::run, py::arg("x"))
       .def("run_frame", &Model::run_frame, py::arg("buffer"), py::arg("format"), py::arg("width"), py::arg("height"),
-           py::arg("stride") = 0)
+           py::arg("stride"), py::arg("rotation"), py::arg("roi"), py::arg("matrix"), py::arg("range"))
+      .def("classify_encoded", &Model::classify_encoded, py::arg("data"), py::arg("top"))
       .def("classify_pixels", &Model::classify_pixels, py::arg("pixels"), py::arg("top"))
       .def("classify_file", &Model::classify_file, py::arg("path"), py::arg("top"))
       .def("describe", &Model::describe)

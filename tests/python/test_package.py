@@ -83,8 +83,11 @@ class Running(unittest.TestCase):
             self.model.run(np.zeros((28, 28), np.float32))
         with self.assertRaises(TypeError):
             self.model.run([[0.0]])
-        with self.assertRaisesRegex(bnn.Error, r"not finite"):
+        with self.assertRaisesRegex(ValueError, r"NaN or infinity"):
             self.model.run(np.full((1, 28, 28), np.nan, np.float32))
+        unaligned = np.frombuffer(b"\0" + bytes(4 * 28 * 28), np.float32, offset=1).reshape(1, 28, 28)
+        self.assertFalse(unaligned.flags.aligned)
+        np.testing.assert_array_equal(self.model.run(unaligned), self.model.run(np.zeros((1, 28, 28), np.float32)))
 
     def test_classify_path_pil_array(self):
         from PIL import Image
@@ -105,6 +108,8 @@ class Running(unittest.TestCase):
         self.assertEqual(self.model.classify(Image.open(png), top=2), from_file)
         pixels = np.asarray(Image.open(png).convert("RGB"))
         self.assertEqual(self.model.classify(pixels, top=2), from_file)
+        with open(path, "rb") as f:  # the file's bytes, decoded as the file is (EXIF included)
+            self.assertEqual(self.model.classify(f.read(), top=3), top)
         self.assertEqual(len(self.model.classify(png, top=50)), 10)
 
     def test_classify_errors(self):
@@ -112,8 +117,14 @@ class Running(unittest.TestCase):
             self.model.classify(np.zeros((28, 28), np.float32))
         with self.assertRaisesRegex(ValueError, r"H x W"):
             self.model.classify(np.zeros((28, 28, 2), np.uint8))
-        with self.assertRaisesRegex(ValueError, r"top must be at least 1"):
+        with self.assertRaisesRegex(ValueError, r"top must be 1 to"):
             self.model.classify(os.path.join(IMAGES, "sneaker.png"), top=0)
+        with self.assertRaisesRegex(ValueError, r"top must be 1 to"):
+            self.model.classify(os.path.join(IMAGES, "sneaker.png"), top=2**40)
+        with self.assertRaisesRegex(ValueError, r"holds no pixels"):
+            self.model.classify(np.zeros((0, 5, 3), np.uint8))
+        with self.assertRaises(ValueError):
+            self.model.classify(b"not a picture")
         with self.assertRaises(FileNotFoundError):
             self.model.classify("/nonexistent/picture.png")
         with tempfile.NamedTemporaryFile(suffix=".png") as f:
@@ -138,6 +149,13 @@ class Running(unittest.TestCase):
                                                            stride=w * 3 + 8), logits)
         nv12 = np.full(w * h * 3 // 2, 128, np.uint8)
         self.assertEqual(self.model.run_frame(nv12, width=w, height=h).shape, (10,))
+        full = self.model.run_frame(nv12, width=w, height=h, matrix="bt709", range="full", rotation=90,
+                                    roi=(0, 0, w // 2, h // 2))
+        self.assertEqual(full.shape, (10,))
+        # The top-left quarter as a region equals that quarter given as a frame of its own.
+        quarter = np.ascontiguousarray(rgb[: h // 2, : w // 2])
+        np.testing.assert_array_equal(self.model.run_frame(rgb, "RGB", width=w, height=h, roi=(0, 0, w // 2, h // 2)),
+                                      self.model.run_frame(quarter, "RGB", width=w // 2, height=h // 2))
 
     def test_run_frame_errors(self):
         with self.assertRaisesRegex(ValueError, r"not a pixel format"):
@@ -148,6 +166,17 @@ class Running(unittest.TestCase):
             self.model.run_frame(b"\0" * 100, "NV12", width=0, height=10)
         with self.assertRaises(TypeError):
             self.model.run_frame(12, "NV12", width=10, height=10)
+        frame = b"\0" * (64 * 48 * 3 // 2)
+        with self.assertRaisesRegex(ValueError, r"width must be 1 to"):
+            self.model.run_frame(frame, "NV12", width=2**31, height=48)
+        with self.assertRaisesRegex(ValueError, r"rotation must be"):
+            self.model.run_frame(frame, "NV12", width=64, height=48, rotation=45)
+        with self.assertRaisesRegex(ValueError, r"matrix must be"):
+            self.model.run_frame(frame, "NV12", width=64, height=48, matrix="bt2020")
+        with self.assertRaisesRegex(ValueError, r"range must be"):
+            self.model.run_frame(frame, "NV12", width=64, height=48, range="tv")
+        with self.assertRaises(ValueError):  # a region outside the frame
+            self.model.run_frame(frame, "NV12", width=64, height=48, roi=(60, 40, 10, 10))
 
     def test_info_and_describe(self):
         info = self.model.info()
@@ -208,35 +237,70 @@ class Running(unittest.TestCase):
 
 class HostileFiles(unittest.TestCase):
     def test_every_fuzz_seed_and_damage_is_an_exception(self):
-        """The fuzz corpora (models, ONNX files, checkpoints, pictures; among them
-        the crashers that were), and truncated or bit-flipped copies: an exception
-        of the right class, never a crash."""
+        """The fuzz corpora (among them the crashers that were) and truncated or
+        bit-flipped copies of them, each given to the call that reads its kind:
+        models to Model, pictures to classify, ONNX files and checkpoints to
+        convert. An exception of the right class or a result, never a crash."""
         corpus = os.path.join(SOURCE, "tests", "fuzz", "corpus")
-        files = sorted(glob.glob(os.path.join(corpus, "*", "*")))
-        self.assertGreater(len(files), 20)
         rng = np.random.default_rng(3)
-        loaded = 0
-        for path in files:
+        model = bnn.Model(BUNDLED)
+
+        def variants(path):
             with open(path, "rb") as f:
                 data = f.read()
-            variants = [data, data[: len(data) // 2], data[:16]]
             flipped = bytearray(data)
             for i in rng.integers(0, max(len(data), 1), size=8):
-                if len(flipped):
+                if flipped:
                     flipped[i] ^= 0xFF
-            variants.append(bytes(flipped))
-            for v in variants:
-                try:
-                    m = bnn.Model(v)
-                    m.run(np.zeros(m.input_shape, np.float32))
-                    loaded += 1
-                except (bnn.ModelError, bnn.Error):
-                    pass
-        self.assertGreater(loaded, 0)  # the intact models of the corpus do load
+            return [data, data[: len(data) // 2], data[:16], bytes(flipped)]
+
+        def load_and_run(data):
+            m = bnn.Model(data)
+            m.run(np.zeros(m.input_shape, np.float32))
+
+        readers = {
+            "model": (load_and_run, (bnn.ModelError, bnn.Error)),
+            "image": (lambda data: model.classify(data), (ValueError,)),
+            "onnx": (lambda data: bnn.convert(data), (bnn.ConvertError,)),
+        }
+        results = {}
+        for kind, (read, expected) in readers.items():
+            files = sorted(glob.glob(os.path.join(corpus, kind, "*")))
+            self.assertTrue(files, kind)
+            for path in files:
+                for data in variants(path):
+                    with warnings.catch_warnings():
+                        warnings.simplefilter("ignore")
+                        try:
+                            read(data)
+                            results[kind, "ok"] = results.get((kind, "ok"), 0) + 1
+                        except expected:
+                            results[kind, "refused"] = results.get((kind, "refused"), 0) + 1
+        with tempfile.TemporaryDirectory() as tmp:
+            for path in sorted(glob.glob(os.path.join(corpus, "checkpoint", "*"))):
+                for n, data in enumerate(variants(path)):
+                    name = os.path.join(tmp, f"{n}_{os.path.basename(path)}")
+                    with open(name, "wb") as f:
+                        f.write(data)
+                    for arch in ("bireal18", "reactnet18"):
+                        with warnings.catch_warnings():
+                            warnings.simplefilter("ignore")
+                            try:
+                                bnn.convert(name, arch=arch)
+                            except bnn.ConvertError:
+                                results["checkpoint", "refused"] = results.get(("checkpoint", "refused"), 0) + 1
+        # The intact models, pictures and ONNX files are read; the damaged ones refused.
+        for kind in ("model", "image", "onnx"):
+            self.assertGreater(results.get((kind, "ok"), 0), 0, kind)
+            self.assertGreater(results.get((kind, "refused"), 0), 0, kind)
+        self.assertGreater(results.get(("checkpoint", "refused"), 0), 0)
 
     def test_model_errors(self):
-        with self.assertRaisesRegex(bnn.ModelError, r"cannot open"):
+        with self.assertRaisesRegex(bnn.ModelError, r"cannot open") as missing:
             bnn.Model("/nonexistent/model.bnn")
+        self.assertIsInstance(missing.exception, FileNotFoundError)
+        self.assertEqual(missing.exception.filename, "/nonexistent/model.bnn")
+        self.assertEqual(bnn.ModelError.__module__, "bnn")
         onnx_file = os.path.join(SOURCE, "models", "fashion", "fashion_bnn.onnx")
         with self.assertRaisesRegex(bnn.ModelError, r"an ONNX model: convert it first"):
             bnn.Model(onnx_file)
@@ -291,9 +355,25 @@ class Converting(unittest.TestCase):
         import torch
         import fashion_net
         net = fashion_net.FashionNet()
+        frozen = next(m for m in net.modules() if isinstance(m, torch.nn.BatchNorm2d))
+        frozen.eval()  # a frozen batchnorm inside a module in training mode
         m = bnn.convert(net, input_shape=(1, 28, 28))
         self.assertEqual(m.input_shape, (1, 28, 28))
-        self.assertTrue(net.training)  # left as it was
+        self.assertTrue(net.training)  # each submodule left as it was
+        self.assertFalse(frozen.training)
+
+    def test_labels_file_as_the_tool_reads_it(self):
+        onnx_file = os.path.join(SOURCE, "models", "fashion", "fashion_bnn.onnx")
+        with tempfile.TemporaryDirectory() as tmp:
+            labels = os.path.join(tmp, "labels.txt")
+            with open(labels, "wb") as f:
+                f.write(b"T-shirt\r\n \nTrouser\n" + "".join(f"class {i}\n" for i in range(3, 10)).encode())
+            ours = bnn.convert(onnx_file, os.path.join(tmp, "py.bnn"), labels=labels)
+            subprocess.run([os.path.join(BIN, "bnn-convert"), onnx_file, "-o", os.path.join(tmp, "cli.bnn"), "--labels",
+                            labels], check=True, capture_output=True)
+            with open(os.path.join(tmp, "py.bnn"), "rb") as f, open(os.path.join(tmp, "cli.bnn"), "rb") as g:
+                self.assertEqual(f.read(), g.read())
+            self.assertEqual(ours.labels[:3], ["T-shirt", " ", "Trouser"])
 
     def test_checkpoint_with_arch_and_warnings(self):
         import argparse

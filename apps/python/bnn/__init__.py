@@ -24,16 +24,39 @@ import numpy as np
 
 from . import _bnn
 
-__all__ = ["Model", "convert", "tune", "Error", "ModelError", "ConvertError", "ConvertWarning", "__version__"]
+__all__ = ["Model", "convert", "tune", "Error", "ModelError", "ModelNotFoundError", "ConvertError", "ConvertWarning",
+           "ModelWarning", "__version__"]
 __version__ = _bnn.version
 
 Error = _bnn.Error                # every error the engine raises
-ModelError = _bnn.ModelError      # a model file that is missing, damaged or not valid
+ModelError = _bnn.ModelError      # a model file that is damaged, not a model, or not valid
 ConvertError = _bnn.ConvertError  # a network or checkpoint the converter cannot convert
+for _class in (Error, ModelError, ConvertError):
+    _class.__module__ = __name__
+
+
+class ModelNotFoundError(ModelError, FileNotFoundError):
+    """A model path that names no file (both a ModelError and a FileNotFoundError)."""
 
 
 class ConvertWarning(UserWarning):
     """Something the converter worked around (bnn-convert prints these as warnings)."""
+
+
+class ModelWarning(UserWarning):
+    """Something wrong with a model file that was worked around at load, with its fix
+    (bnn-run prints these as warnings)."""
+
+
+_INT32_MAX = 2**31 - 1
+
+
+def _int(value, what, low, high=_INT32_MAX):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{what} must be an int, not {type(value).__name__}")
+    if not low <= value <= high:
+        raise ValueError(f"{what} must be {low} to {high}, not {value}")
+    return int(value)
 
 
 def _path(value, what):
@@ -45,9 +68,7 @@ def _path(value, what):
 
 
 def _threads(threads):
-    if isinstance(threads, bool) or not isinstance(threads, int):
-        raise TypeError(f"threads must be an int, not {type(threads).__name__}")
-    return threads
+    return _int(threads, "threads", 1, 256)
 
 
 class Model:
@@ -64,8 +85,12 @@ class Model:
             source, self.path = bytes(source), None
         else:
             source = self.path = _path(source, "source")
+            if not os.path.exists(source):
+                raise ModelNotFoundError(errno.ENOENT, f"{source}: cannot open (no such file)", source)
         self._model = _bnn.Model(source, _threads(threads), bool(verify))
         self._bytes = source if self.path is None else None
+        for message in self._model.warnings:
+            warnings.warn(message, ModelWarning, stacklevel=2)
 
     # What the model takes and gives (PyTorch's layout).
     @property
@@ -103,16 +128,39 @@ class Model:
             x = np.asarray(x)
         if x.dtype != np.float32:
             raise ValueError(f"x has dtype {x.dtype}; the model takes float32 (x.astype(np.float32))")
-        return self._model.run(np.ascontiguousarray(x))
+        x = np.require(x, np.float32, ["C_CONTIGUOUS", "ALIGNED"])
+        if not np.isfinite(x).all():
+            raise ValueError("x holds NaN or infinity; the model's input must be finite")
+        return self._model.run(x)
 
-    def run_frame(self, buffer, format="NV12", *, width, height, stride=0):
+    def run_frame(self, buffer, format="NV12", *, width, height, stride=0, rotation=0, roi=None, matrix="bt601",
+                  range="limited"):
         """One camera frame through the model's own preprocessing; the model's output.
 
         `buffer`: the frame's bytes (bytes, bytearray, memoryview or a numpy
         array, as Picamera2 gives them); `format`: NV12, NV21, I420, YUYV,
         RGB, BGR, RGBA, BGRA, GRAY8 (GStreamer and ffmpeg names too, any
-        case); `stride`: bytes per row, 0 for tightly packed rows.
+        case); `stride`: bytes per row, 0 for tightly packed rows;
+        `rotation`: 0, 90, 180 or 270 degrees clockwise to make it upright;
+        `roi`: (x, y, width, height) of the part to use, in the frame's own
+        pixels; `matrix` "bt601" or "bt709" and `range` "limited" or "full":
+        how its YUV codes become RGB (a camera's still or JPEG-like stream is
+        usually full range).
         """
+        width, height = _int(width, "width", 1), _int(height, "height", 1)
+        stride = _int(stride, "stride", 0)
+        if rotation not in (0, 90, 180, 270):
+            raise ValueError(f"rotation must be 0, 90, 180 or 270, not {rotation!r}")
+        if roi is None:
+            roi = []
+        else:
+            roi = [_int(v, "roi", 0) for v in roi]
+            if len(roi) != 4:
+                raise ValueError("roi must be (x, y, width, height)")
+        if matrix not in ("bt601", "bt709"):
+            raise ValueError(f"matrix must be 'bt601' or 'bt709', not {matrix!r}")
+        if range not in ("limited", "full"):
+            raise ValueError(f"range must be 'limited' or 'full', not {range!r}")
         if isinstance(buffer, np.ndarray):
             data = np.ascontiguousarray(buffer).reshape(-1).view(np.uint8)
         else:
@@ -121,32 +169,35 @@ class Model:
             except TypeError:
                 raise TypeError(f"buffer must hold bytes (bytes, bytearray, memoryview or a numpy array), "
                                 f"not {type(buffer).__name__}") from None
-        return self._model.run_frame(data, str(format), int(width), int(height), int(stride))
+        return self._model.run_frame(data, str(format), width, height, stride, rotation, roi, matrix, range)
 
     def classify(self, image, top=3):
         """The `top` most probable classes of a picture, as [(label, probability), ...].
 
-        `image`: a file path (JPEG, PNG, BMP, PGM/PPM; a JPEG's EXIF
-        orientation applied, as bnn-classify reads it), a PIL image, or a
-        uint8 array H x W (grey), H x W x 3 (RGB) or H x W x 4 (RGBA). The
-        picture goes through the model's own preprocessing (its colour,
-        resize, mean and std).
+        `image`: a file path or the file's bytes (JPEG, PNG, BMP, PGM/PPM; a
+        JPEG's EXIF orientation applied, as bnn-classify reads it), a PIL
+        image (its EXIF orientation applied too), or a uint8 array H x W
+        (grey), H x W x 3 (RGB) or H x W x 4 (RGBA). The picture goes through
+        the model's own preprocessing (its colour, resize, mean and std).
         """
-        if isinstance(top, bool) or not isinstance(top, int):
-            raise TypeError(f"top must be an int, not {type(top).__name__}")
-        if isinstance(image, (str, bytes, os.PathLike)):
+        top = _int(top, "top", 1)
+        if isinstance(image, (bytes, bytearray, memoryview)):
+            return self._model.classify_encoded(bytes(image), top)
+        if isinstance(image, (str, os.PathLike)):
             path = _path(image, "image")
             if not os.path.exists(path):
                 raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), path)
             return self._model.classify_file(path, top)
         if hasattr(image, "convert") and hasattr(image, "mode"):  # a PIL image
+            from PIL import ImageOps
+            image = ImageOps.exif_transpose(image)
             mode = "L" if image.mode in ("1", "L", "I", "I;16", "F") else "RGBA" if "A" in image.mode else "RGB"
             image = np.asarray(image.convert(mode))
         if not isinstance(image, np.ndarray):
             raise TypeError(f"image must be a path, a PIL image or a numpy array, not {type(image).__name__}")
         if image.dtype != np.uint8:
             raise ValueError(f"a picture array must be uint8 (0 to 255), not {image.dtype}")
-        return self._model.classify_pixels(np.ascontiguousarray(image), top)
+        return self._model.classify_pixels(np.require(image, np.uint8, ["C_CONTIGUOUS"]), top)
 
     def info(self):
         """The model as a dict: input, output, preprocessing, labels, layers (kinds,
@@ -215,15 +266,15 @@ def _resize(resize):
 
 
 def _labels(labels):
+    """(labels, file): a list of str, or a file read as bnn-convert --labels reads it."""
     if labels is None:
-        return []
-    if isinstance(labels, (str, bytes, os.PathLike)):  # a file, one label per line, as --labels reads it
-        with open(_path(labels, "labels"), encoding="utf-8") as f:
-            return [line.rstrip("\r\n").rstrip("\r") for line in f if line.strip()]
+        return [], ""
+    if isinstance(labels, (str, bytes, os.PathLike)):
+        return [], _path(labels, "labels")
     labels = list(labels)
     if not all(isinstance(label, str) for label in labels):
         raise TypeError("labels must be a file name or a sequence of str")
-    return labels
+    return labels, ""
 
 
 def _bits(bits):
@@ -270,13 +321,14 @@ def _export_module(module, example_input, input_shape, opset_version):
     if example_input.dim() == 3:
         example_input = example_input.unsqueeze(0)
     buffer = io.BytesIO()
-    was_training = module.training
+    modes = {m: m.training for m in module.modules()}  # restored one by one (a frozen batchnorm stays frozen)
     module.eval()
     try:
         torch.onnx.export(module, example_input, buffer, opset_version=opset_version, input_names=["input"],
                           output_names=["output"])
     finally:
-        module.train(was_training)
+        for m, training in modes.items():
+            m.training = training
     return buffer.getvalue()
 
 
@@ -307,6 +359,8 @@ def convert(source, output=None, *, input_shape=None, example_input=None, arch=N
     if arch is not None and not isinstance(source, (str, bytes, os.PathLike)):
         raise ValueError("arch= reads a checkpoint file: give its path")
 
+    if isinstance(source, (bytearray, memoryview)):
+        source = bytes(source)
     if hasattr(source, "SerializeToString"):  # an onnx.ModelProto
         source = source.SerializeToString()
     elif not isinstance(source, (str, bytes, os.PathLike)) and hasattr(source, "state_dict"):  # a torch.nn.Module
@@ -318,8 +372,9 @@ def convert(source, output=None, *, input_shape=None, example_input=None, arch=N
                         f"not {type(source).__name__}")
 
     mode, crop_fraction = _resize(resize)
+    label_list, labels_path = _labels(labels)
     options = {
-        "labels": _labels(labels), "color": _color(color), "resize": mode, "crop_fraction": crop_fraction,
+        "labels": label_list, "labels_path": labels_path, "color": _color(color), "resize": mode, "crop_fraction": crop_fraction,
         "invert": bool(invert), "mean": _floats(mean, "mean"), "std": _floats(std, "std"),
         "input_chw": _input_chw(input_shape), "description": description or "", "center_weights": bool(center_weights),
         "int8_stem": bool(int8_stem), "calibration": "",
@@ -363,8 +418,7 @@ def tune(model, output=None, *, threads=1, budget_seconds=None, exhaustive=False
     else:
         with open(_path(model, "model"), "rb") as f:
             data = f.read()
-    if not 1 <= _threads(threads) <= 256:
-        raise ValueError(f"threads must be 1 to 256, not {threads}")
+    _threads(threads)
     if budget_seconds is not None and not budget_seconds > 0:
         raise ValueError(f"budget_seconds must be positive, not {budget_seconds!r}")
     if not 0 <= min_gain < 1:
