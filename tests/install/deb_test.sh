@@ -78,6 +78,13 @@ if grep -q "^BNN_PYTHON_VERSION_MINOR:INTERNAL=" "$build/CMakeCache.txt" && \
     "dpkg-deb -f '$(deb python3-bnn)' Depends | grep -q 'python3 (>= 3\.[0-9]*), python3 (<< 3\.[0-9]*), python3-numpy, libonnx1, libprotobuf32'"
   if [ -z "$qemu" ]; then
     dpkg-deb -x "$(deb python3-bnn)" "$work/py"
+    # On a CI machine (root, disposable): installed for real with dpkg, imported with no PYTHONPATH, removed.
+    if [ "${CI:-}" = true ] && [ "$(id -u)" = 0 ] && ! dpkg -s python3-bnn >/dev/null 2>&1; then
+      check "dpkg installs python3-bnn (its dependencies present)" 0 "" -- dpkg -i "$(deb python3-bnn)"
+      check "/usr/bin/python3 -c 'import bnn' after installing the package" 0 "^bnn [0-9]+\.[0-9]+\.[0-9]+$" -- \
+        env -u PYTHONPATH sh -c "cd / && /usr/bin/python3 -c 'import bnn; print(\"bnn\", bnn.__version__)'"
+      check "dpkg removes python3-bnn" 0 "" -- dpkg -r python3-bnn
+    fi
     check "the packaged Python package imports and classifies" 0 "^Sneaker$" -- env -u PYTHONPATH sh -c \
       "cd / && PYTHONPATH=\$(echo '$work'/py/usr/lib/python3.*/dist-packages) /usr/bin/python3 -c 'import bnn; print(bnn.Model(\"$build/models/fashion_bnn.bnn\").classify(\"$source_dir/examples/images/sneaker_photo.jpg\")[0][0])'"
   fi
