@@ -203,6 +203,22 @@ int run_layers(const Options& o) {
     if (isa_available(k.isa) && &k != conv2d_kernels().begin()) float_kernels.push_back(&k);  // not the reference
   }
   if (o.kernel != "all") float_kernels = {default_kernel(conv2d_kernels(), [](const Conv2DKernel&) { return true; })};
+  // Without oneDNN its columns say "-" (JSON: null), not a time of zero.
+  auto ms_cell = [dnnl](double ms) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%.4f", ms);
+    return dnnl ? std::string(text) : std::string("-");
+  };
+  auto ratio_cell = [dnnl](double ratio, const char* format) {
+    char text[32];
+    std::snprintf(text, sizeof text, format, ratio);
+    return dnnl ? std::string(text) : std::string("-");
+  };
+  auto json_ms = [dnnl](double ms) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%.4f", ms);
+    return dnnl ? std::string(text) : std::string("null");
+  };
   for (const ConvShape& shape : resnet18_float_layers()) {
     const Timing f32 = dnnl ? onednn_conv(shape, false, o.threads) : Timing{};
     char dims[64];
@@ -214,12 +230,12 @@ int run_layers(const Options& o) {
       const double gmacs = shape.macs() / (t.median_ms * 1e-3) / 1e9;
       if (o.json) {
         std::printf("{\"mode\": \"layers\", \"layer\": \"%s\", \"shape\": \"%s\", \"bits\": \"f32\", \"kernel\": \"%s\", "
-                    "\"threads\": %d, \"ms\": %.4f, \"gmacs\": %.2f, \"onednn_f32_ms\": %.4f}\n",
-                    shape.name.c_str(), dims, k->name, o.threads, t.median_ms, gmacs, f32.median_ms);
+                    "\"threads\": %d, \"ms\": %.4f, \"gmacs\": %.2f, \"onednn_f32_ms\": %s}\n",
+                    shape.name.c_str(), dims, k->name, o.threads, t.median_ms, gmacs, json_ms(f32.median_ms).c_str());
       } else {
-        std::printf("%-4s %-22s %-5s %-34s %9.4f %9.1f %7s %10.4f %10s %7.2fx %8s\n", shape.name.c_str(), dims, "f32",
-                    k->name, t.median_ms, gmacs, "-", f32.median_ms, "-", dnnl ? f32.median_ms / t.median_ms : 0.0,
-                    "-");
+        std::printf("%-4s %-22s %-5s %-34s %9.4f %9.1f %7s %10s %10s %8s %8s\n", shape.name.c_str(), dims, "f32",
+                    k->name, t.median_ms, gmacs, "-", ms_cell(f32.median_ms).c_str(), "-",
+                    ratio_cell(f32.median_ms / t.median_ms, "%.2fx").c_str(), "-");
       }
     }
   }
@@ -247,13 +263,14 @@ int run_layers(const Options& o) {
         if (o.json) {
           std::printf("{\"mode\": \"layers\", \"layer\": \"%s\", \"shape\": \"%s\", \"bits\": \"%dx%d\", \"kernel\": \"%s\", "
                       "\"threads\": %d, \"ms\": %.4f, \"gmacs\": %.2f, \"percent_of_peak\": %.1f, "
-                      "\"onednn_f32_ms\": %.4f, \"onednn_int8_ms\": %.4f}\n",
-                      shape.name.c_str(), dims, wb, ab, k->name, o.threads, t.median_ms, gmacs, pct, f32.median_ms,
-                      i8.median_ms);
+                      "\"onednn_f32_ms\": %s, \"onednn_int8_ms\": %s}\n",
+                      shape.name.c_str(), dims, wb, ab, k->name, o.threads, t.median_ms, gmacs, pct,
+                      json_ms(f32.median_ms).c_str(), json_ms(i8.median_ms).c_str());
         } else {
-          std::printf("%-4s %-22s %dx%-3d %-34s %9.4f %9.1f %6.1f%% %10.4f %10.4f %7.1fx %7.1fx\n", shape.name.c_str(),
-                      dims, wb, ab, k->name, t.median_ms, gmacs, pct, f32.median_ms, i8.median_ms,
-                      dnnl ? f32.median_ms / t.median_ms : 0.0, dnnl ? i8.median_ms / t.median_ms : 0.0);
+          std::printf("%-4s %-22s %dx%-3d %-34s %9.4f %9.1f %6.1f%% %10s %10s %8s %8s\n", shape.name.c_str(), dims, wb,
+                      ab, k->name, t.median_ms, gmacs, pct, ms_cell(f32.median_ms).c_str(), ms_cell(i8.median_ms).c_str(),
+                      ratio_cell(f32.median_ms / t.median_ms, "%.1fx").c_str(),
+                      ratio_cell(i8.median_ms / t.median_ms, "%.1fx").c_str());
         }
       }
     }
