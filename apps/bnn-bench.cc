@@ -203,22 +203,15 @@ int run_layers(const Options& o) {
     if (isa_available(k.isa) && &k != conv2d_kernels().begin()) float_kernels.push_back(&k);  // not the reference
   }
   if (o.kernel != "all") float_kernels = {default_kernel(conv2d_kernels(), [](const Conv2DKernel&) { return true; })};
-  // Without oneDNN its columns say "-" (JSON: null), not a time of zero.
-  auto ms_cell = [dnnl](double ms) {
+  // A oneDNN figure; without oneDNN, `absent` ("-" in the table, null in JSON), not a time of zero.
+  auto baseline = [dnnl](double value, const char* format, const char* absent) {
     char text[32];
-    std::snprintf(text, sizeof text, "%.4f", ms);
-    return dnnl ? std::string(text) : std::string("-");
+    std::snprintf(text, sizeof text, format, value);
+    return dnnl ? std::string(text) : std::string(absent);
   };
-  auto ratio_cell = [dnnl](double ratio, const char* format) {
-    char text[32];
-    std::snprintf(text, sizeof text, format, ratio);
-    return dnnl ? std::string(text) : std::string("-");
-  };
-  auto json_ms = [dnnl](double ms) {
-    char text[32];
-    std::snprintf(text, sizeof text, "%.4f", ms);
-    return dnnl ? std::string(text) : std::string("null");
-  };
+  auto ms_cell = [&](double ms) { return baseline(ms, "%.4f", "-"); };
+  auto ratio_cell = [&](double ratio, const char* format) { return baseline(ratio, format, "-"); };
+  auto json_ms = [&](double ms) { return baseline(ms, "%.4f", "null"); };
   for (const ConvShape& shape : resnet18_float_layers()) {
     const Timing f32 = dnnl ? onednn_conv(shape, false, o.threads) : Timing{};
     char dims[64];

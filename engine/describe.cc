@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
-// Model::describe(): what `bnn-run --info` prints.
+// A model described for people and programs: Model::describe() (the text
+// `bnn-run --info` prints), Model::describe_json() (`--info --json`, the
+// Python package's Model.info()) and Preprocessing::describe().
 #include <algorithm>
 #include <cstdio>
-#include <iomanip>
+#include <charconv>
 #include <locale>
 #include <sstream>
 
@@ -94,6 +96,7 @@ std::string checksum_string(uint64_t checksum) {
 
 std::string Preprocessing::describe() const {
   std::ostringstream s;
+  s.imbue(std::locale::classic());
   s << color_name(color) << ", HxW " << height << "x" << width;
   switch (resize) {
     case Resize::kDirect: s << ", direct resize"; break;
@@ -108,6 +111,7 @@ std::string Preprocessing::describe() const {
 std::string Model::describe() const {
   const Impl& m = *impl_;
   std::ostringstream s;
+  s.imbue(std::locale::classic());
   // Names, labels and the description come from the file: printed escaped.
   s << "schema version " << m.schema_version << ", producer '" << printable(m.producer) << "'\n";
   if (!m.description.empty()) s << "description: " << printable(m.description) << "\n";
@@ -162,15 +166,19 @@ std::string json_ints(const std::vector<int>& v) {
   return s + "]";
 }
 
-// Numbers in JSON's spelling whatever the process's locale (an embedding
-// app may have called setlocale): the classic locale, 9 significant digits.
+// A float in JSON's spelling whatever the process's locale (an embedding app
+// may have called setlocale), the shortest that reads back as the same float:
+// 0.485f is "0.485", not "0.485000014".
+std::string json_float(float x) {
+  char text[32];
+  const auto end = std::to_chars(text, text + sizeof text, x).ptr;
+  return std::string(text, end);
+}
+
 std::string json_floats(const std::vector<float>& v) {
-  std::ostringstream s;
-  s.imbue(std::locale::classic());
-  s << std::setprecision(9) << '[';
-  for (size_t i = 0; i < v.size(); ++i) s << (i ? ", " : "") << v[i];
-  s << ']';
-  return s.str();
+  std::string s = "[";
+  for (size_t i = 0; i < v.size(); ++i) s += (i ? ", " : "") + json_float(v[i]);
+  return s + "]";
 }
 
 std::string json_strings(const std::vector<std::string>& v) {
@@ -193,15 +201,14 @@ std::string Model::describe_json() const {
   const size_t channels = static_cast<size_t>(std::max(p.channels, 0));
   const std::vector<float> mean = p.mean.empty() ? std::vector<float>(channels, 0.0f) : p.mean;
   const std::vector<float> stddev = p.stddev.empty() ? std::vector<float>(channels, 1.0f) : p.stddev;
-  std::ostringstream s;  // JSON's numbers whatever the locale (see json_floats)
-  s.imbue(std::locale::classic());
-  s << std::setprecision(9);
+  std::ostringstream s;
+  s.imbue(std::locale::classic());  // integers without a locale's digit grouping
   s << "{\"schema_version\": " << m.schema_version << ", \"producer\": " << json_string(m.producer)
     << ", \"description\": " << json_string(m.description) << ", \"warnings\": " << json_strings(m.warnings) << ",\n";
   s << " \"input\": " << json_tensor(m.tensor_infos[m.input]) << ",\n";
   s << " \"output\": " << json_tensor(m.tensor_infos[m.output]) << ",\n";
   s << " \"preprocessing\": {\"color\": \"" << color_name(p.color) << "\", \"resize\": \"" << resize_name(p.resize)
-    << "\", \"crop_fraction\": " << p.crop_fraction << ", \"invert\": " << (p.invert ? "true" : "false")
+    << "\", \"crop_fraction\": " << json_float(p.crop_fraction) << ", \"invert\": " << (p.invert ? "true" : "false")
     << ", \"mean\": " << json_floats(mean) << ", \"std\": " << json_floats(stddev) << ", \"height\": " << p.height
     << ", \"width\": " << p.width << ", \"channels\": " << p.channels << "},\n";
   s << " \"labels\": " << json_strings(m.labels) << ",\n";

@@ -2,8 +2,9 @@
 // _bnn: the C++ half of the Python package `bnn` (bnn/__init__.py is the
 // other half: argument checking, numpy and PIL handling, torch export).
 // A thin layer over the engine's C++ API and the converter and tuner the
-// command-line tools use, so Python and the tools give the same bytes, the
-// same outputs and the same messages.
+// command-line tools use (apps/common, apps/convert, apps/tune are shared by
+// the tools and this package), so Python and the tools give the same bytes
+// and the same outputs; the messages are the engine's.
 //
 // Why pybind11 over the C++ API rather than ctypes over the C API: the
 // converter and the tuner have no C API (they are C++ libraries with options
@@ -14,6 +15,7 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <cstdio>
 #include <functional>
 #include <memory>
 #include <algorithm>
@@ -31,11 +33,14 @@
 #include "bnn/classifier.h"
 #include "bnn/engine.h"
 #include "bnn/image.h"
+#include "model_format/file_kind.h"
 #include "model_format/input_file.h"
 #include "model_format/limits.h"
+#include "model_format/output_file.h"
 
 #ifdef BNN_PYTHON_CONVERTER
 #include "apps/convert/int8_stem_input.h"
+#include "converter/checkpoint/weight_file.h"
 #include "converter/convert.h"
 #include "converter/onnx_import.h"
 #endif
@@ -55,15 +60,43 @@ PyObject* g_convert_error = nullptr;
   throw py::error_already_set();
 }
 
+// Engine sessions that may exist at once for one Model: as many as fit the
+// machine side by side (cores / threads, at least one), Sessions and
+// Classifiers together. A caller beyond that waits (without the GIL).
+class Slots {
+ public:
+  explicit Slots(int threads)
+      : limit_(std::max(1, static_cast<int>(std::max(1u, std::thread::hardware_concurrency())) / threads)) {}
+  // Takes one when fewer than the limit are taken.
+  void take() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    freed_.wait(lock, [this] { return taken_ < limit_; });
+    ++taken_;
+  }
+  void give_back() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      --taken_;
+    }
+    freed_.notify_one();
+  }
+
+ private:
+  const int limit_;
+  int taken_ = 0;
+  std::mutex mutex_;
+  std::condition_variable freed_;
+};
+
 // Sessions and Classifiers are used by one thread at a time: each call
-// borrows one from its Model's pool (making one while fewer than `limit`
-// exist, else waiting for one to come back), so several Python threads can
-// run one Model at once without more engine threads than the machine has.
+// borrows one from its Model's pool (made when none is free) under one of the
+// Model's slots, so several Python threads can run one Model at once without
+// more engine threads than the machine has.
 template <typename T>
 class Pool {
  public:
   using Make = std::function<std::unique_ptr<T>()>;
-  Pool(Make make, int limit) : make_(std::move(make)), limit_(limit) {}
+  Pool(Make make, Slots& slots) : make_(std::move(make)), slots_(slots) {}
 
   class Lease {
    public:
@@ -79,23 +112,21 @@ class Pool {
     std::unique_ptr<T> item_;
   };
 
-  // Called without the GIL (it may wait).
+  // Called without the GIL (it may wait for a slot).
   Lease take() {
-    std::unique_lock<std::mutex> lock(mutex_);
-    returned_.wait(lock, [this] { return !free_.empty() || made_ < limit_; });
-    if (!free_.empty()) {
-      std::unique_ptr<T> item = std::move(free_.back());
-      free_.pop_back();
-      return Lease(this, std::move(item));
+    slots_.take();
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (!free_.empty()) {
+        std::unique_ptr<T> item = std::move(free_.back());
+        free_.pop_back();
+        return Lease(this, std::move(item));
+      }
     }
-    ++made_;
-    lock.unlock();
     try {
       return Lease(this, make_());
     } catch (...) {
-      std::lock_guard<std::mutex> relock(mutex_);
-      --made_;
-      returned_.notify_one();
+      slots_.give_back();
       throw;
     }
   }
@@ -106,22 +137,14 @@ class Pool {
       std::lock_guard<std::mutex> lock(mutex_);
       free_.push_back(std::move(item));
     }
-    returned_.notify_one();
+    slots_.give_back();
   }
 
   Make make_;
-  const int limit_;
+  Slots& slots_;
   std::mutex mutex_;
-  std::condition_variable returned_;
   std::vector<std::unique_ptr<T>> free_;
-  int made_ = 0;
 };
-
-// Sessions of `threads` threads that fit the machine side by side (at least one).
-int pool_limit(int threads) {
-  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  return std::max(1, cores / threads);
-}
 
 std::vector<py::ssize_t> shape_of(const std::vector<int>& dims) { return {dims.begin(), dims.end()}; }
 
@@ -130,10 +153,10 @@ class Model {
   Model(std::shared_ptr<const bnn::Model> model, int threads)
       : model_(std::move(model)),
         threads_(threads),
-        sessions_([this] { return std::make_unique<bnn::Session>(model_, bnn::SessionOptions{threads_}); },
-                  pool_limit(threads)),
+        slots_(threads),
+        sessions_([this] { return std::make_unique<bnn::Session>(model_, bnn::SessionOptions{threads_}); }, slots_),
         classifiers_([this] { return std::make_unique<bnn::Classifier>(model_, bnn::SessionOptions{threads_}); },
-                     pool_limit(threads)) {}
+                     slots_) {}
 
   static std::unique_ptr<Model> load(const py::object& source, int threads, bool verify) {
     if (threads < 1 || threads > bnn::kMaxThreads) {
@@ -168,6 +191,7 @@ class Model {
     if (!fits) throw py::value_error("input of shape " + shape_text(x) + " does not fit the model's input " + dims_text(chw) +
                                      " (C x H x W, or N x C x H x W)");
     const py::ssize_t batch = batched ? x.shape(0) : 1;
+    if (batch == 0) throw py::value_error("the batch holds no images (N = 0)");
     std::vector<py::ssize_t> out_shape = shape_of(model_->output().shape_chw());
     if (batched) out_shape.insert(out_shape.begin(), batch);
     py::array_t<float> y(out_shape);
@@ -246,10 +270,7 @@ class Model {
     try {
       py::gil_scoped_release release;
       image = bnn::read_image_file(path);
-    } catch (const bnn::FileError& e) {
-      PyErr_SetString(PyExc_OSError, bnn::cli::message(e).c_str());
-      throw py::error_already_set();
-    } catch (const std::exception& e) {
+    } catch (const std::exception& e) {  // unreadable, not a picture, damaged: the message says which
       throw py::value_error(bnn::cli::message(e));
     }
     return classify(image.view(), top);
@@ -274,6 +295,15 @@ class Model {
   std::vector<int> input_shape() const { return model_->input().shape_chw(); }
   std::vector<int> output_shape() const { return model_->output().shape_chw(); }
   std::vector<std::string> warnings() const { return model_->warnings(); }
+  // Why a layer's baked schedule is not used here, as the tools print it: "layer N 'name': note".
+  std::vector<std::string> schedule_notes() const {
+    std::vector<std::string> notes;
+    for (size_t i = 0; i < model_->layers().size(); ++i) {
+      const bnn::LayerInfo& l = model_->layers()[i];
+      if (!l.schedule_note.empty()) notes.push_back("layer " + std::to_string(i) + " '" + l.name + "': " + l.schedule_note);
+    }
+    return notes;
+  }
   int threads() const { return threads_; }
 
  private:
@@ -307,6 +337,7 @@ class Model {
 
   std::shared_ptr<const bnn::Model> model_;
   int threads_;
+  Slots slots_;
   Pool<bnn::Session> sessions_;
   Pool<bnn::Classifier> classifiers_;
 };
@@ -341,6 +372,16 @@ py::tuple convert(const py::object& source, const std::string& arch, std::pair<i
   std::string int8_summary;
   try {
     py::gil_scoped_release release;
+    if (!from_bytes && arch.empty()) {  // a checkpoint given without its architecture, as bnn-convert says it
+      bnn::InputFile in(data);
+      uint8_t magic[9] = {};
+      if (in.error().empty() && in.size() >= 9 && in.read_exactly(magic, sizeof magic).empty() &&
+          bnn::is_weight_file(magic, sizeof magic)) {
+        bnn::convert::open_weight_file(data);  // the checkpoint reader's own verdict first (e.g. TorchScript)
+        throw std::runtime_error(data + " holds weights, not an ONNX graph: give its architecture with arch= "
+                                 "(bnn-convert --list-archs lists them)");
+      }
+    }
     if (!labels_path.empty()) options.labels = bnn::cli::read_labels(labels_path);  // as bnn-convert --labels reads it
     if (from_bytes) model = bnn::convert::convert_graph(bnn::convert::import_onnx_bytes(data, "the exported module"), options, &report);
     else if (arch.empty()) model = bnn::convert::convert_onnx_file(data, options, &report);
@@ -359,12 +400,14 @@ py::tuple convert(const py::object& source, const std::string& arch, std::pair<i
 
 // bnn-tune's search on a model file's bytes: the tuned bytes and one dict per layer.
 py::tuple tune(const py::bytes& model, int threads, double budget_seconds, bool exhaustive, double min_gain,
-               const py::object& progress) {
+               int screened_per_layer, int timed_per_layer, const py::object& progress) {
   bnn::tune::TuneOptions options;
   options.threads = threads;
   options.budget_seconds = budget_seconds;
   options.exhaustive = exhaustive;
   options.min_gain = min_gain;
+  options.screened_per_layer = screened_per_layer;
+  options.timed_per_layer = timed_per_layer;
   if (!progress.is_none()) {
     options.progress = [&progress](const std::string& line) {
       py::gil_scoped_acquire acquire;
@@ -394,6 +437,12 @@ py::tuple tune(const py::bytes& model, int threads, double budget_seconds, bool 
     d["kept"] = r.kept;
     d["network_default_ms"] = r.network_default_ms;
     d["network_tuned_ms"] = r.network_tuned_ms;
+    d["shared"] = r.shared;
+    if (exhaustive && !r.shared && r.guided_ms > 0) {  // the guided choice against the fastest, timed in this run
+      d["guided_ms"] = r.guided_ms;
+      d["fastest_ms"] = r.fastest_ms;
+      d["guided_schedule"] = r.guided_schedule;
+    }
     layers.append(d);
   }
   return py::make_tuple(py::bytes(reinterpret_cast<const char*>(tuned.data()), tuned.size()), layers);
@@ -418,7 +467,32 @@ PYBIND11_MODULE(_bnn, m) {
       false;
 #endif
   m.def("tune", &tune, py::arg("model"), py::arg("threads"), py::arg("budget_seconds"), py::arg("exhaustive"),
-        py::arg("min_gain"), py::arg("progress"));
+        py::arg("min_gain"), py::arg("screened_per_layer"), py::arg("timed_per_layer"), py::arg("progress"));
+  m.attr("max_threads") = bnn::kMaxThreads;
+  m.attr("max_model_bytes") = static_cast<int64_t>(bnn::limits::kMaxModelBytes);
+  // The tools' way to write a file: a temporary file renamed into place, never a FIFO or device.
+  m.def("write_file", [](const std::string& path, const py::bytes& data) {
+    const std::string_view bytes = data.cast<std::string_view>();
+    try {
+      py::gil_scoped_release release;
+      bnn::write_file(path, bytes.data(), bytes.size());
+    } catch (const std::exception& e) {
+      PyErr_SetString(PyExc_OSError, bnn::cli::message(e).c_str());
+      throw py::error_already_set();
+    }
+  }, py::arg("path"), py::arg("data"));
+  // The tools' way to read a model file: a regular file, at most kMaxModelBytes.
+  m.def("read_model_file", [](const std::string& path) {
+    std::vector<uint8_t> bytes;
+    try {
+      py::gil_scoped_release release;
+      bytes = bnn::read_regular_file(path, bnn::limits::kMaxModelBytes, "kMaxModelBytes");
+    } catch (const std::exception& e) {
+      PyErr_SetString(g_model_error, bnn::cli::message(e).c_str());
+      throw py::error_already_set();
+    }
+    return py::bytes(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+  }, py::arg("path"));
 
   py::class_<Model>(m, "Model")
       .def(py::init(&Model::load), py::arg("source"), py::arg("threads") = 1, py::arg("verify") = true)
@@ -434,5 +508,6 @@ PYBIND11_MODULE(_bnn, m) {
       .def_property_readonly("input_shape", &Model::input_shape)
       .def_property_readonly("output_shape", &Model::output_shape)
       .def_property_readonly("warnings", &Model::warnings)
+      .def_property_readonly("schedule_notes", &Model::schedule_notes)
       .def_property_readonly("threads", &Model::threads);
 }

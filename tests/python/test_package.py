@@ -81,6 +81,8 @@ class Running(unittest.TestCase):
             self.model.run(np.zeros((3, 1, 28, 27), np.float32))
         with self.assertRaisesRegex(ValueError, r"does not fit"):
             self.model.run(np.zeros((28, 28), np.float32))
+        with self.assertRaisesRegex(ValueError, r"the batch holds no images"):
+            self.model.run(np.zeros((0, 1, 28, 28), np.float32))
         with self.assertRaises(TypeError):
             self.model.run([[0.0]])
         with self.assertRaisesRegex(ValueError, r"NaN or infinity"):
@@ -398,7 +400,7 @@ class Converting(unittest.TestCase):
             self.assertTrue((y.argmax(1) == want.argmax(1)).all())
             with self.assertRaisesRegex(bnn.ConvertError, r"--arch|arch"):
                 bnn.convert(path, arch="nonexistent")
-            with self.assertRaisesRegex(bnn.ConvertError, r"holds weights|not an ONNX|ONNX"):
+            with self.assertRaisesRegex(bnn.ConvertError, r"holds weights, not an ONNX graph: give its architecture with arch="):
                 bnn.convert(path)
 
     def test_option_errors(self):
@@ -411,6 +413,9 @@ class Converting(unittest.TestCase):
             ({"center_weights": True}, r"center_weights goes with arch='xnor18'"),
             ({"input_shape": (3, 0, 5)}, r"input_shape must be C x H x W"),
             ({"mean": "a,b"}, r"mean must be a number"),
+            ({"mean": "1,,2"}, r"mean must be a number"),
+            ({"resize": "FIT"}, r"resize must be direct, fit or short-side"),  # spelt as --resize takes it
+            ({"resize": "short-side:"}, r"resize must be direct, fit or short-side"),
         ]:
             with self.subTest(kwargs=kwargs), self.assertRaisesRegex(ValueError, pattern):
                 bnn.convert(onnx_file, **kwargs)
@@ -424,6 +429,9 @@ class Converting(unittest.TestCase):
         calibration = np.random.default_rng(0).standard_normal((4, 1, 28, 28)).astype(np.float32)
         m = bnn.convert(onnx_file, int8_stem=True, calibration=calibration)
         self.assertIn("Int8Conv2D", {layer["kind"] for layer in m.info()["layers"]})
+        self.assertRegex(m.conversion, r"int8 stem: layer .* from --calibration .*\(4 inputs\)")
+        with self.assertRaisesRegex(ValueError, r"calibration has dtype float64"):
+            bnn.convert(onnx_file, int8_stem=True, calibration=calibration.astype(np.float64))
 
 
 class Tuning(unittest.TestCase):

@@ -68,7 +68,7 @@ def _path(value, what):
 
 
 def _threads(threads):
-    return _int(threads, "threads", 1, 256)
+    return _int(threads, "threads", 1, _bnn.max_threads)
 
 
 class Model:
@@ -89,7 +89,9 @@ class Model:
                 raise ModelNotFoundError(errno.ENOENT, f"{source}: cannot open (no such file)", source)
         self._model = _bnn.Model(source, _threads(threads), bool(verify))
         self._bytes = source if self.path is None else None
-        for message in self._model.warnings:
+        # What the tools print on loading: the file's problems worked around, and
+        # each layer whose baked schedule does not fit this CPU (run with the default).
+        for message in self._model.warnings + self._model.schedule_notes:
             warnings.warn(message, ModelWarning, stacklevel=2)
 
     # What the model takes and gives (PyTorch's layout).
@@ -208,15 +210,13 @@ class Model:
         """The text `bnn-run --info` prints."""
         return self._model.describe()
 
+    def _file_bytes(self):
+        """The model file's bytes: those it was made or loaded from, or its file as it is now."""
+        return self._bytes if self._bytes is not None else _bnn.read_model_file(self.path)
+
     def save(self, path):
-        """Writes the model file (a model made by convert() or tune(), or loaded from bytes)."""
-        if self._bytes is None:
-            with open(self.path, "rb") as f:
-                data = f.read()
-        else:
-            data = self._bytes
-        with open(_path(path, "path"), "wb") as f:
-            f.write(data)
+        """Writes the model file as the tools write files: a temporary file renamed into place."""
+        _bnn.write_file(_path(path, "path"), self._file_bytes())
 
     def __repr__(self):
         where = repr(self.path) if self.path else "from bytes"
@@ -229,7 +229,7 @@ def _floats(value, what):
     if value is None:
         return []
     if isinstance(value, str):
-        value = [v for v in value.split(",") if v.strip()]
+        value = value.split(",")
     elif np.isscalar(value):
         value = [value]
     try:
@@ -251,13 +251,13 @@ def _resize(resize):
     """(mode, crop_fraction) from direct | fit | short-side[:F]."""
     if resize is None:
         return "direct", 1.0
-    if isinstance(resize, str):
-        mode, _, fraction = resize.lower().partition(":")
-        if mode in ("direct", "fit") and not fraction:
+    if isinstance(resize, str):  # spelt as bnn-convert --resize takes it
+        mode, colon, fraction = resize.partition(":")
+        if mode in ("direct", "fit") and not colon:
             return mode, 1.0
         if mode == "short-side":
             try:
-                f = float(fraction) if fraction else 1.0
+                f = float(fraction) if colon else 1.0
             except ValueError:
                 f = -1.0
             if 0 < f <= 1:
@@ -381,14 +381,17 @@ def convert(source, output=None, *, input_shape=None, example_input=None, arch=N
     }
     with tempfile.TemporaryDirectory(prefix="bnn-convert-") as scratch:
         if isinstance(calibration, np.ndarray):  # example inputs in memory: the converter reads an .npy
+            if calibration.dtype != np.float32:
+                raise ValueError(f"calibration has dtype {calibration.dtype}; example inputs are float32")
             options["calibration"] = os.path.join(scratch, "calibration.npy")
-            np.save(options["calibration"], np.ascontiguousarray(calibration, dtype=np.float32))
+            np.save(options["calibration"], np.ascontiguousarray(calibration))
         elif calibration is not None:
             options["calibration"] = _path(calibration, "calibration")
-        data, messages, _summary = _bnn.convert(source, arch or "", _bits(bits), options)
+        data, messages, summary = _bnn.convert(source, arch or "", _bits(bits), options)
     for message in messages:
         warnings.warn(message, ConvertWarning, stacklevel=2)
     model = Model(data, threads)
+    model.conversion = summary  # what bnn-convert prints: layer counts (and the int8 stem's scale)
     if output is not None:
         model.save(output)
         model.path = _path(output, "output")
@@ -397,7 +400,8 @@ def convert(source, output=None, *, input_shape=None, example_input=None, arch=N
 
 # Tuning -------------------------------------------------------------------
 
-def tune(model, output=None, *, threads=1, budget_seconds=None, exhaustive=False, min_gain=0.05, progress=True):
+def tune(model, output=None, *, threads=1, budget_seconds=None, exhaustive=False, min_gain=0.05, screened_per_layer=64,
+         timed_per_layer=6, progress=True):
     """Searches each convolution's schedule on this CPU, as bnn-tune does; returns the tuned Model.
 
     `model`: a .bnn path, its bytes or a Model; `output`: also write the tuned
@@ -405,19 +409,17 @@ def tune(model, output=None, *, threads=1, budget_seconds=None, exhaustive=False
     `budget_seconds`: stop timing after this long (untimed layers keep the
     default); `progress`: True prints a line per step on stderr, a callable
     gets each line, False is silent. The returned model's `tuning` holds one
-    dict per layer (default and tuned ms, schedule, kept inside the network).
-    Tuned and untuned models give identical outputs.
+    dict per layer (default and tuned ms, schedule, kept inside the network;
+    with `exhaustive`, the guided choice against the fastest candidate).
+    `screened_per_layer` and `timed_per_layer` are bnn-tune's options of those
+    names. Tuned and untuned models give identical outputs.
     """
     if isinstance(model, Model):
-        data = model._bytes
-        if data is None:
-            with open(model.path, "rb") as f:
-                data = f.read()
+        data = model._file_bytes()
     elif isinstance(model, (bytes, bytearray, memoryview)):
         data = bytes(model)
     else:
-        with open(_path(model, "model"), "rb") as f:
-            data = f.read()
+        data = _bnn.read_model_file(_path(model, "model"))
     _threads(threads)
     if budget_seconds is not None and not budget_seconds > 0:
         raise ValueError(f"budget_seconds must be positive, not {budget_seconds!r}")
@@ -430,7 +432,9 @@ def tune(model, output=None, *, threads=1, budget_seconds=None, exhaustive=False
         progress = None
     elif not callable(progress):
         raise TypeError("progress must be True, False or a callable taking one line")
-    tuned, layers = _bnn.tune(data, threads, float(budget_seconds or 0), bool(exhaustive), float(min_gain), progress)
+    tuned, layers = _bnn.tune(data, threads, float(budget_seconds or 0), bool(exhaustive), float(min_gain),
+                              _int(screened_per_layer, "screened_per_layer", 1, 100000),
+                              _int(timed_per_layer, "timed_per_layer", 1, 1000), progress)
     result = Model(tuned, threads)
     result.tuning = layers
     if output is not None:
