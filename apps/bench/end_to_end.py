@@ -5,7 +5,7 @@ batch 1, full widths) against PyTorch fp32 and, with --ort, ONNX Runtime fp32
 on a standard ResNet-18 of the same shape, at the same thread count. A
 benchmark, not a test.
 
-usage: end_to_end.py --bin build/bin [--threads 1,2] [--runs 30] [--ort DIR] [--int8-stem]
+usage: end_to_end.py --bin build/bin [--threads 1,2] [--runs 30] [--ort DIR] [--int8-stem] [--tune SECONDS]
 
 --ort DIR: a directory where `npm install --ignore-scripts onnxruntime-node`
 was run. ONNX Runtime then runs the fp32 ResNet-18 exported at opset 13 with
@@ -14,6 +14,10 @@ median of 21, between our runs in the same process sequence.
 
 --int8-stem: also the same model converted with bnn-convert --int8-stem
 (calibrated on the benchmark's input), in its own columns.
+
+--tune SECONDS: also the model tuned on this machine by bnn-tune (at each
+thread count, with that time budget), in its own columns; tuned and untuned
+outputs are identical.
 """
 import argparse
 import json
@@ -98,6 +102,7 @@ def main():
     p.add_argument("--runs", type=int, default=30)
     p.add_argument("--ort", help="directory with node_modules/onnxruntime-node")
     p.add_argument("--int8-stem", action="store_true", help="also time the model converted with --int8-stem")
+    p.add_argument("--tune", type=int, metavar="SECONDS", help="also time the model tuned by bnn-tune with this budget")
     args = p.parse_args()
 
     binary = models.randomize(models.family("bireal-resnet18", small=False), 1)
@@ -123,7 +128,8 @@ def main():
                             "--calibration", calibration], check=True, capture_output=True)
         print(f"{'threads':>7} {'bnn Bi-Real-18 ms':>18} {'PyTorch fp32 ResNet-18 ms':>26} {'PyTorch Bi-Real-18 ms':>22} "
               f"{'speedup vs fp32':>16}" + (f" {'ORT fp32 ResNet-18 ms':>22} {'speedup vs ORT':>15}" if args.ort else "")
-              + (f" {'bnn int8 stem ms':>17}" + (f" {'int8 vs ORT':>12}" if args.ort else "") if args.int8_stem else ""))
+              + (f" {'bnn int8 stem ms':>17}" + (f" {'int8 vs ORT':>12}" if args.ort else "") if args.int8_stem else "")
+              + (f" {'bnn tuned ms':>13}" + (f" {'tuned vs ORT':>13}" if args.ort else "") if args.tune else ""))
 
         def bench(model, threads):
             out = subprocess.run([os.path.join(args.bin, "bnn-bench"), "--model", model, "--threads", str(threads),
@@ -131,8 +137,15 @@ def main():
             return next(json.loads(line) for line in out.splitlines() if '"mode": "model"' in line)["median_ms"]
 
         for threads in (int(t) for t in args.threads.split(",")):
+            tuned = None
+            if args.tune:
+                tuned_path = os.path.join(tmp, f"bireal18.tuned{threads}.bnn")
+                subprocess.run([os.path.join(args.bin, "bnn-tune"), bnn_path, "-o", tuned_path, "--threads", str(threads),
+                                "--budget-seconds", str(args.tune)], check=True, capture_output=True)
             ours = bench(bnn_path, threads)
             int8 = bench(int8_path, threads) if args.int8_stem else None
+            if args.tune:
+                tuned = bench(tuned_path, threads)
             torch.set_num_threads(threads)
             with torch.no_grad():
                 theirs = median_ms(lambda: fp32(x), args.runs)
@@ -143,6 +156,8 @@ def main():
                 line += f" {ort:>22.2f} {ort / ours:>14.1f}x"
             if int8 is not None:
                 line += f" {int8:>17.2f}" + (f" {ort / int8:>11.1f}x" if args.ort else "")
+            if tuned is not None:
+                line += f" {tuned:>13.2f}" + (f" {ort / tuned:>12.1f}x" if args.ort else "")
             print(line, flush=True)
 
 
