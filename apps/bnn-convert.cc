@@ -15,8 +15,6 @@
 #include "converter/checkpoint/weight_file.h"
 #include "converter/convert.h"
 #include "model_format/builder.h"
-#include "model_format/file_kind.h"
-#include "model_format/input_file.h"
 #include "model_format/limits.h"
 #include "model_format/output_file.h"
 #include "model_format/printable_text.h"
@@ -196,16 +194,14 @@ int main(int argc, char** argv) {
     usage_error("--center-weights goes with --arch xnor18 (torchvision's layout; an ONNX graph holds its own weights)");
   }
   if (arch.empty()) {  // a checkpoint given without its architecture
-    bnn::InputFile in(input);
-    uint8_t magic[9] = {};
-    const bool whole = in.error().empty() && in.size() >= 9 && in.read_exactly(magic, sizeof magic).empty();
-    if (whole && bnn::is_weight_file(magic, sizeof magic)) {
-      try {
-        bnn::convert::open_weight_file(input);  // the checkpoint reader's own verdict (e.g. TorchScript)
-      } catch (const std::exception& e) {
-        std::fprintf(stderr, "bnn-convert: error: %s\n", bnn::cli::describe(e).c_str());
-        return 1;
-      }
+    bool holds_weights = false;
+    try {
+      holds_weights = bnn::convert::is_weight_file_path(input);
+    } catch (const std::exception& e) {  // the checkpoint reader's own verdict (e.g. TorchScript)
+      std::fprintf(stderr, "bnn-convert: error: %s\n", bnn::cli::describe(e).c_str());
+      return 1;
+    }
+    if (holds_weights) {
       usage_error(input + " holds weights, not an ONNX graph: give its architecture with --arch NAME (see --list-archs)");
     }
   }

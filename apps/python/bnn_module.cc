@@ -33,7 +33,6 @@
 #include "bnn/classifier.h"
 #include "bnn/engine.h"
 #include "bnn/image.h"
-#include "model_format/file_kind.h"
 #include "model_format/input_file.h"
 #include "model_format/limits.h"
 #include "model_format/output_file.h"
@@ -372,15 +371,10 @@ py::tuple convert(const py::object& source, const std::string& arch, std::pair<i
   std::string int8_summary;
   try {
     py::gil_scoped_release release;
-    if (!from_bytes && arch.empty()) {  // a checkpoint given without its architecture, as bnn-convert says it
-      bnn::InputFile in(data);
-      uint8_t magic[9] = {};
-      if (in.error().empty() && in.size() >= 9 && in.read_exactly(magic, sizeof magic).empty() &&
-          bnn::is_weight_file(magic, sizeof magic)) {
-        bnn::convert::open_weight_file(data);  // the checkpoint reader's own verdict first (e.g. TorchScript)
-        throw std::runtime_error(data + " holds weights, not an ONNX graph: give its architecture with arch= "
-                                 "(bnn-convert --list-archs lists them)");
-      }
+    // A checkpoint given without its architecture, as bnn-convert says it.
+    if (!from_bytes && arch.empty() && bnn::convert::is_weight_file_path(data)) {
+      throw std::runtime_error(data + " holds weights, not an ONNX graph: give its architecture with arch= "
+                               "(bnn-convert --list-archs lists them)");
     }
     if (!labels_path.empty()) options.labels = bnn::cli::read_labels(labels_path);  // as bnn-convert --labels reads it
     if (from_bytes) model = bnn::convert::convert_graph(bnn::convert::import_onnx_bytes(data, "the exported module"), options, &report);

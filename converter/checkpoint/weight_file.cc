@@ -67,6 +67,15 @@ std::unique_ptr<WeightFile> parse_weight_file(std::vector<uint8_t> bytes, const 
   throw ConvertError(origin + ": neither a torch.save checkpoint (zip) nor a safetensors file");
 }
 
+bool is_weight_file_path(const std::string& path) {
+  InputFile in(path);
+  uint8_t magic[9] = {};
+  if (!in.error().empty() || in.size() < 9 || !in.read_exactly(magic, sizeof magic).empty()) return false;
+  if (!is_weight_file(magic, sizeof magic)) return false;
+  open_weight_file(path);  // throws when the checkpoint reader refuses it
+  return true;
+}
+
 std::unique_ptr<WeightFile> open_weight_file(const std::string& path) {
   InputFile in(path);
   if (!in.error().empty()) throw ConvertError(path + ": " + in.error());

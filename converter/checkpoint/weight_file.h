@@ -36,6 +36,12 @@ class WeightFile {
 // limits::kMaxCheckpointBytes). Throws ConvertError.
 std::unique_ptr<WeightFile> open_weight_file(const std::string& path);
 
+// Whether `path` holds weights without a graph (a torch.save checkpoint or
+// safetensors file, by its first bytes), for a front end given it as an ONNX
+// model: true, or the checkpoint reader's own ConvertError when it refuses
+// the file outright (a TorchScript archive, ...); false for anything else.
+bool is_weight_file_path(const std::string& path);
+
 // The same from bytes in memory (tests, fuzzing); `origin` names them.
 std::unique_ptr<WeightFile> parse_weight_file(std::vector<uint8_t> bytes, const std::string& origin);
 
