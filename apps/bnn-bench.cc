@@ -184,9 +184,7 @@ int run_layers(const Options& o) {
       usage_error("no kernel '" + bnn::printable(o.kernel) + "' that this CPU can run; these can: " + names);
     }
     kernels.push_back(k);
-  } else {
-    kernels.push_back(all.back());
-  }
+  }  // none named: each layer's default (default_bitserial_conv_kernel)
   // The highest peak of any kernel, on one core: the reference for "% of peak".
   const auto [best_gmacs, best_kernel] = best_peak();
   const double peak = best_gmacs * o.threads;
@@ -241,14 +239,16 @@ int run_layers(const Options& o) {
     }
     for (const auto& [wb, ab] : o.bits) {
       const ConvBench bench(shape, wb, ab);
-      for (const BitserialConvKernel* k : kernels) {
+      std::vector<const BitserialConvKernel*> layer_kernels = kernels;
+      if (layer_kernels.empty()) layer_kernels.push_back(default_bitserial_conv_kernel(bench.args()));
+      for (const BitserialConvKernel* k : layer_kernels) {
         const Timing t = bench.time(*k, o.threads);
         const double gmacs = shape.macs() / (t.median_ms * 1e-3) / 1e9;
         const double pct = 100.0 * gmacs * wb * ab / peak;  // bit-plane MACs against the 1-bit peak
         char dims[64];
         std::snprintf(dims, sizeof dims, "%dx%dx%d>%d k%d s%d", shape.in_h, shape.in_w, shape.in_c, shape.out_c,
                       shape.kernel, shape.stride);
-        if (dnnl && k == kernels.front()) {
+        if (dnnl && k == layer_kernels.front()) {
           const std::string precision = "W" + std::to_string(wb) + "A" + std::to_string(ab);
           bars.push_back({shape.name, precision, "oneDNN int8", i8.median_ms / t.median_ms});
           bars.push_back({shape.name, precision, "oneDNN fp32", f32.median_ms / t.median_ms});

@@ -47,7 +47,12 @@ struct BindContext {
   // `usable` says whether a kernel can run this particular layer.
   template <typename Kernel, typename Usable>
   const Kernel* choose(KernelTable<Kernel> table, const Usable& usable) const {
-    const Kernel* fallback = default_kernel(table, usable);
+    return choose(table, usable, default_kernel(table, usable));
+  }
+  // The same with this CPU's default for the layer given (a family whose
+  // default depends on the layer's shape).
+  template <typename Kernel, typename Usable>
+  const Kernel* choose(KernelTable<Kernel> table, const Usable& usable, const Kernel* fallback) const {
     if (!schedule) return fallback;
     const std::string named = schedule->kernel() ? current_kernel_name(schedule->kernel()->str()) : "";
     if (const fb::CpuIdentity* cpu = schedule->tuned_for()) {

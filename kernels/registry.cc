@@ -45,10 +45,13 @@ const BitserialConvKernel kBitserialConvKernels[] = {
     {"bconv_direct_8x24c1__avx512vpopcnt", Isa::kAvx512Vpopcnt, 8, 24, 1, nullptr, avx512vpopcnt::bconv_direct_8x24c1},
     {"bconv_direct_16x12c1__avx512vpopcnt", Isa::kAvx512Vpopcnt, 16, 12, 1, nullptr, avx512vpopcnt::bconv_direct_16x12c1},
     {"bconv_direct_32x6c1__avx512vpopcnt", Isa::kAvx512Vpopcnt, 32, 6, 1, nullptr, avx512vpopcnt::bconv_direct_32x6c1},
-    {"bconv_direct_32x7c1__avx512vpopcnt", Isa::kAvx512Vpopcnt, 32, 7, 1, nullptr, avx512vpopcnt::bconv_direct_32x7c1},
-    // The default: fastest on every 3x3 and 1x1 layer of ResNet-18 but C10
-    // (bnn-bench --layers resnet18 --kernel NAME, docs/performance.md).
+    // The defaults (docs/performance.md, "Which direct kernel by default"):
+    // 16x8 on layers of up to 64 output channels, 32x7 from 128 on, where it
+    // was fastest on every ResNet-18 layer on Sapphire Rapids and the layers
+    // bnn-tune moved to it on Zen 5.
     {"bconv_direct_16x8c1__avx512vpopcnt", Isa::kAvx512Vpopcnt, 16, 8, 1, nullptr, avx512vpopcnt::bconv_direct_16x8c1},
+    {"bconv_direct_32x7c1__avx512vpopcnt", Isa::kAvx512Vpopcnt, 32, 7, 1, nullptr, avx512vpopcnt::bconv_direct_32x7c1,
+     128},
 #endif
 };
 
@@ -150,6 +153,12 @@ const DenseKernel kDenseKernels[] = {
 };
 
 }  // namespace
+
+const BitserialConvKernel* default_bitserial_conv_kernel(const BitserialConvArgs& args) {
+  return default_kernel(bitserial_conv_kernels(), [&](const BitserialConvKernel& k) {
+    return bitserial_conv_supports(k, args) && args.geometry.out_c >= k.default_min_out_c;
+  });
+}
 
 bool bitserial_conv_supports(const BitserialConvKernel& k, const BitserialConvArgs& args) {
   if (k.direct) return bitserial_direct_supports(args.geometry);

@@ -37,6 +37,9 @@ struct BitserialConvKernel {
   int tile_words;  // packed 64-bit words per depth step
   BgemmUkernel ukernel;  // the GEMM driver's microkernel, or null
   BconvDirectUkernel direct = nullptr;  // the direct driver's microkernel, or null
+  // This CPU's default only for layers of at least this many output channels
+  // (wide tiles waste lanes and registers on narrow layers).
+  int default_min_out_c = 0;
   // Neither: the reference.
   bool reference() const { return !ukernel && !direct; }
 };
@@ -52,6 +55,10 @@ size_t bitserial_conv_scratch_bytes(const BitserialConvKernel& k, const Bitseria
                                     const ConvGeometry& g, int act_bits);
 void bitserial_conv_run(const BitserialConvKernel& k, const BitserialGemmPlan* plan, const BitserialConvLayer& layer,
                         const OutputBlock& block, void* scratch);
+// This CPU's default kernel for a layer: the last table entry whose ISA is
+// available, that supports the layer and whose default_min_out_c it meets.
+// The engine's binder and bnn-tune both ask this.
+const BitserialConvKernel* default_bitserial_conv_kernel(const BitserialConvArgs& args);
 // The granule a channel split of this layer must respect, or 0 when the
 // kernel computes whole pixels only (the reference): then blocks span all
 // channels.

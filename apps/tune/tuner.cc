@@ -87,12 +87,6 @@ int channel_steps(const BitserialConvKernel& k, const ConvCase& c) {
   return step > 0 ? (c.geometry.out_c + step - 1) / step : 0;
 }
 
-// The default the engine would pick here.
-const BitserialConvKernel* default_bitserial_kernel(const BitserialConvArgs& args) {
-  return default_kernel(bitserial_conv_kernels(),
-                        [&](const BitserialConvKernel& k) { return bitserial_conv_supports(k, args); });
-}
-
 // The space: runnable kernels (register tile and depth unroll) that support
 // the layer, times outer pixel tiles (one register tile, a few, whole rows),
 // outer channel tiles (all, or a few register blocks), the loop order inside
@@ -405,7 +399,7 @@ std::vector<LayerResult> tune_model(fb::ModelT& model, const TuneOptions& option
       result.shared = true;
     } else {
       ConvBench bench(c);
-      const BitserialConvKernel* fallback = default_bitserial_kernel(bench.args());
+      const BitserialConvKernel* fallback = default_bitserial_conv_kernel(bench.args());
       result.default_kernel = fallback->name;
       std::vector<Candidate> space = candidates(c, bench.args(), fallback, options.threads);
       for (Candidate& cand : space) cand.predicted = predict(cand, c, peak, options.threads);

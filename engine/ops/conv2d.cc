@@ -165,7 +165,8 @@ std::unique_ptr<Op> make_bitserial_conv2d_op(const fb::BitserialConv2D& l, const
     residual = l.transform() ? l.transform()->residual() : -1;
   }
   const BitserialConvKernel* kernel =
-      ctx.choose(bitserial_conv_kernels(), [&](const BitserialConvKernel& k) { return bitserial_conv_supports(k, conv); });
+      ctx.choose(bitserial_conv_kernels(), [&](const BitserialConvKernel& k) { return bitserial_conv_supports(k, conv); },
+                 default_bitserial_conv_kernel(conv));
   // The schedule's outer tiles, loop order and parallel axis, when the
   // schedule itself is followed (tuned for this CPU).
   GemmLoopSchedule loop;
