@@ -29,12 +29,12 @@ struct BconvDirectEpilogue {
   int mul = -2;                          // -2 (XOR), 1 (AND), 2 (AND minus a code sum)
   int out_c = 0;                         // channels of the layer: lanes past it are neither read nor written
   int oc_stride = 0;                     // channels per row of the per-channel tables (out_c padded to the tile)
-  const int64_t* channel_add = nullptr;  // [oc padded to the tile]
+  const int32_t* channel_add = nullptr;  // [oc padded to the tile]
   // Packed output (out_packed set): code q = #{ l : acc >= thresholds[l][c] } with
   // lanes of `down` channels inverted per level, so direction -1 needs no
   // other path (the plan stores T + 1 for them: acc <= T is !(acc >= T + 1)).
   int out_bits = 0;
-  const int64_t* thresholds = nullptr;  // [levels][oc padded]
+  const int32_t* thresholds = nullptr;  // [levels][oc padded]
   const uint8_t* down = nullptr;        // [oc padded / 8]: bit c % 8 set when channel c counts downwards
   uint64_t* out_packed = nullptr;       // [pixels][out_bits][words_for(out_c)]
   // Float output (out_float set): transform_to_float of output_transform.h,

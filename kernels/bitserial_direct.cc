@@ -73,8 +73,9 @@ void make_bitserial_direct_plan(BitserialGemmPlan& plan, const BitserialConvLaye
   const int64_t la = (int64_t{1} << plan.act_bits) - 1, lw = (int64_t{1} << plan.weight_bits) - 1;
   d->channel_add.assign(d->oc_padded, 0);
   for (int c = 0; c < g.out_c; ++c) {
-    if (plan.epilogue == E::kXor) d->channel_add[c] = plan.xor_base;
-    if (plan.epilogue == E::kAndMinusWeightSum) d->channel_add[c] = -la * plan.weight_sums[c];
+    // Both below 2^24 in magnitude (the validator's bound on any sum).
+    if (plan.epilogue == E::kXor) d->channel_add[c] = static_cast<int32_t>(plan.xor_base);
+    if (plan.epilogue == E::kAndMinusWeightSum) d->channel_add[c] = static_cast<int32_t>(-la * plan.weight_sums[c]);
   }
   d->activation_sums = plan.epilogue == E::kAndMinusActivationSum;
   d->activation_sum_scale = -lw;
@@ -87,8 +88,10 @@ void make_bitserial_direct_plan(BitserialGemmPlan& plan, const BitserialConvLaye
       const bool down = layer.to_bits.direction && layer.to_bits.direction[c] < 0;
       if (down) d->down[c / 8] |= static_cast<uint8_t>(1u << (c % 8));
       for (int l = 0; l < levels; ++l) {
-        d->thresholds[static_cast<size_t>(l) * d->oc_padded + c] =
-            int64_t{layer.to_bits.thresholds[static_cast<int64_t>(c) * levels + l]} + (down ? 1 : 0);
+        // |acc| < 2^24, so a threshold beyond +-2^25 decides as +-2^25 does,
+        // and the int32 lanes of the kernel's comparison hold T + 1.
+        const int32_t t = std::clamp(layer.to_bits.thresholds[static_cast<int64_t>(c) * levels + l], -(1 << 25), 1 << 25);
+        d->thresholds[static_cast<size_t>(l) * d->oc_padded + c] = t + (down ? 1 : 0);
       }
     }
   }

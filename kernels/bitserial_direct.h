@@ -32,8 +32,8 @@ struct BitserialDirectPlan {
   int padded_cols = 0;     // columns of the padded buffer: left pad, the input, right pad and the last tile's slack
   int band_rows = 1;       // output rows per padded band
   std::vector<int64_t> tap_offset;  // [taps] words from a pixel's tap (0, 0)
-  std::vector<int64_t> channel_add;  // [oc_padded]
-  std::vector<int64_t> thresholds;   // [levels][oc_padded] (packed output)
+  std::vector<int32_t> channel_add;  // [oc_padded]
+  std::vector<int32_t> thresholds;   // [levels][oc_padded] (packed output), clamped to +-2^25 (|acc| < 2^24)
   std::vector<uint8_t> down;         // [oc_padded / 8]
   std::vector<int32_t> border;       // [row classes][column classes][oc_padded]; class 0 x 0 is all zeros
   std::vector<int32_t> row_class, col_class;  // [out_h], [out_w]

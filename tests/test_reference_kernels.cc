@@ -87,6 +87,12 @@ TEST_CASE("bitserial conv kernels: bit widths - encodings - -1 padding - groups 
   add().input(8, 6, 70).output_channels(3).kernel(1, 5).stride(1, 3).pads(1, 2, 0, 1).bits(3, 2).encodings(B, B);
   add().input(5, 9, 17).output_channels(9).kernel(2, 4).stride(3, 2).pads(0, 0, 1, 3).dilation(1, 2);
   add().input(1, 1, 200).output_channels(10).kernel(1, 1).bits(1, 1);                          // a binary dense layer
+  // ResNet depths (2, 4, 8 words) at strides 1 and 2: the microkernels' constant-depth paths.
+  add().input(6, 5, 128).output_channels(24).kernel(3, 3).stride(2, 2).pads(1, 1, 1, 1);
+  add().input(6, 7, 256).output_channels(40).kernel(3, 3).pads(1, 1, 1, 1);
+  add().input(7, 6, 256).output_channels(16).kernel(1, 1).stride(2, 2);
+  add().input(5, 5, 512).output_channels(24).kernel(3, 3).pads(1, 1, 1, 1);
+  add().input(5, 6, 512).output_channels(72).kernel(3, 3).stride(2, 2).pads(1, 1, 1, 1);
   for (const BitserialConvKernel* k : runnable(bitserial_conv_kernels())) {
     for (const test::BitserialConvTester& t : cases) {
       SUBCASE(t.name().c_str()) { t.test(*k); }

@@ -126,7 +126,7 @@ double direct_peak_gmacs(const BitserialConvKernel& kernel) {
   std::vector<int64_t> offsets(taps);
   for (int t = 0; t < taps; ++t) offsets[t] = int64_t{t} * words;
   std::vector<uint64_t> w(static_cast<size_t>(taps) * words * kernel.tile_oc, 0x3333333333333333ull);
-  std::vector<int64_t> zeros(kernel.tile_oc, 0);
+  std::vector<int32_t> zeros(kernel.tile_oc, 0);
   std::vector<uint8_t> down(kernel.tile_oc / 8, 0);
   std::vector<uint64_t> out(static_cast<size_t>(kernel.tile_px) * words_for(kernel.tile_oc));
   BconvDirectEpilogue e;

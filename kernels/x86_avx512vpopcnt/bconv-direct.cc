@@ -10,6 +10,7 @@
 // 2^(i+j): the accumulators double once per weight level, never per popcount.
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"  // see bgemm-8xN.inc
+#pragma GCC diagnostic ignored "-Wuninitialized"  // GCC 12 _mm512_cvtepi64_epi32's undefined source
 #endif
 #include <immintrin.h>
 
@@ -18,10 +19,13 @@
 namespace bnn::avx512vpopcnt {
 namespace {
 
-template <int kOcv, int kPx, bool kXor>
+// kWords, kStride: the depth in words and the pixel stride when known at
+// compile time (0: read from the args). Known, the broadcasts address by
+// constant displacements: no index register per pixel, no spills.
+template <int kOcv, int kPx, bool kXor, int kWords, int kStride>
 inline void accumulate(const BconvDirectArgs& a, int i, int j, __m512i (&acc)[kOcv][kPx]) {
-  const int words = a.words;
-  const int64_t stride = a.pixel_stride;
+  const int words = kWords ? kWords : a.words;
+  const int64_t stride = kStride ? kStride : a.pixel_stride;
   for (int t = 0; t < a.taps; ++t) {
     const uint64_t* at = a.a + a.tap_offset[t] + j * words;
     const uint64_t* wt = a.w + (static_cast<int64_t>(t) * a.weight_bits + i) * words * (kOcv * 8);
@@ -47,7 +51,19 @@ inline void accumulate(const BconvDirectArgs& a, int i, int j, __m512i (&acc)[kO
 // reference does, so the width changes only how many channels one op covers.
 struct Lanes8 {
   using V = __m256;
+  using VI = __m256i;
   using M = __mmask8;
+  static constexpr int kVectors = 1;  // accumulator vectors per lane group
+  // The sums of one accumulator vector as int32 lanes (each below 2^24).
+  static VI sums(const __m512i* acc) { return _mm512_cvtepi64_epi32(acc[0]); }
+  static VI load_i(const int32_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
+  static VI set1_i(int32_t x) { return _mm256_set1_epi32(x); }
+  static VI add_i(VI a, VI b) { return _mm256_add_epi32(a, b); }
+  static VI sub_i(VI a, VI b) { return _mm256_sub_epi32(a, b); }
+  static M cmpge_i(VI a, VI b) { return _mm256_cmpge_epi32_mask(a, b); }
+  static VI count_if(VI n, M m) { return _mm256_mask_add_epi32(n, m, n, _mm256_set1_epi32(1)); }
+  static M test_bit(VI n, int b) { return _mm256_test_epi32_mask(n, _mm256_set1_epi32(1 << b)); }
+  static V to_float(VI x) { return _mm256_cvtepi32_ps(x); }
   static V load(M m, const float* p) { return _mm256_maskz_loadu_ps(m, p); }
   static V set1(float x) { return _mm256_set1_ps(x); }
   static V zero() { return _mm256_setzero_ps(); }
@@ -64,7 +80,23 @@ struct Lanes8 {
 
 struct Lanes16 {
   using V = __m512;
+  using VI = __m512i;
   using M = __mmask16;
+  static constexpr int kVectors = 2;
+  // The even dwords of two accumulator vectors: each 64-bit lane's count is
+  // below 2^24, so its low half is the count. One permute for 16 channels.
+  static VI sums(const __m512i* acc) {
+    const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+    return _mm512_permutex2var_epi32(acc[0], even, acc[1]);
+  }
+  static VI load_i(const int32_t* p) { return _mm512_loadu_si512(p); }
+  static VI set1_i(int32_t x) { return _mm512_set1_epi32(x); }
+  static VI add_i(VI a, VI b) { return _mm512_add_epi32(a, b); }
+  static VI sub_i(VI a, VI b) { return _mm512_sub_epi32(a, b); }
+  static M cmpge_i(VI a, VI b) { return _mm512_cmpge_epi32_mask(a, b); }
+  static VI count_if(VI n, M m) { return _mm512_mask_add_epi32(n, m, n, _mm512_set1_epi32(1)); }
+  static M test_bit(VI n, int b) { return _mm512_test_epi32_mask(n, _mm512_set1_epi32(1 << b)); }
+  static V to_float(VI x) { return _mm512_cvtepi32_ps(x); }
   static V load(M m, const float* p) { return _mm512_maskz_loadu_ps(m, p); }
   static V set1(float x) { return _mm512_set1_ps(x); }
   static V zero() { return _mm512_setzero_ps(); }
@@ -133,7 +165,55 @@ inline typename L::M float_output(typename L::V y, int c, typename L::M valid, c
   return L::template cmp<_CMP_GE_OQ>(valid, v, L::load(valid, q.thresholds + c));
 }
 
-template <int kOcv, int kPx, bool kXor>
+// One lane group (channels c.. of pixel p, from L::kVectors accumulator
+// vectors): the exact accumulator in int32 lanes, then the layer's output.
+template <typename L>
+__attribute__((always_inline)) inline void finish_group(const __m512i* acc, int c, int p, int lanes,
+                                                       const BconvDirectArgs& a, const BconvDirectEpilogue& e) {
+  const int64_t pixel = a.out_pixel + p;
+  const typename L::M valid = lanes >= 8 * L::kVectors ? static_cast<typename L::M>(~0u)
+                                                       : static_cast<typename L::M>((1u << lanes) - 1);
+  // acc = mul * S + channel_add (+ border corrections, + the pixel's term).
+  typename L::VI x = L::sums(acc);
+  if (e.mul != 1) x = L::add_i(x, x);
+  const typename L::VI add = L::load_i(e.channel_add + c);
+  x = e.mul < 0 ? L::sub_i(add, x) : L::add_i(x, add);
+  if (a.corr) x = L::add_i(x, L::load_i(a.corr[p] + c));
+  if (a.pixel_add) x = L::add_i(x, L::set1_i(a.pixel_add[p]));
+
+  if (e.out_packed) {
+    const int64_t words = (e.out_c + 63) / 64;
+    uint8_t* row = reinterpret_cast<uint8_t*>(e.out_packed + pixel * e.out_bits * words) + c / 8;
+    typename L::M down = e.down[c / 8];
+    if (L::kVectors == 2) down |= static_cast<typename L::M>(e.down[c / 8 + 1] << 8);
+    auto store = [&](uint8_t* at, typename L::M m) {
+      m &= valid;
+      at[0] = static_cast<uint8_t>(m);
+      if (L::kVectors == 2 && lanes > 8) at[1] = static_cast<uint8_t>(m >> 8);
+    };
+    const int levels = (1 << e.out_bits) - 1;
+    if (levels == 1) {
+      store(row, L::cmpge_i(x, L::load_i(e.thresholds + c)) ^ down);
+      return;
+    }
+    typename L::VI count = L::set1_i(0);
+    for (int l = 0; l < levels; ++l) {
+      count = L::count_if(count, L::cmpge_i(x, L::load_i(e.thresholds + l * e.oc_stride + c)) ^ down);
+    }
+    for (int b = 0; b < e.out_bits; ++b) store(row + b * words * 8, L::test_bit(count, b));
+    return;
+  }
+  float* out = e.out_float + pixel * e.out_c;
+  const float* residual = e.residual ? e.residual + pixel * e.out_c : nullptr;
+  const typename L::M m = float_output<L>(L::to_float(x), c, valid, e, out, residual);  // exact: |acc| < 2^24
+  if (e.quantize.packed) {
+    uint8_t* bits = reinterpret_cast<uint8_t*>(e.quantize.packed + pixel * ((e.out_c + 63) / 64)) + c / 8;
+    bits[0] = static_cast<uint8_t>(m);
+    if (L::kVectors == 2 && lanes > 8) bits[1] = static_cast<uint8_t>(m >> 8);
+  }
+}
+
+template <int kOcv, int kPx, bool kXor, int kWords, int kStride>
 void run(const BconvDirectArgs& a) {
   __m512i acc[kOcv][kPx];
   for (int v = 0; v < kOcv; ++v) {
@@ -165,96 +245,65 @@ void run(const BconvDirectArgs& a) {
     }
     for (int i = 0; i < a.weight_bits; ++i) {
       const int j = s - i;
-      if (j >= 0 && j < a.act_bits) accumulate<kOcv, kPx, kXor>(a, i, j, acc);
+      if (j >= 0 && j < a.act_bits) accumulate<kOcv, kPx, kXor, kWords, kStride>(a, i, j, acc);
     }
   }
 
-  // The exact accumulators.
-  const BconvDirectEpilogue& e = *a.e;
-  for (int v = 0; v < kOcv; ++v) {
-    const __m512i add = _mm512_loadu_si512(e.channel_add + a.c0 + 8 * v);
-    for (int p = 0; p < kPx; ++p) {
-      __m512i x = acc[v][p];
-      if (e.mul != 1) x = _mm512_add_epi64(x, x);
-      if (e.mul < 0) x = _mm512_sub_epi64(_mm512_setzero_si512(), x);
-      x = _mm512_add_epi64(x, add);
-      if (a.corr) x = _mm512_add_epi64(x, _mm512_cvtepi32_epi64(_mm256_loadu_si256(
-                                              reinterpret_cast<const __m256i*>(a.corr[p] + a.c0 + 8 * v))));
-      if (a.pixel_add) x = _mm512_add_epi64(x, _mm512_set1_epi64(a.pixel_add[p]));
-      acc[v][p] = x;
-    }
-  }
-
+  // The epilogue, per pixel: two accumulator vectors (16 channels) per op,
+  // then a last single vector when kOcv is odd. On 64-channel layers it is
+  // a third of the work.
+  // Local copies: the byte stores below may alias anything reachable
+  // through pointers, and would make every field a reload.
+  const BconvDirectArgs args = a;
+  const BconvDirectEpilogue e = *a.e;
   const int lanes = e.out_c - a.c0;  // valid channels from the block's first
-  if (e.out_packed) {
-    const int64_t words = (e.out_c + 63) / 64;
-    const int levels = (1 << e.out_bits) - 1;
-    for (int v = 0; v < kOcv; ++v) {
-      const int n = lanes - 8 * v;
-      if (n <= 0) break;
-      const __mmask8 valid = n >= 8 ? 0xFF : static_cast<__mmask8>((1u << n) - 1);
-      const int c = a.c0 + 8 * v;
-      const __mmask8 down = e.down[c / 8];
-      for (int p = 0; p < kPx; ++p) {
-        if (p >= a.pixels) break;
-        uint8_t* row = reinterpret_cast<uint8_t*>(e.out_packed + (a.out_pixel + p) * e.out_bits * words) + c / 8;
-        if (levels == 1) {
-          const __mmask8 m = _mm512_cmpge_epi64_mask(acc[v][p], _mm512_loadu_si512(e.thresholds + c)) ^ down;
-          *row = static_cast<uint8_t>(m & valid);
-          continue;
-        }
-        __m512i count = _mm512_setzero_si512();
-        const __m512i one = _mm512_set1_epi64(1);
-        for (int l = 0; l < levels; ++l) {
-          const __mmask8 m = _mm512_cmpge_epi64_mask(acc[v][p], _mm512_loadu_si512(e.thresholds + l * e.oc_stride + c)) ^ down;
-          count = _mm512_mask_add_epi64(count, m, count, one);
-        }
-        for (int b = 0; b < e.out_bits; ++b) {
-          row[b * words * 8] = static_cast<uint8_t>(_mm512_test_epi64_mask(count, _mm512_set1_epi64(int64_t{1} << b)) & valid);
-        }
-      }
-    }
-    return;
-  }
-  const int64_t q_words = (e.out_c + 63) / 64;
+  // Unrolled: the accumulators stay in registers (indexed at run time, the
+  // whole array would go through the stack).
+#pragma GCC unroll 32
   for (int p = 0; p < kPx; ++p) {
-    if (p >= a.pixels) break;
-    const int64_t pixel = a.out_pixel + p;
-    float* out = e.out_float + pixel * e.out_c;
-    const float* residual = e.residual ? e.residual + pixel * e.out_c : nullptr;
-    uint8_t* bits = e.quantize.packed ? reinterpret_cast<uint8_t*>(e.quantize.packed + pixel * q_words) : nullptr;
+    if (p >= args.pixels) break;
     int v = 0;
-    // Two accumulator vectors (16 channels) per float op: on 64-channel
-    // layers the epilogue is a third of the work, and this halves its ops.
-    for (; v + 1 < kOcv; v += 2) {
-      const int n = lanes - 8 * v;
-      if (n <= 0) break;
-      const __mmask16 valid = n >= 16 ? 0xFFFF : static_cast<__mmask16>((1u << n) - 1);
-      const int c = a.c0 + 8 * v;
-      // Exact: |acc| < 2^24 (the validator's bound).
-      const __m512i sums = _mm512_inserti64x4(_mm512_castsi256_si512(_mm512_cvtepi64_epi32(acc[v][p])),
-                                              _mm512_cvtepi64_epi32(acc[v + 1][p]), 1);
-      const __mmask16 m = float_output<Lanes16>(_mm512_cvtepi32_ps(sums), c, valid, e, out, residual);
-      if (bits) {
-        bits[c / 8] = static_cast<uint8_t>(m);
-        if (n > 8) bits[c / 8 + 1] = static_cast<uint8_t>(m >> 8);
-      }
+#pragma GCC unroll 8
+    for (; v + 1 < kOcv && lanes > 8 * v; v += 2) {
+      const __m512i pair[2] = {acc[v][p], acc[v + 1][p]};
+      finish_group<Lanes16>(pair, args.c0 + 8 * v, p, lanes - 8 * v, args, e);
     }
-    for (; v < kOcv; ++v) {
-      const int n = lanes - 8 * v;
-      if (n <= 0) break;
-      const __mmask8 valid = n >= 8 ? 0xFF : static_cast<__mmask8>((1u << n) - 1);
-      const int c = a.c0 + 8 * v;
-      const __m256 y = _mm256_cvtepi32_ps(_mm512_cvtepi64_epi32(acc[v][p]));
-      const __mmask8 m = float_output<Lanes8>(y, c, valid, e, out, residual);
-      if (bits) bits[c / 8] = m;
+    if (v < kOcv && lanes > 8 * v) finish_group<Lanes8>(&acc[v][p], args.c0 + 8 * v, p, lanes - 8 * v, args, e);
+  }
+}
+
+// Runs `a` with its depth and pixel stride as constants when they are
+// kWords and kWords x (1 or 2); false when they are not.
+template <int kOcv, int kPx, bool kXor, int kWords>
+bool run_constant_depth(const BconvDirectArgs& a) {
+  if (a.words != kWords) return false;
+  if (a.pixel_stride == kWords) {
+    run<kOcv, kPx, kXor, kWords, kWords>(a);
+  } else if (a.pixel_stride == 2 * kWords) {
+    run<kOcv, kPx, kXor, kWords, 2 * kWords>(a);
+  } else {
+    return false;
+  }
+  return true;
+}
+
+template <int kOcv, int kPx, bool kXor>
+void run_any(const BconvDirectArgs& a) {
+  // Binary (XOR) layers of 64 to 512 channels at stride 1 or 2, ResNet's:
+  // constant depth and pixel stride (C2 of ResNet-18: 10% faster).
+  if constexpr (kXor) {
+    if (a.weight_bits == 1 && a.act_bits == 1 &&
+        (run_constant_depth<kOcv, kPx, kXor, 1>(a) || run_constant_depth<kOcv, kPx, kXor, 2>(a) ||
+         run_constant_depth<kOcv, kPx, kXor, 4>(a) || run_constant_depth<kOcv, kPx, kXor, 8>(a))) {
+      return;
     }
   }
+  run<kOcv, kPx, kXor, 0, 0>(a);
 }
 
 template <int kOcv, int kPx>
 void dispatch(const BconvDirectArgs& a) {
-  a.xor_op ? run<kOcv, kPx, true>(a) : run<kOcv, kPx, false>(a);
+  a.xor_op ? run_any<kOcv, kPx, true>(a) : run_any<kOcv, kPx, false>(a);
 }
 
 }  // namespace
