@@ -37,6 +37,11 @@ struct BconvDirectEpilogue {
   const int32_t* thresholds = nullptr;  // [levels][oc padded]
   const uint8_t* down = nullptr;        // [oc padded / 8]: bit c % 8 set when channel c counts downwards
   uint64_t* out_packed = nullptr;       // [pixels][out_bits][words_for(out_c)]
+  // The same decisions on S itself, for tiles with neither corrections nor
+  // pixel_add (acc is then mul * S + channel_add): level l of channel c is
+  // (S >= sum_thresholds[l][c]) ^ (bit c of sum_flip). One compare per lane.
+  const int32_t* sum_thresholds = nullptr;  // [levels][oc padded]
+  const uint8_t* sum_flip = nullptr;        // [oc padded / 8]
   // Float output (out_float set): transform_to_float of output_transform.h,
   // operation by operation.
   FloatTransform transform;

@@ -94,6 +94,21 @@ void make_bitserial_direct_plan(BitserialGemmPlan& plan, const BitserialConvLaye
         d->thresholds[static_cast<size_t>(l) * d->oc_padded + c] = t + (down ? 1 : 0);
       }
     }
+    // On S: acc = mul * S + add >= T is, for mul -2, S <= floor((add - T) / 2),
+    // i.e. !(S >= that + 1); for 1, S >= T - add; for 2, S >= ceil((T - add) / 2).
+    // |T| <= 2^25 + 1 and |add| < 2^24: every U fits int32.
+    const int mul = plan.epilogue == E::kXor ? -2 : plan.epilogue == E::kAnd ? 1 : 2;
+    auto floor_div2 = [](int64_t x) { return x >= 0 ? x / 2 : -((-x + 1) / 2); };
+    d->sum_thresholds.assign(d->thresholds.size(), 0);
+    d->sum_flip = d->down;
+    if (mul < 0) {
+      for (uint8_t& f : d->sum_flip) f = static_cast<uint8_t>(~f);
+    }
+    for (size_t i = 0; i < d->thresholds.size(); ++i) {
+      const int64_t t = d->thresholds[i], add = d->channel_add[i % d->oc_padded];
+      const int64_t u = mul == -2 ? floor_div2(add - t) + 1 : mul == 1 ? t - add : -floor_div2(add - t);
+      d->sum_thresholds[i] = static_cast<int32_t>(u);
+    }
   }
 
   // Border classes: for each pair of (padded window rows, padded window
@@ -157,6 +172,8 @@ void bitserial_direct_run(const BitserialGemmPlan& plan, const BitserialConvLaye
     e.out_bits = layer.to_bits.bits;
     e.thresholds = d.thresholds.data();
     e.down = d.down.data();
+    e.sum_thresholds = d.sum_thresholds.data();
+    e.sum_flip = d.sum_flip.data();
     e.out_packed = layer.out_packed;
   } else {
     e.transform = layer.to_float;

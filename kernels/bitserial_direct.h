@@ -35,6 +35,8 @@ struct BitserialDirectPlan {
   std::vector<int32_t> channel_add;  // [oc_padded]
   std::vector<int32_t> thresholds;   // [levels][oc_padded] (packed output), clamped to +-2^25 (|acc| < 2^24)
   std::vector<uint8_t> down;         // [oc_padded / 8]
+  std::vector<int32_t> sum_thresholds;  // the thresholds moved onto S (BconvDirectEpilogue)
+  std::vector<uint8_t> sum_flip;
   std::vector<int32_t> border;       // [row classes][column classes][oc_padded]; class 0 x 0 is all zeros
   std::vector<int32_t> row_class, col_class;  // [out_h], [out_w]
   int col_classes = 1;

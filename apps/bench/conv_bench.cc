@@ -134,8 +134,8 @@ double direct_peak_gmacs(const BitserialConvKernel& kernel) {
   e.out_c = e.oc_stride = kernel.tile_oc;
   e.channel_add = zeros.data();
   e.out_bits = 1;
-  e.thresholds = zeros.data();
-  e.down = down.data();
+  e.thresholds = e.sum_thresholds = zeros.data();
+  e.down = e.sum_flip = down.data();
   e.out_packed = out.data();
   BconvDirectArgs args;
   args.a = rows.data();

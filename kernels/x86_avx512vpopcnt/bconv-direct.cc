@@ -165,6 +165,32 @@ inline typename L::M float_output(typename L::V y, int c, typename L::M valid, c
   return L::template cmp<_CMP_GE_OQ>(valid, v, L::load(valid, q.thresholds + c));
 }
 
+// Packed output of one lane group: code = #{ l : (x >= t[l][c]) ^ flip[c] },
+// stored as out_bits bit planes.
+template <typename L>
+__attribute__((always_inline)) inline void store_codes(typename L::VI x, const int32_t* t, const uint8_t* flip_bits,
+                                                      int c, int64_t pixel, int lanes, typename L::M valid,
+                                                      const BconvDirectEpilogue& e) {
+  const int64_t words = (e.out_c + 63) / 64;
+  uint8_t* row = reinterpret_cast<uint8_t*>(e.out_packed + pixel * e.out_bits * words) + c / 8;
+  typename L::M flip = flip_bits[c / 8];
+  if (L::kVectors == 2) flip |= static_cast<typename L::M>(flip_bits[c / 8 + 1] << 8);
+  auto store = [&](uint8_t* at, typename L::M m) {
+    m &= valid;
+    at[0] = static_cast<uint8_t>(m);
+    if (L::kVectors == 2 && lanes > 8) at[1] = static_cast<uint8_t>(m >> 8);
+  };
+  if (e.out_bits == 1) {
+    store(row, L::cmpge_i(x, L::load_i(t + c)) ^ flip);
+    return;
+  }
+  typename L::VI count = L::set1_i(0);
+  for (int l = 0; l < (1 << e.out_bits) - 1; ++l) {
+    count = L::count_if(count, L::cmpge_i(x, L::load_i(t + l * e.oc_stride + c)) ^ flip);
+  }
+  for (int b = 0; b < e.out_bits; ++b) store(row + b * words * 8, L::test_bit(count, b));
+}
+
 // One lane group (channels c.. of pixel p, from L::kVectors accumulator
 // vectors): the exact accumulator in int32 lanes, then the layer's output.
 template <typename L>
@@ -173,34 +199,19 @@ __attribute__((always_inline)) inline void finish_group(const __m512i* acc, int 
   const int64_t pixel = a.out_pixel + p;
   const typename L::M valid = lanes >= 8 * L::kVectors ? static_cast<typename L::M>(~0u)
                                                        : static_cast<typename L::M>((1u << lanes) - 1);
-  // acc = mul * S + channel_add (+ border corrections, + the pixel's term).
   typename L::VI x = L::sums(acc);
+  if (e.out_packed && e.sum_thresholds && !a.corr && !a.pixel_add) {  // decided on S: one compare
+    store_codes<L>(x, e.sum_thresholds, e.sum_flip, c, pixel, lanes, valid, e);
+    return;
+  }
+  // acc = mul * S + channel_add (+ border corrections, + the pixel's term).
   if (e.mul != 1) x = L::add_i(x, x);
   const typename L::VI add = L::load_i(e.channel_add + c);
   x = e.mul < 0 ? L::sub_i(add, x) : L::add_i(x, add);
   if (a.corr) x = L::add_i(x, L::load_i(a.corr[p] + c));
   if (a.pixel_add) x = L::add_i(x, L::set1_i(a.pixel_add[p]));
-
   if (e.out_packed) {
-    const int64_t words = (e.out_c + 63) / 64;
-    uint8_t* row = reinterpret_cast<uint8_t*>(e.out_packed + pixel * e.out_bits * words) + c / 8;
-    typename L::M down = e.down[c / 8];
-    if (L::kVectors == 2) down |= static_cast<typename L::M>(e.down[c / 8 + 1] << 8);
-    auto store = [&](uint8_t* at, typename L::M m) {
-      m &= valid;
-      at[0] = static_cast<uint8_t>(m);
-      if (L::kVectors == 2 && lanes > 8) at[1] = static_cast<uint8_t>(m >> 8);
-    };
-    const int levels = (1 << e.out_bits) - 1;
-    if (levels == 1) {
-      store(row, L::cmpge_i(x, L::load_i(e.thresholds + c)) ^ down);
-      return;
-    }
-    typename L::VI count = L::set1_i(0);
-    for (int l = 0; l < levels; ++l) {
-      count = L::count_if(count, L::cmpge_i(x, L::load_i(e.thresholds + l * e.oc_stride + c)) ^ down);
-    }
-    for (int b = 0; b < e.out_bits; ++b) store(row + b * words * 8, L::test_bit(count, b));
+    store_codes<L>(x, e.thresholds, e.down, c, pixel, lanes, valid, e);
     return;
   }
   float* out = e.out_float + pixel * e.out_c;
@@ -262,13 +273,14 @@ void run(const BconvDirectArgs& a) {
 #pragma GCC unroll 32
   for (int p = 0; p < kPx; ++p) {
     if (p >= args.pixels) break;
-    int v = 0;
 #pragma GCC unroll 8
-    for (; v + 1 < kOcv && lanes > 8 * v; v += 2) {
+    for (int v = 0; v + 1 < kOcv; v += 2) {
+      if (lanes <= 8 * v) break;
       const __m512i pair[2] = {acc[v][p], acc[v + 1][p]};
       finish_group<Lanes16>(pair, args.c0 + 8 * v, p, lanes - 8 * v, args, e);
     }
-    if (v < kOcv && lanes > 8 * v) finish_group<Lanes8>(&acc[v][p], args.c0 + 8 * v, p, lanes - 8 * v, args, e);
+    constexpr int kLast = kOcv - 1;  // a single vector left when kOcv is odd
+    if (kOcv % 2 == 1 && lanes > 8 * kLast) finish_group<Lanes8>(&acc[kLast][p], args.c0 + 8 * kLast, p, lanes - 8 * kLast, args, e);
   }
 }
 
