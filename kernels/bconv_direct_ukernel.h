@@ -64,6 +64,11 @@ struct BconvDirectArgs {
   const int32_t* const* corr = nullptr;   // [tile_px] rows indexed by channel, or null (an interior tile)
   const int32_t* pixel_add = nullptr;     // [tile_px] or null
   const BconvDirectEpilogue* e = nullptr;
+  // Tiles along the row in this call, each tile_px pixels on from the last
+  // (a by tile_px * pixel_stride, out_pixel by tile_px). Beyond one, every
+  // tile is full and interior (no corr, no pixel_add): a call's fixed cost
+  // is then shared, which on shallow layers (1x1, 64 channels) is most of it.
+  int tiles = 1;
 };
 
 using BconvDirectUkernel = void (*)(const BconvDirectArgs& args);

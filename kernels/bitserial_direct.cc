@@ -199,6 +199,23 @@ void bitserial_direct_run(const BitserialGemmPlan& plan, const BitserialConvLaye
   const bool zero_tail = layer.out_packed && tail_byte != 0 && block.channel_end == g.out_c;
   const bool zero_quantize_tail = layer.quantize.packed && tail_byte != 0 && block.channel_end == g.out_c;
 
+  // The stretch of a row's tiles [span_begin, span_end) that are full and
+  // clear of the side borders: on an interior row, one call per channel
+  // block runs them all (BconvDirectArgs::tiles).
+  const int row_tiles = (g.out_w + d.tile_px - 1) / d.tile_px;
+  auto clear = [&](int t) {
+    if ((t + 1) * d.tile_px > g.out_w) return false;
+    for (int p = 0; p < d.tile_px; ++p) {
+      if (d.col_class[t * d.tile_px + p] != 0) return false;
+    }
+    return true;
+  };
+  int span_begin = 0;
+  while (span_begin < row_tiles && !clear(span_begin)) ++span_begin;
+  int span_end = span_begin;
+  while (span_end < row_tiles && clear(span_end)) ++span_end;
+  if (d.activation_sums || span_end - span_begin < 2) span_begin = span_end = row_tiles;
+
   for (int r0 = block.row_begin; r0 < block.row_end; r0 += d.band_rows) {
     const int r1 = std::min(block.row_end, r0 + d.band_rows);
     const int iy0 = r0 * g.stride_h - g.pad_top, in_rows = band_input_rows(g, r1 - r0);
@@ -252,13 +269,36 @@ void bitserial_direct_run(const BitserialGemmPlan& plan, const BitserialConvLaye
         args.w = plan.weights.data() + b * block_words;
         d.ukernel(args);
       };
+      auto run_span = [&](int b) {
+        args.a = band + origin_row * row_words + int64_t{span_begin} * d.tile_px * g.stride_w * pixel_words;
+        args.pixels = d.tile_px;
+        args.out_pixel = int64_t{oy} * g.out_w + int64_t{span_begin} * d.tile_px;
+        args.corr = nullptr;
+        args.pixel_add = nullptr;
+        args.c0 = b * d.tile_oc;
+        args.w = plan.weights.data() + b * block_words;
+        args.tiles = span_end - span_begin;
+        d.ukernel(args);
+        args.tiles = 1;
+      };
+      // Tiles [0, s0) and [s1, row_tiles) one call each, [s0, s1) as a span.
+      const bool spans = d.row_class[oy] == 0 && span_begin < span_end;
+      const int s0 = spans ? span_begin : row_tiles, s1 = spans ? span_end : row_tiles;
       if (plan.channels_outer) {
         for (int b = block_begin; b < block_end; ++b) {
-          for (int ox0 = 0; ox0 < g.out_w; ox0 += d.tile_px) run_tile(ox0, b);
+          for (int t = 0; t < s0; ++t) run_tile(t * d.tile_px, b);
+          if (spans) run_span(b);
+          for (int t = s1; t < row_tiles; ++t) run_tile(t * d.tile_px, b);
         }
       } else {
-        for (int ox0 = 0; ox0 < g.out_w; ox0 += d.tile_px) {
-          for (int b = block_begin; b < block_end; ++b) run_tile(ox0, b);
+        for (int t = 0; t < s0; ++t) {
+          for (int b = block_begin; b < block_end; ++b) run_tile(t * d.tile_px, b);
+        }
+        if (spans) {
+          for (int b = block_begin; b < block_end; ++b) run_span(b);
+        }
+        for (int t = s1; t < row_tiles; ++t) {
+          for (int b = block_begin; b < block_end; ++b) run_tile(t * d.tile_px, b);
         }
       }
       if (zero_tail) {

@@ -225,7 +225,7 @@ __attribute__((always_inline)) inline void finish_group(const __m512i* acc, int 
 }
 
 template <int kOcv, int kPx, bool kXor, int kWords, int kStride>
-void run(const BconvDirectArgs& a) {
+__attribute__((always_inline)) inline void run_tile(const BconvDirectArgs& a, const BconvDirectEpilogue& e) {
   __m512i acc[kOcv][kPx];
   for (int v = 0; v < kOcv; ++v) {
     for (int p = 0; p < kPx; ++p) acc[v][p] = _mm512_setzero_si512();
@@ -236,11 +236,11 @@ void run(const BconvDirectArgs& a) {
   // This tile's pixels and the next tile's along the row (the same channels,
   // a few calls later in either loop order): more time for the miss; a
   // measured gain over this tile's alone. Never past the tensor's last pixel.
-  if (a.e->residual) {
-    const int64_t last = a.e->pixels - 1;
+  if (e.residual) {
+    const int64_t last = e.pixels - 1;
     const int span = kOcv * 8 * 4;  // bytes of the block's channels
     for (int p = 0; p < 2 * kPx && a.out_pixel + p <= last; ++p) {
-      const char* r = reinterpret_cast<const char*>(a.e->residual + (a.out_pixel + p) * a.e->out_c + a.c0);
+      const char* r = reinterpret_cast<const char*>(e.residual + (a.out_pixel + p) * e.out_c + a.c0);
       for (int byte = 0; byte < span; byte += 64) _mm_prefetch(r + byte, _MM_HINT_T0);
       _mm_prefetch(r + span - 1, _MM_HINT_T0);  // the row may start mid-line
     }
@@ -263,10 +263,7 @@ void run(const BconvDirectArgs& a) {
   // The epilogue, per pixel: two accumulator vectors (16 channels) per op,
   // then a last single vector when kOcv is odd. On 64-channel layers it is
   // a third of the work.
-  // Local copies: the byte stores below may alias anything reachable
-  // through pointers, and would make every field a reload.
-  const BconvDirectArgs args = a;
-  const BconvDirectEpilogue e = *a.e;
+  const BconvDirectArgs& args = a;
   const int lanes = e.out_c - a.c0;  // valid channels from the block's first
   // Unrolled: the accumulators stay in registers (indexed at run time, the
   // whole array would go through the stack).
@@ -281,6 +278,19 @@ void run(const BconvDirectArgs& a) {
     }
     constexpr int kLast = kOcv - 1;  // a single vector left when kOcv is odd
     if (kOcv % 2 == 1 && lanes > 8 * kLast) finish_group<Lanes8>(&acc[kLast][p], args.c0 + 8 * kLast, p, lanes - 8 * kLast, args, e);
+  }
+}
+
+template <int kOcv, int kPx, bool kXor, int kWords, int kStride>
+void run(const BconvDirectArgs& a) {
+  // Local copies: the byte stores of the epilogue may alias anything reached
+  // through pointers, and would make every field a reload.
+  const BconvDirectEpilogue e = *a.e;
+  BconvDirectArgs tile = a;
+  for (int i = 0; i < a.tiles; ++i) {
+    run_tile<kOcv, kPx, kXor, kWords, kStride>(tile, e);
+    tile.a += kPx * tile.pixel_stride;
+    tile.out_pixel += kPx;
   }
 }
 
