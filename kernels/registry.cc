@@ -46,12 +46,12 @@ const BitserialConvKernel kBitserialConvKernels[] = {
     {"bconv_direct_16x12c1__avx512vpopcnt", Isa::kAvx512Vpopcnt, 16, 12, 1, nullptr, avx512vpopcnt::bconv_direct_16x12c1},
     {"bconv_direct_32x6c1__avx512vpopcnt", Isa::kAvx512Vpopcnt, 32, 6, 1, nullptr, avx512vpopcnt::bconv_direct_32x6c1},
     // The defaults (docs/performance.md, "Which direct kernel by default"):
-    // 16x8 on layers of up to 64 output channels, 32x7 from 128 on, where it
-    // was fastest on every ResNet-18 layer on Sapphire Rapids and the layers
-    // bnn-tune moved to it on Zen 5.
+    // 32x7 from 32 output channels on (fastest on every ResNet-18 layer on
+    // Sapphire Rapids; the layers bnn-tune moved to it on Zen 5), 16x8 on
+    // narrower layers, where 32 channels would leave lanes idle.
     {"bconv_direct_16x8c1__avx512vpopcnt", Isa::kAvx512Vpopcnt, 16, 8, 1, nullptr, avx512vpopcnt::bconv_direct_16x8c1},
     {"bconv_direct_32x7c1__avx512vpopcnt", Isa::kAvx512Vpopcnt, 32, 7, 1, nullptr, avx512vpopcnt::bconv_direct_32x7c1,
-     128},
+     32},
 #endif
 };
 
