@@ -39,7 +39,9 @@ struct BindContext {
   FloatTransform float_transform(const fb::OutputTransform* transform) const;
 
   // The kernel for this layer. This CPU's default is the last entry of the
-  // table whose ISA is available (tables list the reference first). The
+  // table whose ISA is available and that runs the layer (tables list the
+  // reference first), or the one given (bitserial convolutions:
+  // default_bitserial_conv_kernel, which also weighs the layer's width). The
   // schedule's kernel is used if it names a kernel that can run here and the
   // schedule was tuned on this kind of CPU (or says nothing of where it was
   // tuned); otherwise the default runs and the reason is noted (TVM's

@@ -93,6 +93,16 @@ TEST_CASE("bitserial conv kernels: bit widths - encodings - -1 padding - groups 
   add().input(7, 6, 256).output_channels(16).kernel(1, 1).stride(2, 2);
   add().input(5, 5, 512).output_channels(24).kernel(3, 3).pads(1, 1, 1, 1);
   add().input(5, 6, 512).output_channels(72).kernel(3, 3).stride(2, 2).pads(1, 1, 1, 1);
+  // Rows wide enough for span calls (several full tiles clear of the side
+  // borders, for every tile width), channel splits of a wide tile, and the
+  // thresholds-on-S path of AND layers (mul 1 and 2) and multi-bit XOR.
+  add().input(4, 75, 64).output_channels(40).kernel(3, 3).pads(1, 1, 1, 1);
+  add().input(5, 150, 256).output_channels(72).kernel(3, 3).stride(2, 2).pads(1, 1, 1, 1);
+  add().input(6, 56, 64).output_channels(64).kernel(3, 3).pads(1, 1, 1, 1).bits(2, 2);
+  add().input(3, 50, 100).output_channels(12).kernel(1, 1).bits(2, 2).encodings(U, U);
+  add().input(3, 50, 100).output_channels(20).kernel(1, 1).bits(2, 3).encodings(U, B);
+  add().input(5, 52, 70).output_channels(33).kernel(3, 3).bits(3, 2).encodings(B, B);
+  add().input(3, 50, 100).output_channels(20).kernel(1, 1).bits(1, 2).encodings(B, U);  // code sums: no spans
   for (const BitserialConvKernel* k : runnable(bitserial_conv_kernels())) {
     for (const test::BitserialConvTester& t : cases) {
       SUBCASE(t.name().c_str()) { t.test(*k); }
@@ -144,6 +154,7 @@ TEST_CASE("bitserial conv kernels: every loop schedule gives the same bits (oute
                                      {5, 24},      {24, 8, true}, {64, 0, true}, {1000, 16, true}};
   std::vector<test::BitserialConvTester> shapes = sample_cases(12, 11);
   shapes.push_back(test::BitserialConvTester().input(9, 11, 70).output_channels(40).kernel(3, 3).pads(1, 1, 1, 1));
+  shapes.push_back(test::BitserialConvTester().input(4, 75, 64).output_channels(40).kernel(3, 3).pads(1, 1, 1, 1));
   shapes.push_back(test::BitserialConvTester().input(7, 7, 130).output_channels(72).kernel(3, 3).stride(2, 2)
                        .pads(1, 1, 1, 1).bits(2, 2));
   for (const BitserialConvKernel* k : runnable(bitserial_conv_kernels())) {

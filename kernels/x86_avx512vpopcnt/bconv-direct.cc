@@ -14,6 +14,10 @@
 #endif
 #include <immintrin.h>
 
+#include <algorithm>
+#include <cassert>
+#include <cstring>
+
 #include "kernels/bconv_direct_ukernel.h"
 
 namespace bnn::avx512vpopcnt {
@@ -165,6 +169,21 @@ inline typename L::M float_output(typename L::V y, int c, typename L::M valid, c
   return L::template cmp<_CMP_GE_OQ>(valid, v, L::load(valid, q.thresholds + c));
 }
 
+// The bits of one lane group's mask at `at` (channel c's byte): a full
+// group's mask as one store, a partial group's valid lanes only.
+template <typename L>
+__attribute__((always_inline)) inline void store_mask(uint8_t* at, typename L::M m, int lanes, typename L::M valid) {
+  if (lanes >= 8 * L::kVectors) {
+    std::memcpy(at, &m, sizeof m);
+    return;
+  }
+  m &= valid;
+  at[0] = static_cast<uint8_t>(m);
+  if constexpr (L::kVectors == 2) {
+    if (lanes > 8) at[1] = static_cast<uint8_t>(m >> 8);
+  }
+}
+
 // Packed output of one lane group: code = #{ l : (x >= t[l][c]) ^ flip[c] },
 // stored as out_bits bit planes.
 template <typename L>
@@ -174,12 +193,8 @@ __attribute__((always_inline)) inline void store_codes(typename L::VI x, const i
   const int64_t words = (e.out_c + 63) / 64;
   uint8_t* row = reinterpret_cast<uint8_t*>(e.out_packed + pixel * e.out_bits * words) + c / 8;
   typename L::M flip = flip_bits[c / 8];
-  if (L::kVectors == 2) flip |= static_cast<typename L::M>(flip_bits[c / 8 + 1] << 8);
-  auto store = [&](uint8_t* at, typename L::M m) {
-    m &= valid;
-    at[0] = static_cast<uint8_t>(m);
-    if (L::kVectors == 2 && lanes > 8) at[1] = static_cast<uint8_t>(m >> 8);
-  };
+  if constexpr (L::kVectors == 2) flip |= static_cast<typename L::M>(flip_bits[c / 8 + 1] << 8);
+  auto store = [&](uint8_t* at, typename L::M m) { store_mask<L>(at, m, lanes, valid); };
   if (e.out_bits == 1) {
     store(row, L::cmpge_i(x, L::load_i(t + c)) ^ flip);
     return;
@@ -218,9 +233,9 @@ __attribute__((always_inline)) inline void finish_group(const __m512i* acc, int 
   const float* residual = e.residual ? e.residual + pixel * e.out_c : nullptr;
   const typename L::M m = float_output<L>(L::to_float(x), c, valid, e, out, residual);  // exact: |acc| < 2^24
   if (e.quantize.packed) {
-    uint8_t* bits = reinterpret_cast<uint8_t*>(e.quantize.packed + pixel * ((e.out_c + 63) / 64)) + c / 8;
-    bits[0] = static_cast<uint8_t>(m);
-    if (L::kVectors == 2 && lanes > 8) bits[1] = static_cast<uint8_t>(m >> 8);
+    // m is already limited to the valid lanes (float_output's compare).
+    store_mask<L>(reinterpret_cast<uint8_t*>(e.quantize.packed + pixel * ((e.out_c + 63) / 64)) + c / 8, m, lanes,
+                  valid);
   }
 }
 
@@ -238,7 +253,7 @@ __attribute__((always_inline)) inline void run_tile(const BconvDirectArgs& a, co
   // measured gain over this tile's alone. Never past the tensor's last pixel.
   if (e.residual) {
     const int64_t last = e.pixels - 1;
-    const int span = kOcv * 8 * 4;  // bytes of the block's channels
+    const int span = std::min(kOcv * 8, e.out_c - a.c0) * 4;  // bytes of the block's channels in the tensor
     for (int p = 0; p < 2 * kPx && a.out_pixel + p <= last; ++p) {
       const char* r = reinterpret_cast<const char*>(e.residual + (a.out_pixel + p) * e.out_c + a.c0);
       for (int byte = 0; byte < span; byte += 64) _mm_prefetch(r + byte, _MM_HINT_T0);
@@ -286,6 +301,7 @@ void run(const BconvDirectArgs& a) {
   // Local copies: the byte stores of the epilogue may alias anything reached
   // through pointers, and would make every field a reload.
   const BconvDirectEpilogue e = *a.e;
+  assert(a.tiles == 1 || (!a.corr && !a.pixel_add && a.pixels == kPx));  // the span contract
   BconvDirectArgs tile = a;
   for (int i = 0; i < a.tiles; ++i) {
     run_tile<kOcv, kPx, kXor, kWords, kStride>(tile, e);
@@ -311,12 +327,14 @@ bool run_constant_depth(const BconvDirectArgs& a) {
 
 template <int kOcv, int kPx, bool kXor>
 void run_any(const BconvDirectArgs& a) {
-  // Binary (XOR) layers of 64 to 512 channels at stride 1 or 2, ResNet's:
-  // constant depth and pixel stride (C2 of ResNet-18: 10% faster).
+  // Bipolar (XOR) layers of 64 to 512 channels, ResNet's: constant depth and
+  // pixel stride (C2 of ResNet-18: 10% faster). The stride is the pixel's
+  // words (act_bits x words) at stride 1, twice that at stride 2 for one-bit
+  // activations; other strides take the general path. The bit widths stay
+  // run-time values (the Horner loop over plane pairs).
   if constexpr (kXor) {
-    if (a.weight_bits == 1 && a.act_bits == 1 &&
-        (run_constant_depth<kOcv, kPx, kXor, 1>(a) || run_constant_depth<kOcv, kPx, kXor, 2>(a) ||
-         run_constant_depth<kOcv, kPx, kXor, 4>(a) || run_constant_depth<kOcv, kPx, kXor, 8>(a))) {
+    if (run_constant_depth<kOcv, kPx, kXor, 1>(a) || run_constant_depth<kOcv, kPx, kXor, 2>(a) ||
+        run_constant_depth<kOcv, kPx, kXor, 4>(a) || run_constant_depth<kOcv, kPx, kXor, 8>(a)) {
       return;
     }
   }

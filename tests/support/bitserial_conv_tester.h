@@ -10,6 +10,7 @@
 
 #include <doctest/doctest.h>
 
+#include <cstdint>
 #include <cstring>
 #include <sstream>
 #include <string>
@@ -155,19 +156,24 @@ class BitserialConvTester {
       }
     }
 
-    // Threshold outputs, mixed directions: 2 bits (the accumulator path) and
-    // 1 bit (which kernels may decide on their raw sums for interior pixels).
+    // Threshold outputs, mixed directions, 1 to 4 bits (kernels may decide
+    // on their raw sums for interior pixels, on the accumulators elsewhere).
     // Thresholds sit at -1, 0 or +1 from the accumulators of an interior
-    // pixel, so the boundary itself is hit there.
+    // pixel, so the boundary itself is hit there; one channel in five gets
+    // extreme levels instead (int32's ends, +-2^25 and one past: kernels
+    // clamp thresholds to their exact range).
     const size_t probe = (size_t(g.out_h) / 2 * g.out_w + g.out_w / 2) * g.out_c;
-    for (int out_bits : {2, 1}) {
+    const int32_t extremes[] = {INT32_MIN, -(1 << 25) - 1, -(1 << 25), (1 << 25), (1 << 25) + 1, INT32_MAX};
+    for (int out_bits : {4, 3, 2, 1}) {
       const int levels = (1 << out_bits) - 1;
       std::vector<int32_t> thresholds(size_t(g.out_c) * levels);
       std::vector<int8_t> direction(g.out_c);
       for (int c = 0; c < g.out_c; ++c) {
         direction[c] = rng.uniform_int(0, 1) ? 1 : -1;
+        const bool extreme = c % 5 == 4;
         for (int l = 0; l < levels; ++l) {
-          thresholds[c * levels + l] = static_cast<int32_t>(want[probe + c]) + rng.uniform_int(-1, 1);
+          thresholds[c * levels + l] = extreme ? extremes[rng.uniform_int(0, 5)]
+                                               : static_cast<int32_t>(want[probe + c]) + rng.uniform_int(-1, 1);
         }
       }
       std::vector<uint64_t> packed(pixels * packed_row_words(g.out_c, out_bits), ~uint64_t{0});
