@@ -22,14 +22,10 @@ void transform_to_float(const float* acc, int begin, int end, const FloatTransfo
     for (int c = begin; c < end; ++c) out[c] = out[c] + residual[c];
   }
   const ActivationParams& a = t.activation;
-  switch (a.kind) {
-    case ActivationKind::kNone: break;
-    case ActivationKind::kRelu:
-      for (int c = begin; c < end; ++c) out[c] = out[c] < 0.0f ? 0.0f : out[c];
-      break;
-    default:
-      for (int c = begin; c < end; ++c) out[c] = apply_activation(out[c], c, a);
-      break;
+  if (a.kind != ActivationKind::kNone) {
+    with_activation_kind(a.kind, [&](auto kind) {
+      for (int c = begin; c < end; ++c) out[c] = activate<decltype(kind)::value>(out[c], c, a);
+    });
   }
   if (residual && t.residual_after_activation) {
     for (int c = begin; c < end; ++c) out[c] = out[c] + residual[c];

@@ -22,6 +22,7 @@
 #pragma once
 
 #include <cstdint>
+#include <type_traits>
 
 #include "kernels/types.h"
 
@@ -61,19 +62,43 @@ struct ThresholdTransform {
   int bits = 1;
 };
 
-inline float apply_activation(float x, int c, const ActivationParams& a) {
-  switch (a.kind) {
-    case ActivationKind::kNone: return x;
-    case ActivationKind::kRelu: return x < 0.0f ? 0.0f : x;  // NaN stays NaN, as in PyTorch
-    case ActivationKind::kPrelu: return x >= 0.0f ? x : a.slope[c] * x;
-    case ActivationKind::kRprelu: {
-      const float shifted = x - a.shift_in[c];
-      const float y = shifted >= 0.0f ? shifted : a.slope[c] * shifted;
-      return y + a.shift_out[c];
-    }
-    case ActivationKind::kHardtanh: return x < a.min_value ? a.min_value : (x > a.max_value ? a.max_value : x);
+// The activation of channel c, its kind a compile-time constant: a loop over
+// channels with it vectorizes (a switch per element keeps it scalar).
+template <ActivationKind kKind>
+inline float activate(float x, int c, const ActivationParams& a) {
+  if constexpr (kKind == ActivationKind::kNone) {
+    return x;
+  } else if constexpr (kKind == ActivationKind::kRelu) {
+    return x < 0.0f ? 0.0f : x;  // NaN stays NaN, as in PyTorch
+  } else if constexpr (kKind == ActivationKind::kPrelu) {
+    return x >= 0.0f ? x : a.slope[c] * x;
+  } else if constexpr (kKind == ActivationKind::kRprelu) {
+    const float shifted = x - a.shift_in[c];
+    const float y = shifted >= 0.0f ? shifted : a.slope[c] * shifted;
+    return y + a.shift_out[c];
+  } else {
+    static_assert(kKind == ActivationKind::kHardtanh);
+    return x < a.min_value ? a.min_value : (x > a.max_value ? a.max_value : x);
   }
-  return x;
+}
+
+// Calls f(std::integral_constant<ActivationKind, kind>{}): one dispatch on
+// the kind outside a loop that then uses activate<decltype(k)::value>.
+template <typename F>
+inline void with_activation_kind(ActivationKind kind, F&& f) {
+  switch (kind) {
+    case ActivationKind::kNone: return f(std::integral_constant<ActivationKind, ActivationKind::kNone>{});
+    case ActivationKind::kRelu: return f(std::integral_constant<ActivationKind, ActivationKind::kRelu>{});
+    case ActivationKind::kPrelu: return f(std::integral_constant<ActivationKind, ActivationKind::kPrelu>{});
+    case ActivationKind::kRprelu: return f(std::integral_constant<ActivationKind, ActivationKind::kRprelu>{});
+    case ActivationKind::kHardtanh: return f(std::integral_constant<ActivationKind, ActivationKind::kHardtanh>{});
+  }
+}
+
+inline float apply_activation(float x, int c, const ActivationParams& a) {
+  float y = x;
+  with_activation_kind(a.kind, [&](auto kind) { y = activate<decltype(kind)::value>(x, c, a); });
+  return y;
 }
 
 // One pixel, channels [begin, end): acc[c] -> out[c], the other channels

@@ -23,33 +23,17 @@ void add_ref(const float* a, const float* b, int64_t rows, int channels, const A
   }
 }
 
-namespace {
-
-// With the kind a constant, apply_activation's switch folds away and the
-// loop vectorizes (the head's activation took 2.5 ns an element with the
-// switch inside it).
-template <ActivationKind kKind>
-void activation_rows(const float* x, int64_t rows, int channels, const ActivationParams& act, float* y) {
-  ActivationParams a = act;
-  a.kind = kKind;
-  for (int64_t r = 0; r < rows; ++r) {
-    for (int c = 0; c < channels; ++c) {
-      const int64_t i = r * channels + c;
-      y[i] = apply_activation(x[i], c, a);
-    }
-  }
-}
-
-}  // namespace
-
 void activation_ref(const float* x, int64_t rows, int channels, const ActivationParams& act, float* y) {
-  switch (act.kind) {
-    case ActivationKind::kNone: return activation_rows<ActivationKind::kNone>(x, rows, channels, act, y);
-    case ActivationKind::kRelu: return activation_rows<ActivationKind::kRelu>(x, rows, channels, act, y);
-    case ActivationKind::kPrelu: return activation_rows<ActivationKind::kPrelu>(x, rows, channels, act, y);
-    case ActivationKind::kRprelu: return activation_rows<ActivationKind::kRprelu>(x, rows, channels, act, y);
-    case ActivationKind::kHardtanh: return activation_rows<ActivationKind::kHardtanh>(x, rows, channels, act, y);
-  }
+  // The kind dispatched once, outside the loops, so they vectorize (the
+  // head's activation took 2.5 ns an element with a switch per element).
+  with_activation_kind(act.kind, [&](auto kind) {
+    for (int64_t r = 0; r < rows; ++r) {
+      for (int c = 0; c < channels; ++c) {
+        const int64_t i = r * channels + c;
+        y[i] = activate<decltype(kind)::value>(x[i], c, act);
+      }
+    }
+  });
 }
 
 void concat_channels_ref(const float* const* inputs, const int* channels, int count, int64_t rows, int zeros_before,
