@@ -144,11 +144,29 @@ std::unique_ptr<Model::Impl> bind_model(const fb::Model& m) {
     }
     lifetimes[lifetime_of[tensor]].last_step = std::max(lifetimes[lifetime_of[tensor]].last_step, step);
   };
+  // In place: an op's output takes the bytes of its in_place_input when the
+  // op is that tensor's last reader (a residual block's float output over
+  // its dead shortcut: one tensor's traffic instead of two, and the working
+  // set of a 56x56x64 block stays in L2). Never the graph's own input or
+  // output, whose bytes the caller sees.
+  std::vector<int> last_read(tensor_count, -1);
+  for (size_t i = 0; i < impl->ops.size(); ++i) {
+    for (int t : impl->ops[i]->inputs) last_read[t] = static_cast<int>(i) + 1;
+  }
+  last_read[impl->output] = last_step;
   touch(impl->input, 0);
   for (size_t i = 0; i < impl->ops.size(); ++i) {
-    for (int t : impl->ops[i]->inputs) touch(t, static_cast<int>(i) + 1);
-    touch(impl->ops[i]->output, static_cast<int>(i) + 1);
-    for (int t : impl->ops[i]->also_writes) touch(t, static_cast<int>(i) + 1);
+    const Op& op = *impl->ops[i];
+    const int step = static_cast<int>(i) + 1;
+    for (int t : op.inputs) touch(t, step);
+    const int shared = op.in_place_input;
+    if (shared >= 0 && shared != impl->input && shared != impl->output && lifetime_of[shared] >= 0 &&
+        last_read[shared] == step && lifetime_of[op.output] < 0 &&
+        impl->tensors[shared].bytes == impl->tensors[op.output].bytes) {
+      lifetime_of[op.output] = lifetime_of[shared];
+    }
+    touch(op.output, step);
+    for (int t : op.also_writes) touch(t, step);
   }
   touch(impl->output, last_step);
   const MemoryPlan plan = plan_memory(lifetimes);

@@ -60,6 +60,10 @@ class Op {
   std::vector<int> inputs;     // activation tensors read (residuals included)
   int output = -1;
   std::vector<int> also_writes;  // tensors written besides `output` (a fused layer's)
+  // An input whose bytes `output` may take when this op is its last reader
+  // (model.cc): each output element is written after the same element of it
+  // is read, by the same thread. -1: none.
+  int in_place_input = -1;
   size_t scratch_bytes = 0;    // per thread
   std::string kernel;          // the kernel's descriptor name
   int64_t macs = 0;

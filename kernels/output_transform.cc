@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "kernels/output_transform.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "kernels/bitpack.h"
@@ -9,26 +10,35 @@ namespace bnn {
 
 void transform_to_float(const float* acc, int begin, int end, const FloatTransform& t, const float* residual,
                         float* out) {
-  // Stage by stage, each a plain loop the compiler vectorizes; every element
-  // still goes through the same operations in the same order.
-  for (int c = begin; c < end; ++c) out[c] = acc[c];
-  if (t.scale) {
-    for (int c = begin; c < end; ++c) out[c] = out[c] * t.scale[c];
-  }
-  if (t.bias) {
-    for (int c = begin; c < end; ++c) out[c] = out[c] + t.bias[c];
-  }
-  if (residual && !t.residual_after_activation) {
-    for (int c = begin; c < end; ++c) out[c] = out[c] + residual[c];
-  }
+  // Stage by stage over chunks of a local buffer, each stage a plain loop the
+  // compiler vectorizes; every element still goes through the same
+  // operations in the same order. The chunk reads its residual before it
+  // writes `out`, so `out` may be `residual` itself (the engine writes a
+  // residual block's output over its input when nothing reads that later).
+  constexpr int kChunk = 64;
+  float y[kChunk];
   const ActivationParams& a = t.activation;
-  if (a.kind != ActivationKind::kNone) {
-    with_activation_kind(a.kind, [&](auto kind) {
-      for (int c = begin; c < end; ++c) out[c] = activate<decltype(kind)::value>(out[c], c, a);
-    });
-  }
-  if (residual && t.residual_after_activation) {
-    for (int c = begin; c < end; ++c) out[c] = out[c] + residual[c];
+  for (int c0 = begin; c0 < end; c0 += kChunk) {
+    const int n = std::min(kChunk, end - c0);
+    for (int i = 0; i < n; ++i) y[i] = acc[c0 + i];
+    if (t.scale) {
+      for (int i = 0; i < n; ++i) y[i] = y[i] * t.scale[c0 + i];
+    }
+    if (t.bias) {
+      for (int i = 0; i < n; ++i) y[i] = y[i] + t.bias[c0 + i];
+    }
+    if (residual && !t.residual_after_activation) {
+      for (int i = 0; i < n; ++i) y[i] = y[i] + residual[c0 + i];
+    }
+    if (a.kind != ActivationKind::kNone) {
+      with_activation_kind(a.kind, [&](auto kind) {
+        for (int i = 0; i < n; ++i) y[i] = activate<decltype(kind)::value>(y[i], c0 + i, a);
+      });
+    }
+    if (residual && t.residual_after_activation) {
+      for (int i = 0; i < n; ++i) y[i] = y[i] + residual[c0 + i];
+    }
+    for (int i = 0; i < n; ++i) out[c0 + i] = y[i];
   }
 }
 

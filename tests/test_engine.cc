@@ -395,6 +395,51 @@ TEST_CASE("a one-bit quantize fused into the pool or binary conv before it gives
   }
 }
 
+TEST_CASE("a residual block writes its output over a shortcut nothing reads later - never over one read again") {
+  test::Random rng(80);
+  const int c = 70, h = 9, w = 10;
+  const std::vector<uint8_t> w1 = rng.codes(size_t(c) * 9 * c, 1), w2 = rng.codes(size_t(c) * 9 * c, 1);
+  const std::vector<float> s1 = rng.normals(c, 0.05f, 0.02f), b1 = rng.normals(c, 0, 0.3f);
+  const std::vector<float> qt = rng.normals(c, 0, 0.2f), stem_w = rng.normals(size_t(c) * 3, 0, 1);
+  // x1 = conv1(sign x0) + r1, x2 = conv2(sign x1) + r2. chain: r1 = x0, r2 = x1, each dies at its conv.
+  // reread: r1 = r2 = x0, read again by conv2, so conv1 must not take its bytes; copied: conv1 reads an
+  // identity copy of x0 instead (the same values, nothing shared), the answer for reread.
+  enum class Form { kChain, kReread, kCopied };
+  auto build = [&](Form form) {
+    ModelBuilder b;
+    const int x0 = b.conv2d("stem", b.input("image", h, w, 3), c, WindowSpec::square(1), stem_w, FloatTransformSpec{});
+    const int copy = form == Form::kCopied ? b.max_pool("copy", x0, WindowSpec::square(1)) : x0;
+    FloatTransformSpec t;
+    t.scale = s1;
+    t.bias = b1;
+    t.residual = copy;
+    int q = b.quantize("sign1", x0, 1, Encoding::kBipolar, qt);
+    const int x1 = b.bitserial_conv2d("conv1", q, c, WindowSpec::square(3, 1, 1), CodeWeights{1, Encoding::kBipolar, w1}, t);
+    t.residual = form == Form::kChain ? x1 : x0;
+    q = b.quantize("sign2", x1, 1, Encoding::kBipolar, qt);
+    const int x2 = b.bitserial_conv2d("conv2", q, c, WindowSpec::square(3, 1, 1), CodeWeights{1, Encoding::kBipolar, w2}, t);
+    b.set_output(b.global_avg_pool("gap", x2));
+    return b.finish();
+  };
+  const std::vector<uint8_t> chain_bytes = build(Form::kChain), reread_bytes = build(Form::kReread),
+                             copied_bytes = build(Form::kCopied);
+  const auto chain = Model::load_buffer(chain_bytes.data(), chain_bytes.size());
+  const auto reread = Model::load_buffer(reread_bytes.data(), reread_bytes.size());
+  const auto copied = Model::load_buffer(copied_bytes.data(), copied_bytes.size());
+  // The chain's three float tensors share one buffer: less than two of them.
+  const int64_t tensor_bytes = int64_t{h} * w * c * 4;
+  CHECK(chain->arena_bytes() < tensor_bytes * 3 / 2);
+  CHECK(reread->arena_bytes() >= 2 * tensor_bytes);
+  const std::vector<float> input = rng.normals(size_t(h) * w * 3);
+  std::vector<float> want(c), got(c);
+  Session(copied, {1}).run(input.data(), want.data());
+  for (int threads : {1, 2}) {
+    CAPTURE(threads);
+    Session(reread, {threads}).run(input.data(), got.data());
+    CHECK(std::memcmp(got.data(), want.data(), sizeof(float) * c) == 0);
+  }
+}
+
 TEST_CASE("outputs are bit-identical for any thread count and across runs") {
   const std::vector<uint8_t> bytes = TinyResNet().build();
   const auto model = Model::load_buffer(bytes.data(), bytes.size());

@@ -186,6 +186,9 @@ std::unique_ptr<Op> make_bitserial_conv2d_op(const fb::BitserialConv2D& l, const
   if (residual >= 0) op->inputs.push_back(residual);
   op->output = l.output();
   op->kernel = kernel->name;
+  // Every bitserial driver reads a pixel's residual channels before it writes
+  // the same output channels (transform_to_float, the direct epilogue).
+  op->in_place_input = residual;
   op->scratch_bytes = op->kernel_scratch_bytes();
   op->macs = conv_macs(conv.geometry);
   return op;

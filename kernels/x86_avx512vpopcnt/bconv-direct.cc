@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // AVX-512 VPOPCNTDQ direct bitserial convolution microkernels (the contract
 // is bconv_direct_ukernel.h): kOcv zmm of 8 output channels x kPx pixels of
-// one output row, all accumulators in registers, then the output transform
-// on those registers: no sums buffer, no per-pixel pointer table.
+// one output row, all accumulators in registers; then the tile's sums, as
+// int32 in a stack buffer that stays in L1, go through the output transform
+// of the layer's kind (finish_bits, finish_float). No per-pixel pointer table.
 //
 // The inner step per word of depth: kOcv weight loads, then per pixel a
 // broadcast and per weight vector an XOR (AND), a vpopcntq and an add, 512
@@ -50,197 +51,204 @@ inline void accumulate(const BconvDirectArgs& a, int i, int j, __m512i (&acc)[kO
   }
 }
 
-// Float lanes of the epilogue: 8 channels (__m256, one accumulator vector)
-// or 16 (__m512, two). The same steps on either; each lane rounds as the
-// reference does, so the width changes only how many channels one op covers.
-struct Lanes8 {
-  using V = __m256;
-  using VI = __m256i;
-  using M = __mmask8;
-  static constexpr int kVectors = 1;  // accumulator vectors per lane group
-  // The sums of one accumulator vector as int32 lanes (each below 2^24).
-  static VI sums(const __m512i* acc) { return _mm512_cvtepi64_epi32(acc[0]); }
-  static VI load_i(const int32_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
-  static VI set1_i(int32_t x) { return _mm256_set1_epi32(x); }
-  static VI add_i(VI a, VI b) { return _mm256_add_epi32(a, b); }
-  static VI sub_i(VI a, VI b) { return _mm256_sub_epi32(a, b); }
-  static M cmpge_i(VI a, VI b) { return _mm256_cmpge_epi32_mask(a, b); }
-  static VI count_if(VI n, M m) { return _mm256_mask_add_epi32(n, m, n, _mm256_set1_epi32(1)); }
-  static M test_bit(VI n, int b) { return _mm256_test_epi32_mask(n, _mm256_set1_epi32(1 << b)); }
-  static V to_float(VI x) { return _mm256_cvtepi32_ps(x); }
-  static V load(M m, const float* p) { return _mm256_maskz_loadu_ps(m, p); }
-  static V set1(float x) { return _mm256_set1_ps(x); }
-  static V zero() { return _mm256_setzero_ps(); }
-  static V add(V a, V b) { return _mm256_add_ps(a, b); }
-  static V sub(V a, V b) { return _mm256_sub_ps(a, b); }
-  static V mul(V a, V b) { return _mm256_mul_ps(a, b); }
-  template <int kCmp>
-  static M cmp(V a, V b) { return _mm256_cmp_ps_mask(a, b, kCmp); }
-  template <int kCmp>
-  static M cmp(M m, V a, V b) { return _mm256_mask_cmp_ps_mask(m, a, b, kCmp); }
-  static V blend(V a, M m, V b) { return _mm256_mask_mov_ps(a, m, b); }  // m ? b : a
-  static void store(float* p, M m, V v) { _mm256_mask_storeu_ps(p, m, v); }
+// The epilogue works on the tile's sums, stored as int32 [kPx][tile_oc]
+// (each count below 2^24), 16 channels a step. It is one compact function
+// per output kind, called once per tile, not code unrolled into every tile
+// shape and depth: inlined per pixel and channel group it made each kernel
+// ~40 KB whose epilogue missed the instruction cache on every tile (42% of a
+// 56x56 layer's time) and took minutes to compile.
+struct Group {  // channels c.. of one pixel: `lanes` valid (1-16)
+  int c, lanes;
+  __mmask16 valid;
 };
 
-struct Lanes16 {
-  using V = __m512;
-  using VI = __m512i;
-  using M = __mmask16;
-  static constexpr int kVectors = 2;
-  // The even dwords of two accumulator vectors: each 64-bit lane's count is
-  // below 2^24, so its low half is the count. One permute for 16 channels.
-  static VI sums(const __m512i* acc) {
-    const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
-    return _mm512_permutex2var_epi32(acc[0], even, acc[1]);
-  }
-  static VI load_i(const int32_t* p) { return _mm512_loadu_si512(p); }
-  static VI set1_i(int32_t x) { return _mm512_set1_epi32(x); }
-  static VI add_i(VI a, VI b) { return _mm512_add_epi32(a, b); }
-  static VI sub_i(VI a, VI b) { return _mm512_sub_epi32(a, b); }
-  static M cmpge_i(VI a, VI b) { return _mm512_cmpge_epi32_mask(a, b); }
-  static VI count_if(VI n, M m) { return _mm512_mask_add_epi32(n, m, n, _mm512_set1_epi32(1)); }
-  static M test_bit(VI n, int b) { return _mm512_test_epi32_mask(n, _mm512_set1_epi32(1 << b)); }
-  static V to_float(VI x) { return _mm512_cvtepi32_ps(x); }
-  static V load(M m, const float* p) { return _mm512_maskz_loadu_ps(m, p); }
-  static V set1(float x) { return _mm512_set1_ps(x); }
-  static V zero() { return _mm512_setzero_ps(); }
-  static V add(V a, V b) { return _mm512_add_ps(a, b); }
-  static V sub(V a, V b) { return _mm512_sub_ps(a, b); }
-  static V mul(V a, V b) { return _mm512_mul_ps(a, b); }
-  template <int kCmp>
-  static M cmp(V a, V b) { return _mm512_cmp_ps_mask(a, b, kCmp); }
-  template <int kCmp>
-  static M cmp(M m, V a, V b) { return _mm512_mask_cmp_ps_mask(m, a, b, kCmp); }
-  static V blend(V a, M m, V b) { return _mm512_mask_mov_ps(a, m, b); }
-  static void store(float* p, M m, V v) { _mm512_mask_storeu_ps(p, m, v); }
-};
-
-// One lane group of a float output (channels c.. of one pixel): the steps of
-// transform_to_float, each rounding on its own.
-template <typename L>
-inline typename L::V float_transform(typename L::V y, int c, typename L::M valid, const FloatTransform& t,
-                                     const float* residual) {
-  if (t.scale) y = L::mul(y, L::load(valid, t.scale + c));
-  if (t.bias) y = L::add(y, L::load(valid, t.bias + c));
-  if (residual && !t.residual_after_activation) y = L::add(y, L::load(valid, residual + c));
-  const ActivationParams& act = t.activation;
-  const typename L::V zero = L::zero();
-  switch (act.kind) {
-    case ActivationKind::kNone: break;
-    case ActivationKind::kRelu:  // x < 0 ? 0 : x (NaN and -0 pass through)
-      y = L::blend(y, L::template cmp<_CMP_LT_OQ>(y, zero), zero);
-      break;
-    case ActivationKind::kPrelu: {  // x >= 0 ? x : slope * x
-      const typename L::V scaled = L::mul(y, L::load(valid, act.slope + c));
-      y = L::blend(scaled, L::template cmp<_CMP_GE_OQ>(y, zero), y);
-      break;
-    }
-    case ActivationKind::kRprelu: {
-      const typename L::V shifted = L::sub(y, L::load(valid, act.shift_in + c));
-      const typename L::V scaled = L::mul(shifted, L::load(valid, act.slope + c));
-      y = L::blend(scaled, L::template cmp<_CMP_GE_OQ>(shifted, zero), shifted);
-      y = L::add(y, L::load(valid, act.shift_out + c));
-      break;
-    }
-    case ActivationKind::kHardtanh: {  // x < min ? min : (x > max ? max : x)
-      const typename L::V lo = L::set1(act.min_value), hi = L::set1(act.max_value);
-      const typename L::V r = L::blend(y, L::template cmp<_CMP_GT_OQ>(y, hi), hi);
-      y = L::blend(r, L::template cmp<_CMP_LT_OQ>(y, lo), lo);
-      break;
-    }
-  }
-  if (residual && t.residual_after_activation) y = L::add(y, L::load(valid, residual + c));
-  return y;
+inline Group group_at(int c0, int g, int lanes_total) {
+  const int lanes = std::min(16, lanes_total - 16 * g);
+  return {c0 + 16 * g, lanes, static_cast<__mmask16>(lanes >= 16 ? 0xffff : (1u << lanes) - 1)};
 }
 
-// Stores the float output of one lane group (`y`: the exact sums as float)
-// and returns the next layer's one-bit input for it, when one is fused.
-template <typename L>
-inline typename L::M float_output(typename L::V y, int c, typename L::M valid, const BconvDirectEpilogue& e,
-                                  float* out, const float* residual) {
-  const typename L::V r = float_transform<L>(y, c, valid, e.transform, residual);
-  L::store(out + c, valid, r);
-  const FusedQuantize& q = e.quantize;
-  if (!q.packed) return 0;
-  typename L::V v = r;  // from the stored values, as quantize_ref reads them
-  if (q.scale) v = L::mul(v, L::load(valid, q.scale + c));
-  if (q.bias) v = L::add(v, L::load(valid, q.bias + c));
-  // v >= t, false for NaN (ordered, non-signalling): quantize_ref's rule.
-  return L::template cmp<_CMP_GE_OQ>(valid, v, L::load(valid, q.thresholds + c));
-}
+inline __m512i load_i(__mmask16 m, const int32_t* p) { return _mm512_maskz_loadu_epi32(m, p); }
+inline __m512 load_f(__mmask16 m, const float* p) { return _mm512_maskz_loadu_ps(m, p); }
 
-// The bits of one lane group's mask at `at` (channel c's byte): a full
-// group's mask as one store, a partial group's valid lanes only.
-template <typename L>
-__attribute__((always_inline)) inline void store_mask(uint8_t* at, typename L::M m, int lanes, typename L::M valid) {
-  if (lanes >= 8 * L::kVectors) {
+// The bits of one group's mask at `at` (channel c's byte): a full group's
+// mask as one store, a partial group's valid lanes only.
+inline void store_mask(uint8_t* at, __mmask16 m, const Group& g) {
+  if (g.lanes >= 16) {
     std::memcpy(at, &m, sizeof m);
     return;
   }
-  m &= valid;
+  m &= g.valid;
   at[0] = static_cast<uint8_t>(m);
-  if constexpr (L::kVectors == 2) {
-    if (lanes > 8) at[1] = static_cast<uint8_t>(m >> 8);
-  }
+  if (g.lanes > 8) at[1] = static_cast<uint8_t>(m >> 8);
 }
 
-// Packed output of one lane group: code = #{ l : (x >= t[l][c]) ^ flip[c] },
-// stored as out_bits bit planes.
-template <typename L>
-__attribute__((always_inline)) inline void store_codes(typename L::VI x, const int32_t* t, const uint8_t* flip_bits,
-                                                      int c, int64_t pixel, int lanes, typename L::M valid,
-                                                      const BconvDirectEpilogue& e) {
+inline __mmask16 flip_bits(const uint8_t* flip, const Group& g) {
+  return static_cast<__mmask16>(flip[g.c / 8] | (g.lanes > 8 ? flip[g.c / 8 + 1] << 8 : 0));
+}
+
+// acc = mul * S + channel_add (+ the pixel's border correction and term).
+inline __m512i accumulator(__m512i s, const Group& g, int p, const BconvDirectArgs& a, const BconvDirectEpilogue& e) {
+  if (e.mul != 1) s = _mm512_add_epi32(s, s);
+  const __m512i add = load_i(g.valid, e.channel_add + g.c);
+  __m512i x = e.mul < 0 ? _mm512_sub_epi32(add, s) : _mm512_add_epi32(s, add);
+  if (a.corr) x = _mm512_add_epi32(x, load_i(g.valid, a.corr[p] + g.c));
+  if (a.pixel_add) x = _mm512_add_epi32(x, _mm512_set1_epi32(a.pixel_add[p]));
+  return x;
+}
+
+// Packed output: code = #{ l : (x >= t[l][c]) ^ flip[c] } as out_bits bit
+// planes. On S (no corrections, no pixel term) x is the sum itself and the
+// plan's thresholds moved onto it: one compare a level.
+__attribute__((noinline)) void finish_bits(const int32_t* sums, int tile_oc, const BconvDirectArgs& a,
+                                           const BconvDirectEpilogue& e) {
+  const bool on_s = e.sum_thresholds && !a.corr && !a.pixel_add;
+  const int32_t* thresholds = on_s ? e.sum_thresholds : e.thresholds;
+  const uint8_t* flips = on_s ? e.sum_flip : e.down;
+  const int lanes_total = std::min(tile_oc, e.out_c - a.c0), out_bits = e.out_bits, levels = (1 << out_bits) - 1;
   const int64_t words = (e.out_c + 63) / 64;
-  uint8_t* row = reinterpret_cast<uint8_t*>(e.out_packed + pixel * e.out_bits * words) + c / 8;
-  typename L::M flip = flip_bits[c / 8];
-  if constexpr (L::kVectors == 2) flip |= static_cast<typename L::M>(flip_bits[c / 8 + 1] << 8);
-  auto store = [&](uint8_t* at, typename L::M m) { store_mask<L>(at, m, lanes, valid); };
-  if (e.out_bits == 1) {
-    store(row, L::cmpge_i(x, L::load_i(t + c)) ^ flip);
-    return;
+  uint64_t* const out_packed = e.out_packed;
+  for (int p = 0; p < a.pixels; ++p) {
+    uint8_t* row = reinterpret_cast<uint8_t*>(out_packed + (a.out_pixel + p) * out_bits * words);
+    for (int gi = 0; 16 * gi < lanes_total; ++gi) {
+      const Group g = group_at(a.c0, gi, lanes_total);
+      __m512i x = load_i(g.valid, sums + p * tile_oc + 16 * gi);
+      if (!on_s) x = accumulator(x, g, p, a, e);
+      const __mmask16 flip = flip_bits(flips, g);
+      if (out_bits == 1) {
+        store_mask(row + g.c / 8, _mm512_cmpge_epi32_mask(x, load_i(g.valid, thresholds + g.c)) ^ flip, g);
+        continue;
+      }
+      __m512i count = _mm512_setzero_si512();
+      for (int l = 0; l < levels; ++l) {
+        const __mmask16 m = _mm512_cmpge_epi32_mask(x, load_i(g.valid, thresholds + l * e.oc_stride + g.c)) ^ flip;
+        count = _mm512_mask_add_epi32(count, m, count, _mm512_set1_epi32(1));
+      }
+      for (int b = 0; b < out_bits; ++b) {
+        store_mask(row + b * words * 8 + g.c / 8, _mm512_test_epi32_mask(count, _mm512_set1_epi32(1 << b)), g);
+      }
+    }
   }
-  typename L::VI count = L::set1_i(0);
-  for (int l = 0; l < (1 << e.out_bits) - 1; ++l) {
-    count = L::count_if(count, L::cmpge_i(x, L::load_i(t + l * e.oc_stride + c)) ^ flip);
-  }
-  for (int b = 0; b < e.out_bits; ++b) store(row + b * words * 8, L::test_bit(count, b));
 }
 
-// One lane group (channels c.. of pixel p, from L::kVectors accumulator
-// vectors): the exact accumulator in int32 lanes, then the layer's output.
-template <typename L>
-__attribute__((always_inline)) inline void finish_group(const __m512i* acc, int c, int p, int lanes,
-                                                       const BconvDirectArgs& a, const BconvDirectEpilogue& e) {
-  const int64_t pixel = a.out_pixel + p;
-  const typename L::M valid = lanes >= 8 * L::kVectors ? static_cast<typename L::M>(~0u)
-                                                       : static_cast<typename L::M>((1u << lanes) - 1);
-  typename L::VI x = L::sums(acc);
-  if (e.out_packed && e.sum_thresholds && !a.corr && !a.pixel_add) {  // decided on S: one compare
-    store_codes<L>(x, e.sum_thresholds, e.sum_flip, c, pixel, lanes, valid, e);
-    return;
+// Float output: transform_to_float's steps, each rounding on its own, then
+// the fused one-bit quantize of the stored value (quantize_ref's rule).
+template <ActivationKind kKind>
+__attribute__((noinline)) void finish_float(const int32_t* sums, int tile_oc, const BconvDirectArgs& a,
+                                            const BconvDirectEpilogue& e) {
+  const FloatTransform& t = e.transform;
+  const ActivationParams& act = t.activation;
+  const FusedQuantize& q = e.quantize;
+  const int lanes_total = std::min(tile_oc, e.out_c - a.c0);
+  const int64_t words = (e.out_c + 63) / 64;
+  const __m512 zero = _mm512_setzero_ps();
+  for (int p = 0; p < a.pixels; ++p) {
+    const int64_t pixel = a.out_pixel + p;
+    float* out = e.out_float + pixel * e.out_c;
+    const float* residual = e.residual ? e.residual + pixel * e.out_c : nullptr;
+    for (int gi = 0; 16 * gi < lanes_total; ++gi) {
+      const Group g = group_at(a.c0, gi, lanes_total);
+      const int c = g.c;
+      const __mmask16 valid = g.valid;
+      // exact: |acc| < 2^24
+      __m512 y = _mm512_cvtepi32_ps(accumulator(load_i(valid, sums + p * tile_oc + 16 * gi), g, p, a, e));
+      if (t.scale) y = _mm512_mul_ps(y, load_f(valid, t.scale + c));
+      if (t.bias) y = _mm512_add_ps(y, load_f(valid, t.bias + c));
+      if (residual && !t.residual_after_activation) y = _mm512_add_ps(y, load_f(valid, residual + c));
+      if constexpr (kKind == ActivationKind::kRelu) {  // x < 0 ? 0 : x (NaN and -0 pass through)
+        y = _mm512_mask_mov_ps(y, _mm512_cmp_ps_mask(y, zero, _CMP_LT_OQ), zero);
+      } else if constexpr (kKind == ActivationKind::kPrelu) {  // x >= 0 ? x : slope * x
+        const __m512 scaled = _mm512_mul_ps(y, load_f(valid, act.slope + c));
+        y = _mm512_mask_mov_ps(scaled, _mm512_cmp_ps_mask(y, zero, _CMP_GE_OQ), y);
+      } else if constexpr (kKind == ActivationKind::kRprelu) {
+        const __m512 shifted = _mm512_sub_ps(y, load_f(valid, act.shift_in + c));
+        const __m512 scaled = _mm512_mul_ps(shifted, load_f(valid, act.slope + c));
+        y = _mm512_mask_mov_ps(scaled, _mm512_cmp_ps_mask(shifted, zero, _CMP_GE_OQ), shifted);
+        y = _mm512_add_ps(y, load_f(valid, act.shift_out + c));
+      } else if constexpr (kKind == ActivationKind::kHardtanh) {  // x < min ? min : (x > max ? max : x)
+        const __m512 lo = _mm512_set1_ps(act.min_value), hi = _mm512_set1_ps(act.max_value);
+        const __m512 r = _mm512_mask_mov_ps(y, _mm512_cmp_ps_mask(y, hi, _CMP_GT_OQ), hi);
+        y = _mm512_mask_mov_ps(r, _mm512_cmp_ps_mask(y, lo, _CMP_LT_OQ), lo);
+      }
+      if (residual && t.residual_after_activation) y = _mm512_add_ps(y, load_f(valid, residual + c));
+      _mm512_mask_storeu_ps(out + c, valid, y);
+      if (!q.packed) continue;
+      __m512 v = y;  // the stored value, as quantize_ref reads it
+      if (q.scale) v = _mm512_mul_ps(v, load_f(valid, q.scale + c));
+      if (q.bias) v = _mm512_add_ps(v, load_f(valid, q.bias + c));
+      // v >= t, false for NaN (ordered, non-signalling): quantize_ref's rule.
+      const __mmask16 m = _mm512_mask_cmp_ps_mask(valid, v, load_f(valid, q.thresholds + c), _CMP_GE_OQ);
+      store_mask(reinterpret_cast<uint8_t*>(q.packed + pixel * words) + c / 8, m, g);
+    }
   }
-  // acc = mul * S + channel_add (+ border corrections, + the pixel's term).
-  if (e.mul != 1) x = L::add_i(x, x);
-  const typename L::VI add = L::load_i(e.channel_add + c);
-  x = e.mul < 0 ? L::sub_i(add, x) : L::add_i(x, add);
-  if (a.corr) x = L::add_i(x, L::load_i(a.corr[p] + c));
-  if (a.pixel_add) x = L::add_i(x, L::set1_i(a.pixel_add[p]));
-  if (e.out_packed) {
-    store_codes<L>(x, e.thresholds, e.down, c, pixel, lanes, valid, e);
-    return;
+}
+
+using FinishFn = void (*)(const int32_t*, int, const BconvDirectArgs&, const BconvDirectEpilogue&);
+
+FinishFn finish_for(const BconvDirectEpilogue& e) {
+  if (e.out_packed) return finish_bits;
+  FinishFn f = nullptr;
+  with_activation_kind(e.transform.activation.kind, [&](auto kind) { f = finish_float<decltype(kind)::value>; });
+  return f;
+}
+
+// The tile's 64-bit lane counts as int32 sums [kPx][kOcv * 8]: the even
+// dwords of two accumulator vectors (16 channels) by one permute.
+template <int kOcv, int kPx>
+__attribute__((always_inline)) inline void store_sums(const __m512i (&acc)[kOcv][kPx], int32_t* sums) {
+  const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+#pragma GCC unroll 32
+  for (int p = 0; p < kPx; ++p) {
+#pragma GCC unroll 8
+    for (int v = 0; v + 1 < kOcv; v += 2) {
+      _mm512_store_si512(sums + p * kOcv * 8 + 8 * v, _mm512_permutex2var_epi32(acc[v][p], even, acc[v + 1][p]));
+    }
+    if constexpr (kOcv % 2 == 1) {
+      _mm256_store_si256(reinterpret_cast<__m256i*>(sums + p * kOcv * 8 + 8 * (kOcv - 1)),
+                         _mm512_cvtepi64_epi32(acc[kOcv - 1][p]));
+    }
   }
-  float* out = e.out_float + pixel * e.out_c;
-  const float* residual = e.residual ? e.residual + pixel * e.out_c : nullptr;
-  const typename L::M m = float_output<L>(L::to_float(x), c, valid, e, out, residual);  // exact: |acc| < 2^24
-  if (e.quantize.packed) {
-    // m is already limited to the valid lanes (float_output's compare).
-    store_mask<L>(reinterpret_cast<uint8_t*>(e.quantize.packed + pixel * ((e.out_c + 63) / 64)) + c / 8, m, lanes,
-                  valid);
+}
+
+// finish_bits for one-bit codes, every channel of the tile valid (the
+// binary-to-binary layers of a ResNet), straight from the accumulators: on S
+// a compare and a mask store per 16 channels; with border corrections or a
+// pixel term, the accumulator first.
+template <int kOcv, int kPx, bool kOnS>
+__attribute__((always_inline)) inline void finish_bits_1(const __m512i (&acc)[kOcv][kPx], const BconvDirectArgs& a,
+                                                         const BconvDirectEpilogue& e) {
+  const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+  const int32_t* thresholds = kOnS ? e.sum_thresholds : e.thresholds;
+  const uint8_t* flips = kOnS ? e.sum_flip : e.down;
+  const int64_t words = (e.out_c + 63) / 64;
+  uint8_t* const first = reinterpret_cast<uint8_t*>(e.out_packed + a.out_pixel * words) + a.c0 / 8;
+#pragma GCC unroll 32
+  for (int p = 0; p < kPx; ++p) {
+    if (p >= a.pixels) break;
+    uint8_t* at = first + p * words * 8;
+#pragma GCC unroll 8
+    for (int v = 0; v + 1 < kOcv; v += 2) {
+      const Group g{a.c0 + 8 * v, 16, 0xffff};
+      __m512i x = _mm512_permutex2var_epi32(acc[v][p], even, acc[v + 1][p]);
+      if constexpr (!kOnS) x = accumulator(x, g, p, a, e);
+      uint16_t flip;
+      std::memcpy(&flip, flips + g.c / 8, sizeof flip);
+      const __mmask16 m = _mm512_cmpge_epi32_mask(x, _mm512_loadu_si512(thresholds + g.c)) ^ flip;
+      std::memcpy(at + v, &m, sizeof m);
+    }
+    if constexpr (kOcv % 2 == 1) {  // the last 8 channels: as a masked 16-lane group
+      constexpr int v = kOcv - 1;
+      const Group g{a.c0 + 8 * v, 8, 0xff};
+      __m512i x = _mm512_zextsi256_si512(_mm512_cvtepi64_epi32(acc[v][p]));
+      if constexpr (!kOnS) x = accumulator(x, g, p, a, e);
+      const __mmask16 m = _mm512_mask_cmpge_epi32_mask(g.valid, x, load_i(g.valid, thresholds + g.c)) ^ flips[g.c / 8];
+      at[v] = static_cast<uint8_t>(m);
+    }
   }
 }
 
 template <int kOcv, int kPx, bool kXor, int kWords, int kStride>
-__attribute__((always_inline)) inline void run_tile(const BconvDirectArgs& a, const BconvDirectEpilogue& e) {
+__attribute__((always_inline)) inline void run_tile(const BconvDirectArgs& a, const BconvDirectEpilogue& e,
+                                                   FinishFn finish) {
   __m512i acc[kOcv][kPx];
   for (int v = 0; v < kOcv; ++v) {
     for (int p = 0; p < kPx; ++p) acc[v][p] = _mm512_setzero_si512();
@@ -275,25 +283,18 @@ __attribute__((always_inline)) inline void run_tile(const BconvDirectArgs& a, co
     }
   }
 
-  // The epilogue, per pixel: two accumulator vectors (16 channels) per op,
-  // then a last single vector when kOcv is odd. On 64-channel layers it is
-  // a third of the work.
-  const BconvDirectArgs& args = a;
-  const int lanes = e.out_c - a.c0;  // valid channels from the block's first
-  // Unrolled: the accumulators stay in registers (indexed at run time, the
-  // whole array would go through the stack).
-#pragma GCC unroll 32
-  for (int p = 0; p < kPx; ++p) {
-    if (p >= args.pixels) break;
-#pragma GCC unroll 8
-    for (int v = 0; v + 1 < kOcv; v += 2) {
-      if (lanes <= 8 * v) break;
-      const __m512i pair[2] = {acc[v][p], acc[v + 1][p]};
-      finish_group<Lanes16>(pair, args.c0 + 8 * v, p, lanes - 8 * v, args, e);
+  // One-bit codes of a full channel block (binary-to-binary layers) inline.
+  if (e.out_packed && e.out_bits == 1 && e.out_c - a.c0 >= kOcv * 8) {
+    if (e.sum_thresholds && !a.corr && !a.pixel_add) {
+      finish_bits_1<kOcv, kPx, true>(acc, a, e);
+    } else {
+      finish_bits_1<kOcv, kPx, false>(acc, a, e);
     }
-    constexpr int kLast = kOcv - 1;  // a single vector left when kOcv is odd
-    if (kOcv % 2 == 1 && lanes > 8 * kLast) finish_group<Lanes8>(&acc[kLast][p], args.c0 + 8 * kLast, p, lanes - 8 * kLast, args, e);
+    return;
   }
+  alignas(64) int32_t sums[kPx * kOcv * 8];
+  store_sums<kOcv, kPx>(acc, sums);
+  finish(sums, kOcv * 8, a, e);
 }
 
 template <int kOcv, int kPx, bool kXor, int kWords, int kStride>
@@ -302,9 +303,10 @@ void run(const BconvDirectArgs& a) {
   // through pointers, and would make every field a reload.
   const BconvDirectEpilogue e = *a.e;
   assert(a.tiles == 1 || (!a.corr && !a.pixel_add && a.pixels == kPx));  // the span contract
+  const FinishFn finish = finish_for(e);
   BconvDirectArgs tile = a;
   for (int i = 0; i < a.tiles; ++i) {
-    run_tile<kOcv, kPx, kXor, kWords, kStride>(tile, e);
+    run_tile<kOcv, kPx, kXor, kWords, kStride>(tile, e, finish);
     tile.a += kPx * tile.pixel_stride;
     tile.out_pixel += kPx;
   }

@@ -10,6 +10,7 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <sstream>
@@ -154,6 +155,17 @@ class BitserialConvTester {
       for (size_t i = 0; i < bits.size(); ++i) {
         if (bits[i] != want_bits[i]) FAIL("fused quantize word " << i << ": got " << bits[i] << ", want " << want_bits[i]);
       }
+      // In place, as the engine plans a residual block whose shortcut dies
+      // there: the output written over its own residual.
+      std::vector<float> shared = residual;
+      fused.residual = shared.data();
+      fused.out_float = shared.data();
+      std::fill(bits.begin(), bits.end(), ~uint64_t{0});
+      run_split(k, fused, g, loop_);
+      if (std::memcmp(shared.data(), want_float.data(), shared.size() * sizeof(float)) != 0) {
+        FAIL("the float transform written over its residual differs from transform_to_float");
+      }
+      if (bits != want_bits) FAIL("the fused quantize of the output written over its residual differs");
     }
 
     // Threshold outputs, mixed directions, 1 to 4 bits (kernels may decide
