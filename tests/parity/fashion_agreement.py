@@ -47,7 +47,9 @@ def main():
     model.load_state_dict(torch.load(args.weights))
     model.eval()
     with torch.no_grad():
-        logits = torch.cat([model(normalize(images[i:i + 1000])) for i in range(0, n, 1000)])
+        # Batches of 100: PyTorch 1.13 on 2 cores took 29 s per 2000 images in
+        # batches of 1000 (activations past the caches), 2.5 s in batches of 100.
+        logits = torch.cat([model(normalize(images[i:i + 100])) for i in range(0, n, 100)])
     torch_top1 = logits.argmax(1)
     top2 = logits.topk(2, dim=1).values
     margin = top2[:, 0] - top2[:, 1]
