@@ -103,6 +103,8 @@ def main():
     p.add_argument("--ort", help="directory with node_modules/onnxruntime-node")
     p.add_argument("--int8-stem", action="store_true", help="also time the model converted with --int8-stem")
     p.add_argument("--tune", type=int, metavar="SECONDS", help="also time the model tuned by bnn-tune with this budget")
+    p.add_argument("--rounds", type=int, default=1,
+                   help="measure every contender this many times, alternating; report each one's median round")
     args = p.parse_args()
 
     binary = models.randomize(models.family("bireal-resnet18", small=False), 1)
@@ -137,29 +139,39 @@ def main():
             return next(json.loads(line) for line in out.splitlines() if '"mode": "model"' in line)["median_ms"]
 
         for threads in (int(t) for t in args.threads.split(",")):
-            tuned = None
+            tuned_path = None
             if args.tune:
                 tuned_path = os.path.join(tmp, f"bireal18.tuned{threads}.bnn")
                 subprocess.run([os.path.join(args.bin, "bnn-tune"), bnn_path, "-o", tuned_path, "--threads", str(threads),
                                 "--budget-seconds", str(args.tune)], check=True, capture_output=True)
-            ours = bench(bnn_path, threads)
-            int8 = bench(int8_path, threads) if args.int8_stem else None
-            if args.tune:
-                tuned = bench(tuned_path, threads)
-            torch.set_num_threads(threads)
-            with torch.no_grad():
-                theirs = median_ms(lambda: fp32(x), args.runs)
-                emulated = median_ms(lambda: binary(x), args.runs)
-            line = f"{threads:>7} {ours:>18.2f} {theirs:>26.2f} {emulated:>22.2f} {theirs / ours:>15.1f}x"
+            # Rounds alternate every contender, so a slow phase of a shared
+            # machine falls on all of them; each column is its median round.
+            rounds = {"ours": [], "int8": [], "tuned": [], "theirs": [], "emulated": [], "ort": []}
+            for _ in range(args.rounds):
+                rounds["ours"].append(bench(bnn_path, threads))
+                if args.int8_stem:
+                    rounds["int8"].append(bench(int8_path, threads))
+                if tuned_path:
+                    rounds["tuned"].append(bench(tuned_path, threads))
+                torch.set_num_threads(threads)
+                with torch.no_grad():
+                    rounds["theirs"].append(median_ms(lambda: fp32(x), args.runs))
+                    rounds["emulated"].append(median_ms(lambda: binary(x), args.runs))
+                if args.ort:
+                    rounds["ort"].append(ort_ms(args.ort, fp32_path, threads))
+            mid = {k: statistics.median(v) if v else None for k, v in rounds.items()}
+            ours, int8, tuned, theirs, ort = mid["ours"], mid["int8"], mid["tuned"], mid["theirs"], mid["ort"]
+            line = f"{threads:>7} {ours:>18.2f} {theirs:>26.2f} {mid['emulated']:>22.2f} {theirs / ours:>15.1f}x"
             if args.ort:
-                ort = ort_ms(args.ort, fp32_path, threads)
                 line += f" {ort:>22.2f} {ort / ours:>14.1f}x"
             if int8 is not None:
                 line += f" {int8:>17.2f}" + (f" {ort / int8:>11.1f}x" if args.ort else "")
             if tuned is not None:
                 line += f" {tuned:>13.2f}" + (f" {ort / tuned:>12.1f}x" if args.ort else "")
             print(line, flush=True)
-
+            if args.rounds > 1:
+                print("        rounds (ms): " + "; ".join(f"{k} " + " ".join(f"{t:.2f}" for t in v)
+                                                      for k, v in rounds.items() if v), flush=True)
 
 if __name__ == "__main__":
     main()
