@@ -147,8 +147,9 @@ std::unique_ptr<Model::Impl> bind_model(const fb::Model& m) {
   // In place: an op's output takes the bytes of its in_place_input when the
   // op is that tensor's last reader (a residual block's float output over
   // its dead shortcut: one tensor's traffic instead of two, and the working
-  // set of a 56x56x64 block stays in L2). Never the graph's own input or
-  // output, whose bytes the caller sees.
+  // set of a 56x56x64 block stays in L2). Never over the graph's input
+  // (kept whole for the session's run, a conservative choice); the graph's
+  // output is read after the last step, so no op is its last reader.
   std::vector<int> last_read(tensor_count, -1);
   for (size_t i = 0; i < impl->ops.size(); ++i) {
     for (int t : impl->ops[i]->inputs) last_read[t] = static_cast<int>(i) + 1;
@@ -160,7 +161,7 @@ std::unique_ptr<Model::Impl> bind_model(const fb::Model& m) {
     const int step = static_cast<int>(i) + 1;
     for (int t : op.inputs) touch(t, step);
     const int shared = op.in_place_input;
-    if (shared >= 0 && shared != impl->input && shared != impl->output && lifetime_of[shared] >= 0 &&
+    if (shared >= 0 && shared != impl->input && lifetime_of[shared] >= 0 &&
         last_read[shared] == step && lifetime_of[op.output] < 0 &&
         impl->tensors[shared].bytes == impl->tensors[op.output].bytes) {
       lifetime_of[op.output] = lifetime_of[shared];

@@ -7,13 +7,13 @@
 // through constant offsets and finishes its tile itself: for a tile of up to
 // kPx output pixels of one output row x a block of output channels it forms
 // the exact accumulator and stores the output transform's result, float or
-// packed bits, with no pass over a sums buffer. The driver (bitserial_direct.h)
+// packed bits, with no pass over a layer-sized sums buffer. The driver (bitserial_direct.h)
 // pads the input, so every tap is a valid read of code 0 in the padding, and
 // passes the border pixels' corrections.
 //
 // Pixel p, tap t, plane j, word k of the tile is
 //   a[tap_offset[t] + p * pixel_stride + j * words + k].
-// The accumulator of pixel p, channel c (c counted from the block's first) is
+// The accumulator of pixel p, channel c (c the layer's channel index) is
 //   acc = mul * S + channel_add[c] + (corr ? corr[p][c] : 0) + (pixel_add ? pixel_add[p] : 0)
 // with S the popcount sum of bgemm_ukernel.h (op XOR or AND, plane pair weight 2^(i+j)).
 #pragma once

@@ -3,7 +3,7 @@
 // of rows at a time, into a zero-padded packed buffer, so that every tap of
 // every pixel is a constant offset from the pixel; then one microkernel call
 // (bconv_direct_ukernel.h) per tile of pixels of one output row x block of
-// channels, which finishes its outputs in registers.
+// channels, which finishes its outputs itself (no layer-sized sums buffer).
 //
 // Exactness is the GEMM driver's (bitserial_gemm.h): a padded tap reads code
 // 0, and a border pixel adds, per output channel, the difference between what

@@ -104,8 +104,8 @@ inline float apply_activation(float x, int c, const ActivationParams& a) {
 // One pixel, channels [begin, end): acc[c] -> out[c], the other channels
 // untouched (a channel-parallel split gives each thread its own range).
 // `residual` is that pixel's residual row or null; all three are indexed by
-// the channel itself. `out` may be `residual` (each element's residual is
-// read before it is written), not `acc`.
+// the channel itself. `out` may be `residual` or `acc` (a chunk reads both
+// before it writes `out`).
 void transform_to_float(const float* acc, int begin, int end, const FloatTransform& t, const float* residual,
                         float* out);
 inline void transform_to_float(const float* acc, int channels, const FloatTransform& t, const float* residual,

@@ -106,6 +106,8 @@ def main():
     p.add_argument("--rounds", type=int, default=1,
                    help="measure every contender this many times, alternating; report each one's median round")
     args = p.parse_args()
+    if args.rounds < 1:
+        p.error("--rounds must be at least 1")
 
     binary = models.randomize(models.family("bireal-resnet18", small=False), 1)
     fp32 = models.randomize(models.ResNet(BasicBlock, [2, 2, 2, 2], [64, 128, 256, 512], classes=1000), 2)
@@ -172,6 +174,7 @@ def main():
             if args.rounds > 1:
                 print("        rounds (ms): " + "; ".join(f"{k} " + " ".join(f"{t:.2f}" for t in v)
                                                       for k, v in rounds.items() if v), flush=True)
+
 
 if __name__ == "__main__":
     main()

@@ -15,7 +15,6 @@
 #endif
 #include <immintrin.h>
 
-#include <algorithm>
 #include <cassert>
 #include <cstring>
 
@@ -23,6 +22,10 @@
 
 namespace bnn::avx512vpopcnt {
 namespace {
+
+// Not std::min: an ISA file calls no inline function of a shared header (an
+// unoptimized build could emit its copy here for every caller to link).
+inline int min_int(int a, int b) { return a < b ? a : b; }
 
 // kWords, kStride: the depth in words and the pixel stride when known at
 // compile time (0: read from the args). Known, the broadcasts address by
@@ -63,7 +66,7 @@ struct Group {  // channels c.. of one pixel: `lanes` valid (1-16)
 };
 
 inline Group group_at(int c0, int g, int lanes_total) {
-  const int lanes = std::min(16, lanes_total - 16 * g);
+  const int lanes = min_int(16, lanes_total - 16 * g);
   return {c0 + 16 * g, lanes, static_cast<__mmask16>(lanes >= 16 ? 0xffff : (1u << lanes) - 1)};
 }
 
@@ -104,7 +107,7 @@ __attribute__((noinline)) void finish_bits(const int32_t* sums, int tile_oc, con
   const bool on_s = e.sum_thresholds && !a.corr && !a.pixel_add;
   const int32_t* thresholds = on_s ? e.sum_thresholds : e.thresholds;
   const uint8_t* flips = on_s ? e.sum_flip : e.down;
-  const int lanes_total = std::min(tile_oc, e.out_c - a.c0), out_bits = e.out_bits, levels = (1 << out_bits) - 1;
+  const int lanes_total = min_int(tile_oc, e.out_c - a.c0), out_bits = e.out_bits, levels = (1 << out_bits) - 1;
   const int64_t words = (e.out_c + 63) / 64;
   uint64_t* const out_packed = e.out_packed;
   for (int p = 0; p < a.pixels; ++p) {
@@ -138,7 +141,7 @@ __attribute__((noinline)) void finish_float(const int32_t* sums, int tile_oc, co
   const FloatTransform& t = e.transform;
   const ActivationParams& act = t.activation;
   const FusedQuantize& q = e.quantize;
-  const int lanes_total = std::min(tile_oc, e.out_c - a.c0);
+  const int lanes_total = min_int(tile_oc, e.out_c - a.c0);
   const int64_t words = (e.out_c + 63) / 64;
   const __m512 zero = _mm512_setzero_ps();
   for (int p = 0; p < a.pixels; ++p) {
@@ -200,7 +203,7 @@ __attribute__((always_inline)) inline void store_sums(const __m512i (&acc)[kOcv]
   for (int p = 0; p < kPx; ++p) {
 #pragma GCC unroll 8
     for (int v = 0; v + 1 < kOcv; v += 2) {
-      _mm512_store_si512(sums + p * kOcv * 8 + 8 * v, _mm512_permutex2var_epi32(acc[v][p], even, acc[v + 1][p]));
+      _mm512_storeu_si512(sums + p * kOcv * 8 + 8 * v, _mm512_permutex2var_epi32(acc[v][p], even, acc[v + 1][p]));
     }
     if constexpr (kOcv % 2 == 1) {
       _mm256_store_si256(reinterpret_cast<__m256i*>(sums + p * kOcv * 8 + 8 * (kOcv - 1)),
@@ -261,7 +264,7 @@ __attribute__((always_inline)) inline void run_tile(const BconvDirectArgs& a, co
   // measured gain over this tile's alone. Never past the tensor's last pixel.
   if (e.residual) {
     const int64_t last = e.pixels - 1;
-    const int span = std::min(kOcv * 8, e.out_c - a.c0) * 4;  // bytes of the block's channels in the tensor
+    const int span = min_int(kOcv * 8, e.out_c - a.c0) * 4;  // bytes of the block's channels in the tensor
     for (int p = 0; p < 2 * kPx && a.out_pixel + p <= last; ++p) {
       const char* r = reinterpret_cast<const char*>(e.residual + (a.out_pixel + p) * e.out_c + a.c0);
       for (int byte = 0; byte < span; byte += 64) _mm_prefetch(r + byte, _MM_HINT_T0);
