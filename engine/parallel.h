@@ -5,9 +5,11 @@
 #pragma once
 
 #include <algorithm>
+#include <cstdint>
 
 #include "engine/thread_pool.h"
 #include "kernels/conv_geometry.h"
+#include "kernels/registry.h"
 
 namespace bnn {
 
@@ -32,6 +34,15 @@ void parallel_ranges(ThreadPool& pool, int count, const Fn& fn) {
   });
 }
 
+// The split of a layer whose schedule names none. Rows, unless there are too
+// few to give every thread kTasksPerThread tasks and each row task would read
+// more weight bytes than a channel task reads input: the 7x7 layers of a
+// ResNet, whose 7 rows run 4:3 on two threads while each task streams the
+// whole 512-channel weight matrix (a channel split halves both).
+inline SplitAxis default_split_axis(int threads, int rows, int64_t weight_bytes, int64_t input_bytes) {
+  return rows < threads * kTasksPerThread && weight_bytes > input_bytes ? SplitAxis::kChannels : SplitAxis::kRows;
+}
+
 // Calls fn(thread, block) for disjoint output blocks covering rows
 // [0, rows) x channels [0, channels). By channels, the split points are
 // multiples of `channel_step` (0: the kernel cannot split channels); a layer
@@ -47,6 +58,31 @@ void parallel_blocks(ThreadPool& pool, int rows, int channels, SplitAxis axis, i
     return;
   }
   parallel_ranges(pool, rows, [&](int t, int begin, int end) { fn(t, OutputBlock{begin, end, 0, channels}); });
+}
+
+// The default split of a float and of a bitserial convolution, from the
+// bytes each kind reads.
+inline SplitAxis default_split_axis(int threads, const ConvGeometry& g) {
+  const int64_t weight_bytes = int64_t{g.kernel_h} * g.kernel_w * g.in_c_per_group() * g.out_c * sizeof(float);
+  const int64_t input_bytes = int64_t{g.in_h} * g.in_w * g.in_c * sizeof(float);
+  return default_split_axis(threads, g.out_h, weight_bytes, input_bytes);
+}
+inline SplitAxis default_split_axis(int threads, const BitserialConvArgs& a) {
+  const ConvGeometry& g = a.geometry;
+  const int64_t words = (g.in_c_per_group() + 63) / 64;  // per pixel and group, each of 8 bytes
+  const int64_t weight_bytes = int64_t{g.kernel_h} * g.kernel_w * words * 8 * a.weight_bits * g.out_c;
+  const int64_t input_bytes = int64_t{g.in_h} * g.in_w * g.groups * words * 8 * a.act_bits;
+  return default_split_axis(threads, g.out_h, weight_bytes, input_bytes);
+}
+
+// A float convolution over the pool: the one split the engine, bnn-tune and
+// bnn-bench all use, so that what is timed is what runs.
+template <typename ScratchFor>
+void run_conv2d(ThreadPool& pool, const Conv2DKernel& k, const Conv2DLayer& layer, const float* packed,
+                const ScratchFor& scratch_for) {
+  const ConvGeometry& g = layer.geometry;
+  parallel_blocks(pool, g.out_h, g.out_c, default_split_axis(pool.size(), g), conv2d_channel_step(k),
+                  [&](int t, const OutputBlock& block) { k.run(layer, packed, block, scratch_for(t)); });
 }
 
 }  // namespace bnn

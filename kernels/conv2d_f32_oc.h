@@ -22,11 +22,11 @@ size_t conv2d_f32_oc_scratch_bytes(const ConvGeometry& g);
 
 #define BNN_DECLARE_CONV2D_F32_OC(ns)                                                                          \
   namespace ns {                                                                                               \
-  void conv2d_f32_oc_run_16x4(const Conv2DLayer& layer, const float* packed, int row_begin, int row_end, void* scratch); \
-  void conv2d_f32_oc_run_32x4(const Conv2DLayer& layer, const float* packed, int row_begin, int row_end, void* scratch); \
-  void conv2d_f32_oc_run_64x4(const Conv2DLayer& layer, const float* packed, int row_begin, int row_end, void* scratch); \
-  void conv2d_f32_oc_run_16x8(const Conv2DLayer& layer, const float* packed, int row_begin, int row_end, void* scratch); \
-  void conv2d_f32_oc_run_32x8(const Conv2DLayer& layer, const float* packed, int row_begin, int row_end, void* scratch); \
+  void conv2d_f32_oc_run_16x4(const Conv2DLayer& layer, const float* packed, const OutputBlock& block, void* scratch); \
+  void conv2d_f32_oc_run_32x4(const Conv2DLayer& layer, const float* packed, const OutputBlock& block, void* scratch); \
+  void conv2d_f32_oc_run_64x4(const Conv2DLayer& layer, const float* packed, const OutputBlock& block, void* scratch); \
+  void conv2d_f32_oc_run_16x8(const Conv2DLayer& layer, const float* packed, const OutputBlock& block, void* scratch); \
+  void conv2d_f32_oc_run_32x8(const Conv2DLayer& layer, const float* packed, const OutputBlock& block, void* scratch); \
   }
 
 BNN_DECLARE_CONV2D_F32_OC(portable)

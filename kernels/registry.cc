@@ -56,8 +56,9 @@ const BitserialConvKernel kBitserialConvKernels[] = {
 };
 
 std::vector<float> no_packing(const Conv2DLayer&) { return {}; }
-void conv2d_ref_unpacked(const Conv2DLayer& layer, const float*, int row_begin, int row_end, void* scratch) {
-  conv2d_ref(layer, row_begin, row_end, scratch);
+void conv2d_ref_unpacked(const Conv2DLayer& layer, const float*, const OutputBlock& block, void* scratch) {
+  assert(block.channel_begin == 0 && block.channel_end == layer.geometry.out_c);  // channel step 0
+  conv2d_ref(layer, block.row_begin, block.row_end, scratch);
 }
 
 // Float convolutions: names are <output channels>x<pixels> per register block.
@@ -267,6 +268,7 @@ bool conv2d_kernel_fits(const Conv2DKernel& k, const ConvGeometry& g) {
   auto handles = [&](const Conv2DKernel& c) { return c.grouped || g.groups == 1; };
   return handles(k) && k.rounding == default_kernel(conv2d_kernels(), handles)->rounding;
 }
+int conv2d_channel_step(const Conv2DKernel& k) { return k.run == conv2d_ref_unpacked ? 0 : k.tile_oc; }
 KernelTable<QuantizeKernel> quantize_kernels() { return {std::begin(kQuantizeKernels), std::end(kQuantizeKernels)}; }
 KernelTable<DenseKernel> dense_kernels() { return {std::begin(kDenseKernels), std::end(kDenseKernels)}; }
 

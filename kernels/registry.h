@@ -66,13 +66,15 @@ const BitserialConvKernel* default_bitserial_conv_kernel(const BitserialConvArgs
 int bitserial_conv_channel_step(const BitserialConvKernel& k, bool packed_output);
 
 // A float convolution kernel. `prepare` repacks the weights once (empty for
-// the reference, which reads OHWI directly); `run` gets them back.
+// the reference, which reads OHWI directly); `run` gets them back and
+// computes one output block: any rows, and channels split at multiples of
+// conv2d_channel_step (all of them for the reference).
 struct Conv2DKernel {
   const char* name;
   Isa isa;
   int tile_oc, tile_px;
   std::vector<float> (*prepare)(const Conv2DLayer& layer);
-  void (*run)(const Conv2DLayer& layer, const float* packed, int row_begin, int row_end, void* scratch);
+  void (*run)(const Conv2DLayer& layer, const float* packed, const OutputBlock& block, void* scratch);
   size_t (*scratch_bytes)(const ConvGeometry& g);
   bool grouped;  // handles groups > 1
   FloatRounding rounding;
@@ -153,6 +155,9 @@ const Kernel* default_kernel(KernelTable<Kernel> table, const Usable& usable) {
 // that a tuned choice gives the untuned model's bits. The binder and the
 // tuner both ask this.
 bool conv2d_kernel_fits(const Conv2DKernel& k, const ConvGeometry& g);
+// The granule of a float kernel's channel split (its register block), or 0
+// when it computes whole pixels only (the reference).
+int conv2d_channel_step(const Conv2DKernel& k);
 
 // A kernel name as a schedule may hold it, as the kernel is called now
 // (kernels renamed since keep binding); other names unchanged.

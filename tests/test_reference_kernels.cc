@@ -270,7 +270,7 @@ TEST_CASE("bitserial_conv2d_ref: fused float output (scale - bias - residual - a
   }
 }
 
-TEST_CASE("float conv kernels match a double-precision convolution - give the reference's bits (their rounding) - any row split too") {
+TEST_CASE("float conv kernels match a double-precision convolution - give the reference's bits (their rounding) - any row or channel split too") {
   struct Case { int h, w, c, o, kh, kw, sh, sw, pt, pl, pb, pr, d, groups; };
   const Case cases[] = {{9, 9, 3, 8, 7, 7, 2, 2, 3, 3, 3, 3, 1, 1},  {8, 7, 1, 5, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},
                         {6, 6, 65, 4, 1, 1, 2, 2, 0, 0, 0, 0, 1, 1},  {7, 5, 6, 9, 3, 3, 1, 1, 2, 2, 2, 2, 2, 3},
@@ -280,7 +280,9 @@ TEST_CASE("float conv kernels match a double-precision convolution - give the re
                         {12, 19, 5, 40, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1}, {10, 21, 3, 70, 7, 7, 2, 2, 3, 3, 3, 3, 1, 1},
                         {6, 17, 4, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},
                         // Pointwise: pixel blocks run on across row ends.
-                        {5, 7, 33, 40, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1}, {3, 9, 16, 64, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1}};
+                        {5, 7, 33, 40, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1}, {3, 9, 16, 64, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1},
+                        // Channel splits past every block width, with a tail.
+                        {4, 7, 24, 136, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1}, {6, 5, 7, 100, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1}};
   const std::vector<const Conv2DKernel*> kernels = runnable(conv2d_kernels());
   for (const Conv2DKernel* k : kernels) {
     test::Random rng(31);  // the same data for every kernel
@@ -307,12 +309,36 @@ TEST_CASE("float conv kernels match a double-precision convolution - give the re
       layer.transform.bias = bias.data();
       const std::vector<float> packed = k->prepare(layer);
       std::vector<uint8_t> scratch(std::max(k->scratch_bytes(g), kernels[0]->scratch_bytes(g)));
+      // Whole, and split in halves by rows or at the kernel's channel step.
+      const int step = conv2d_channel_step(*k);
+      const int channel_cut = step > 0 && c.o > step ? (c.o / step + 1) / 2 * step : 0;
+      auto run_split = [&](const Conv2DLayer& l, bool by_channels) {
+        if (by_channels && channel_cut > 0) {
+          k->run(l, packed.data(), OutputBlock{0, g.out_h, 0, channel_cut}, scratch.data());
+          k->run(l, packed.data(), OutputBlock{0, g.out_h, channel_cut, c.o}, scratch.data());
+          return;
+        }
+        k->run(l, packed.data(), OutputBlock{0, g.out_h / 2, 0, c.o}, scratch.data());
+        k->run(l, packed.data(), OutputBlock{g.out_h / 2, g.out_h, 0, c.o}, scratch.data());
+      };
       layer.output = whole.data();
-      k->run(layer, packed.data(), 0, g.out_h, scratch.data());
-      layer.output = split.data();
-      k->run(layer, packed.data(), 0, g.out_h / 2, scratch.data());
-      k->run(layer, packed.data(), g.out_h / 2, g.out_h, scratch.data());
-      CHECK(std::memcmp(whole.data(), split.data(), whole.size() * sizeof(float)) == 0);
+      k->run(layer, packed.data(), OutputBlock{0, g.out_h, 0, c.o}, scratch.data());
+      for (bool by_channels : {false, true}) {
+        std::fill(split.begin(), split.end(), -1.0f);
+        layer.output = split.data();
+        run_split(layer, by_channels);
+        CHECK(std::memcmp(whole.data(), split.data(), whole.size() * sizeof(float)) == 0);
+      }
+      if (channel_cut > 0) {  // a block writes its own channels, no others (threads write side by side)
+        std::fill(split.begin(), split.end(), -1.0f);
+        k->run(layer, packed.data(), OutputBlock{0, g.out_h, channel_cut, c.o}, scratch.data());
+        int wrong = 0;  // own channels not written, or others written
+        for (size_t i = 0; i < split.size(); ++i) {
+          const bool mine = static_cast<int>(i % c.o) >= channel_cut;
+          wrong += (split[i] == whole[i]) != mine;
+        }
+        CHECK(wrong == 0);
+      }
       // One reduction order for every variant: the reference's exact bits,
       // with the variant's rounding (fused multiply-adds or not).
       INFO("rounding " << (k->rounding == FloatRounding::kFused ? "fused" : "separate"));
@@ -338,10 +364,9 @@ TEST_CASE("float conv kernels match a double-precision convolution - give the re
         fused.transform.activation.kind = form == 1 ? ActivationKind::kPrelu : ActivationKind::kRelu;
         fused.transform.activation.slope = slope.data();
         fused.output = whole.data();
-        k->run(fused, packed.data(), 0, g.out_h, scratch.data());
+        k->run(fused, packed.data(), OutputBlock{0, g.out_h, 0, c.o}, scratch.data());
         fused.output = split.data();
-        k->run(fused, packed.data(), 0, g.out_h / 2, scratch.data());
-        k->run(fused, packed.data(), g.out_h / 2, g.out_h, scratch.data());
+        run_split(fused, form == 1);
         fused.output = reference.data();
         conv2d_ref(fused, 0, g.out_h, scratch.data(), k->rounding);
         CHECK(std::memcmp(whole.data(), reference.data(), whole.size() * sizeof(float)) == 0);

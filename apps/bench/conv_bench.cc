@@ -64,9 +64,7 @@ Timing FloatConvBench::time(const Conv2DKernel& kernel, int threads) const {
   uint8_t* scratch = reinterpret_cast<uint8_t*>(scratch_words.data());
   ThreadPool pool(threads);
   return measure([&] {
-    parallel_ranges(pool, layer_.geometry.out_h, [&](int t, int begin, int end) {
-      kernel.run(layer_, packed.data(), begin, end, scratch + t * stride);
-    });
+    run_conv2d(pool, kernel, layer_, packed.data(), [&](int t) { return scratch + t * stride; });
   });
 }
 
@@ -99,8 +97,8 @@ ConvBench::ConvBench(const ConvCase& c, uint32_t seed) {
   }
 }
 
-Timing ConvBench::time(const BitserialConvKernel& kernel, int threads, GemmLoopSchedule loop, SplitAxis axis,
-                       TimingBudget budget) const {
+Timing ConvBench::time(const BitserialConvKernel& kernel, int threads, GemmLoopSchedule loop,
+                       std::optional<SplitAxis> axis, TimingBudget budget) const {
   const auto plan = bitserial_conv_prepare(kernel, layer_, loop);
   // Per-thread scratch slices aligned like the engine's (pointers live there).
   const size_t stride =
@@ -111,7 +109,7 @@ Timing ConvBench::time(const BitserialConvKernel& kernel, int threads, GemmLoopS
   const int step = bitserial_conv_channel_step(kernel, layer_.out_packed != nullptr);
   ThreadPool pool(threads);
   return measure([&] {
-    parallel_blocks(pool, g.out_h, g.out_c, axis, step, [&](int t, const OutputBlock& block) {
+    parallel_blocks(pool, g.out_h, g.out_c, axis.value_or(default_split_axis(threads, layer_.conv)), step, [&](int t, const OutputBlock& block) {
       bitserial_conv_run(kernel, plan.get(), layer_, block, scratch + t * stride);
     });
   }, budget.min_runs, budget.min_seconds);

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -49,9 +50,10 @@ class ConvBench {
   // Median time of the whole layer (the output its ConvCase describes; the
   // ConvShape constructor makes a 1-bit packed one, as between two binary
   // layers) with `kernel` and its outer tiles `loop`
-  // on `threads` threads, split by `axis` as the engine splits it.
+  // on `threads` threads, split by `axis` as the engine splits it (none: the
+  // engine's default split).
   Timing time(const BitserialConvKernel& kernel, int threads, GemmLoopSchedule loop = {},
-              SplitAxis axis = SplitAxis::kRows, TimingBudget budget = {}) const;
+              std::optional<SplitAxis> axis = std::nullopt, TimingBudget budget = {}) const;
   const BitserialConvArgs& args() const { return layer_.conv; }
 
  private:

@@ -94,7 +94,7 @@ int channel_steps(const BitserialConvKernel& k, const ConvCase& c) {
 // the loop order only matters when an outer tile has several pixel tiles and
 // several channel blocks, the axis only with threads and enough channel steps.
 std::vector<Candidate> candidates(const ConvCase& c, const BitserialConvArgs& args,
-                                  const BitserialConvKernel* fallback, int threads) {
+                                  const BitserialConvKernel* fallback, SplitAxis default_axis, int threads) {
   const ConvGeometry& g = c.geometry;
   const int64_t pixels = int64_t{g.out_h} * g.out_w;
   std::vector<Candidate> out;
@@ -129,7 +129,7 @@ std::vector<Candidate> candidates(const ConvCase& c, const BitserialConvArgs& ar
         for (bool channels_outer : {false, true}) {
           if (channels_outer && !order_matters) continue;
           for (SplitAxis axis : axes) {
-            if (&k == fallback && px == 0 && oc == 0 && axis == SplitAxis::kRows) continue;  // the default, timed anyway
+            if (&k == fallback && px == 0 && oc == 0 && axis == default_axis) continue;  // the default, timed anyway
             out.push_back({&k, {px, oc, channels_outer}, axis});
           }
         }
@@ -248,9 +248,7 @@ class FloatConvBench {
     std::vector<uint8_t> scratch(per_thread * threads + 64);
     ThreadPool pool(threads);
     return bench::measure([&] {
-      parallel_ranges(pool, layer_.geometry.out_h, [&](int t, int begin, int end) {
-        k.run(layer_, packed.data(), begin, end, scratch.data() + per_thread * t);
-      });
+      run_conv2d(pool, k, layer_, packed.data(), [&](int t) { return scratch.data() + per_thread * t; });
     }, 5, 0.15);
   }
 
@@ -393,6 +391,11 @@ std::vector<LayerResult> tune_model(fb::ModelT& model, const TuneOptions& option
 
     LayerResult result;
     Candidate best;
+    BitserialConvArgs args;  // what the engine's default split reads
+    args.geometry = c.geometry;
+    args.weight_bits = c.weight_bits;
+    args.act_bits = c.act_bits;
+    const SplitAxis default_axis = default_split_axis(options.threads, args);
     if (auto it = done.find(key); it != done.end()) {
       best = it->second.first;
       result = it->second.second;
@@ -401,12 +404,12 @@ std::vector<LayerResult> tune_model(fb::ModelT& model, const TuneOptions& option
       ConvBench bench(c);
       const BitserialConvKernel* fallback = default_bitserial_conv_kernel(bench.args());
       result.default_kernel = fallback->name;
-      std::vector<Candidate> space = candidates(c, bench.args(), fallback, options.threads);
+      std::vector<Candidate> space = candidates(c, bench.args(), fallback, default_axis, options.threads);
       for (Candidate& cand : space) cand.predicted = predict(cand, c, peak, options.threads);
       rank(space);
       result.candidates = static_cast<int>(space.size());
-      Candidate def{fallback, {}};
-      def.measured_ms = bench.time(*fallback, options.threads).median_ms;
+      Candidate def{fallback, {}, default_axis};
+      def.measured_ms = bench.time(*fallback, options.threads, {}, default_axis).median_ms;
       best = def;
       auto time_in_full = [&](Candidate& cand) {
         if (cand.measured_ms < 0) {
@@ -456,7 +459,7 @@ std::vector<LayerResult> tune_model(fb::ModelT& model, const TuneOptions& option
     result.layer = layer.name;
     result.index = static_cast<int>(convs[n]);
     result.changed = !(best.kernel->name == result.default_kernel && best.loop.outer_px == 0 && best.loop.outer_oc == 0 &&
-                       !best.loop.channels_outer && best.axis == SplitAxis::kRows);
+                       !best.loop.channels_outer && best.axis == default_axis);
     results.push_back(result);
 
     // Bake it: the kernel (its name carries the register tile and the depth
@@ -467,7 +470,11 @@ std::vector<LayerResult> tune_model(fb::ModelT& model, const TuneOptions& option
     layer.schedule->tile_pixels = best.loop.outer_px;
     layer.schedule->unroll = best.kernel->tile_words;
     layer.schedule->loop_order = best.loop.channels_outer ? fb::LoopOrder::CHANNELS_OUTER : fb::LoopOrder::PIXELS_OUTER;
-    layer.schedule->parallel_axis = best.axis == SplitAxis::kChannels ? fb::ParallelAxis::CHANNELS : fb::ParallelAxis::ROWS;
+    // The engine's own choice stays DEFAULT, so that it is made again for the
+    // thread count the model runs with.
+    layer.schedule->parallel_axis = best.axis == default_axis          ? fb::ParallelAxis::DEFAULT
+                                    : best.axis == SplitAxis::kChannels ? fb::ParallelAxis::CHANNELS
+                                                                        : fb::ParallelAxis::ROWS;
   }
   return results;
 }

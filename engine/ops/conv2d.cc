@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // Full-precision, int8 and bitserial convolutions: rows split over threads,
-// or, for a bitserial layer whose schedule says so, output channels.
+// or output channels where a bitserial layer's schedule says so, or where
+// default_split_axis finds them cheaper (engine/parallel.h).
 #include <algorithm>
+#include <optional>
 
 #include "engine/bind.h"
 #include "engine/parallel.h"
@@ -19,9 +21,7 @@ class Conv2DOp : public Op {
     layer.input = ctx.data<const float>(input_);
     layer.residual = residual_ >= 0 ? ctx.data<const float>(residual_) : nullptr;
     layer.output = ctx.data<float>(output);
-    parallel_ranges(*ctx.pool, layer.geometry.out_h, [&](int t, int begin, int end) {
-      kernel_->run(layer, packed_.data(), begin, end, ctx.scratch_for(t));
-    });
+    run_conv2d(*ctx.pool, *kernel_, layer, packed_.data(), [&](int t) { return ctx.scratch_for(t); });
   }
 
  private:
@@ -57,7 +57,7 @@ class Int8Conv2DOp : public Op {
 class BitserialConv2DOp : public Op {
  public:
   BitserialConv2DOp(const BitserialConvLayer& layer, const BitserialConvKernel* k, GemmLoopSchedule loop,
-                    SplitAxis axis, int input, int residual, bool packed)
+                    std::optional<SplitAxis> axis, int input, int residual, bool packed)
       : layer_(layer), kernel_(k), plan_(bitserial_conv_prepare(*k, layer, loop)), axis_(axis), input_(input),
         residual_(residual), packed_(packed), channel_step_(bitserial_conv_channel_step(*k, packed)) {}
   size_t kernel_scratch_bytes() const {
@@ -75,7 +75,8 @@ class BitserialConv2DOp : public Op {
       if (quantize_output_ >= 0) layer.quantize.packed = ctx.data<uint64_t>(quantize_output_);
     }
     const ConvGeometry& g = layer.conv.geometry;
-    parallel_blocks(*ctx.pool, g.out_h, g.out_c, axis_, channel_step_, [&](int t, const OutputBlock& block) {
+    const SplitAxis axis = axis_ ? *axis_ : default_split_axis(ctx.pool->size(), layer.conv);
+    parallel_blocks(*ctx.pool, g.out_h, g.out_c, axis, channel_step_, [&](int t, const OutputBlock& block) {
       bitserial_conv_run(*kernel_, plan_.get(), layer, block, ctx.scratch_for(t));
     });
   }
@@ -94,7 +95,7 @@ class BitserialConv2DOp : public Op {
   BitserialConvLayer layer_;
   const BitserialConvKernel* kernel_;
   std::shared_ptr<const BitserialGemmPlan> plan_;  // packed weights and border corrections
-  SplitAxis axis_;
+  std::optional<SplitAxis> axis_;  // the schedule's; none: default_split_axis
   int input_, residual_;
   bool packed_;
   int channel_step_;  // granule of a channel split (0: whole pixels only)
@@ -170,7 +171,7 @@ std::unique_ptr<Op> make_bitserial_conv2d_op(const fb::BitserialConv2D& l, const
   // The schedule's outer tiles, loop order and parallel axis, when the
   // schedule itself is followed (tuned for this CPU).
   GemmLoopSchedule loop;
-  SplitAxis axis = SplitAxis::kRows;
+  std::optional<SplitAxis> axis;
   if (ctx.schedule && ctx.schedule_note->empty()) {
     // Knobs are validated to [0, kMaxScheduleKnob]; rows x width is clamped to
     // the layer (the plan rounds and caps it again).
@@ -180,6 +181,7 @@ std::unique_ptr<Op> make_bitserial_conv2d_op(const fb::BitserialConv2D& l, const
     loop.outer_px = static_cast<int>(ctx.schedule->tile_pixels() > 0 ? std::min<int64_t>(ctx.schedule->tile_pixels(), pixels) : rows_px);
     loop.channels_outer = ctx.schedule->loop_order() == fb::LoopOrder::CHANNELS_OUTER;
     if (ctx.schedule->parallel_axis() == fb::ParallelAxis::CHANNELS) axis = SplitAxis::kChannels;
+    if (ctx.schedule->parallel_axis() == fb::ParallelAxis::ROWS) axis = SplitAxis::kRows;
   }
   auto op = std::make_unique<BitserialConv2DOp>(layer, kernel, loop, axis, l.input(), residual, packed);
   op->inputs = {l.input()};
