@@ -234,6 +234,30 @@ __attribute__((always_inline)) inline void finish_bits_1(const __m512i (&acc)[kO
   const uint8_t* flips = kOnS ? e.sum_flip : e.down;
   const int64_t words = (e.out_c + 63) / 64;
   uint8_t* const first = reinterpret_cast<uint8_t*>(e.out_packed + a.out_pixel * words) + a.c0 / 8;
+  if constexpr (kOnS) {
+    // On S each 64-bit lane count meets its threshold as it is: a compare
+    // gives a byte of codes per accumulator, no narrowing permute (the
+    // shuffle port's work was as much as the popcounts' on 1x1 layers).
+    __m512i t[kOcv];
+#pragma GCC unroll 8
+    for (int v = 0; v < kOcv; ++v) {
+      t[v] = _mm512_cvtepi32_epi64(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(thresholds + a.c0 + 8 * v)));
+    }
+    uint64_t flip = 0;
+    std::memcpy(&flip, flips + a.c0 / 8, kOcv);
+#pragma GCC unroll 32
+    for (int p = 0; p < kPx; ++p) {
+      if (p >= a.pixels) break;
+      // (Joined through general registers: kunpckbw/kunpckwd measured
+      // slower on Zen 5, C3 31% of peak against 36%.)
+      uint64_t codes = 0;
+#pragma GCC unroll 8
+      for (int v = 0; v < kOcv; ++v) codes |= uint64_t{_mm512_cmpge_epi64_mask(acc[v][p], t[v])} << (8 * v);
+      codes ^= flip;
+      std::memcpy(first + p * words * 8, &codes, kOcv);
+    }
+    return;
+  }
   // Full groups by plain loads and two-byte stores: the masked forms of
   // one_bit_codes and store_mask cost 15-20% on the 1x1 layers here.
 #pragma GCC unroll 32
