@@ -79,29 +79,37 @@ constexpr FloatRounding kPortableFloatRounding = FloatRounding::kSeparate;
 #define BNN_CONV2D_F32_ALTERNATIVES(ns, isa)                                                                    \
   BNN_CONV2D_F32(ns, isa, 32, 4, conv2d_f32_oc_run_32x4), BNN_CONV2D_F32(ns, isa, 16, 8, conv2d_f32_oc_run_16x8), \
       BNN_CONV2D_F32(ns, isa, 32, 8, conv2d_f32_oc_run_32x8)
+#define BNN_CONV2D_F32_16X6(ns, isa) BNN_CONV2D_F32(ns, isa, 16, 6, conv2d_f32_oc_run_16x6)
 
 const Conv2DKernel kConv2DKernels[] = {
     {"conv2d_f32_1x1__ref", Isa::kPortable, 1, 1, no_packing, conv2d_ref_unpacked, conv2d_ref_scratch_bytes, true,
      FloatRounding::kSeparate},
     BNN_CONV2D_F32_ALTERNATIVES(portable, Isa::kPortable),
     BNN_CONV2D_F32(portable, Isa::kPortable, 64, 4, conv2d_f32_oc_run_64x4),
+    BNN_CONV2D_F32_16X6(portable, Isa::kPortable),
     BNN_CONV2D_F32_16X4(portable, Isa::kPortable),
 #if defined(BNN_HAVE_AVX2)
+    // With 16 ymm registers: 16x6 (12 accumulators, 2 weight vectors, a
+    // broadcast) is the default, 5-10% faster than 16x4 on the stem and the
+    // shortcuts and 25% on S3 (docs/performance.md, Zen 5).
     BNN_CONV2D_F32_ALTERNATIVES(avx2, Isa::kAvx2),
     BNN_CONV2D_F32(avx2, Isa::kAvx2, 64, 4, conv2d_f32_oc_run_64x4),
     BNN_CONV2D_F32_16X4(avx2, Isa::kAvx2),
+    BNN_CONV2D_F32_16X6(avx2, Isa::kAvx2),
 #endif
 #if defined(BNN_HAVE_AVX512F)
     // With 32 zmm registers the 64x4 block (16 accumulators) is the default:
     // bnn-tune found it fastest on every float convolution of ResNet-18
     // (docs/tuning.md).
     BNN_CONV2D_F32_ALTERNATIVES(avx512f, Isa::kAvx512F),
+    BNN_CONV2D_F32_16X6(avx512f, Isa::kAvx512F),
     BNN_CONV2D_F32_16X4(avx512f, Isa::kAvx512F),
     BNN_CONV2D_F32(avx512f, Isa::kAvx512F, 64, 4, conv2d_f32_oc_run_64x4),
 #endif
 };
 #undef BNN_CONV2D_F32_ALTERNATIVES
 #undef BNN_CONV2D_F32_16X4
+#undef BNN_CONV2D_F32_16X6
 #undef BNN_CONV2D_F32
 
 void conv2d_int8_ref_run(const Int8ConvLayer& layer, const Int8ConvPlan&, int row_begin, int row_end, void* scratch) {

@@ -282,7 +282,8 @@ TEST_CASE("float conv kernels match a double-precision convolution - give the re
                         // Pointwise: pixel blocks run on across row ends.
                         {5, 7, 33, 40, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1}, {3, 9, 16, 64, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1},
                         // Channel splits past every block width, with a tail.
-                        {4, 7, 24, 136, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1}, {6, 5, 7, 100, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1}};
+                        {4, 7, 24, 136, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1}, {6, 5, 7, 100, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},
+                        {3, 4, 9, 200, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1}};
   const std::vector<const Conv2DKernel*> kernels = runnable(conv2d_kernels());
   for (const Conv2DKernel* k : kernels) {
     test::Random rng(31);  // the same data for every kernel
@@ -309,13 +310,19 @@ TEST_CASE("float conv kernels match a double-precision convolution - give the re
       layer.transform.bias = bias.data();
       const std::vector<float> packed = k->prepare(layer);
       std::vector<uint8_t> scratch(std::max(k->scratch_bytes(g), kernels[0]->scratch_bytes(g)));
-      // Whole, and split in halves by rows or at the kernel's channel step.
+      // Whole, and split in halves by rows or in three at the kernel's
+      // channel step (a middle block has channels on both sides).
       const int step = conv2d_channel_step(*k);
-      const int channel_cut = step > 0 && c.o > step ? (c.o / step + 1) / 2 * step : 0;
+      std::vector<int> cuts = {0};
+      if (step > 0) {
+        for (int at = step; at < c.o && cuts.size() < 3; at += step * ((c.o / step + 2) / 3)) cuts.push_back(at);
+      }
+      cuts.push_back(c.o);
       auto run_split = [&](const Conv2DLayer& l, bool by_channels) {
-        if (by_channels && channel_cut > 0) {
-          k->run(l, packed.data(), OutputBlock{0, g.out_h, 0, channel_cut}, scratch.data());
-          k->run(l, packed.data(), OutputBlock{0, g.out_h, channel_cut, c.o}, scratch.data());
+        if (by_channels && cuts.size() > 2) {
+          for (size_t b = 0; b + 1 < cuts.size(); ++b) {
+            k->run(l, packed.data(), OutputBlock{0, g.out_h, cuts[b], cuts[b + 1]}, scratch.data());
+          }
           return;
         }
         k->run(l, packed.data(), OutputBlock{0, g.out_h / 2, 0, c.o}, scratch.data());
@@ -329,14 +336,20 @@ TEST_CASE("float conv kernels match a double-precision convolution - give the re
         run_split(layer, by_channels);
         CHECK(std::memcmp(whole.data(), split.data(), whole.size() * sizeof(float)) == 0);
       }
-      if (channel_cut > 0) {  // a block writes its own channels, no others (threads write side by side)
+      // Each block alone writes its own channels and no others (threads
+      // write side by side): the rest keep their -1.
+      for (size_t b = 0; cuts.size() > 2 && b + 1 < cuts.size(); ++b) {
         std::fill(split.begin(), split.end(), -1.0f);
-        k->run(layer, packed.data(), OutputBlock{0, g.out_h, channel_cut, c.o}, scratch.data());
-        int wrong = 0;  // own channels not written, or others written
+        layer.output = split.data();
+        k->run(layer, packed.data(), OutputBlock{0, g.out_h, cuts[b], cuts[b + 1]}, scratch.data());
+        const float untouched = -1.0f;
+        int wrong = 0;
         for (size_t i = 0; i < split.size(); ++i) {
-          const bool mine = static_cast<int>(i % c.o) >= channel_cut;
-          wrong += (split[i] == whole[i]) != mine;
+          const int channel = static_cast<int>(i % c.o);
+          const float& want_here = channel >= cuts[b] && channel < cuts[b + 1] ? whole[i] : untouched;
+          wrong += std::memcmp(&split[i], &want_here, sizeof(float)) != 0;
         }
+        INFO("block " << cuts[b] << ".." << cuts[b + 1]);
         CHECK(wrong == 0);
       }
       // One reduction order for every variant: the reference's exact bits,

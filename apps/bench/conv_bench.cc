@@ -109,7 +109,7 @@ Timing ConvBench::time(const BitserialConvKernel& kernel, int threads, GemmLoopS
   const int step = bitserial_conv_channel_step(kernel, layer_.out_packed != nullptr);
   ThreadPool pool(threads);
   return measure([&] {
-    parallel_blocks(pool, g.out_h, g.out_c, axis.value_or(default_split_axis(threads, layer_.conv)), step, [&](int t, const OutputBlock& block) {
+    parallel_blocks(pool, g.out_h, g.out_c, bitserial_split_axis(threads, layer_.conv, step, axis), step, [&](int t, const OutputBlock& block) {
       bitserial_conv_run(kernel, plan.get(), layer_, block, scratch + t * stride);
     });
   }, budget.min_runs, budget.min_seconds);

@@ -224,7 +224,7 @@ std::string float_shape_text(const ConvGeometry& g) {
 }
 
 // One float convolution with random data, timed with each kernel the way the
-// engine runs it (rows split over threads, per-thread scratch).
+// engine runs it (run_conv2d's split, per-thread scratch).
 class FloatConvBench {
  public:
   explicit FloatConvBench(const ConvGeometry& g) : input_(size_t(g.in_h) * g.in_w * g.in_c) {
@@ -391,18 +391,21 @@ std::vector<LayerResult> tune_model(fb::ModelT& model, const TuneOptions& option
 
     LayerResult result;
     Candidate best;
-    BitserialConvArgs args;  // what the engine's default split reads
+    // This CPU's default: kernel, no outer tiles, the engine's own split.
+    BitserialConvArgs args;
     args.geometry = c.geometry;
-    args.weight_bits = c.weight_bits;
-    args.act_bits = c.act_bits;
-    const SplitAxis default_axis = default_split_axis(options.threads, args);
+    args.weight_bits = c.weight_bits, args.act_bits = c.act_bits;
+    args.weight_encoding = c.weight_encoding, args.act_encoding = c.act_encoding;
+    args.pad_value = c.pad_value;
+    const BitserialConvKernel* fallback = default_bitserial_conv_kernel(args);
+    const SplitAxis default_axis = bitserial_split_axis(
+        options.threads, args, bitserial_conv_channel_step(*fallback, c.out_bits > 0), std::nullopt);
     if (auto it = done.find(key); it != done.end()) {
       best = it->second.first;
       result = it->second.second;
       result.shared = true;
     } else {
       ConvBench bench(c);
-      const BitserialConvKernel* fallback = default_bitserial_conv_kernel(bench.args());
       result.default_kernel = fallback->name;
       std::vector<Candidate> space = candidates(c, bench.args(), fallback, default_axis, options.threads);
       for (Candidate& cand : space) cand.predicted = predict(cand, c, peak, options.threads);

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Full-precision, int8 and bitserial convolutions: rows split over threads,
 // or output channels where a bitserial layer's schedule says so, or where
-// default_split_axis finds them cheaper (engine/parallel.h).
+// split_axis finds them cheaper (engine/parallel.h).
 #include <algorithm>
 #include <optional>
 
@@ -75,7 +75,9 @@ class BitserialConv2DOp : public Op {
       if (quantize_output_ >= 0) layer.quantize.packed = ctx.data<uint64_t>(quantize_output_);
     }
     const ConvGeometry& g = layer.conv.geometry;
-    const SplitAxis axis = axis_ ? *axis_ : default_split_axis(ctx.pool->size(), layer.conv);
+    // The split depends on the session's thread count, which the model's
+    // ops do not know when they are bound: decided here, in a few compares.
+    const SplitAxis axis = bitserial_split_axis(ctx.pool->size(), layer.conv, channel_step_, axis_);
     parallel_blocks(*ctx.pool, g.out_h, g.out_c, axis, channel_step_, [&](int t, const OutputBlock& block) {
       bitserial_conv_run(*kernel_, plan_.get(), layer, block, ctx.scratch_for(t));
     });
@@ -95,7 +97,7 @@ class BitserialConv2DOp : public Op {
   BitserialConvLayer layer_;
   const BitserialConvKernel* kernel_;
   std::shared_ptr<const BitserialGemmPlan> plan_;  // packed weights and border corrections
-  std::optional<SplitAxis> axis_;  // the schedule's; none: default_split_axis
+  std::optional<SplitAxis> axis_;  // the schedule's; none: bitserial_split_axis decides
   int input_, residual_;
   bool packed_;
   int channel_step_;  // granule of a channel split (0: whole pixels only)

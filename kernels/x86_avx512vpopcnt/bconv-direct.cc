@@ -224,42 +224,47 @@ __attribute__((always_inline)) inline void store_sums(const __m512i (&acc)[kOcv]
 }
 
 // finish_bits for one-bit codes, every channel of the tile valid (the
-// binary-to-binary layers of a ResNet), straight from the accumulators: on S
-// a compare and a mask store per 16 channels; with border corrections or a
-// pixel term, the accumulator first.
-template <int kOcv, int kPx, bool kOnS>
-__attribute__((always_inline)) inline void finish_bits_1(const __m512i (&acc)[kOcv][kPx], const BconvDirectArgs& a,
-                                                         const BconvDirectEpilogue& e) {
-  const int32_t* thresholds = kOnS ? e.sum_thresholds : e.thresholds;
-  const uint8_t* flips = kOnS ? e.sum_flip : e.down;
+// binary-to-binary layers of a ResNet), straight from the accumulators.
+//
+// On S (no corrections, no pixel term) each 64-bit lane count meets its
+// threshold as it is: one compare per 8 channels gives a byte of codes, one
+// store per pixel writes the tile's kOcv bytes. Narrowing the counts to
+// int32 first (a permute per 16 channels) gave the shuffle port as much work
+// as the popcounts on the 1x1 layers (C3: 31% of peak against 36% now).
+template <int kOcv, int kPx>
+__attribute__((always_inline)) inline void codes_on_s(const __m512i (&acc)[kOcv][kPx], const BconvDirectArgs& a,
+                                                      const BconvDirectEpilogue& e) {
   const int64_t words = (e.out_c + 63) / 64;
   uint8_t* const first = reinterpret_cast<uint8_t*>(e.out_packed + a.out_pixel * words) + a.c0 / 8;
-  if constexpr (kOnS) {
-    // On S each 64-bit lane count meets its threshold as it is: a compare
-    // gives a byte of codes per accumulator, no narrowing permute (the
-    // shuffle port's work was as much as the popcounts' on 1x1 layers).
-    __m512i t[kOcv];
+  __m512i t[kOcv];
 #pragma GCC unroll 8
-    for (int v = 0; v < kOcv; ++v) {
-      t[v] = _mm512_cvtepi32_epi64(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(thresholds + a.c0 + 8 * v)));
-    }
-    uint64_t flip = 0;
-    std::memcpy(&flip, flips + a.c0 / 8, kOcv);
-#pragma GCC unroll 32
-    for (int p = 0; p < kPx; ++p) {
-      if (p >= a.pixels) break;
-      // (Joined through general registers: kunpckbw/kunpckwd measured
-      // slower on Zen 5, C3 31% of peak against 36%.)
-      uint64_t codes = 0;
-#pragma GCC unroll 8
-      for (int v = 0; v < kOcv; ++v) codes |= uint64_t{_mm512_cmpge_epi64_mask(acc[v][p], t[v])} << (8 * v);
-      codes ^= flip;
-      std::memcpy(first + p * words * 8, &codes, kOcv);
-    }
-    return;
+  for (int v = 0; v < kOcv; ++v) {
+    t[v] = _mm512_cvtepi32_epi64(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(e.sum_thresholds + a.c0 + 8 * v)));
   }
-  // Full groups by plain loads and two-byte stores: the masked forms of
-  // one_bit_codes and store_mask cost 15-20% on the 1x1 layers here.
+  uint64_t flip = 0;
+  std::memcpy(&flip, e.sum_flip + a.c0 / 8, kOcv);
+#pragma GCC unroll 32
+  for (int p = 0; p < kPx; ++p) {
+    if (p >= a.pixels) break;
+    // Joined through general registers: kunpckbw/kunpckwd measured slower
+    // on Zen 5 (C3 31% of peak against 36%).
+    uint64_t codes = 0;
+#pragma GCC unroll 8
+    for (int v = 0; v < kOcv; ++v) codes |= uint64_t{_mm512_cmpge_epi64_mask(acc[v][p], t[v])} << (8 * v);
+    codes ^= flip;
+    std::memcpy(first + p * words * 8, &codes, kOcv);
+  }
+}
+
+// With border corrections or a pixel term: the int32 accumulator of 16
+// channels first, then a compare and a two-byte store. Full groups by plain
+// loads and stores: the masked forms of one_bit_codes and store_mask cost
+// 15-20% here.
+template <int kOcv, int kPx>
+__attribute__((always_inline)) inline void codes_corrected(const __m512i (&acc)[kOcv][kPx], const BconvDirectArgs& a,
+                                                           const BconvDirectEpilogue& e) {
+  const int64_t words = (e.out_c + 63) / 64;
+  uint8_t* const first = reinterpret_cast<uint8_t*>(e.out_packed + a.out_pixel * words) + a.c0 / 8;
 #pragma GCC unroll 32
   for (int p = 0; p < kPx; ++p) {
     if (p >= a.pixels) break;
@@ -267,18 +272,16 @@ __attribute__((always_inline)) inline void finish_bits_1(const __m512i (&acc)[kO
 #pragma GCC unroll 8
     for (int v = 0; v + 1 < kOcv; v += 2) {
       const Group g{a.c0 + 8 * v, 16, 0xffff};
-      __m512i x = pair_sums(acc[v][p], acc[v + 1][p]);
-      if constexpr (!kOnS) x = accumulator(x, g, p, a, e);
+      const __m512i x = accumulator(pair_sums(acc[v][p], acc[v + 1][p]), g, p, a, e);
       uint16_t flip;
-      std::memcpy(&flip, flips + g.c / 8, sizeof flip);
-      const __mmask16 m = _mm512_cmpge_epi32_mask(x, _mm512_loadu_si512(thresholds + g.c)) ^ flip;
+      std::memcpy(&flip, e.down + g.c / 8, sizeof flip);
+      const __mmask16 m = _mm512_cmpge_epi32_mask(x, _mm512_loadu_si512(e.thresholds + g.c)) ^ flip;
       std::memcpy(at + v, &m, sizeof m);
     }
     if constexpr (kOcv % 2 == 1) {  // the last 8 channels, as a masked 16-lane group
       const Group g{a.c0 + 8 * (kOcv - 1), 8, 0xff};
-      __m512i x = _mm512_zextsi256_si512(tail_sums(acc[kOcv - 1][p]));
-      if constexpr (!kOnS) x = accumulator(x, g, p, a, e);
-      at[kOcv - 1] = static_cast<uint8_t>(one_bit_codes(x, thresholds, flips, g));
+      const __m512i x = accumulator(_mm512_zextsi256_si512(tail_sums(acc[kOcv - 1][p])), g, p, a, e);
+      at[kOcv - 1] = static_cast<uint8_t>(one_bit_codes(x, e.thresholds, e.down, g));
     }
   }
 }
@@ -323,9 +326,9 @@ __attribute__((always_inline)) inline void run_tile(const BconvDirectArgs& a, co
   // One-bit codes of a full channel block (binary-to-binary layers) inline.
   if (e.out_packed && e.out_bits == 1 && e.out_c - a.c0 >= kOcv * 8) {
     if (e.sum_thresholds && !a.corr && !a.pixel_add) {
-      finish_bits_1<kOcv, kPx, true>(acc, a, e);
+      codes_on_s<kOcv, kPx>(acc, a, e);
     } else {
-      finish_bits_1<kOcv, kPx, false>(acc, a, e);
+      codes_corrected<kOcv, kPx>(acc, a, e);
     }
     return;
   }
