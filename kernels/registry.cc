@@ -98,13 +98,15 @@ const Conv2DKernel kConv2DKernels[] = {
     BNN_CONV2D_F32_16X6(avx2, Isa::kAvx2),
 #endif
 #if defined(BNN_HAVE_AVX512F)
-    // With 32 zmm registers the 64x4 block (16 accumulators) is the default:
-    // bnn-tune found it fastest on every float convolution of ResNet-18
-    // (docs/tuning.md).
+    // With 32 zmm registers the 64x6 block (24 accumulators, 4 weight
+    // vectors) is the default: the fastest on every float convolution of
+    // ResNet-18 on Zen 5 (stem 3-10%, S2/S3 20-25% faster than 64x4;
+    // 64x7 spills; docs/performance.md).
     BNN_CONV2D_F32_ALTERNATIVES(avx512f, Isa::kAvx512F),
     BNN_CONV2D_F32_16X6(avx512f, Isa::kAvx512F),
     BNN_CONV2D_F32_16X4(avx512f, Isa::kAvx512F),
     BNN_CONV2D_F32(avx512f, Isa::kAvx512F, 64, 4, conv2d_f32_oc_run_64x4),
+    BNN_CONV2D_F32(avx512f, Isa::kAvx512F, 64, 6, conv2d_f32_oc_run_64x6),
 #endif
 };
 #undef BNN_CONV2D_F32_ALTERNATIVES
