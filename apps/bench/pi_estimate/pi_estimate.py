@@ -26,7 +26,25 @@ Cortex-A57 model, as A72 does (the A57 is ARMv8.0 and has no SDOT, so the
 dot-product baseline's cost there is LLVM's guess); the A76 column is an
 A72-class estimate plus the dot-product baseline.
 
+Whole network (Bi-Real-18, 224x224, 1 thread): the binary convolutions as
+above (W1A1, the faster bnn microkernel per layer), the full-precision stem
+and 1x1 shortcuts from the inner loop of the shipped float kernel
+(conv2d_f32_16x4, NEON: 4 weight vectors x 4 pixels, 16 FMLA per step) at
+the same llvm-mca rates, and everything else - max and average pools,
+quantize steps, the binary layers' float epilogues (residual read, output
+written), head batchnorm, global pool, dense - as bytes moved over an
+assumed memory bandwidth: these layers stream tensors and do a few
+operations per byte, which llvm-mca (every load an L1 hit) cannot price.
+Pi 4: 5.5 GB/s, the STREAM copy rate measured on a Pi 4
+(https://www.sci-pi.org.uk/bench/stream.html); Pi 3: 2.2 GB/s, an
+assumption (its LPDDR2 bus's 3.2 GB/s at the 69% STREAM efficiency of a
+comparable LPDDR4 board). Both are --bandwidth options. Tensors of a few
+hundred KB stay in the Pis' 512 KB / 1 MB L2, so the glue term is an upper
+bound; the convolutions' term is a lower bound (no cache misses, no
+per-call overhead).
+
 usage: pi_estimate.py [--markdown FILE] [--json FILE] [--svg FILE] [--show-loops]
+                      [--bandwidth CPU=GB/s ...]
 """
 import argparse
 import json
@@ -72,6 +90,40 @@ LAYERS = [("C2", 56, 56, 64, 64, 3, 1, 1), ("C3", 56, 56, 64, 64, 1, 1, 0), ("C4
           ("C8", 28, 28, 128, 256, 1, 2, 0), ("C9", 14, 14, 256, 256, 3, 1, 1), ("C10", 14, 14, 256, 512, 3, 2, 1),
           ("C11", 14, 14, 256, 512, 1, 2, 0), ("C12", 7, 7, 512, 512, 3, 1, 1)]
 PRECISIONS = [(1, 1), (1, 2), (2, 2)]
+
+# The shipped float convolution's NEON inner loop (kernels/conv2d_f32_oc.inc,
+# the AArch64 default block 16x4): one step of kernel depth for 16 output
+# channels x 4 pixels.
+FLOAT_KERNEL = dict(name="conv2d_f32_16x4__portable (NEON)", src="kernels/conv2d_f32_oc_portable.cc",
+                    fn="portable::(anonymous namespace)::run_tile<4, 1>", key="fmla", per_iter=16, oc=16, px=4)
+
+# Bi-Real-18 (the parity suite's) as it runs: (name, count, kind, shape).
+# Binary convolutions refer to LAYERS; float convolutions are (h, w, c, oc,
+# k, s, p); glue layers are the bytes they read and write (float tensors, 4
+# bytes an element; packed bits an eighth of a byte).
+F = 4
+NETWORK = [
+    ("stem C1 7x7 s2", 1, "float", (224, 224, 3, 64, 7, 2, 3)),
+    ("max pool 3x3 s2 (+ quantize)", 1, "glue", 112 * 112 * 64 * F + 56 * 56 * 64 * (F + 1 / 8)),
+    ("binary C2", 4, "binary", "C2"), ("binary C4", 1, "binary", "C4"), ("binary C6", 3, "binary", "C6"),
+    ("binary C7", 1, "binary", "C7"), ("binary C9", 3, "binary", "C9"), ("binary C10", 1, "binary", "C10"),
+    ("binary C12", 3, "binary", "C12"),
+    # Each binary layer's epilogue reads its float residual and writes its
+    # float output (the next layer's bits besides): two float tensors.
+    ("binary epilogues 56x56x64", 4, "glue", 2 * 56 * 56 * 64 * F),
+    ("binary epilogues 28x28x128", 4, "glue", 2 * 28 * 28 * 128 * F),
+    ("binary epilogues 14x14x256", 4, "glue", 2 * 14 * 14 * 256 * F),
+    ("binary epilogues 7x7x512", 4, "glue", 2 * 7 * 7 * 512 * F),
+    ("avg pools 2x2 s2", 1, "glue", (56 * 56 * 64 + 28 * 28 * 64 + 28 * 28 * 128 + 14 * 14 * 128 + 14 * 14 * 256
+                                     + 7 * 7 * 256) * F),
+    ("shortcut S1 1x1", 1, "float", (28, 28, 64, 128, 1, 1, 0)),
+    ("shortcut S2 1x1", 1, "float", (14, 14, 128, 256, 1, 1, 0)),
+    ("shortcut S3 1x1", 1, "float", (7, 7, 256, 512, 1, 1, 0)),
+    ("quantize after shortcuts", 1, "glue", (28 * 28 * 128 + 14 * 14 * 256 + 7 * 7 * 512) * (F + 1 / 8)),
+    ("head: batchnorm, ReLU, global pool, dense", 1, "glue", 3 * 7 * 7 * 512 * F + 512 * 1000 * F),
+]
+BANDWIDTH_GBS = {"cortex-a53": 2.2, "cortex-a72": 5.5, "cortex-a76": 5.5}
+CLOCK_GHZ = {"cortex-a53": 1.2, "cortex-a72": 1.5, "cortex-a76": 2.4}
 
 
 def run(cmd, **kw):
@@ -166,11 +218,81 @@ def layer_cycles(kernel, level_cycles, layer, wbits, abits):
     return calls * per_call
 
 
+def hottest_loop(body, key):
+    """The innermost loop (a label and the branch back to it, no loop inside)
+    holding the most `key` instructions: the inner step of a kernel whose
+    other loops the compiler shaped freely."""
+    labels, best = {}, None
+    for i, l in enumerate(body):
+        m = re.match(r"^(\.L\w+):", l)
+        if m:
+            labels[m.group(1)] = i
+        m = re.match(r"^\s+(b|b\.?\w+|cbn?z|tbn?z)\s+.*?(\.L\w+)\s*$", l)
+        if m and m.group(2) in labels and labels[m.group(2)] < i:
+            start = labels[m.group(2)]
+            inner = [x.strip() for x in body[start + 1:i + 1] if x.startswith("\t") and not x.strip().startswith(".")]
+            nested = any(re.match(r"^\.L\w+:", x) for x in body[start + 1:i])
+            n = sum(1 for ins in inner if ins.split()[0] == key)
+            if not nested and (best is None or n > best[0]):
+                best = (n, inner)
+    return best[1] if best else []
+
+
+def float_layer_cycles(step_cycles, shape):
+    """Inner steps of the float kernel over a layer (every pixel block and
+    16-channel chunk, kh x kw x in_c steps each; borders counted as inside)."""
+    h, w, c, oc, k, s, p = shape
+    oh, ow = (h + 2 * p - k) // s + 1, (w + 2 * p - k) // s + 1
+    k0 = FLOAT_KERNEL
+    steps = oh * math.ceil(ow / k0["px"]) * math.ceil(oc / k0["oc"]) * k * k * c
+    return steps * step_cycles
+
+
+def network_estimate(per_cpu, bandwidth):
+    """Per core: each part of Bi-Real-18 in milliseconds at the core's clock."""
+    out = {}
+    for cpu, _ in CPUS:
+        r = per_cpu[cpu]
+        binaries = [k for k in KERNELS if k["binary"]]
+        clock = CLOCK_GHZ[cpu] * 1e9
+        parts = []
+        for name, count, kind, what in NETWORK:
+            if kind == "binary":
+                layer = next(l for l in LAYERS if l[0] == what)
+                cycles = min(layer_cycles(k, r[k["name"]]["level_cycles"], layer, 1, 1) for k in binaries)
+                ms = count * cycles / clock * 1e3
+            elif kind == "float":
+                ms = count * float_layer_cycles(r[FLOAT_KERNEL["name"]]["cycles"], what) / clock * 1e3
+            else:
+                ms = count * what / (bandwidth[cpu] * 1e9) * 1e3
+            parts.append(dict(part=name, count=count, kind=kind, ms=ms))
+        out[cpu] = parts
+    return out
+
+
+def network_markdown(network, bandwidth):
+    out = ["", "### Whole network: Bi-Real-18 at 224x224, 1 thread (estimated)", "",
+           "Convolutions: llvm-mca inner-loop cycles x trip counts (a lower bound). Glue: bytes moved / bandwidth "
+           "(an upper bound while tensors fit L2). Clocks: " +
+           ", ".join(f"{label} {CLOCK_GHZ[cpu]} GHz" for cpu, label in CPUS) + "; bandwidth: " +
+           ", ".join(f"{label} {bandwidth[cpu]} GB/s" for cpu, label in CPUS) + ".", "",
+           "| part | layers | kind | " + " | ".join(label + " ms" for _, label in CPUS) + " |",
+           "| --- | ---: | --- | " + " | ".join("---:" for _ in CPUS) + " |"]
+    for i, (name, count, kind, _) in enumerate(NETWORK):
+        out.append(f"| {name} | {count} | {kind} | " +
+                   " | ".join(f"{network[cpu][i]['ms']:.2f}" for cpu, _ in CPUS) + " |")
+    for kind in ("float", "binary", "glue"):
+        out.append(f"| **all {kind}** | | | " +
+                   " | ".join(f"{sum(p['ms'] for p in network[cpu] if p['kind'] == kind):.2f}" for cpu, _ in CPUS) + " |")
+    out.append("| **total** | | | " + " | ".join(f"**{sum(p['ms'] for p in network[cpu]):.1f}**" for cpu, _ in CPUS) + " |")
+    return "\n".join(out) + "\n"
+
+
 def estimate(show_loops):
     per_cpu = {}
     with tempfile.TemporaryDirectory() as tmp:
         funcs = {}
-        for src, flags in sorted({(k["src"], tuple(k["flags"])) for k in KERNELS}):
+        for src, flags in sorted({(k["src"], tuple(k["flags"])) for k in KERNELS} | {(FLOAT_KERNEL["src"], ())}):
             funcs.update(functions(compile_asm(src, list(flags), tmp)))
         for cpu, _ in CPUS:
             results = {}
@@ -195,6 +317,19 @@ def estimate(show_loops):
                     print(f"--- {kernel['name']} on {cpu}: instructions per loop level (outermost first): "
                           f"{[len(level) for level in levels]}, cycles {[round(c, 2) for c in level_cycles]}\n"
                           + "\n".join(levels[-1]), file=sys.stderr)
+            k = FLOAT_KERNEL
+            name = next((f for f in funcs if k["fn"] in f), None)
+            if name is None:
+                sys.exit(f"pi_estimate: no function matching '{k['fn']}' in {k['src']}'s assembly (inlined or renamed?)")
+            loop = hottest_loop(funcs[name], k["key"])
+            if sum(1 for ins in loop if ins.split()[0] == k["key"]) != k["per_iter"]:
+                sys.exit(f"{k['name']} on {cpu}: its hottest loop is not one step of {k['per_iter']} {k['key']}: "
+                         "the code changed shape")
+            cycles = mca_cycles(loop, cpu)
+            results[k["name"]] = dict(cycles=cycles, macs_per_cycle=k["oc"] * k["px"] / cycles,
+                                      level_cycles=[cycles], level_instructions=[len(loop)])
+            if show_loops:
+                print(f"--- {k['name']} on {cpu}: {cycles:.2f} cycles\n" + "\n".join(loop), file=sys.stderr)
             per_cpu[cpu] = results
     return per_cpu
 
@@ -231,6 +366,10 @@ def markdown(per_cpu, rows):
             cells.append(f"{r['cycles']:.2f} | {r['macs_per_cycle']:.0f}" if r else "- | -")
         unit = "binary" if k["binary"] else ("int16" if "16" in k["name"] else "int8")
         out.append(f"| {k['name']} | {macs} {unit} | " + " | ".join(cells) + " |")
+    k = FLOAT_KERNEL  # the whole-network estimate's stem and shortcuts
+    cells = [f"{per_cpu[cpu][k['name']]['cycles']:.2f} | {per_cpu[cpu][k['name']]['macs_per_cycle']:.1f}"
+             for cpu, _ in CPUS]
+    out.append(f"| {k['name']} | {k['oc'] * k['px']} fp32 | " + " | ".join(cells) + " |")
     out += ["", "### Where a call's cycles go (llvm-mca, cycles per pass of each loop level)", "",
             "bnn: per call, per weight plane, per plane pair, per tap, per 64-channel word; "
             "integer kernels: per call, per depth step.", "",
@@ -317,19 +456,32 @@ def main():
     ap.add_argument("--json", help="write every figure as JSON here")
     ap.add_argument("--svg", help="draw the per-layer speedup chart here")
     ap.add_argument("--show-loops", action="store_true", help="print each inner loop given to llvm-mca (stderr)")
+    ap.add_argument("--bandwidth", action="append", default=[], metavar="CPU=GB/s",
+                    help="memory bandwidth for the whole-network glue estimate, e.g. cortex-a72=5.5 "
+                         f"(defaults: {', '.join(f'{c}={v}' for c, v in BANDWIDTH_GBS.items())})")
     args = ap.parse_args()
+    bandwidth = dict(BANDWIDTH_GBS)
+    for item in args.bandwidth:
+        cpu, _, value = item.partition("=")
+        try:
+            if cpu not in bandwidth or float(value) <= 0:
+                raise ValueError
+        except ValueError:
+            sys.exit(f"pi_estimate: --bandwidth {item}: expected CPU=GB/s with CPU one of {', '.join(bandwidth)}")
+        bandwidth[cpu] = float(value)
     for tool in (CXX, MCA, "c++filt"):
         if subprocess.run(["which", tool], capture_output=True).returncode != 0:
             sys.exit(f"pi_estimate: {tool} not found (apt-get install g++-aarch64-linux-gnu llvm-14 binutils)")
     per_cpu = estimate(args.show_loops)
     rows = layer_table(per_cpu)
-    text = markdown(per_cpu, rows)
+    network = network_estimate(per_cpu, bandwidth)
+    text = markdown(per_cpu, rows) + network_markdown(network, bandwidth)
     if args.markdown:
         open(args.markdown, "w").write(text)
     else:
         sys.stdout.write(text)
     if args.json:
-        json.dump(dict(microkernels=per_cpu, layers=rows), open(args.json, "w"), indent=1)
+        json.dump(dict(microkernels=per_cpu, layers=rows, network=network), open(args.json, "w"), indent=1)
     if args.svg:
         svg(rows, args.svg)
 
