@@ -94,6 +94,9 @@ std::unique_ptr<Op> bind_layer(const fb::Layer& layer, const BindContext& ctx);
 std::unique_ptr<Op> make_conv2d_op(const fb::Conv2D& l, const BindContext& ctx);
 std::unique_ptr<Op> make_int8_conv2d_op(const fb::Int8Conv2D& l, const BindContext& ctx);
 std::unique_ptr<Op> make_bitserial_conv2d_op(const fb::BitserialConv2D& l, const BindContext& ctx);
+// The convolution a BitserialConv2D layer describes (what its kernel choice
+// and candidate schedules depend on).
+BitserialConvArgs bitserial_conv_args(const fb::BitserialConv2D& l, const BindContext& ctx);
 std::unique_ptr<Op> make_quantize_op(const fb::Quantize& l, const BindContext& ctx);
 std::unique_ptr<Op> make_batchnorm_op(const fb::BatchNorm& l, const BindContext& ctx);
 std::unique_ptr<Op> make_add_op(const fb::Add& l, const BindContext& ctx);

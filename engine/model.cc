@@ -68,6 +68,8 @@ std::string describe_schedule(const fb::Schedule* s) {
   return d;
 }
 
+}  // namespace
+
 std::unique_ptr<Model::Impl> bind_model(const fb::Model& m) {
   auto impl = std::make_unique<Model::Impl>();
   const int tensor_count = static_cast<int>(m.tensors()->size());
@@ -217,8 +219,6 @@ std::unique_ptr<Model::Impl> bind_model(const fb::Model& m) {
   impl->constants_checksum = m.constants_checksum();
   return impl;
 }
-
-}  // namespace
 
 Model::Model(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Model::~Model() = default;

@@ -10,6 +10,7 @@
 #include "bnn/engine.h"
 #include "engine/aligned_buffer.h"
 #include "engine/op.h"
+#include "model_format/schema.h"
 
 namespace bnn {
 
@@ -31,5 +32,10 @@ struct Model::Impl {
   uint32_t schema_version = 0;
   uint64_t constants_checksum = 0;  // as stored in the file
 };
+
+// Binds a validated model: tensor records, constants, ops (kernels chosen,
+// schedules followed), fusions and the memory plan. Model::load_* and
+// LayerTrial share it.
+std::unique_ptr<Model::Impl> bind_model(const fb::Model& m);
 
 }  // namespace bnn

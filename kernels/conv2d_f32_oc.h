@@ -25,7 +25,6 @@ size_t conv2d_f32_oc_scratch_bytes(const ConvGeometry& g);
   void conv2d_f32_oc_run_16x4(const Conv2DLayer& layer, const float* packed, const OutputBlock& block, void* scratch); \
   void conv2d_f32_oc_run_32x4(const Conv2DLayer& layer, const float* packed, const OutputBlock& block, void* scratch); \
   void conv2d_f32_oc_run_64x4(const Conv2DLayer& layer, const float* packed, const OutputBlock& block, void* scratch); \
-  void conv2d_f32_oc_run_64x6(const Conv2DLayer& layer, const float* packed, const OutputBlock& block, void* scratch); \
   void conv2d_f32_oc_run_16x6(const Conv2DLayer& layer, const float* packed, const OutputBlock& block, void* scratch); \
   void conv2d_f32_oc_run_16x8(const Conv2DLayer& layer, const float* packed, const OutputBlock& block, void* scratch); \
   void conv2d_f32_oc_run_32x8(const Conv2DLayer& layer, const float* packed, const OutputBlock& block, void* scratch); \
@@ -37,6 +36,9 @@ BNN_DECLARE_CONV2D_F32_OC(avx2)
 #endif
 #if defined(BNN_HAVE_AVX512F)
 BNN_DECLARE_CONV2D_F32_OC(avx512f)
+namespace avx512f {
+void conv2d_f32_oc_run_64x6(const Conv2DLayer& layer, const float* packed, const OutputBlock& block, void* scratch);
+}
 #endif
 
 #undef BNN_DECLARE_CONV2D_F32_OC

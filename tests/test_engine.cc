@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "bnn/engine.h"
+#include "bnn/layer_trial.h"
 #include "engine/memory_plan.h"
 #include "engine/parallel.h"
 #include "engine/thread_pool.h"
@@ -342,6 +343,43 @@ TEST_CASE("a small binarized ResNet matches a naive float evaluation of the same
   }
   // The binarized activations checked above include those of one-bit
   // quantizes fused into the binary conv before them (model.cc): some are.
+}
+
+TEST_CASE("LayerTrial: every candidate schedule of every convolution gives the default's bits - bad layers refused") {
+  const TinyResNet net;
+  const std::vector<uint8_t> bytes = net.build();
+  const auto model = Model::load_buffer(bytes.data(), bytes.size());
+  int convs = 0, schedules = 0;
+  for (int i = 0; i < static_cast<int>(model->layers().size()); ++i) {
+    const std::string& kind = model->layers()[i].kind;
+    if (kind != "Conv2D" && kind != "BitserialConv2D") {
+      CHECK_THROWS_AS(LayerTrial(bytes, i, 1), Error);
+      continue;
+    }
+    ++convs;
+    for (int threads : {1, 3}) {
+      CAPTURE(i);
+      CAPTURE(threads);
+      LayerTrial trial(bytes, i, threads);
+      CHECK(trial.kernel() == model->layers()[i].kernel);  // the default is what a loaded model binds
+      trial.run();
+      const std::vector<uint8_t> want = trial.output();
+      for (const LayerSchedule& s : trial.candidates()) {  // none where only the default runs the layer
+        CAPTURE(to_string(s));
+        REQUIRE(trial.use(s).empty());  // every candidate is one the engine follows
+        CHECK(trial.kernel() == s.kernel);
+        trial.run();
+        CHECK(trial.output() == want);
+        ++schedules;
+      }
+    }
+  }
+  CHECK(convs >= 3);
+  CHECK(schedules >= 100);
+  CHECK_THROWS_AS(LayerTrial(bytes, -1, 1), Error);
+  CHECK_THROWS_AS(LayerTrial(bytes, static_cast<int>(model->layers().size()), 1), Error);
+  CHECK_THROWS_AS(LayerTrial(bytes, 1, 0), Error);
+  CHECK_THROWS_AS(LayerTrial(std::vector<uint8_t>(bytes.begin(), bytes.begin() + bytes.size() / 2), 1, 1), Error);
 }
 
 TEST_CASE("a one-bit quantize fused into the pool or binary conv before it gives the unfused bits - any thread count") {

@@ -283,7 +283,9 @@ TEST_CASE("float conv kernels match a double-precision convolution - give the re
                         {5, 7, 33, 40, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1}, {3, 9, 16, 64, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1},
                         // Channel splits past every block width, with a tail.
                         {4, 7, 24, 136, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1}, {6, 5, 7, 100, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},
-                        {3, 4, 9, 200, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1}};
+                        {3, 4, 9, 200, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1},
+                        // Dilated, ungrouped: every block skips taps pixel by pixel.
+                        {9, 11, 5, 40, 3, 3, 1, 2, 2, 2, 2, 2, 2, 1}, {12, 13, 3, 20, 3, 3, 2, 1, 1, 3, 0, 2, 3, 1}};
   const std::vector<const Conv2DKernel*> kernels = runnable(conv2d_kernels());
   for (const Conv2DKernel* k : kernels) {
     test::Random rng(31);  // the same data for every kernel

@@ -15,7 +15,7 @@
 #include "apps/bench/layer_profile.h"
 #include "apps/bench/timing.h"
 #include "bnn/engine.h"
-#include "engine/parallel.h"
+#include "bnn/layer_trial.h"
 #include "kernels/conv_geometry.h"
 #include "kernels/cpu_features.h"
 #include "kernels/registry.h"
@@ -23,13 +23,15 @@
 namespace bnn::tune {
 namespace {
 
-using bench::ConvBench;
 using bench::ConvCase;
 
+// A schedule the engine enumerated (LayerTrial::candidates), with what the
+// cost model reads from it.
 struct Candidate {
+  LayerSchedule schedule;
   const BitserialConvKernel* kernel = nullptr;
   GemmLoopSchedule loop;
-  SplitAxis axis = SplitAxis::kRows;
+  bool splits_channels = false;  // the threads split output channels (else rows)
   double predicted = 0;  // cost model, lower is better
   double screened_ms = -1;  // a short timing (guided search)
   double measured_ms = -1;  // the full timing
@@ -43,14 +45,13 @@ std::string shape_text(const ConvCase& c) {
   return s.str();
 }
 
-std::string candidate_text(const Candidate& c) {
-  std::ostringstream s;
-  s << c.kernel->name;
-  if (c.loop.outer_px) s << " px" << c.loop.outer_px;
-  if (c.loop.outer_oc) s << " oc" << c.loop.outer_oc;
-  if (c.loop.channels_outer) s << " channels-outer";
-  if (c.axis == SplitAxis::kChannels) s << " split-channels";
-  return s.str();
+Candidate candidate_of(const LayerSchedule& s, const LayerTrial& trial) {
+  Candidate c;
+  c.schedule = s;
+  c.kernel = find_bitserial_conv_kernel(s.kernel);
+  c.loop = {s.tile_pixels, s.tile_oc, s.channels_outer};
+  c.splits_channels = trial.splits_channels(s);
+  return c;
 }
 
 // A convolution's geometry from its tensors' HWC shapes and its window.
@@ -87,65 +88,13 @@ int channel_steps(const BitserialConvKernel& k, const ConvCase& c) {
   return step > 0 ? (c.geometry.out_c + step - 1) / step : 0;
 }
 
-// The space: runnable kernels (register tile and depth unroll) that support
-// the layer, times outer pixel tiles (one register tile, a few, whole rows),
-// outer channel tiles (all, or a few register blocks), the loop order inside
-// an outer tile, and the parallel axis, pruned to distinct effective values:
-// the loop order only matters when an outer tile has several pixel tiles and
-// several channel blocks, the axis only with threads and enough channel steps.
-std::vector<Candidate> candidates(const ConvCase& c, const BitserialConvArgs& args,
-                                  const BitserialConvKernel* fallback, SplitAxis default_axis, int threads) {
-  const ConvGeometry& g = c.geometry;
-  const int64_t pixels = int64_t{g.out_h} * g.out_w;
-  std::vector<Candidate> out;
-  for (const BitserialConvKernel& k : bitserial_conv_kernels()) {
-    if (!isa_available(k.isa) || !bitserial_conv_supports(k, args)) continue;
-    if (k.reference()) {  // the reference has no loop knobs
-      if (&k != fallback) out.push_back({&k, {}});
-      continue;
-    }
-    std::vector<int> pxs = {0};
-    for (int m : {2, 4, 8, 16, 32}) {
-      if (int64_t{k.tile_px} * m < pixels) pxs.push_back(k.tile_px * m);
-    }
-    for (int rows : {1, 2, 4}) {  // whole rows; a schedule knob is at most 65536
-      const int64_t p = int64_t{rows} * g.out_w;
-      if (p < pixels && p > k.tile_px && p <= 65536) pxs.push_back(static_cast<int>(p));
-    }
-    std::vector<int> ocs = {0};
-    for (int m : {1, 2, 4, 8}) {
-      if (k.tile_oc * m < g.out_c) ocs.push_back(k.tile_oc * m);
-    }
-    std::sort(pxs.begin(), pxs.end());
-    pxs.erase(std::unique(pxs.begin(), pxs.end()), pxs.end());
-    const int steps = channel_steps(k, c);
-    std::vector<SplitAxis> axes = {SplitAxis::kRows};
-    if (threads > 1 && steps >= threads) axes.push_back(SplitAxis::kChannels);
-    for (int px : pxs) {
-      for (int oc : ocs) {
-        if (oc != 0 && px == 0) continue;  // channel tiles only matter with several pixel tiles to reuse them over
-        const int oc_blocks = ((oc ? oc : g.out_c) + k.tile_oc - 1) / k.tile_oc;
-        const bool order_matters = px > k.tile_px && oc_blocks > 1;
-        for (bool channels_outer : {false, true}) {
-          if (channels_outer && !order_matters) continue;
-          for (SplitAxis axis : axes) {
-            if (&k == fallback && px == 0 && oc == 0 && axis == default_axis) continue;  // the default, timed anyway
-            out.push_back({&k, {px, oc, channels_outer}, axis});
-          }
-        }
-      }
-    }
-  }
-  return out;
-}
-
 // How much longer than an even split the slowest thread takes: rows split in
 // whole rows, channels in whole steps (each thread then also builds the
 // whole indirection, hence the small extra).
 double imbalance(const Candidate& cand, const ConvCase& c, int threads) {
   if (threads <= 1) return 1;
   auto worst = [&](int units) { return std::ceil(double(units) / threads) / (double(units) / threads); };
-  if (cand.axis == SplitAxis::kChannels) return worst(channel_steps(*cand.kernel, c)) * 1.02;
+  if (cand.splits_channels) return worst(channel_steps(*cand.kernel, c)) * 1.02;
   return worst(c.geometry.out_h);
 }
 
@@ -223,39 +172,19 @@ std::string float_shape_text(const ConvGeometry& g) {
   return s.str();
 }
 
-// One float convolution with random data, timed with each kernel the way the
-// engine runs it (run_conv2d's split, per-thread scratch).
-class FloatConvBench {
- public:
-  explicit FloatConvBench(const ConvGeometry& g) : input_(size_t(g.in_h) * g.in_w * g.in_c) {
-    layer_.geometry = g;
-    uint32_t state = 12345;
-    auto next = [&] {
-      state = state * 1664525u + 1013904223u;
-      return static_cast<float>(static_cast<int>(state >> 9) - (1 << 22)) / (1 << 22);
-    };
-    for (float& v : input_) v = next();
-    weights_.resize(size_t(g.out_c) * g.kernel_h * g.kernel_w * g.in_c_per_group());
-    for (float& v : weights_) v = next();
-    output_.resize(size_t(g.out_h) * g.out_w * g.out_c);
-    layer_.input = input_.data();
-    layer_.weights = weights_.data();
-    layer_.output = output_.data();
+const Conv2DKernel* find_float_kernel(const std::string& name) {
+  for (const Conv2DKernel& k : conv2d_kernels()) {
+    if (name == k.name) return &k;
   }
-  bench::Timing time(const Conv2DKernel& k, int threads) {
-    const std::vector<float> packed = k.prepare(layer_);
-    const size_t per_thread = (k.scratch_bytes(layer_.geometry) + 63) / 64 * 64;
-    std::vector<uint8_t> scratch(per_thread * threads + 64);
-    ThreadPool pool(threads);
-    return bench::measure([&] {
-      run_conv2d(pool, k, layer_, packed.data(), [&](int t) { return scratch.data() + per_thread * t; });
-    }, 5, 0.15);
-  }
+  return nullptr;
+}
 
- private:
-  std::vector<float> input_, weights_, output_;
-  Conv2DLayer layer_;
-};
+// A schedule bound in the trial and timed; -1 when the engine would not
+// follow it (it then runs the default, which is timed on its own).
+double time_schedule(LayerTrial& trial, const LayerSchedule& s, bench::TimingBudget budget) {
+  if (!trial.use(s).empty()) return -1;
+  return bench::measure([&] { trial.run(); }, budget.min_runs, budget.min_seconds).median_ms;
+}
 
 // Cost model: vector width, the padding of output channels to the block's
 // chunks, and how many pixels share each weight load.
@@ -282,10 +211,11 @@ std::unique_ptr<fb::ScheduleT> make_schedule(const char* kernel, Isa isa, int th
 // A full-precision convolution: time the runnable float kernels (register
 // blocks x ISA), the cost model's best few unless exhaustive, and bake the fastest.
 template <typename Elapsed, typename Say>
-void tune_float_layer(fb::ModelT& model, fb::LayerT& layer, size_t n, size_t total, const TuneOptions& options,
-                      const Elapsed& elapsed, const Say& say,
+void tune_float_layer(fb::ModelT& model, const std::vector<uint8_t>& bytes, int index, size_t n, size_t total,
+                      const TuneOptions& options, const Elapsed& elapsed, const Say& say,
                       std::map<std::string, std::pair<const Conv2DKernel*, LayerResult>>& done,
                       std::vector<LayerResult>& results) {
+  fb::LayerT& layer = *model.layers[index];
   const fb::Conv2DT& l = *layer.options.AsConv2D();
   const ConvGeometry g = float_geometry(model, l);
   const std::string shape = float_shape_text(g);
@@ -307,28 +237,26 @@ void tune_float_layer(fb::ModelT& model, fb::LayerT& layer, size_t n, size_t tot
     result = it->second.second;
     result.shared = true;
   } else {
-    // The binder's rule for float convolutions (engine/ops/conv2d.cc).
-    auto supports = [&](const Conv2DKernel& k) { return conv2d_kernel_fits(k, g); };
-    const Conv2DKernel* fallback = default_kernel(conv2d_kernels(), supports);
+    // The engine's default and candidates for the layer, timed as it runs them.
+    LayerTrial trial(bytes, index, options.threads);
+    const Conv2DKernel* fallback = find_float_kernel(trial.default_schedule().kernel);
     result.default_kernel = fallback->name;
     std::vector<const Conv2DKernel*> space;
-    for (const Conv2DKernel& k : conv2d_kernels()) {
-      if (isa_available(k.isa) && supports(k) && &k != fallback) space.push_back(&k);
-    }
+    for (const LayerSchedule& s : trial.candidates()) space.push_back(find_float_kernel(s.kernel));
     std::stable_sort(space.begin(), space.end(), [&](const Conv2DKernel* a, const Conv2DKernel* b) {
       return predict_float(*a, g) < predict_float(*b, g);
     });
-    FloatConvBench bench(g);
     result.candidates = static_cast<int>(space.size());
-    const double default_ms = bench.time(*fallback, options.threads).median_ms;
+    const bench::TimingBudget budget{5, 0.15};
+    const double default_ms = time_schedule(trial, {fallback->name}, budget);
     double best_ms = default_ms;
     best = fallback;
     const size_t to_time = options.exhaustive ? space.size() : std::min<size_t>(space.size(), options.timed_per_layer);
     for (size_t i = 0; i < to_time; ++i) {
       if (options.budget_seconds > 0 && elapsed() > options.budget_seconds) break;
-      const double ms = bench.time(*space[i], options.threads).median_ms;
+      const double ms = time_schedule(trial, {space[i]->name}, budget);
       ++result.timed;
-      if (ms < best_ms * (1 - options.min_gain)) best_ms = ms, best = space[i];
+      if (ms >= 0 && ms < best_ms * (1 - options.min_gain)) best_ms = ms, best = space[i];
     }
     result.default_ms = default_ms;
     result.tuned_ms = best_ms;
@@ -344,7 +272,7 @@ void tune_float_layer(fb::ModelT& model, fb::LayerT& layer, size_t n, size_t tot
 
 }  // namespace
 
-std::vector<LayerResult> tune_model(fb::ModelT& model, const TuneOptions& options) {
+std::vector<LayerResult> tune_model(fb::ModelT& model, const std::vector<uint8_t>& bytes, const TuneOptions& options) {
   auto say = [&](const std::string& line) {
     if (options.progress) options.progress(line);
   };
@@ -368,7 +296,8 @@ std::vector<LayerResult> tune_model(fb::ModelT& model, const TuneOptions& option
   for (size_t n = 0; n < convs.size(); ++n) {
     fb::LayerT& layer = *model.layers[convs[n]];
     if (layer.options.type == fb::LayerOptions::Conv2D) {
-      tune_float_layer(model, layer, n, convs.size(), options, elapsed, say, float_done, results);
+      tune_float_layer(model, bytes, static_cast<int>(convs[n]), n, convs.size(), options, elapsed, say, float_done,
+                       results);
       results.back().index = static_cast<int>(convs[n]);
       continue;
     }
@@ -391,37 +320,31 @@ std::vector<LayerResult> tune_model(fb::ModelT& model, const TuneOptions& option
 
     LayerResult result;
     Candidate best;
-    // This CPU's default: kernel, no outer tiles, the engine's own split.
-    BitserialConvArgs args;
-    args.geometry = c.geometry;
-    args.weight_bits = c.weight_bits, args.act_bits = c.act_bits;
-    args.weight_encoding = c.weight_encoding, args.act_encoding = c.act_encoding;
-    args.pad_value = c.pad_value;
-    const BitserialConvKernel* fallback = default_bitserial_conv_kernel(args);
-    const SplitAxis default_axis = bitserial_split_axis(
-        options.threads, args, bitserial_conv_channel_step(*fallback, c.out_bits > 0), std::nullopt);
     if (auto it = done.find(key); it != done.end()) {
       best = it->second.first;
       result = it->second.second;
       result.shared = true;
     } else {
-      ConvBench bench(c);
-      result.default_kernel = fallback->name;
-      std::vector<Candidate> space = candidates(c, bench.args(), fallback, default_axis, options.threads);
+      // The engine's default and candidates for the layer, timed as it runs them.
+      LayerTrial trial(bytes, static_cast<int>(convs[n]), options.threads);
+      const Candidate def_shape = candidate_of(trial.default_schedule(), trial);
+      result.default_kernel = def_shape.kernel->name;
+      std::vector<Candidate> space;
+      for (const LayerSchedule& s : trial.candidates()) space.push_back(candidate_of(s, trial));
       for (Candidate& cand : space) cand.predicted = predict(cand, c, peak, options.threads);
       rank(space);
       result.candidates = static_cast<int>(space.size());
-      Candidate def{fallback, {}, default_axis};
-      def.measured_ms = bench.time(*fallback, options.threads, {}, default_axis).median_ms;
+      Candidate def = def_shape;
+      def.measured_ms = time_schedule(trial, def.schedule, {});
       best = def;
       auto time_in_full = [&](Candidate& cand) {
         if (cand.measured_ms < 0) {
-          cand.measured_ms = bench.time(*cand.kernel, options.threads, cand.loop, cand.axis).median_ms;
+          cand.measured_ms = time_schedule(trial, cand.schedule, {});
           ++result.timed;
         }
         // Take a candidate only when it beats the best by more than the gap
         // between a layer timed alone and the same layer in the network.
-        if (cand.measured_ms < best.measured_ms * (1 - options.min_gain)) best = cand;
+        if (cand.measured_ms >= 0 && cand.measured_ms < best.measured_ms * (1 - options.min_gain)) best = cand;
       };
       auto out_of_time = [&] { return options.budget_seconds > 0 && elapsed() > options.budget_seconds; };
       // The guided search. The cost model cannot tell most outer tiles apart
@@ -429,8 +352,8 @@ std::vector<LayerResult> tune_model(fb::ModelT& model, const TuneOptions& option
       // its best few dozen ranks them, then the best few are timed in full.
       const size_t to_screen = std::min<size_t>(space.size(), options.screened_per_layer);
       for (size_t i = 0; i < to_screen && !out_of_time(); ++i) {
-        space[i].screened_ms =
-            bench.time(*space[i].kernel, options.threads, space[i].loop, space[i].axis, {3, 0.02}).median_ms;
+        const double ms = time_schedule(trial, space[i].schedule, {3, 0.02});
+        space[i].screened_ms = ms >= 0 ? ms : std::numeric_limits<double>::infinity();
         ++result.screened;
       }
       std::stable_sort(space.begin(), space.begin() + result.screened,
@@ -443,12 +366,12 @@ std::vector<LayerResult> tune_model(fb::ModelT& model, const TuneOptions& option
       // It bakes the fastest of all when that beats the default by min_gain.
       if (options.exhaustive) {
         result.guided_ms = best.measured_ms;
-        result.guided_schedule = candidate_text(best);
+        result.guided_schedule = to_string(best.schedule);
         Candidate fastest = def;
         for (Candidate& cand : space) {
           if (out_of_time()) break;
           time_in_full(cand);
-          if (cand.measured_ms < fastest.measured_ms) fastest = cand;
+          if (cand.measured_ms >= 0 && cand.measured_ms < fastest.measured_ms) fastest = cand;
         }
         result.fastest_ms = fastest.measured_ms;
         best = fastest.measured_ms < def.measured_ms * (1 - options.min_gain) ? fastest : def;
@@ -456,28 +379,28 @@ std::vector<LayerResult> tune_model(fb::ModelT& model, const TuneOptions& option
       result.default_ms = def.measured_ms;
       result.tuned_ms = best.measured_ms;
       result.shape = shape_text(c);
-      result.schedule = candidate_text(best);
+      result.schedule = to_string(best.schedule);
       done[key] = {best, result};
     }
     result.layer = layer.name;
     result.index = static_cast<int>(convs[n]);
-    result.changed = !(best.kernel->name == result.default_kernel && best.loop.outer_px == 0 && best.loop.outer_oc == 0 &&
-                       !best.loop.channels_outer && best.axis == default_axis);
+    const LayerSchedule& chosen = best.schedule;
+    result.changed = !(chosen.kernel == result.default_kernel && chosen.tile_pixels == 0 && chosen.tile_oc == 0 &&
+                       !chosen.channels_outer && chosen.split == LayerSchedule::Split::kDefault);
     results.push_back(result);
 
     // Bake it: the kernel (its name carries the register tile and the depth
-    // unroll), the outer tiles, the loop order, the parallel axis, and the
-    // machine it was measured on.
+    // unroll), the outer tiles, the loop order, the parallel split (DEFAULT
+    // unless another measured faster: the engine then chooses again for the
+    // thread count the model runs with), and the machine it was measured on.
     layer.schedule = make_schedule(best.kernel->name, best.kernel->isa, options.threads);
-    layer.schedule->tile_oc = best.loop.outer_oc;
-    layer.schedule->tile_pixels = best.loop.outer_px;
+    layer.schedule->tile_oc = chosen.tile_oc;
+    layer.schedule->tile_pixels = chosen.tile_pixels;
     layer.schedule->unroll = best.kernel->tile_words;
-    layer.schedule->loop_order = best.loop.channels_outer ? fb::LoopOrder::CHANNELS_OUTER : fb::LoopOrder::PIXELS_OUTER;
-    // The engine's own choice stays DEFAULT, so that it is made again for the
-    // thread count the model runs with.
-    layer.schedule->parallel_axis = best.axis == default_axis          ? fb::ParallelAxis::DEFAULT
-                                    : best.axis == SplitAxis::kChannels ? fb::ParallelAxis::CHANNELS
-                                                                        : fb::ParallelAxis::ROWS;
+    layer.schedule->loop_order = chosen.channels_outer ? fb::LoopOrder::CHANNELS_OUTER : fb::LoopOrder::PIXELS_OUTER;
+    layer.schedule->parallel_axis = chosen.split == LayerSchedule::Split::kRows       ? fb::ParallelAxis::ROWS
+                                    : chosen.split == LayerSchedule::Split::kChannels ? fb::ParallelAxis::CHANNELS
+                                                                                      : fb::ParallelAxis::DEFAULT;
   }
   return results;
 }
@@ -543,7 +466,7 @@ void keep_in_network_gains(ModelBuilder& builder, std::vector<LayerResult>& resu
 std::vector<uint8_t> tune_model_file(const std::vector<uint8_t>& bytes, const TuneOptions& options,
                                      std::vector<LayerResult>* results) {
   ModelBuilder builder = ModelBuilder::from_bytes(bytes.data(), bytes.size());
-  *results = tune_model(builder.raw(), options);
+  *results = tune_model(builder.raw(), bytes, options);
   if (options.progress) options.progress("checking the changed layers inside the whole network (tuned and untuned alternated)");
   keep_in_network_gains(builder, *results, options);
   return builder.finish();

@@ -55,8 +55,9 @@ struct LayerResult {
 };
 
 // Tunes `model` in place (schedules of its convolutions) and returns
-// one row per such layer, in model order.
-std::vector<LayerResult> tune_model(fb::ModelT& model, const TuneOptions& options);
+// one row per such layer, in model order. `bytes` is the same model as a
+// file: each layer is timed bound from it by the engine (bnn::LayerTrial).
+std::vector<LayerResult> tune_model(fb::ModelT& model, const std::vector<uint8_t>& bytes, const TuneOptions& options);
 
 // Runs the tuned and the untuned model side by side (alternating rounds) and
 // puts every changed layer that is not faster inside the network back on

@@ -147,9 +147,8 @@ std::unique_ptr<Op> make_int8_conv2d_op(const fb::Int8Conv2D& l, const BindConte
   return op;
 }
 
-std::unique_ptr<Op> make_bitserial_conv2d_op(const fb::BitserialConv2D& l, const BindContext& ctx) {
-  BitserialConvLayer layer;
-  BitserialConvArgs& conv = layer.conv;
+BitserialConvArgs bitserial_conv_args(const fb::BitserialConv2D& l, const BindContext& ctx) {
+  BitserialConvArgs conv;
   conv.geometry = ctx.geometry(*l.window(), l.input(), l.output(), l.groups());
   conv.act_bits = ctx.info(l.input()).bits;
   conv.act_encoding = ctx.encoding(l.input());
@@ -157,6 +156,13 @@ std::unique_ptr<Op> make_bitserial_conv2d_op(const fb::BitserialConv2D& l, const
   conv.weight_bits = ctx.info(l.weights()).bits;
   conv.weight_encoding = ctx.encoding(l.weights());
   conv.pad_value = l.pad_value() == fb::PadValue::MINUS_ONE ? PadValue::kMinusOne : PadValue::kZero;
+  return conv;
+}
+
+std::unique_ptr<Op> make_bitserial_conv2d_op(const fb::BitserialConv2D& l, const BindContext& ctx) {
+  BitserialConvLayer layer;
+  layer.conv = bitserial_conv_args(l, ctx);
+  const BitserialConvArgs& conv = layer.conv;
   const bool packed = ctx.info(l.output()).type == ElementType::kPacked;
   int residual = -1;
   if (packed) {

@@ -17,7 +17,8 @@ No Pi is reachable from CI, so this estimates what can be estimated:
 
 What it leaves out (so these are estimates, not measurements): cache misses
 and memory bandwidth (llvm-mca assumes every load hits L1), clock frequency
-(results are cycles; Pi 3 runs at 1.2 GHz, Pi 4 at 1.5-1.8, Pi 5 at 2.4),
+(per-layer results are cycles; the whole-network table converts at the Pi 3's
+1.2 GHz, the Pi 4's 1.5 GHz - later boards run at 1.8 - and the Pi 5's 2.4),
 everything outside the inner loop (bnn's indirection, thresholds and border
 corrections; the baselines' im2col, packing and requantization), and the
 byte-lane flushes of bnn's kernel (8 UADALP per 31 steps, under 1% of its
@@ -36,9 +37,9 @@ written), head batchnorm, global pool, dense - as bytes moved over an
 assumed memory bandwidth: these layers stream tensors and do a few
 operations per byte, which llvm-mca (every load an L1 hit) cannot price.
 Pi 4: 5.5 GB/s, the STREAM copy rate measured on a Pi 4
-(https://www.sci-pi.org.uk/bench/stream.html); Pi 3: 2.2 GB/s, an
-assumption (its LPDDR2 bus's 3.2 GB/s at the 69% STREAM efficiency of a
-comparable LPDDR4 board). Both are --bandwidth options. Tensors of a few
+(https://www.sci-pi.org.uk/bench/stream.html); Pi 3: 2.2 GB/s and Pi 5:
+5.5 GB/s are guesses (no measurement cited; the Pi 5's is the Pi 4's
+figure reused, surely low). All are --bandwidth options. Tensors of a few
 hundred KB stay in the Pis' 512 KB / 1 MB L2, so the glue term is an upper
 bound; the convolutions' term is a lower bound (no cache misses, no
 per-call overhead).
@@ -239,13 +240,18 @@ def hottest_loop(body, key):
 
 
 def float_layer_cycles(step_cycles, shape):
-    """Inner steps of the float kernel over a layer (every pixel block and
-    16-channel chunk, kh x kw x in_c steps each; borders counted as inside)."""
+    """Inner steps of the float kernel over a layer: per 16-channel chunk and
+    pixel block, in_c steps per tap row and column inside the image (rows
+    of the window in the padding are skipped; columns counted as inside). A
+    pointwise layer's blocks run on across row ends, as the kernel's are."""
     h, w, c, oc, k, s, p = shape
     oh, ow = (h + 2 * p - k) // s + 1, (w + 2 * p - k) // s + 1
     k0 = FLOAT_KERNEL
-    steps = oh * math.ceil(ow / k0["px"]) * math.ceil(oc / k0["oc"]) * k * k * c
-    return steps * step_cycles
+    chunks = math.ceil(oc / k0["oc"])
+    if k == 1 and s == 1 and p == 0:
+        return math.ceil(oh * ow / k0["px"]) * chunks * c * step_cycles
+    tap_rows = sum(1 for oy in range(oh) for kh in range(k) if 0 <= oy * s - p + kh < h)
+    return tap_rows * math.ceil(ow / k0["px"]) * chunks * k * c * step_cycles
 
 
 def network_estimate(per_cpu, bandwidth):
