@@ -3,8 +3,9 @@
 
 #include <random>
 
-#include "engine/parallel.h"
+#include "bnn/layer_trial.h"
 #include "kernels/bitpack.h"
+#include "model_format/builder.h"
 
 namespace bnn::bench {
 
@@ -36,84 +37,77 @@ std::vector<ConvShape> resnet18_float_layers() {
           {"S3", 7, 7, 256, 512, 1, 1, 0}};
 }
 
-FloatConvBench::FloatConvBench(const ConvShape& shape, uint32_t seed) {
-  const ConvGeometry g = shape.geometry();
-  std::mt19937_64 rng(seed);
+namespace {
+
+std::vector<float> uniform_floats(std::mt19937_64& rng, size_t n) {
   std::uniform_real_distribution<float> uniform(-1.0f, 1.0f);
-  auto fill = [&](std::vector<float>* v, size_t n) {
-    v->resize(n);
-    for (float& x : *v) x = uniform(rng);
-  };
-  fill(&input_, size_t{1} * g.in_h * g.in_w * g.in_c);
-  fill(&weights_, size_t{1} * g.out_c * g.kernel_h * g.kernel_w * g.in_c);
-  fill(&scale_, g.out_c);
-  fill(&bias_, g.out_c);
-  output_.assign(size_t{1} * g.out_h * g.out_w * g.out_c, 0.0f);
-  layer_.geometry = g;
-  layer_.input = input_.data();
-  layer_.weights = weights_.data();
-  layer_.transform.scale = scale_.data();
-  layer_.transform.bias = bias_.data();
-  layer_.output = output_.data();
+  std::vector<float> v(n);
+  for (float& x : v) x = uniform(rng);
+  return v;
 }
 
-Timing FloatConvBench::time(const Conv2DKernel& kernel, int threads) const {
-  const std::vector<float> packed = kernel.prepare(layer_);
-  const size_t stride = (kernel.scratch_bytes(layer_.geometry) + 63) / 64 * 64;
-  std::vector<uint64_t> scratch_words(stride * threads / 8 + 8);
-  uint8_t* scratch = reinterpret_cast<uint8_t*>(scratch_words.data());
-  ThreadPool pool(threads);
-  return measure([&] {
-    run_conv2d(pool, kernel, layer_, packed.data(), [&](int t) { return scratch + t * stride; });
-  });
-}
+}  // namespace
 
-ConvBench::ConvBench(const ConvShape& shape, int weight_bits, int act_bits, uint32_t seed)
-    : ConvBench(ConvCase{shape.geometry(), weight_bits, act_bits, Encoding::kBipolar,
-                         act_bits == 1 ? Encoding::kBipolar : Encoding::kUnipolar, 1, PadValue::kZero},
-                seed) {}
-
-ConvBench::ConvBench(const ConvCase& c, uint32_t seed) {
-  const ConvGeometry& g = c.geometry;
+// The stem or a shortcut: its weights and a batchnorm's scale and bias fused.
+FloatConvBench::FloatConvBench(const ConvShape& shape, uint32_t seed) {
   std::mt19937_64 rng(seed);
-  const int weight_bits = c.weight_bits, act_bits = c.act_bits;
-  auto random_codes = [&](int64_t rows, int channels, int bits, std::vector<uint64_t>* packed) {
-    std::vector<uint8_t> codes(static_cast<size_t>(rows) * channels);
-    for (uint8_t& q : codes) q = static_cast<uint8_t>(rng() & ((1u << bits) - 1));
-    packed->assign(static_cast<size_t>(rows * packed_row_words(channels, bits)), 0);
-    pack_codes(codes.data(), rows, channels, bits, packed->data());
-  };
-  random_codes(int64_t{g.in_h} * g.in_w, g.in_c, act_bits, &input_);
-  random_codes(int64_t{g.out_c} * g.kernel_h * g.kernel_w, g.in_c / g.groups, weight_bits, &weights_);
-  layer_.conv = {g, input_.data(), act_bits, c.act_encoding, weights_.data(), weight_bits, c.weight_encoding, c.pad_value};
-  if (c.out_bits > 0) {
-    thresholds_.assign(static_cast<size_t>(g.out_c) * ((1 << c.out_bits) - 1), 0);
-    output_.assign(static_cast<size_t>(int64_t{g.out_h} * g.out_w * packed_row_words(g.out_c, c.out_bits)), 0);
-    layer_.to_bits = {thresholds_.data(), nullptr, c.out_bits};
-    layer_.out_packed = output_.data();
-  } else {
-    float_output_.assign(static_cast<size_t>(int64_t{g.out_h} * g.out_w * g.out_c), 0.0f);
-    layer_.out_float = float_output_.data();
-  }
+  const ConvGeometry g = shape.geometry();
+  ModelBuilder b;
+  const int x = b.input("x", g.in_h, g.in_w, g.in_c);
+  FloatTransformSpec t;
+  t.scale = uniform_floats(rng, g.out_c);
+  t.bias = uniform_floats(rng, g.out_c);
+  b.set_output(b.conv2d(shape.name, x, g.out_c, WindowSpec::square(shape.kernel, shape.stride, shape.pad),
+                        uniform_floats(rng, size_t{1} * g.out_c * g.kernel_h * g.kernel_w * g.in_c), t));
+  model_ = b.finish();
 }
 
-Timing ConvBench::time(const BitserialConvKernel& kernel, int threads, GemmLoopSchedule loop,
-                       std::optional<SplitAxis> axis, TimingBudget budget) const {
-  const auto plan = bitserial_conv_prepare(kernel, layer_, loop);
-  // Per-thread scratch slices aligned like the engine's (pointers live there).
-  const size_t stride =
-      (bitserial_conv_scratch_bytes(kernel, plan.get(), layer_.conv.geometry, layer_.conv.act_bits) + 63) / 64 * 64;
-  std::vector<uint64_t> scratch_words(stride * threads / 8 + 8);
-  uint8_t* scratch = reinterpret_cast<uint8_t*>(scratch_words.data());
-  const ConvGeometry& g = layer_.conv.geometry;
-  const int step = bitserial_conv_channel_step(kernel, layer_.out_packed != nullptr);
-  ThreadPool pool(threads);
-  return measure([&] {
-    parallel_blocks(pool, g.out_h, g.out_c, bitserial_split_axis(threads, layer_.conv, step, axis), step, [&](int t, const OutputBlock& block) {
-      bitserial_conv_run(kernel, plan.get(), layer_, block, scratch + t * stride);
-    });
-  }, budget.min_runs, budget.min_seconds);
+namespace {
+
+std::optional<Timing> time_layer(const std::vector<uint8_t>& model, int layer, const std::string& kernel, int threads) {
+  LayerTrial trial(model, layer, threads);
+  if (!trial.use({kernel}).empty()) return std::nullopt;
+  return measure([&] { trial.run(); });
 }
+
+}  // namespace
+
+std::optional<Timing> FloatConvBench::time(const std::string& kernel, int threads) const {
+  return time_layer(model_, 0, kernel, threads);
+}
+
+std::string FloatConvBench::default_kernel() const { return LayerTrial(model_, 0, 1).default_schedule().kernel; }
+
+ConvBench::ConvBench(const ConvShape& shape, int weight_bits, int act_bits, uint32_t seed) {
+  std::mt19937_64 rng(seed);
+  const ConvGeometry g = shape.geometry();
+  // A float input quantized to act_bits, then the convolution with a 1-bit
+  // packed output (as between two binary layers); the trial times layer 1.
+  ModelBuilder b;
+  const int x = b.input("x", g.in_h, g.in_w, g.in_c);
+  const int levels = (1 << act_bits) - 1;
+  std::vector<float> steps(static_cast<size_t>(g.in_c) * levels);
+  for (size_t i = 0; i < steps.size(); ++i) steps[i] = -0.5f + float(i % levels + 1) / float(levels + 1);
+  const Encoding act_encoding = act_bits == 1 ? Encoding::kBipolar : Encoding::kUnipolar;
+  const int q = b.quantize("q", x, act_bits, act_encoding, steps);
+  CodeWeights w{weight_bits, Encoding::kBipolar, {}};
+  w.codes.resize(size_t{1} * g.out_c * g.kernel_h * g.kernel_w * g.in_c);
+  for (uint8_t& code : w.codes) code = static_cast<uint8_t>(rng() & ((1u << weight_bits) - 1));
+  ThresholdSpec out;
+  out.thresholds.assign(g.out_c, 0);
+  const int y = b.bitserial_conv2d(shape.name, q, g.out_c, WindowSpec::square(shape.kernel, shape.stride, shape.pad),
+                                   w, out);
+  // A model's output is float: a one-channel 1x1 layer after it (not timed).
+  const CodeWeights one{1, Encoding::kBipolar, std::vector<uint8_t>(g.out_c, 1)};
+  b.set_output(b.bitserial_conv2d("float_output", y, 1, WindowSpec::square(1), one, FloatTransformSpec{}));
+  model_ = b.finish();
+}
+
+std::optional<Timing> ConvBench::time(const std::string& kernel, int threads) const {
+  return time_layer(model_, 1, kernel, threads);
+}
+
+std::string ConvBench::default_kernel() const { return LayerTrial(model_, 1, 1).default_schedule().kernel; }
 
 // A direct microkernel on the same L1-resident depth, its tile stored as
 // one-bit packed output (the epilogue is part of its every call).

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// One bitserial convolution layer set up with random data, to time kernels on
-// its real shape: what bnn-bench reports and what bnn-tune compares.
+// ResNet-18's convolution shapes, one-layer models of them timed through the
+// engine (what bnn-bench --layers reports), and the microkernels' peak rate.
 #pragma once
 
 #include <cstdint>
@@ -31,7 +31,7 @@ std::vector<ConvShape> resnet18_layers();
 // that follow a 2x2 average pool.
 std::vector<ConvShape> resnet18_float_layers();
 
-// One layer's kind, as far as its speed goes (what bnn-tune times).
+// One layer's kind, as far as its speed goes (bnn-tune's cost model).
 struct ConvCase {
   ConvGeometry geometry;
   int weight_bits = 1, act_bits = 1;
@@ -40,44 +40,32 @@ struct ConvCase {
   PadValue pad_value = PadValue::kZero;
 };
 
+// A one-layer model of a bitserial convolution of `shape` (random weights,
+// its input quantized from floats, a 1-bit packed output as between two
+// binary layers), timed as the engine runs it (bnn::LayerTrial).
 class ConvBench {
  public:
   ConvBench(const ConvShape& shape, int weight_bits, int act_bits, uint32_t seed = 1);
-  explicit ConvBench(const ConvCase& c, uint32_t seed = 1);
-  ConvBench(const ConvBench&) = delete;  // layer_ points into this object's buffers
-  ConvBench& operator=(const ConvBench&) = delete;
-
-  // Median time of the whole layer (the output its ConvCase describes; the
-  // ConvShape constructor makes a 1-bit packed one, as between two binary
-  // layers) with `kernel` and its outer tiles `loop`
-  // on `threads` threads, split by `axis` as the engine splits it (none: the
-  // engine's default split).
-  Timing time(const BitserialConvKernel& kernel, int threads, GemmLoopSchedule loop = {},
-              std::optional<SplitAxis> axis = std::nullopt, TimingBudget budget = {}) const;
-  const BitserialConvArgs& args() const { return layer_.conv; }
+  // Median time of the layer with `kernel` (its default outer tiles and
+  // split) on `threads` threads; none when the engine would not run the
+  // layer with that kernel.
+  std::optional<Timing> time(const std::string& kernel, int threads) const;
+  std::string default_kernel() const;  // this CPU's, for the layer
 
  private:
-  std::vector<uint64_t> input_, weights_, output_;
-  std::vector<float> float_output_;
-  std::vector<int32_t> thresholds_;
-  BitserialConvLayer layer_;
+  std::vector<uint8_t> model_;
 };
 
-// One float convolution layer with random data and a batchnorm's scale and
-// bias fused, as the engine runs Bi-Real-Net's stem or a shortcut.
+// The same for a float convolution with a batchnorm's scale and bias fused,
+// as the engine runs Bi-Real-Net's stem or a shortcut.
 class FloatConvBench {
  public:
   explicit FloatConvBench(const ConvShape& shape, uint32_t seed = 1);
-  FloatConvBench(const FloatConvBench&) = delete;
-  FloatConvBench& operator=(const FloatConvBench&) = delete;
-
-  // Median time of the whole layer with `kernel`, its output rows split
-  // over `threads` threads as the engine splits them.
-  Timing time(const Conv2DKernel& kernel, int threads) const;
+  std::optional<Timing> time(const std::string& kernel, int threads) const;
+  std::string default_kernel() const;
 
  private:
-  std::vector<float> input_, weights_, scale_, bias_, output_;
-  Conv2DLayer layer_;
+  std::vector<uint8_t> model_;
 };
 
 // This core's binary-MAC rate with `kernel` on L1-resident data (the physical
