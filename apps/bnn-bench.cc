@@ -216,8 +216,12 @@ int run_layers(const Options& o) {
                   shape.kernel, shape.stride);
     const FloatConvBench bench(shape);
     for (const std::string& name : o.kernel == "all" ? float_kernels : std::vector<std::string>{bench.default_kernel()}) {
-      const std::optional<Timing> timed = bench.time(name, o.threads);
-      if (!timed) continue;  // a kernel the engine would not run here
+      std::string why;
+      const std::optional<Timing> timed = bench.time(name, o.threads, &why);
+      if (!timed) {  // a kernel the engine would not run here (portable blocks on x86 round unlike the default)
+        if (!o.json) std::printf("%-4s not timed with %s: %s\n", shape.name.c_str(), name.c_str(), why.c_str());
+        continue;
+      }
       const Timing t = *timed;
       const char* const kernel_name = name.c_str();
       const double gmacs = shape.macs() / (t.median_ms * 1e-3) / 1e9;
@@ -243,16 +247,22 @@ int run_layers(const Options& o) {
       const ConvBench bench(shape, wb, ab);
       std::vector<const BitserialConvKernel*> layer_kernels = kernels;
       if (layer_kernels.empty()) layer_kernels.push_back(find_bitserial_conv_kernel(bench.default_kernel()));
+      bool charted = false;
       for (const BitserialConvKernel* k : layer_kernels) {
-        const std::optional<Timing> timed = bench.time(k->name, o.threads);
-        if (!timed) continue;  // a kernel the engine would not run here
+        std::string why;
+        const std::optional<Timing> timed = bench.time(k->name, o.threads, &why);
+        if (!timed) {  // a kernel the engine would not run on this layer
+          if (!o.json) std::printf("%-4s not timed with %s: %s\n", shape.name.c_str(), k->name, why.c_str());
+          continue;
+        }
         const Timing t = *timed;
         const double gmacs = shape.macs() / (t.median_ms * 1e-3) / 1e9;
         const double pct = 100.0 * gmacs * wb * ab / peak;  // bit-plane MACs against the 1-bit peak
         char dims[64];
         std::snprintf(dims, sizeof dims, "%dx%dx%d>%d k%d s%d", shape.in_h, shape.in_w, shape.in_c, shape.out_c,
                       shape.kernel, shape.stride);
-        if (dnnl && k == layer_kernels.front()) {
+        if (dnnl && !charted) {  // the chart: the first kernel timed on the layer
+          charted = true;
           const std::string precision = "W" + std::to_string(wb) + "A" + std::to_string(ab);
           bars.push_back({shape.name, precision, "oneDNN int8", i8.median_ms / t.median_ms});
           bars.push_back({shape.name, precision, "oneDNN fp32", f32.median_ms / t.median_ms});

@@ -77,6 +77,15 @@ void fill_tensor(uint8_t* at, const TensorInfo& info, int64_t bytes, uint32_t se
 }  // namespace
 
 void LayerTrial::Impl::fill_inputs() {
+  // Outputs first, with all-ones bytes (a NaN pattern, every bit set), so a
+  // run that writes nothing shows; then the inputs, which an output written
+  // in place over its residual shares.
+  std::vector<int> written = {op->output};
+  written.insert(written.end(), op->also_writes.begin(), op->also_writes.end());
+  for (int t : written) {
+    const TensorRecord& r = bound->tensors[t];
+    std::memset(arena.data() + r.arena_offset, 0xff, static_cast<size_t>(r.bytes));
+  }
   for (int t : op->inputs) {
     const TensorRecord& r = bound->tensors[t];
     if (r.constant) continue;

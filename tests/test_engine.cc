@@ -349,7 +349,7 @@ TEST_CASE("LayerTrial: every candidate schedule of every convolution gives the d
   const TinyResNet net;
   const std::vector<uint8_t> bytes = net.build();
   const auto model = Model::load_buffer(bytes.data(), bytes.size());
-  int convs = 0, schedules = 0;
+  int convs = 0, schedules = 0, tiled = 0, split_channels = 0;
   for (int i = 0; i < static_cast<int>(model->layers().size()); ++i) {
     const std::string& kind = model->layers()[i].kind;
     if (kind != "Conv2D" && kind != "BitserialConv2D") {
@@ -362,8 +362,12 @@ TEST_CASE("LayerTrial: every candidate schedule of every convolution gives the d
       CAPTURE(threads);
       LayerTrial trial(bytes, i, threads);
       CHECK(trial.kernel() == model->layers()[i].kernel);  // the default is what a loaded model binds
+      // use() marks the outputs all ones (or, written in place, they hold
+      // the residual input): a run that writes nothing shows.
+      const std::vector<uint8_t> unwritten = trial.output();
       trial.run();
       const std::vector<uint8_t> want = trial.output();
+      CHECK(want != unwritten);
       for (const LayerSchedule& s : trial.candidates()) {  // none where only the default runs the layer
         CAPTURE(to_string(s));
         REQUIRE(trial.use(s).empty());  // every candidate is one the engine follows
@@ -371,14 +375,21 @@ TEST_CASE("LayerTrial: every candidate schedule of every convolution gives the d
         trial.run();
         CHECK(trial.output() == want);
         ++schedules;
+        tiled += s.tile_pixels > 0;
+        split_channels += threads > 1 && trial.splits_channels(s);
       }
     }
   }
   CHECK(convs >= 3);
   CHECK(schedules >= 100);
+  CHECK(tiled > 0);           // outer tiles were among what gave the same bits
+  CHECK(split_channels > 0);  // and channel splits at 3 threads
+  int first_conv = 0;
+  while (model->layers()[first_conv].kind != "BitserialConv2D") ++first_conv;
   CHECK_THROWS_AS(LayerTrial(bytes, -1, 1), Error);
   CHECK_THROWS_AS(LayerTrial(bytes, static_cast<int>(model->layers().size()), 1), Error);
-  CHECK_THROWS_AS(LayerTrial(bytes, 1, 0), Error);
+  CHECK_THROWS_AS(LayerTrial(bytes, first_conv, 0), Error);
+  CHECK_THROWS_AS(LayerTrial(bytes, first_conv, kMaxThreads + 1), Error);
   CHECK_THROWS_AS(LayerTrial(std::vector<uint8_t>(bytes.begin(), bytes.begin() + bytes.size() / 2), 1, 1), Error);
 }
 

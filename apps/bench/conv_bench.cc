@@ -64,16 +64,20 @@ FloatConvBench::FloatConvBench(const ConvShape& shape, uint32_t seed) {
 
 namespace {
 
-std::optional<Timing> time_layer(const std::vector<uint8_t>& model, int layer, const std::string& kernel, int threads) {
+std::optional<Timing> time_layer(const std::vector<uint8_t>& model, int layer, const std::string& kernel, int threads,
+                                 std::string* why) {
   LayerTrial trial(model, layer, threads);
-  if (!trial.use({kernel}).empty()) return std::nullopt;
+  if (const std::string note = trial.use({kernel}); !note.empty()) {
+    if (why) *why = note;
+    return std::nullopt;
+  }
   return measure([&] { trial.run(); });
 }
 
 }  // namespace
 
-std::optional<Timing> FloatConvBench::time(const std::string& kernel, int threads) const {
-  return time_layer(model_, 0, kernel, threads);
+std::optional<Timing> FloatConvBench::time(const std::string& kernel, int threads, std::string* why) const {
+  return time_layer(model_, 0, kernel, threads, why);
 }
 
 std::string FloatConvBench::default_kernel() const { return LayerTrial(model_, 0, 1).default_schedule().kernel; }
@@ -103,8 +107,8 @@ ConvBench::ConvBench(const ConvShape& shape, int weight_bits, int act_bits, uint
   model_ = b.finish();
 }
 
-std::optional<Timing> ConvBench::time(const std::string& kernel, int threads) const {
-  return time_layer(model_, 1, kernel, threads);
+std::optional<Timing> ConvBench::time(const std::string& kernel, int threads, std::string* why) const {
+  return time_layer(model_, 1, kernel, threads, why);
 }
 
 std::string ConvBench::default_kernel() const { return LayerTrial(model_, 1, 1).default_schedule().kernel; }

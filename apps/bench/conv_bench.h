@@ -48,8 +48,8 @@ class ConvBench {
   ConvBench(const ConvShape& shape, int weight_bits, int act_bits, uint32_t seed = 1);
   // Median time of the layer with `kernel` (its default outer tiles and
   // split) on `threads` threads; none when the engine would not run the
-  // layer with that kernel.
-  std::optional<Timing> time(const std::string& kernel, int threads) const;
+  // layer with that kernel (`why` then says why).
+  std::optional<Timing> time(const std::string& kernel, int threads, std::string* why = nullptr) const;
   std::string default_kernel() const;  // this CPU's, for the layer
 
  private:
@@ -61,7 +61,7 @@ class ConvBench {
 class FloatConvBench {
  public:
   explicit FloatConvBench(const ConvShape& shape, uint32_t seed = 1);
-  std::optional<Timing> time(const std::string& kernel, int threads) const;
+  std::optional<Timing> time(const std::string& kernel, int threads, std::string* why = nullptr) const;
   std::string default_kernel() const;
 
  private:

@@ -308,10 +308,17 @@ std::vector<LayerResult> tune_model(fb::ModelT& model, const std::vector<uint8_t
     char geometry[160];
     std::snprintf(geometry, sizeof geometry, " %dx%d s%dx%d p%d.%d.%d.%d d%dx%d out %dx%d", g.kernel_h, g.kernel_w, g.stride_h,
                   g.stride_w, g.pad_top, g.pad_left, g.pad_bottom, g.pad_right, g.dilation_h, g.dilation_w, g.out_h, g.out_w);
+    // What the layer's epilogue does matters too: a residual read, a
+    // Quantize of the output that the engine may fuse into it.
+    const bool residual = l.transform && l.transform->residual >= 0;
+    const fb::LayerT* next = convs[n] + 1 < model.layers.size() ? model.layers[convs[n] + 1].get() : nullptr;
+    const fb::QuantizeT* quantize = next ? next->options.AsQuantize() : nullptr;
+    const bool quantized = quantize && quantize->input == l.output;
     const std::string key = shape_text(c) + geometry + " g" + std::to_string(c.geometry.groups) +
                             (c.pad_value == PadValue::kMinusOne ? " pad-1" : "") +
                             (c.weight_encoding == Encoding::kBipolar ? " wb" : " wu") +
-                            (c.act_encoding == Encoding::kBipolar ? " ab" : " au");
+                            (c.act_encoding == Encoding::kBipolar ? " ab" : " au") + (residual ? " residual" : "") +
+                            (quantized ? " quantized" : "");
     const double eta = n ? elapsed() / n * (convs.size() - n) : 0;
     char line[256];
     std::snprintf(line, sizeof line, "[%zu/%zu] %s (%s), %.0f s so far, about %.0f s left", n + 1, convs.size(),

@@ -11,7 +11,7 @@
 //   }
 //
 // Every schedule gives the same output bits (DESIGN.md: schedules never
-// change results); output() lets a test check it. An engine library API for
+// change results); output() after one run() lets a test check it. An engine library API for
 // the project's tools, not part of the installed libbnn (whose public headers
 // are bnn.h, engine.h, image.h and classifier.h).
 #pragma once
@@ -59,15 +59,20 @@ class LayerTrial {
   // rows): the engine's choice for the trial's thread count.
   bool splits_channels(const LayerSchedule& s) const;
 
-  // Binds the layer with `s`. Returns "" when it is followed, else why not
-  // (then this CPU's default runs, as in a loaded model).
+  // Binds the layer with `s` and refills its inputs (its outputs with
+  // all-ones bytes). Returns "" when it is followed, else why not (then
+  // this CPU's default runs, as in a loaded model). A float convolution
+  // takes only the kernel: its tiles and split are the engine's.
   std::string use(const LayerSchedule& s);
   // The kernel bound now.
   const std::string& kernel() const;
-  // Runs the layer once on its inputs.
+  // Runs the layer once on its inputs. A float output written in place over
+  // its residual input (as in the loaded model) makes the next run read it:
+  // the values drift, the speed does not.
   void run();
-  // The layer's output tensor as bytes (after run()), then the packed bits
-  // of a one-bit Quantize fused into its epilogue, if any.
+  // The layer's output tensor as bytes, then the packed bits of a one-bit
+  // Quantize fused into its epilogue, if any: the result of the first run()
+  // after use().
   std::vector<uint8_t> output() const;
 
  private:
