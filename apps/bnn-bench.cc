@@ -215,7 +215,14 @@ int run_layers(const Options& o) {
     std::snprintf(dims, sizeof dims, "%dx%dx%d>%d k%d s%d", shape.in_h, shape.in_w, shape.in_c, shape.out_c,
                   shape.kernel, shape.stride);
     const FloatConvBench bench(shape);
-    for (const std::string& name : o.kernel == "all" ? float_kernels : std::vector<std::string>{bench.default_kernel()}) {
+    std::vector<std::string> shape_kernels;  // those that round like the default here (the engine's rule)
+    for (const Conv2DKernel& k : conv2d_kernels()) {
+      if (std::find(float_kernels.begin(), float_kernels.end(), k.name) != float_kernels.end() &&
+          conv2d_kernel_fits(k, shape.geometry())) {
+        shape_kernels.push_back(k.name);
+      }
+    }
+    for (const std::string& name : o.kernel == "all" ? shape_kernels : std::vector<std::string>{bench.default_kernel()}) {
       std::string why;
       const std::optional<Timing> timed = bench.time(name, o.threads, &why);
       if (!timed) {  // a kernel the engine would not run here (portable blocks on x86 round unlike the default)

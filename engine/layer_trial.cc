@@ -115,7 +115,7 @@ LayerTrial::LayerTrial(const std::vector<uint8_t>& bytes, int layer, int threads
   m.bound = bind_model(*m.model);
   m.arena = AlignedBuffer(static_cast<size_t>(m.bound->arena_bytes));
   try {
-    m.pool = std::make_unique<ThreadPool>(threads);
+    m.pool = std::make_unique<ThreadPool>(threads, /*solo=*/false);  // a timing of `threads` threads, always
   } catch (const std::system_error& e) {
     throw Error("LayerTrial: cannot start " + std::to_string(threads - 1) + " worker thread(s): " + e.what());
   }
@@ -174,19 +174,28 @@ std::vector<LayerSchedule> LayerTrial::candidates() const {
       continue;
     }
     std::vector<int> pxs = {0};
-    for (int mult : {2, 4, 8, 16, 32}) {
-      if (int64_t{k.tile_px} * mult < pixels) pxs.push_back(k.tile_px * mult);
-    }
-    for (int rows : {1, 2, 4}) {  // whole rows; a schedule knob is at most 65536
-      const int64_t p = int64_t{rows} * g.out_w;
-      if (p < pixels && p > k.tile_px && p <= 65536) pxs.push_back(static_cast<int>(p));
+    std::vector<int> ocs = {0};
+    if (k.direct) {
+      // The direct driver reads an outer pixel tile as whole output rows per
+      // padded band (kernels/registry.cc, direct_band_rows) and has no
+      // outer channel tile: one candidate per band height.
+      for (int rows : {1, 2, 4, 8}) {
+        if (rows < g.out_h && int64_t{rows} * g.out_w <= 65536) pxs.push_back(rows * g.out_w);
+      }
+    } else {
+      for (int mult : {2, 4, 8, 16, 32}) {
+        if (int64_t{k.tile_px} * mult < pixels) pxs.push_back(k.tile_px * mult);
+      }
+      for (int rows : {1, 2, 4}) {  // whole rows; a schedule knob is at most 65536
+        const int64_t p = int64_t{rows} * g.out_w;
+        if (p < pixels && p > k.tile_px && p <= 65536) pxs.push_back(static_cast<int>(p));
+      }
+      for (int mult : {1, 2, 4, 8}) {
+        if (k.tile_oc * mult < g.out_c) ocs.push_back(k.tile_oc * mult);
+      }
     }
     std::sort(pxs.begin(), pxs.end());
     pxs.erase(std::unique(pxs.begin(), pxs.end()), pxs.end());
-    std::vector<int> ocs = {0};
-    for (int mult : {1, 2, 4, 8}) {
-      if (k.tile_oc * mult < g.out_c) ocs.push_back(k.tile_oc * mult);
-    }
     const int step = bitserial_conv_channel_step(k, packed_out);
     const SplitAxis default_axis = bitserial_split_axis(threads, args, step, std::nullopt);
     std::vector<LayerSchedule::Split> splits = {LayerSchedule::Split::kDefault};
@@ -197,7 +206,8 @@ std::vector<LayerSchedule> LayerTrial::candidates() const {
       for (int oc : ocs) {
         if (oc != 0 && px == 0) continue;  // channel tiles only matter with several pixel tiles to reuse them over
         const int oc_blocks = ((oc ? oc : g.out_c) + k.tile_oc - 1) / k.tile_oc;
-        const bool order_matters = px > k.tile_px && oc_blocks > 1;
+        // The direct driver orders a row's tiles and channel blocks itself.
+        const bool order_matters = (k.direct ? g.out_w > k.tile_px : px > k.tile_px) && oc_blocks > 1;
         for (bool channels_outer : {false, true}) {
           if (channels_outer && !order_matters) continue;
           for (LayerSchedule::Split split : splits) {

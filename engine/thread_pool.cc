@@ -32,7 +32,7 @@ uint64_t share_state(uint32_t generation, uint64_t next, uint64_t end) {
 
 }  // namespace
 
-ThreadPool::ThreadPool(int threads) : shares_(static_cast<size_t>(threads > 1 ? threads : 1)) {
+ThreadPool::ThreadPool(int threads, bool solo) : shares_(static_cast<size_t>(threads > 1 ? threads : 1)), solo_(solo) {
   workers_.reserve(threads > 1 ? threads - 1 : 0);
   try {
     for (int t = 1; t < threads; ++t) workers_.emplace_back([this, t] { worker_loop(t); });

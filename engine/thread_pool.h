@@ -35,7 +35,9 @@ namespace bnn {
 class ThreadPool {
  public:
   // A pool of `threads` (the caller and threads - 1 workers, started here).
-  explicit ThreadPool(int threads);
+  // `solo`: whether the caller may run jobs alone after a stalled worker
+  // (off where a timing must be of all the threads: bnn-tune's trials).
+  explicit ThreadPool(int threads, bool solo = true);
   ~ThreadPool();
   ThreadPool(const ThreadPool&) = delete;
   ThreadPool& operator=(const ThreadPool&) = delete;
@@ -49,7 +51,7 @@ class ThreadPool {
   template <typename Fn>
   void run(int tasks, const Fn& fn) {
     if (tasks <= 0) return;
-    if (workers_.empty() || tasks == 1 || std::chrono::steady_clock::now() < solo_until_) {
+    if (workers_.empty() || tasks == 1 || (solo_ && std::chrono::steady_clock::now() < solo_until_)) {
       for (int i = 0; i < tasks; ++i) fn(0, i);
       return;
     }
@@ -84,6 +86,7 @@ class ThreadPool {
   alignas(64) std::atomic<int> done_{0};  // incremented by every worker: its own line
   Trampoline call_ = nullptr;
   const void* fn_ = nullptr;
+  bool solo_ = true;                                     // solo periods allowed
   std::chrono::steady_clock::time_point solo_until_{};  // the caller's alone until then
   std::chrono::milliseconds solo_for_{kSoloMin};        // the next such period
 

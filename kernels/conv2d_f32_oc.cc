@@ -18,7 +18,8 @@ std::vector<float> conv2d_f32_oc_prepare(const Conv2DLayer& layer) {
 }
 
 size_t conv2d_f32_oc_scratch_bytes(const ConvGeometry& g) {
-  return kMaxPixelBlock * sizeof(float) * static_cast<size_t>((g.out_c + kOcPad - 1) / kOcPad * kOcPad);  // one block
+  // One pixel's padded channels: finish_pixel stages a partial chunk there.
+  return sizeof(float) * static_cast<size_t>((g.out_c + kOcPad - 1) / kOcPad * kOcPad);
 }
 
 }  // namespace bnn

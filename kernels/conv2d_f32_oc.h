@@ -13,8 +13,6 @@ namespace bnn {
 
 // Output channels per vector chunk; the packed weights pad out_c to it.
 constexpr int kOcPad = 16;
-// The most output pixels a block holds (the scratch is sized for it).
-constexpr int kMaxPixelBlock = 8;
 
 // OHWI weights -> [kh][kw][ic][oc padded to kOcPad].
 std::vector<float> conv2d_f32_oc_prepare(const Conv2DLayer& layer);

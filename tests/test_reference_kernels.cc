@@ -504,7 +504,7 @@ TEST_CASE("every float pooling kernel gives the reference's bits - channel tails
   struct Case { int h, w, c, k, s, p, d; bool extra; };
   const Case cases[] = {{8, 8, 5, 2, 2, 0, 1, false},   {9, 7, 64, 3, 2, 1, 1, false}, {8, 8, 17, 3, 2, 1, 1, true},
                         {7, 9, 67, 3, 1, 1, 1, false},  {6, 6, 1, 2, 2, 1, 1, false},  {9, 8, 33, 3, 2, 0, 2, false},
-                        {12, 11, 128, 3, 2, 1, 1, true}};
+                        {12, 11, 128, 3, 2, 1, 1, true}, {10, 9, 70, 3, 1, 1, 2, false}};
   for (const Case& pc : cases) {
     ConvGeometry g = make_geometry(pc.h, pc.w, pc.c, pc.c, pc.k, pc.s, pc.p, pc.d);
     if (pc.d > 1) g.pad_top = 2, g.pad_right = 2;  // asymmetric
@@ -512,6 +512,7 @@ TEST_CASE("every float pooling kernel gives the reference's bits - channel tails
     g.out_w = test::naive_extent(pc.w, g.pad_left, g.pad_right, pc.k, pc.s, pc.d) + pc.extra;
     std::vector<float> x = rng.normals(size_t(pc.h) * pc.w * pc.c);
     for (size_t i = 7; i < x.size(); i += 97) x[i] = NAN;  // NaN wins a max, spoils a sum
+    for (size_t i = 3; i < x.size(); i += 29) x[i] = i % 2 ? 0.0f : -0.0f;  // equal maxima: the first tap's sign stays
     const size_t out_size = size_t(g.out_h) * g.out_w * pc.c;
     std::vector<float> want_max(out_size), want_in(out_size), want_ex(out_size), want_global(pc.c);
     max_pool_float_ref(g, x.data(), want_max.data(), 0, g.out_h);

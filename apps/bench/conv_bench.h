@@ -38,6 +38,7 @@ struct ConvCase {
   Encoding weight_encoding = Encoding::kBipolar, act_encoding = Encoding::kBipolar;
   int out_bits = 1;  // packed output through thresholds; 0 = float output
   PadValue pad_value = PadValue::kZero;
+  bool fused_quantize = false;  // a float output whose one-bit Quantize the engine fuses (packed words too)
 };
 
 // A one-layer model of a bitserial convolution of `shape` (random weights,

@@ -68,7 +68,7 @@ ConvGeometry geometry_of(const fb::TensorT& in, const fb::TensorT& out, const fb
 }
 
 // The layer's speed-relevant kind, read from the model.
-bool conv_case(const fb::ModelT& m, const fb::BitserialConv2DT& l, ConvCase* c) {
+void conv_case(const fb::ModelT& m, const fb::BitserialConv2DT& l, ConvCase* c) {
   const auto& in = *m.tensors.at(l.input);
   const auto& w = *m.tensors.at(l.weights);
   const auto& out = *m.tensors.at(l.output);
@@ -78,13 +78,12 @@ bool conv_case(const fb::ModelT& m, const fb::BitserialConv2DT& l, ConvCase* c) 
   c->act_encoding = in.encoding == fb::Encoding::BIPOLAR ? Encoding::kBipolar : Encoding::kUnipolar;
   c->out_bits = out.type == fb::ElementType::PACKED ? out.bits : 0;
   c->pad_value = l.pad_value == fb::PadValue::MINUS_ONE ? PadValue::kMinusOne : PadValue::kZero;
-  return true;
 }
 
 // How many pieces a channel split can cut this layer into (the engine's
 // granule), or 0 when the kernel cannot split channels.
 int channel_steps(const BitserialConvKernel& k, const ConvCase& c) {
-  const int step = bitserial_conv_channel_step(k, c.out_bits > 0);
+  const int step = bitserial_conv_channel_step(k, c.out_bits > 0 || c.fused_quantize);
   return step > 0 ? (c.geometry.out_c + step - 1) / step : 0;
 }
 
@@ -223,7 +222,7 @@ void tune_float_layer(fb::ModelT& model, const std::vector<uint8_t>& bytes, int 
   std::snprintf(geometry, sizeof geometry, " %dx%d s%dx%d p%d.%d.%d.%d d%dx%d out %dx%d", g.kernel_h, g.kernel_w,
                 g.stride_h, g.stride_w, g.pad_top, g.pad_left, g.pad_bottom, g.pad_right, g.dilation_h, g.dilation_w,
                 g.out_h, g.out_w);
-  const std::string key = shape + geometry;
+  const std::string key = shape + geometry + (l.transform && l.transform->residual >= 0 ? " residual" : "");
   const double eta = n ? elapsed() / n * (total - n) : 0;
   char line[256];
   std::snprintf(line, sizeof line, "[%zu/%zu] %s (%s), %.0f s so far, about %.0f s left", n + 1, total,
@@ -313,7 +312,10 @@ std::vector<LayerResult> tune_model(fb::ModelT& model, const std::vector<uint8_t
     const bool residual = l.transform && l.transform->residual >= 0;
     const fb::LayerT* next = convs[n] + 1 < model.layers.size() ? model.layers[convs[n] + 1].get() : nullptr;
     const fb::QuantizeT* quantize = next ? next->options.AsQuantize() : nullptr;
-    const bool quantized = quantize && quantize->input == l.output;
+    // The engine fuses a one-bit Quantize of a float output (engine/model.cc).
+    const bool quantized =
+        c.out_bits == 0 && quantize && quantize->input == l.output && model.tensors.at(quantize->output)->bits == 1;
+    c.fused_quantize = quantized;
     const std::string key = shape_text(c) + geometry + " g" + std::to_string(c.geometry.groups) +
                             (c.pad_value == PadValue::kMinusOne ? " pad-1" : "") +
                             (c.weight_encoding == Encoding::kBipolar ? " wb" : " wu") +
