@@ -155,14 +155,14 @@ def functions(asm_path):
     return funcs
 
 
-def loop_levels(body, loops_expected):
-    """The function's instructions grouped by how many loops enclose them
-    (a loop: a label and a later branch back to it). Blocks after the first
-    `ret` are out-of-line (bnn's byte-lane flush every 31 steps) and left out.
-    Returns one instruction list per level, outermost (once per call) first,
-    and a counter of mnemonics in the innermost level."""
-    end = next(i for i, l in enumerate(body) if l.strip() == "ret")
-    body = body[:end + 1]
+def is_instruction(line):
+    """An instruction line of the assembly (not a label or a directive)."""
+    return line.startswith("\t") and not line.strip().startswith(".")
+
+
+def back_branches(body):
+    """The loops of a function's lines: (label line, branch line) for each
+    branch to a label above it."""
     labels, loops = {}, []
     for i, l in enumerate(body):
         m = re.match(r"^(\.L\w+):", l)
@@ -171,9 +171,21 @@ def loop_levels(body, loops_expected):
         m = re.match(r"^\s+(b|b\.?(?:eq|ne|[lg][te]|[hl][is]|cc|cs|mi|pl|vs|vc)|cbn?z|tbn?z)\s+.*?(\.L\w+)\s*$", l)
         if m and m.group(2) in labels and labels[m.group(2)] < i:
             loops.append((labels[m.group(2)], i))
+    return loops
+
+
+def loop_levels(body, loops_expected):
+    """The function's instructions grouped by how many loops enclose them
+    (a loop: a label and a later branch back to it). Blocks after the first
+    `ret` are out-of-line (bnn's byte-lane flush every 31 steps) and left out.
+    Returns one instruction list per level, outermost (once per call) first,
+    and a counter of mnemonics in the innermost level."""
+    end = next(i for i, l in enumerate(body) if l.strip() == "ret")
+    body = body[:end + 1]
+    loops = back_branches(body)
     levels = [[] for _ in range(loops_expected + 1)]
     for i, l in enumerate(body):
-        if not l.startswith("\t") or l.strip().startswith("."):
+        if not is_instruction(l):
             continue
         depth = sum(1 for a, b in loops if a < i <= b)
         if depth > loops_expected:
@@ -223,19 +235,14 @@ def hottest_loop(body, key):
     """The innermost loop (a label and the branch back to it, no loop inside)
     holding the most `key` instructions: the inner step of a kernel whose
     other loops the compiler shaped freely."""
-    labels, best = {}, None
-    for i, l in enumerate(body):
-        m = re.match(r"^(\.L\w+):", l)
-        if m:
-            labels[m.group(1)] = i
-        m = re.match(r"^\s+(b|b\.?\w+|cbn?z|tbn?z)\s+.*?(\.L\w+)\s*$", l)
-        if m and m.group(2) in labels and labels[m.group(2)] < i:
-            start = labels[m.group(2)]
-            inner = [x.strip() for x in body[start + 1:i + 1] if x.startswith("\t") and not x.strip().startswith(".")]
-            nested = any(re.match(r"^\.L\w+:", x) for x in body[start + 1:i])
-            n = sum(1 for ins in inner if ins.split()[0] == key)
-            if not nested and (best is None or n > best[0]):
-                best = (n, inner)
+    best = None
+    for start, end in back_branches(body):
+        if any(re.match(r"^\.L\w+:", x) for x in body[start + 1:end]):
+            continue  # a label inside: not innermost
+        inner = [x.strip() for x in body[start + 1:end + 1] if is_instruction(x)]
+        n = sum(1 for ins in inner if ins.split()[0] == key)
+        if best is None or n > best[0]:
+            best = (n, inner)
     return best[1] if best else []
 
 
