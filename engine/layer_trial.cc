@@ -42,6 +42,12 @@ struct LayerTrial::Impl {
     return !model_op().also_writes.empty() && layer + 1 < static_cast<int>(bound->ops.size()) &&
            bound->ops[layer + 1]->describe_quantize(f);
   }
+  // Whether the layer's channel splits must keep whole packed words: a
+  // packed output, or a float one whose one-bit Quantize it writes too.
+  bool packed_output(const fb::BitserialConv2D& b, const BindContext& ctx) const {
+    QuantizeFusion fused;
+    return ctx.info(b.output()).type == ElementType::kPacked || fuses_quantize(&fused);
+  }
   BindContext context(const fb::Schedule* schedule, std::string* note, std::vector<int>* constants) const {
     return BindContext{bound->tensor_infos, bound->tensors, schedule, note, constants};
   }
@@ -163,8 +169,7 @@ std::vector<LayerSchedule> LayerTrial::candidates() const {
   const fb::BitserialConv2D& b = *l.options_as_BitserialConv2D();
   const BitserialConvArgs args = bitserial_conv_args(b, ctx);
   const ConvGeometry& g = args.geometry;
-  QuantizeFusion fused;
-  const bool packed_out = ctx.info(b.output()).type == ElementType::kPacked || m.fuses_quantize(&fused);
+  const bool packed_out = m.packed_output(b, ctx);
   const int threads = m.pool->size();
   const int64_t pixels = int64_t{g.out_h} * g.out_w;
   for (const BitserialConvKernel& k : bitserial_conv_kernels()) {
@@ -241,8 +246,7 @@ bool LayerTrial::splits_channels(const LayerSchedule& s) const {
   const BitserialConvArgs args = bitserial_conv_args(b, ctx);
   const BitserialConvKernel* k = find_bitserial_conv_kernel(s.kernel);
   if (!k) k = default_bitserial_conv_kernel(args);
-  QuantizeFusion fused;
-  const bool packed_out = ctx.info(b.output()).type == ElementType::kPacked || m.fuses_quantize(&fused);
+  const bool packed_out = m.packed_output(b, ctx);
   std::optional<SplitAxis> scheduled;
   if (s.split == LayerSchedule::Split::kRows) scheduled = SplitAxis::kRows;
   if (s.split == LayerSchedule::Split::kChannels) scheduled = SplitAxis::kChannels;
