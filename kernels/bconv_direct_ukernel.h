@@ -73,6 +73,22 @@ struct BconvDirectArgs {
 
 using BconvDirectUkernel = void (*)(const BconvDirectArgs& args);
 
+namespace portable {
+void bconv_direct_8x4c1(const BconvDirectArgs& args);
+}  // namespace portable
+
+#if defined(BNN_HAVE_NEON64)
+namespace neon64 {
+void bconv_direct_8x4c1(const BconvDirectArgs& args);
+}  // namespace neon64
+#endif
+
+#if defined(BNN_HAVE_NEON32)
+namespace neon32 {
+void bconv_direct_8x2c1(const BconvDirectArgs& args);
+}  // namespace neon32
+#endif
+
 #if defined(BNN_HAVE_AVX512VPOPCNT)
 namespace avx512vpopcnt {
 // <channels>x<pixels>: 8 channels a zmm of 64-bit lanes.

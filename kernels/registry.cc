@@ -19,16 +19,25 @@ namespace {
 // Reference first; later entries are preferred where their ISA is available.
 const BitserialConvKernel kBitserialConvKernels[] = {
     {"bitserial_conv_1x1c1__ref", Isa::kPortable, 1, 1, 1, nullptr},
+    // Before the portable GEMM kernels, so never a default: a check of the
+    // direct driver and its plain C++ epilogue on every CPU.
+    {"bconv_direct_8x4c1__portable", Isa::kPortable, 8, 4, 1, nullptr, portable::bconv_direct_8x4c1},
     {"bgemm_ukernel_4x4c1__portable", Isa::kPortable, 4, 4, 1, bgemm_ukernel_portable<4, 4>},
     {"bgemm_ukernel_8x2c1__portable", Isa::kPortable, 8, 2, 1, bgemm_ukernel_portable<8, 2>},
 #if defined(BNN_HAVE_NEON32)
+    // GEMM 4x4 stays ARMv7's default (kernels/arm_neon32/bconv-direct.cc says why).
+    {"bconv_direct_8x2c1__neon32", Isa::kNeon32, 8, 2, 1, nullptr, neon32::bconv_direct_8x2c1},
     {"bgemm_ukernel_4x4c1__neon32", Isa::kNeon32, 4, 4, 1, neon32::bgemm_ukernel_4x4c1},
 #endif
 #if defined(BNN_HAVE_NEON64)
-    // 8x4 last (the default): per the llvm-mca estimates (docs/performance.md)
-    // it does more work per cycle on Cortex-A53/A72 and amortizes its call.
+    // The direct 8x4 last (the default): per the llvm-mca estimates
+    // (docs/performance.md, Pi estimates) it runs every W1A1 layer of
+    // ResNet-18 in fewer cycles than GEMM 8x4 on Cortex-A53 and A72 (no
+    // per-pixel pointer table, a W1A1 path without 32-bit totals); GEMM 8x4
+    // is up to 4% ahead on A72 at W2A2, where bnn-tune picks it.
     {"bgemm_ukernel_4x4c1__neon64", Isa::kNeon64, 4, 4, 1, neon64::bgemm_ukernel_4x4c1},
     {"bgemm_ukernel_8x4c1__neon64", Isa::kNeon64, 8, 4, 1, neon64::bgemm_ukernel_8x4c1},
+    {"bconv_direct_8x4c1__neon64", Isa::kNeon64, 8, 4, 1, nullptr, neon64::bconv_direct_8x4c1},
 #endif
 #if defined(BNN_HAVE_AVX2)
     {"bgemm_ukernel_4x4c1__avx2", Isa::kAvx2, 4, 4, 1, avx2::bgemm_ukernel_4x4c1},

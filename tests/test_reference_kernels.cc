@@ -201,6 +201,45 @@ TEST_CASE("bitserial microkernels: deep sums at the narrow-lane limits") {
   }
 }
 
+TEST_CASE("direct microkernels: deep sums at the narrow-lane limits") {
+  // As above, through the direct contract: every tap and pixel reads the
+  // same zero words, and a float output with mul 1 and nothing added is S.
+  for (const BitserialConvKernel* k : runnable(bitserial_conv_kernels())) {
+    if (!k->direct) continue;
+    for (const int depth : {30, 31, 32, 4079, 4080, 4081, 4095, 4096, 4097, 8200}) {
+      for (const int bits : {1, 2}) {
+        INFO(k->name << ", " << depth << " words, W" << bits << "A" << bits);
+        BconvDirectArgs args;
+        args.taps = depth % 2 == 0 ? 2 : 1;
+        args.words = depth / args.taps;
+        args.weight_bits = args.act_bits = bits;
+        const std::vector<uint64_t> zeros(static_cast<size_t>(bits) * args.words, 0);
+        const std::vector<int64_t> tap_offset(args.taps, 0);
+        std::vector<uint64_t> w(static_cast<size_t>(args.taps) * bits * args.words * k->tile_oc, ~uint64_t{0});
+        const std::vector<int32_t> channel_add(k->tile_oc, 0);
+        std::vector<float> got(static_cast<size_t>(k->tile_px) * k->tile_oc, -1.0f);
+        BconvDirectEpilogue e;
+        e.mul = 1;
+        e.out_c = e.oc_stride = k->tile_oc;
+        e.channel_add = channel_add.data();
+        e.pixels = k->tile_px;
+        e.out_float = got.data();
+        args.a = zeros.data();
+        args.tap_offset = tap_offset.data();
+        args.w = w.data();
+        args.pixels = k->tile_px;
+        args.e = &e;
+        int64_t expect = 0;
+        for (int i = 0; i < bits; ++i) {
+          for (int j = 0; j < bits; ++j) expect += (int64_t{64} * args.taps * args.words) << (i + j);
+        }
+        k->direct(args);
+        for (float v : got) REQUIRE(v == static_cast<float>(expect));
+      }
+    }
+  }
+}
+
 TEST_CASE("bitserial conv kernels: sampled shape grid (full tier)" * doctest::test_suite("slow")) {
   // 2000 cases in 20 named chunks; each failure names its case.
   const std::vector<test::BitserialConvTester> cases = sample_cases(2000, 8);

@@ -67,7 +67,9 @@ FLAGS = ["-std=c++17", "-O3", "-DNDEBUG"]  # CMake's Release flags; no -mcpu, as
 # its count per inner iteration (plus other counts the inner loop must have:
 # bnn's widening steps belong outside it), MACs per iteration as tile
 # (channels x pixels) x depth (64 channels per word for bitserial; one
-# multiply per depth step for the integer kernels).
+# multiply per depth step for the integer kernels). Bitserial kernels loop
+# over BINARY_LOOPS unless `loops` names fewer, for every precision unless
+# `precisions` names some.
 KERNELS = [
     dict(name="bgemm_ukernel_4x4c1__neon64", src="kernels/arm_neon64/bgemm-4x4c1.cc", flags=[],
          fn="neon64::(anonymous namespace)::run<4, true, true>", key="cnt", per_iter=8, also={"uadalp": 0},
@@ -75,6 +77,14 @@ KERNELS = [
     dict(name="bgemm_ukernel_8x4c1__neon64", src="kernels/arm_neon64/bgemm-8x4c1.cc", flags=[],
          fn="neon64::(anonymous namespace)::run<8, false, true>", key="cnt", per_iter=16, also={"uadalp": 16},
          oc=8, px=4, depth=64, binary=True),
+    # The direct kernel has a W1A1 function (its 16-bit lanes are the sums:
+    # loops over taps and words only) and one for more bits.
+    dict(name="bconv_direct_8x4c1__neon64 W1A1", src="kernels/arm_neon64/bconv-direct.cc", flags=[],
+         fn="neon64::(anonymous namespace)::run_tile<8, 4, true, false, true>", key="cnt", per_iter=16,
+         also={"uadalp": 16}, oc=8, px=4, depth=64, binary=True, loops=("taps", "words"), precisions=[(1, 1)]),
+    dict(name="bconv_direct_8x4c1__neon64", src="kernels/arm_neon64/bconv-direct.cc", flags=[],
+         fn="neon64::(anonymous namespace)::run_tile<8, 4, true, false, false>", key="cnt", per_iter=16,
+         also={"uadalp": 16}, oc=8, px=4, depth=64, binary=True, precisions=[(1, 2), (2, 2)]),
     dict(name="int16 SMLAL 8x4", src="apps/bench/pi_estimate/int_gemm_neon.cc", flags=[], fn="gemm_s16_8x4",
          key="smlal", per_iter=32, also={}, oc=8, px=4, depth=4, binary=False),
     dict(name="int8 SMULL/SADALP 4x4", src="apps/bench/pi_estimate/int_gemm_neon.cc", flags=[], fn="gemm_s8_4x4",
@@ -91,6 +101,7 @@ LAYERS = [("C2", 56, 56, 64, 64, 3, 1, 1), ("C3", 56, 56, 64, 64, 1, 1, 0), ("C4
           ("C8", 28, 28, 128, 256, 1, 2, 0), ("C9", 14, 14, 256, 256, 3, 1, 1), ("C10", 14, 14, 256, 512, 3, 2, 1),
           ("C11", 14, 14, 256, 512, 1, 2, 0), ("C12", 7, 7, 512, 512, 3, 1, 1)]
 PRECISIONS = [(1, 1), (1, 2), (2, 2)]
+BINARY_LOOPS = ("wbits", "abits", "taps", "words")  # weight planes, activation planes, taps, 64-channel words
 
 # The shipped float convolution's NEON inner loop (kernels/conv2d_f32_oc.inc,
 # the AArch64 default block 16x4): one step of kernel depth for 16 output
@@ -217,9 +228,15 @@ def trip_counts(kernel, layer, wbits, abits):
     _, h, w, c, oc, k, s, p = layer
     oh, ow = (h + 2 * p - k) // s + 1, (w + 2 * p - k) // s + 1
     calls = math.ceil(oh * ow / kernel["px"]) * math.ceil(oc / kernel["oc"])
-    if kernel["binary"]:  # weight planes, activation planes, taps, 64-channel words
-        return calls, [wbits, abits, k * k, math.ceil(c / 64)]
+    if kernel["binary"]:
+        trips = dict(wbits=wbits, abits=abits, taps=k * k, words=math.ceil(c / 64))
+        return calls, [trips[loop] for loop in kernel.get("loops", BINARY_LOOPS)]
     return calls, [math.ceil(k * k * c / kernel["depth"])]
+
+
+def runs(kernel, wbits, abits):
+    """Whether this (bitserial) kernel function runs layers of these widths."""
+    return (wbits, abits) in kernel.get("precisions", PRECISIONS)
 
 
 def layer_cycles(kernel, level_cycles, layer, wbits, abits):
@@ -272,7 +289,8 @@ def network_estimate(per_cpu, bandwidth):
         for name, count, kind, what in NETWORK:
             if kind == "binary":
                 layer = next(l for l in LAYERS if l[0] == what)
-                cycles = min(layer_cycles(k, r[k["name"]]["level_cycles"], layer, 1, 1) for k in binaries)
+                cycles = min(layer_cycles(k, r[k["name"]]["level_cycles"], layer, 1, 1) for k in binaries
+                             if runs(k, 1, 1))
                 ms = count * cycles / clock * 1e3
             elif kind == "float":
                 ms = count * float_layer_cycles(r[FLOAT_KERNEL["name"]]["cycles"], what) / clock * 1e3
@@ -316,7 +334,7 @@ def estimate(show_loops):
                 if name is None:
                     sys.exit(f"pi_estimate: no function matching '{kernel['fn']}' in {kernel['src']}'s assembly "
                              "(inlined or renamed?)")
-                levels, count = loop_levels(funcs[name], 4 if kernel["binary"] else 1)
+                levels, count = loop_levels(funcs[name], len(kernel.get("loops", BINARY_LOOPS)) if kernel["binary"] else 1)
                 for mnemonic, want in [(kernel["key"], kernel["per_iter"])] + list(kernel["also"].items()):
                     if count(mnemonic) != want:
                         sys.exit(f"{kernel['name']} on {cpu}: {count(mnemonic)} {mnemonic} in the inner loop, expected "
@@ -360,7 +378,7 @@ def layer_table(per_cpu):
             c16 = cycles(int16)
             c8, k8 = min((cycles(k), k["name"]) for k in int8s)
             for wb, ab in PRECISIONS:
-                cb, kb = min((cycles(k, wb, ab), k["name"]) for k in binaries)
+                cb, kb = min((cycles(k, wb, ab), k["name"]) for k in binaries if runs(k, wb, ab))
                 rows.append(dict(cpu=cpu, layer=layer[0], precision=f"W{wb}A{ab}", bnn_kernel=kb, bnn_cycles=cb,
                                  int16_cycles=c16, int8_kernel=k8, int8_cycles=c8,
                                  vs_int16=c16 / cb, vs_int8=c8 / cb))
@@ -395,7 +413,7 @@ def markdown(per_cpu, rows):
                 out.append(f"| {k['name']} | {label} | {r['level_cycles'][0]:.1f} | {inner} |")
     out += ["", "### Per layer: estimated speedup of bnn over the integer baselines", "",
             "Each cell: int16 cycles / bnn cycles, then int8 cycles / bnn cycles (the faster int8 kernel on that "
-            "core); bnn runs the faster of its two microkernels on each layer.", ""]
+            "core); bnn runs the fastest of its microkernels on each layer.", ""]
     header = "| layer | precision | " + " | ".join(label for _, label in CPUS) + " |"
     out += [header, "| --- | --- | " + " | ".join("---:" for _ in CPUS) + " |"]
     for layer in LAYERS:
