@@ -25,9 +25,11 @@ FloatTransform from_channel(FloatTransform t, int c0) {
 // code = #{ l : (acc >= thresholds[l][c]) ^ down[c] } (the plan stores T + 1
 // for downward channels, bconv_direct_ukernel.h).
 void store_codes(const int32_t* acc, int lanes, int c0, const BconvDirectEpilogue& e, uint8_t* row, int64_t words) {
+  constexpr int kMaxBits = 4;  // the widest code a model holds
+  assert(e.out_bits <= kMaxBits);
   const int levels = (1 << e.out_bits) - 1;
   for (int c8 = 0; c8 < lanes; c8 += 8) {
-    uint8_t planes[4] = {};
+    uint8_t planes[kMaxBits] = {};
     for (int c = c8; c < std::min(c8 + 8, lanes); ++c) {
       const int ch = c0 + c;
       const bool down = (e.down[ch / 8] >> (ch % 8)) & 1;

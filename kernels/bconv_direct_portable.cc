@@ -4,6 +4,7 @@
 // C++ epilogue). Not a default anywhere; it gives every CPU, and the native
 // test run, a check of the driver and of bconv_direct_finish that the ARM
 // kernels share.
+#include <cassert>
 #include <cstdint>
 
 #include "kernels/bconv_direct_finish.h"
@@ -38,6 +39,7 @@ void run_tile(const BconvDirectArgs& a) {
 }  // namespace
 
 void bconv_direct_8x4c1(const BconvDirectArgs& args) {
+  assert(args.tiles == 1 || (!args.corr && !args.pixel_add && args.pixels == 4));  // the span contract
   BconvDirectArgs tile = args;
   for (int i = 0; i < args.tiles; ++i) {
     run_tile<8, 4>(tile);

@@ -37,7 +37,7 @@ std::shared_ptr<const Int8ConvPlan> conv2d_int8_prepare(const Int8ConvLayer& lay
         }
       }
     }
-    if (layout.biased) plan->acc_init[oc] = -layer.input_zero_point * sum;
+    if (layout.biased) plan->acc_init[oc] = -(layer.input_zero_point + layout.code_shift) * sum;
   }
   if (layout.biased) {
     plan->weights8.assign(packed.begin(), packed.end());

@@ -10,6 +10,9 @@
 //   The uint8 codes themselves are stored (s + zero point), and each
 //   accumulator starts at -zero point x sum of its weights, which takes the
 //   zero point back out exactly; a padded tap holds the zero point (s = 0).
+//   AArch64 sdot (ARMv8.2 dot product: Pi 5) is the same with signed bytes:
+//   the codes minus 128 (the uint8 code with its top bit flipped), each
+//   accumulator starting at -(zero point - 128) x sum of its weights.
 // - AVX2 vpmaddwd: int16 pairs, groups of 2 channels.
 // - NEON smlal / portable: int16, one channel at a time.
 // Sums are exact in int32 whatever the order, so every kernel gives the
@@ -32,7 +35,8 @@ constexpr int kInt8BandRows = 6;
 struct Int8ConvLayout {
   int group = 1;        // input channels per multiply-add step
   int vec_oc = 4;       // output channels per accumulator vector
-  bool biased = false;  // uint8 codes, s + zero point (VNNI); else s as int16
+  bool biased = false;  // byte codes, s + zero point + code_shift (VNNI, sdot); else s as int16
+  int code_shift = 0;   // biased: 0 (uint8 codes, VNNI) or -128 (int8 codes, sdot)
 };
 
 struct Int8ConvPlan {
@@ -45,7 +49,7 @@ struct Int8ConvPlan {
   std::vector<int32_t> offsets;   // [k_groups]: element offset of each group from a pixel's window origin
   std::vector<int8_t> weights8;   // biased: [ocp / vec_oc][k_groups][vec_oc][group]
   std::vector<int16_t> weights16; // otherwise, same order
-  std::vector<int32_t> acc_init;  // [ocp]: -zero point x sum of weights (biased), else 0
+  std::vector<int32_t> acc_init;  // [ocp]: -(zero point + code_shift) x sum of weights (biased), else 0
 };
 
 std::shared_ptr<const Int8ConvPlan> conv2d_int8_prepare(const Int8ConvLayer& layer, const Int8ConvLayout& layout);
@@ -67,6 +71,9 @@ BNN_DECLARE_CONV2D_INT8(avx512vnni)
 #endif
 #if defined(BNN_HAVE_NEON32)
 BNN_DECLARE_CONV2D_INT8(neon32)
+#endif
+#if defined(BNN_HAVE_NEON64DOT)
+BNN_DECLARE_CONV2D_INT8(neon64dot)
 #endif
 
 #undef BNN_DECLARE_CONV2D_INT8

@@ -8,10 +8,13 @@
 #include <string>
 #include <vector>
 
-#if defined(__arm__) && defined(__linux__)
+#if (defined(__arm__) || defined(__aarch64__)) && defined(__linux__)
 #include <sys/auxv.h>
 #ifndef HWCAP_NEON
-#define HWCAP_NEON (1 << 12)
+#define HWCAP_NEON (1 << 12)  // ARMv7's AT_HWCAP bit
+#endif
+#ifndef HWCAP_ASIMDDP
+#define HWCAP_ASIMDDP (1 << 20)  // AArch64's AT_HWCAP bit for sdot/udot
 #endif
 #endif
 
@@ -33,12 +36,15 @@
 #ifndef BNN_HAVE_NEON32
 #define BNN_HAVE_NEON32 0
 #endif
+#ifndef BNN_HAVE_NEON64DOT
+#define BNN_HAVE_NEON64DOT 0
+#endif
 
 namespace bnn {
 namespace {
 
-constexpr Isa kAllIsas[] = {Isa::kPortable, Isa::kAvx2, Isa::kAvx512F, Isa::kAvx512Vpopcnt, Isa::kAvx512Vnni, Isa::kNeon64,
-                             Isa::kNeon32};
+constexpr Isa kAllIsas[] = {Isa::kPortable, Isa::kAvx2,   Isa::kAvx512F,   Isa::kAvx512Vpopcnt,
+                             Isa::kAvx512Vnni, Isa::kNeon64, Isa::kNeon64Dot, Isa::kNeon32};
 
 // Kernels of an ISA are compiled in only where the toolchain targets it; its
 // kernel files use the same conditions.
@@ -51,6 +57,7 @@ bool built(Isa isa) {
     case Isa::kAvx512Vnni: return BNN_HAVE_AVX512VNNI + 0 != 0;
     case Isa::kNeon64: return BNN_HAVE_NEON64 + 0 != 0;
     case Isa::kNeon32: return BNN_HAVE_NEON32 + 0 != 0;
+    case Isa::kNeon64Dot: return BNN_HAVE_NEON64DOT + 0 != 0;
   }
   return false;
 }
@@ -78,6 +85,11 @@ bool detected(Isa isa) {
     case Isa::kNeon64: return true;  // NEON is part of AArch64
 #else
     case Isa::kNeon64: return false;
+#endif
+#if defined(__aarch64__) && defined(__linux__)
+    case Isa::kNeon64Dot: return (getauxval(AT_HWCAP) & HWCAP_ASIMDDP) != 0;
+#else
+    case Isa::kNeon64Dot: return false;
 #endif
 #if defined(__arm__) && defined(__linux__)
     case Isa::kNeon32: return (getauxval(AT_HWCAP) & HWCAP_NEON) != 0;
@@ -166,6 +178,7 @@ const char* isa_name(Isa isa) {
     case Isa::kAvx512Vnni: return "avx512vnni";
     case Isa::kNeon64: return "neon64";
     case Isa::kNeon32: return "neon32";
+    case Isa::kNeon64Dot: return "neon64dot";
   }
   return "unknown";
 }

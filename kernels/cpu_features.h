@@ -11,8 +11,9 @@ namespace bnn {
 
 // kAvx512F: AVX-512 Foundation alone (the float kernels); kAvx512Vpopcnt adds
 // BW and VPOPCNTDQ (the binary kernels); kAvx512Vnni adds BW and VNNI (the
-// int8 kernels: Intel since Cascade Lake, AMD since Zen 4).
-enum class Isa : unsigned { kPortable, kAvx2, kAvx512Vpopcnt, kNeon64, kNeon32, kAvx512F, kAvx512Vnni };
+// int8 kernels: Intel since Cascade Lake, AMD since Zen 4). kNeon64Dot:
+// AArch64 with the ARMv8.2 dot product (sdot: Cortex-A55/A76 on, Pi 5).
+enum class Isa : unsigned { kPortable, kAvx2, kAvx512Vpopcnt, kNeon64, kNeon32, kAvx512F, kAvx512Vnni, kNeon64Dot };
 
 const char* isa_name(Isa isa);
 

@@ -31,10 +31,11 @@ const BitserialConvKernel kBitserialConvKernels[] = {
 #endif
 #if defined(BNN_HAVE_NEON64)
     // The direct 8x4 last (the default): per the llvm-mca estimates
-    // (docs/performance.md, Pi estimates) it runs every W1A1 layer of
-    // ResNet-18 in fewer cycles than GEMM 8x4 on Cortex-A53 and A72 (no
-    // per-pixel pointer table, a W1A1 path without 32-bit totals); GEMM 8x4
-    // is up to 4% ahead on A72 at W2A2, where bnn-tune picks it.
+    // (docs/performance.md, "Raspberry Pi, December 7 (later)") it runs
+    // Bi-Real-18's binary layers in fewer cycles than GEMM 8x4 on Cortex-A53
+    // and A72: faster on rows a multiple of 4 pixels wide and on 1x1 layers,
+    // slower on 14- and 7-wide rows and, on A72, at more than one bit, where
+    // bnn-tune picks GEMM 8x4.
     {"bgemm_ukernel_4x4c1__neon64", Isa::kNeon64, 4, 4, 1, neon64::bgemm_ukernel_4x4c1},
     {"bgemm_ukernel_8x4c1__neon64", Isa::kNeon64, 8, 4, 1, neon64::bgemm_ukernel_8x4c1},
     {"bconv_direct_8x4c1__neon64", Isa::kNeon64, 8, 4, 1, nullptr, neon64::bconv_direct_8x4c1},
@@ -138,6 +139,9 @@ const Int8ConvKernel kInt8ConvKernels[] = {
 #endif
 #if defined(BNN_HAVE_NEON32)
     {"conv2d_int8_8x4c1__neon32", Isa::kNeon32, neon32::conv2d_int8_layout, neon32::conv2d_int8_run},
+#endif
+#if defined(BNN_HAVE_NEON64DOT)
+    {"conv2d_int8_16x4c4__neon64dot", Isa::kNeon64Dot, neon64dot::conv2d_int8_layout, neon64dot::conv2d_int8_run},
 #endif
 #if defined(BNN_HAVE_AVX2)
     {"conv2d_int8_16x6c2__avx2", Isa::kAvx2, avx2::conv2d_int8_layout, avx2::conv2d_int8_run},

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // The NEON popcount steps both bitserial drivers' microkernels share
 // (bgemm-neon.inc, bconv-direct-neon.inc): one word pair's bit count as byte
-// lanes, and the pairwise add that turns two registers of 64-bit channel
-// counts into four channels in order. Included inside each tile file's
+// lanes, and the pairwise add that turns two registers of widened counts (two
+// 32-bit lanes per channel, two channels a register) into four channels in
+// order. Included inside each tile file's
 // BNN_NEON_NAMESPACE, so no symbol leaves the ISA's namespace.
 #pragma once
 

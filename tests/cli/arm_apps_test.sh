@@ -35,7 +35,7 @@ assert worst < 1e-5, worst
 print(f'identical labels, largest probability difference {worst:.2g}')
 "
 check "the sneaker photo is a sneaker" 0 "Sneaker" -- run "$arm/bin/bnn-classify" "$source_dir/examples/images/sneaker_photo.jpg"
-check "bnn-run --info: NEON kernels run the model" 0 "bgemm_ukernel_[0-9x]+c1__$isa" -- run "$arm/bin/bnn-run" --info "$model"
+check "bnn-run --info: NEON kernels run the model" 0 "(bgemm_ukernel|bconv_direct)_[0-9x]+c1__$isa" -- run "$arm/bin/bnn-run" --info "$model"
 check "bnn-run --info: no portable bitserial kernel" 1 "" -- sh -c "'$qemu' -L '$sysroot' '$arm/bin/bnn-run' --info '$model' | grep -E 'BitserialConv2D.*__portable'"
 check "bnn-bench --model" 0 "median [0-9.]+, p90" -- run "$arm/bin/bnn-bench" --model "$model"
 check "bnn-tune --budget-seconds 5" 0 "wrote" -- run "$arm/bin/bnn-tune" "$model" -o "$work/tuned.bnn" --budget-seconds 5

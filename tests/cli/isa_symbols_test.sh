@@ -10,7 +10,7 @@ nm_tool=$1
 dir=$2
 checked=0
 failed=0
-for folder in x86_avx2:avx2 x86_avx512f:avx512f x86_avx512vpopcnt:avx512vpopcnt x86_avx512vnni:avx512vnni arm_neon64:neon64 arm_neon32:neon32; do
+for folder in x86_avx2:avx2 x86_avx512f:avx512f x86_avx512vpopcnt:avx512vpopcnt x86_avx512vnni:avx512vnni arm_neon64:neon64 arm_neon64dot:neon64dot arm_neon32:neon32; do
   sub=${folder%%:*}
   ns=${folder##*:}
   [ -d "$dir/$sub" ] || continue

@@ -237,43 +237,41 @@ class BitserialConvTester {
   }
 
   // One block, checked to leave every output outside it as it was (floats
-  // compared bit for bit; packed outputs by whole words: a block owns the
-  // words of its channels).
+  // compared bit for bit; packed outputs byte by byte, a byte holding 8
+  // channels: the direct kernels split at 8-channel tiles). The bits past
+  // out_c belong to the block that ends there.
   static void run_block(const BitserialConvKernel& k, const BitserialGemmPlan* plan, const BitserialConvLayer& layer,
                         const ConvGeometry& g, const OutputBlock& block, void* scratch) {
     const size_t pixels = size_t(g.out_h) * g.out_w;
     const bool packed = layer.out_packed != nullptr;
-    const int64_t words = words_for(g.out_c);
-    const size_t row = packed ? size_t(layer.to_bits.bits * words) : size_t(g.out_c);  // elements per pixel
-    auto* out = packed ? static_cast<void*>(layer.out_packed) : static_cast<void*>(layer.out_float);
-    const size_t element = packed ? sizeof(uint64_t) : sizeof(float);
-    std::vector<uint8_t> before(pixels * row * element);
-    std::memcpy(before.data(), out, before.size());
-    std::vector<uint64_t> bits_before;  // the fused quantize's, when there is one
-    if (layer.quantize.packed) bits_before.assign(layer.quantize.packed, layer.quantize.packed + pixels * words);
+    const int64_t row_bytes = words_for(g.out_c) * 8;  // of one bit plane
+    const int64_t channel_end = block.channel_end == g.out_c ? INT64_MAX : block.channel_end;
+    auto inside = [&](size_t p, int64_t c0, int64_t c1) {
+      const int oy = static_cast<int>(p / g.out_w);
+      return oy >= block.row_begin && oy < block.row_end && c0 < channel_end && c1 > block.channel_begin;
+    };
+    auto* out = packed ? reinterpret_cast<uint8_t*>(layer.out_packed) : reinterpret_cast<uint8_t*>(layer.out_float);
+    const size_t row = packed ? size_t(layer.to_bits.bits * row_bytes) : size_t(g.out_c) * sizeof(float);  // bytes per pixel
+    const std::vector<uint8_t> before(out, out + pixels * row);
+    const auto* bits = reinterpret_cast<uint8_t*>(layer.quantize.packed);
+    std::vector<uint8_t> bits_before;  // the fused quantize's, when there is one
+    if (bits) bits_before.assign(bits, bits + pixels * row_bytes);
     bitserial_conv_run(k, plan, layer, block, scratch);
     for (size_t i = 0; i < bits_before.size(); ++i) {
-      const int oy = static_cast<int>(i / words / g.out_w);
-      const int64_t c0 = int64_t(i % words) * kWordBits;
-      const bool inside = oy >= block.row_begin && oy < block.row_end && c0 < block.channel_end &&
-                          c0 + kWordBits > block.channel_begin;
-      if (!inside && bits_before[i] != layer.quantize.packed[i]) {
+      const int64_t c0 = int64_t(i % row_bytes) * 8;
+      if (!inside(i / row_bytes, c0, c0 + 8) && bits_before[i] != bits[i]) {
         FAIL("block rows " << block.row_begin << "-" << block.row_end << " channels " << block.channel_begin << "-"
-                           << block.channel_end << " wrote fused quantize word " << i << " outside itself");
+                           << block.channel_end << " wrote fused quantize byte " << i << " outside itself");
       }
     }
     for (size_t p = 0; p < pixels; ++p) {
-      const int oy = static_cast<int>(p / g.out_w);
-      for (size_t e = 0; e < row; ++e) {
-        // The channel range element e covers: one channel, or one packed word.
-        const int64_t c0 = packed ? int64_t(e % words) * kWordBits : int64_t(e);
-        const int64_t c1 = packed ? c0 + kWordBits : c0 + 1;
-        const bool inside = oy >= block.row_begin && oy < block.row_end && c0 < block.channel_end &&
-                            c1 > block.channel_begin;
-        const size_t at = (p * row + e) * element;
-        if (!inside && std::memcmp(before.data() + at, static_cast<uint8_t*>(out) + at, element) != 0) {
+      for (size_t b = 0; b < row; ++b) {
+        // The channels byte b covers: 8 of a packed plane, or a quarter of one float.
+        const int64_t c0 = packed ? int64_t(b % row_bytes) * 8 : int64_t(b / sizeof(float));
+        const int64_t c1 = packed ? c0 + 8 : c0 + 1;
+        if (!inside(p, c0, c1) && before[p * row + b] != out[p * row + b]) {
           FAIL("block rows " << block.row_begin << "-" << block.row_end << " channels " << block.channel_begin << "-"
-                             << block.channel_end << " wrote pixel " << p << " element " << e << " outside itself");
+                             << block.channel_end << " wrote pixel " << p << " byte " << b << " outside itself");
         }
       }
     }

@@ -69,7 +69,9 @@ FLAGS = ["-std=c++17", "-O3", "-DNDEBUG"]  # CMake's Release flags; no -mcpu, as
 # (channels x pixels) x depth (64 channels per word for bitserial; one
 # multiply per depth step for the integer kernels). Bitserial kernels loop
 # over BINARY_LOOPS unless `loops` names fewer, for every precision unless
-# `precisions` names some.
+# `precisions` names some. row_tiles: the kernel's tiles lie within one output
+# row (the direct driver), so a row of ow pixels takes ceil(ow / px) calls; the
+# GEMM driver's tiles run on across row ends.
 KERNELS = [
     dict(name="bgemm_ukernel_4x4c1__neon64", src="kernels/arm_neon64/bgemm-4x4c1.cc", flags=[],
          fn="neon64::(anonymous namespace)::run<4, true, true>", key="cnt", per_iter=8, also={"uadalp": 0},
@@ -81,10 +83,11 @@ KERNELS = [
     # loops over taps and words only) and one for more bits.
     dict(name="bconv_direct_8x4c1__neon64 W1A1", src="kernels/arm_neon64/bconv-direct.cc", flags=[],
          fn="neon64::(anonymous namespace)::run_tile<8, 4, true, false, true>", key="cnt", per_iter=16,
-         also={"uadalp": 16}, oc=8, px=4, depth=64, binary=True, loops=("taps", "words"), precisions=[(1, 1)]),
+         also={"uadalp": 16}, oc=8, px=4, depth=64, binary=True, loops=("taps", "words"), precisions=[(1, 1)],
+         row_tiles=True),
     dict(name="bconv_direct_8x4c1__neon64", src="kernels/arm_neon64/bconv-direct.cc", flags=[],
          fn="neon64::(anonymous namespace)::run_tile<8, 4, true, false, false>", key="cnt", per_iter=16,
-         also={"uadalp": 16}, oc=8, px=4, depth=64, binary=True, precisions=[(1, 2), (2, 2)]),
+         also={"uadalp": 16}, oc=8, px=4, depth=64, binary=True, precisions=[(1, 2), (2, 2)], row_tiles=True),
     dict(name="int16 SMLAL 8x4", src="apps/bench/pi_estimate/int_gemm_neon.cc", flags=[], fn="gemm_s16_8x4",
          key="smlal", per_iter=32, also={}, oc=8, px=4, depth=4, binary=False),
     dict(name="int8 SMULL/SADALP 4x4", src="apps/bench/pi_estimate/int_gemm_neon.cc", flags=[], fn="gemm_s8_4x4",
@@ -108,6 +111,18 @@ BINARY_LOOPS = ("wbits", "abits", "taps", "words")  # weight planes, activation 
 # channels x 4 pixels.
 FLOAT_KERNEL = dict(name="conv2d_f32_16x4__portable (NEON)", src="kernels/conv2d_f32_oc_portable.cc",
                     fn="portable::(anonymous namespace)::run_tile<4, 1>", key="fmla", per_iter=16, oc=16, px=4)
+
+# The shipped int8 convolution (kernels/conv2d_int8.inc) for the stem under
+# --int8-stem: AArch64's baseline build (int16 smlal, 16 channels x 4 pixels,
+# one input channel a step) and the dot product build (sdot, 4 input channels
+# a step; cores with ARMv8.2 dot product: the Pi 5's A76).
+INT8_STEM_KERNELS = [
+    dict(name="conv2d_int8_16x4c1__portable (NEON smlal)", src="kernels/conv2d_int8_portable.cc", flags=[],
+         fn="portable::(anonymous namespace)::run_tile<4, 4>", key="smlal", per_iter=16, oc=16, px=4, group=1),
+    dict(name="conv2d_int8_16x4c4__neon64dot", src="kernels/arm_neon64dot/conv2d-int8.cc",
+         flags=["-march=armv8.2-a+dotprod"], fn="neon64dot::(anonymous namespace)::run_tile<4, 4>", key="sdot",
+         per_iter=16, oc=16, px=4, group=4, needs="dotprod"),
+]
 
 # Bi-Real-18 (the parity suite's) as it runs: (name, count, kind, shape).
 # Binary convolutions refer to LAYERS; float convolutions are (h, w, c, oc,
@@ -227,7 +242,8 @@ def trip_counts(kernel, layer, wbits, abits):
     enclosing iteration (outermost first)."""
     _, h, w, c, oc, k, s, p = layer
     oh, ow = (h + 2 * p - k) // s + 1, (w + 2 * p - k) // s + 1
-    calls = math.ceil(oh * ow / kernel["px"]) * math.ceil(oc / kernel["oc"])
+    tiles = oh * math.ceil(ow / kernel["px"]) if kernel.get("row_tiles") else math.ceil(oh * ow / kernel["px"])
+    calls = tiles * math.ceil(oc / kernel["oc"])
     if kernel["binary"]:
         trips = dict(wbits=wbits, abits=abits, taps=k * k, words=math.ceil(c / 64))
         return calls, [trips[loop] for loop in kernel.get("loops", BINARY_LOOPS)]
@@ -278,6 +294,27 @@ def float_layer_cycles(step_cycles, shape):
     return tap_rows * math.ceil(ow / k0["px"]) * chunks * k * c * step_cycles
 
 
+def int8_stem_cycles(step_cycles, kernel, shape):
+    """Inner steps of the int8 kernel over the stem: every tap of every
+    window (its band is padded), input channels in groups of the kernel's."""
+    h, w, c, oc, k, s, p = shape
+    oh, ow = (h + 2 * p - k) // s + 1, (w + 2 * p - k) // s + 1
+    tiles = oh * math.ceil(ow / kernel["px"]) * math.ceil(oc / kernel["oc"])
+    return tiles * k * k * math.ceil(c / kernel["group"]) * step_cycles
+
+
+def int8_stem_estimate(per_cpu):
+    """Per core: the faster shipped int8 kernel on the stem, and its ms."""
+    shape = next(what for name, _, kind, what in NETWORK if kind == "float" and name.startswith("stem"))
+    out = {}
+    for cpu, _ in CPUS:
+        r = per_cpu[cpu]
+        ms, name = min((int8_stem_cycles(r[k["name"]]["cycles"], k, shape) / (CLOCK_GHZ[cpu] * 1e9) * 1e3, k["name"])
+                       for k in INT8_STEM_KERNELS if k["name"] in r)
+        out[cpu] = dict(kernel=name, ms=ms)
+    return out
+
+
 def network_estimate(per_cpu, bandwidth):
     """Per core: each part of Bi-Real-18 in milliseconds at the core's clock."""
     out = {}
@@ -301,7 +338,7 @@ def network_estimate(per_cpu, bandwidth):
     return out
 
 
-def network_markdown(network, bandwidth):
+def network_markdown(network, bandwidth, int8_stem):
     out = ["", "### Whole network: Bi-Real-18 at 224x224, 1 thread (estimated)", "",
            "Convolutions: llvm-mca inner-loop cycles x trip counts (a lower bound). Glue: bytes moved / bandwidth "
            "(an upper bound while tensors fit L2). Clocks: " +
@@ -316,6 +353,12 @@ def network_markdown(network, bandwidth):
         out.append(f"| **all {kind}** | | | " +
                    " | ".join(f"{sum(p['ms'] for p in network[cpu] if p['kind'] == kind):.2f}" for cpu, _ in CPUS) + " |")
     out.append("| **total** | | | " + " | ".join(f"**{sum(p['ms'] for p in network[cpu]):.1f}**" for cpu, _ in CPUS) + " |")
+    stem = next(p for p in network[CPUS[0][0]] if p["kind"] == "float")["part"]
+    out.append("| stem C1 in int8 (`--int8-stem`), instead | 1 | int8 | " +
+               " | ".join(f"{int8_stem[cpu]['ms']:.2f} ({int8_stem[cpu]['kernel'].split(' ')[0]})" for cpu, _ in CPUS) + " |")
+    out.append("| **total with the int8 stem** | | | " +
+               " | ".join(f"**{sum(p['ms'] for p in network[cpu]) - next(p['ms'] for p in network[cpu] if p['part'] == stem) + int8_stem[cpu]['ms']:.1f}**"
+                          for cpu, _ in CPUS) + " |")
     return "\n".join(out) + "\n"
 
 
@@ -323,7 +366,8 @@ def estimate(show_loops):
     per_cpu = {}
     with tempfile.TemporaryDirectory() as tmp:
         funcs = {}
-        for src, flags in sorted({(k["src"], tuple(k["flags"])) for k in KERNELS} | {(FLOAT_KERNEL["src"], ())}):
+        sources = {(k["src"], tuple(k["flags"])) for k in KERNELS + INT8_STEM_KERNELS} | {(FLOAT_KERNEL["src"], ())}
+        for src, flags in sorted(sources):
             funcs.update(functions(compile_asm(src, list(flags), tmp)))
         for cpu, _ in CPUS:
             results = {}
@@ -348,19 +392,23 @@ def estimate(show_loops):
                     print(f"--- {kernel['name']} on {cpu}: instructions per loop level (outermost first): "
                           f"{[len(level) for level in levels]}, cycles {[round(c, 2) for c in level_cycles]}\n"
                           + "\n".join(levels[-1]), file=sys.stderr)
-            k = FLOAT_KERNEL
-            name = next((f for f in funcs if k["fn"] in f), None)
-            if name is None:
-                sys.exit(f"pi_estimate: no function matching '{k['fn']}' in {k['src']}'s assembly (inlined or renamed?)")
-            loop = hottest_loop(funcs[name], k["key"])
-            if sum(1 for ins in loop if ins.split()[0] == k["key"]) != k["per_iter"]:
-                sys.exit(f"{k['name']} on {cpu}: its hottest loop is not one step of {k['per_iter']} {k['key']}: "
-                         "the code changed shape")
-            cycles = mca_cycles(loop, cpu)
-            results[k["name"]] = dict(cycles=cycles, macs_per_cycle=k["oc"] * k["px"] / cycles,
-                                      level_cycles=[cycles], level_instructions=[len(loop)])
-            if show_loops:
-                print(f"--- {k['name']} on {cpu}: {cycles:.2f} cycles\n" + "\n".join(loop), file=sys.stderr)
+            # One-step kernels (the float and int8 stems): their hottest loop.
+            for k in [FLOAT_KERNEL] + INT8_STEM_KERNELS:
+                if k.get("needs") == "dotprod" and cpu != "cortex-a76":
+                    continue
+                name = next((f for f in funcs if k["fn"] in f), None)
+                if name is None:
+                    sys.exit(f"pi_estimate: no function matching '{k['fn']}' in {k['src']}'s assembly "
+                             "(inlined or renamed?)")
+                loop = hottest_loop(funcs[name], k["key"])
+                if sum(1 for ins in loop if ins.split()[0] == k["key"]) != k["per_iter"]:
+                    sys.exit(f"{k['name']} on {cpu}: its hottest loop is not one step of {k['per_iter']} {k['key']}: "
+                             "the code changed shape")
+                cycles = mca_cycles(loop, cpu)
+                results[k["name"]] = dict(cycles=cycles, macs_per_cycle=k["oc"] * k["px"] * k.get("group", 1) / cycles,
+                                          level_cycles=[cycles], level_instructions=[len(loop)])
+                if show_loops:
+                    print(f"--- {k['name']} on {cpu}: {cycles:.2f} cycles\n" + "\n".join(loop), file=sys.stderr)
             per_cpu[cpu] = results
     return per_cpu
 
@@ -401,6 +449,10 @@ def markdown(per_cpu, rows):
     cells = [f"{per_cpu[cpu][k['name']]['cycles']:.2f} | {per_cpu[cpu][k['name']]['macs_per_cycle']:.1f}"
              for cpu, _ in CPUS]
     out.append(f"| {k['name']} | {k['oc'] * k['px']} fp32 | " + " | ".join(cells) + " |")
+    for k in INT8_STEM_KERNELS:  # the int8 stem's
+        cells = [f"{per_cpu[cpu][k['name']]['cycles']:.2f} | {per_cpu[cpu][k['name']]['macs_per_cycle']:.1f}"
+                 if k["name"] in per_cpu[cpu] else "- | -" for cpu, _ in CPUS]
+        out.append(f"| {k['name']} | {k['oc'] * k['px'] * k['group']} int8 | " + " | ".join(cells) + " |")
     out += ["", "### Where a call's cycles go (llvm-mca, cycles per pass of each loop level)", "",
             "bnn: per call, per weight plane, per plane pair, per tap, per 64-channel word; "
             "integer kernels: per call, per depth step.", "",
@@ -506,13 +558,14 @@ def main():
     per_cpu = estimate(args.show_loops)
     rows = layer_table(per_cpu)
     network = network_estimate(per_cpu, bandwidth)
-    text = markdown(per_cpu, rows) + network_markdown(network, bandwidth)
+    int8_stem = int8_stem_estimate(per_cpu)
+    text = markdown(per_cpu, rows) + network_markdown(network, bandwidth, int8_stem)
     if args.markdown:
         open(args.markdown, "w").write(text)
     else:
         sys.stdout.write(text)
     if args.json:
-        json.dump(dict(microkernels=per_cpu, layers=rows, network=network), open(args.json, "w"), indent=1)
+        json.dump(dict(microkernels=per_cpu, layers=rows, network=network, int8_stem=int8_stem), open(args.json, "w"), indent=1)
     if args.svg:
         svg(rows, args.svg)
 
