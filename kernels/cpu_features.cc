@@ -10,12 +10,12 @@
 
 #if (defined(__arm__) || defined(__aarch64__)) && defined(__linux__)
 #include <sys/auxv.h>
-#ifndef HWCAP_NEON
+#endif
+#if defined(__arm__) && defined(__linux__) && !defined(HWCAP_NEON)
 #define HWCAP_NEON (1 << 12)  // ARMv7's AT_HWCAP bit
 #endif
-#ifndef HWCAP_ASIMDDP
+#if defined(__aarch64__) && defined(__linux__) && !defined(HWCAP_ASIMDDP)
 #define HWCAP_ASIMDDP (1 << 20)  // AArch64's AT_HWCAP bit for sdot/udot
-#endif
 #endif
 
 #ifndef BNN_HAVE_AVX2

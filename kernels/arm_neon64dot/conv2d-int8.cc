@@ -4,4 +4,5 @@
 // channels per instruction and lane. Chosen only where the CPU reports it
 // (cpu_features.cc, HWCAP_ASIMDDP).
 #define BNN_INT8_NAMESPACE neon64dot
+#define BNN_INT8_DOTPROD 1
 #include "kernels/conv2d_int8.inc"

@@ -3,7 +3,8 @@
 # The tools a Raspberry Pi user runs, cross-built and run under qemu-user:
 # bnn-classify on the bundled examples (same labels and probabilities as the
 # x86 build, within float rounding), bnn-run --info (NEON kernels, not the
-# portable ones), bnn-bench --model, and bnn-tune with a 5-second budget;
+# portable ones), bnn-bench --model, bnn-tune with a 5-second budget, and an
+# --int8-stem model (the x86 build's outputs to the bit);
 # with a GStreamer sysroot (.ci/arm_gst_sysroot.sh), the ARM bnnclassify
 # element in Debian's ARM gst-launch-1.0.
 # Usage: arm_apps_test.sh QEMU SYSROOT CROSS_BUILD_DIR X86_BUILD_DIR SOURCE_DIR NEON_ISA [GST_SYSROOT]
@@ -39,7 +40,27 @@ check "bnn-run --info: NEON kernels run the model" 0 "(bgemm_ukernel|bconv_direc
 check "bnn-run --info: no portable bitserial kernel" 1 "" -- sh -c "'$qemu' -L '$sysroot' '$arm/bin/bnn-run' --info '$model' | grep -E 'BitserialConv2D.*__portable'"
 check "bnn-bench --model" 0 "median [0-9.]+, p90" -- run "$arm/bin/bnn-bench" --model "$model"
 check "bnn-tune --budget-seconds 5" 0 "wrote" -- run "$arm/bin/bnn-tune" "$model" -o "$work/tuned.bnn" --budget-seconds 5
-check "the tuned model names NEON schedules" 0 "__$isa \(bgemm_ukernel" -- run "$arm/bin/bnn-run" --info "$work/tuned.bnn"
+check "the tuned model names NEON schedules" 0 "__$isa \((bgemm_ukernel|bconv_direct)" -- run "$arm/bin/bnn-run" --info "$work/tuned.bnn"
+# --int8-stem: converted on x86, the stem on this ISA's int8 kernel (sdot
+# under qemu-aarch64, which reports the dot product; smlal on ARMv7) gives the
+# x86 build's outputs: its integer sums are exact, so on AArch64, whose float
+# layers fuse multiply-adds as x86's do, to the bit; on ARMv7 (separate
+# multiply and add in the float layers) within 1e-5 of the largest output.
+"$x86/bin/bnn-convert" "$source_dir/models/fashion/fashion_bnn.onnx" -o "$work/int8.bnn" \
+  $(cat "$source_dir/models/fashion/bnn-convert.args") --int8-stem > /dev/null
+/usr/bin/python3 -c "import numpy as n; n.random.seed(1); n.save('$work/x.npy', n.random.rand(4, 1, 28, 28).astype(n.float32))"
+"$x86/bin/bnn-run" --model "$work/int8.bnn" --input "$work/x.npy" --output "$work/y_x86.npy"
+check "--int8-stem: the stem runs on a NEON int8 kernel" 0 "Int8Conv2D .*__$isa" -- run "$arm/bin/bnn-run" --info "$work/int8.bnn"
+tolerance=1e-5
+[ "$isa" = neon64 ] && tolerance=0
+check "--int8-stem: the same outputs as x86 (within $tolerance of the largest)" 0 "agree" -- sh -c "'$qemu' -L '$sysroot' '$arm/bin/bnn-run' \
+  --model '$work/int8.bnn' --input '$work/x.npy' --output '$work/y_arm.npy' && /usr/bin/python3 -c \"
+import numpy as n
+a, b = n.load('$work/y_x86.npy'), n.load('$work/y_arm.npy')
+assert a.shape == b.shape == (4, 10), (a.shape, b.shape)
+assert (abs(a - b) <= $tolerance * abs(a).max()).all(), abs(a - b).max()
+print('agree')
+\""
 if [ -n "$gst_sysroot" ]; then
   # Only the plugins the pipelines use, loaded in-process (qemu-user cannot
   # spawn GStreamer's ARM plugin scanner).

@@ -4,10 +4,12 @@
 of integer NEON baselines, per ResNet-18 convolution, from llvm-mca.
 
 No Pi is reachable from CI, so this estimates what can be estimated:
-  1. compile the shipped AArch64 microkernels (kernels/arm_neon64/) and the
-     integer baselines (apps/bench/pi_estimate/) with the cross compiler and
-     the flags of the shipped arm64 build (-O3, generic ARMv8-A; the dot
-     product baseline ARMv8.2-A), once for all three cores;
+  1. compile the shipped AArch64 microkernels (kernels/arm_neon64/: GEMM and
+     direct binary kernels; the int8 stem's smlal and, kernels/arm_neon64dot/,
+     sdot kernels) and the integer baselines (apps/bench/pi_estimate/) with
+     the cross compiler and the flags of the shipped arm64 build (-O3,
+     generic ARMv8-A; the dot product files ARMv8.2-A), once for all three
+     cores;
   2. split each kernel function into its loop levels (the instructions each
      loop encloses and no deeper loop does);
   3. ask llvm-mca (LLVM 14) for the steady-state cycles of each level on
@@ -24,14 +26,17 @@ corrections; the baselines' im2col, packing and requantization), and the
 byte-lane flushes of bnn's kernel (8 UADALP per 31 steps, under 1% of its
 instructions). LLVM 14 has no Cortex-A76 model: -mcpu=cortex-a76 uses the
 Cortex-A57 model, as A72 does (the A57 is ARMv8.0 and has no SDOT, so the
-dot-product baseline's cost there is LLVM's guess); the A76 column is an
-A72-class estimate plus the dot-product baseline.
+dot-product kernels' cost there is LLVM's guess); the A76 column is an
+A72-class estimate plus the dot-product kernels (the baseline and the
+shipped sdot int8 stem).
 
 Whole network (Bi-Real-18, 224x224, 1 thread): the binary convolutions as
 above (W1A1, the faster bnn microkernel per layer), the full-precision stem
 and 1x1 shortcuts from the inner loop of the shipped float kernel
 (conv2d_f32_16x4, NEON: 4 weight vectors x 4 pixels, 16 FMLA per step) at
-the same llvm-mca rates, and everything else - max and average pools,
+the same llvm-mca rates (and, instead, the stem as --int8-stem runs it: the
+faster shipped int8 kernel of the core, every tap of its padded band; its
+input quantization and epilogue are left out), and everything else - max and average pools,
 quantize steps, the binary layers' float epilogues (residual read, output
 written), head batchnorm, global pool, dense - as bytes moved over an
 assumed memory bandwidth: these layers stream tensors and do a few
@@ -129,8 +134,9 @@ INT8_STEM_KERNELS = [
 # k, s, p); glue layers are the bytes they read and write (float tensors, 4
 # bytes an element; packed bits an eighth of a byte).
 F = 4
+STEM = "stem C1 7x7 s2"
 NETWORK = [
-    ("stem C1 7x7 s2", 1, "float", (224, 224, 3, 64, 7, 2, 3)),
+    (STEM, 1, "float", (224, 224, 3, 64, 7, 2, 3)),
     ("max pool 3x3 s2 (+ quantize)", 1, "glue", 112 * 112 * 64 * F + 56 * 56 * 64 * (F + 1 / 8)),
     ("binary C2", 4, "binary", "C2"), ("binary C4", 1, "binary", "C4"), ("binary C6", 3, "binary", "C6"),
     ("binary C7", 1, "binary", "C7"), ("binary C9", 3, "binary", "C9"), ("binary C10", 1, "binary", "C10"),
@@ -305,7 +311,7 @@ def int8_stem_cycles(step_cycles, kernel, shape):
 
 def int8_stem_estimate(per_cpu):
     """Per core: the faster shipped int8 kernel on the stem, and its ms."""
-    shape = next(what for name, _, kind, what in NETWORK if kind == "float" and name.startswith("stem"))
+    shape = next(what for name, _, _, what in NETWORK if name == STEM)
     out = {}
     for cpu, _ in CPUS:
         r = per_cpu[cpu]
@@ -353,12 +359,13 @@ def network_markdown(network, bandwidth, int8_stem):
         out.append(f"| **all {kind}** | | | " +
                    " | ".join(f"{sum(p['ms'] for p in network[cpu] if p['kind'] == kind):.2f}" for cpu, _ in CPUS) + " |")
     out.append("| **total** | | | " + " | ".join(f"**{sum(p['ms'] for p in network[cpu]):.1f}**" for cpu, _ in CPUS) + " |")
-    stem = next(p for p in network[CPUS[0][0]] if p["kind"] == "float")["part"]
     out.append("| stem C1 in int8 (`--int8-stem`), instead | 1 | int8 | " +
                " | ".join(f"{int8_stem[cpu]['ms']:.2f} ({int8_stem[cpu]['kernel'].split(' ')[0]})" for cpu, _ in CPUS) + " |")
-    out.append("| **total with the int8 stem** | | | " +
-               " | ".join(f"**{sum(p['ms'] for p in network[cpu]) - next(p['ms'] for p in network[cpu] if p['part'] == stem) + int8_stem[cpu]['ms']:.1f}**"
-                          for cpu, _ in CPUS) + " |")
+    with_int8 = []
+    for cpu, _ in CPUS:
+        float_stem = next(p["ms"] for p in network[cpu] if p["part"] == STEM)
+        with_int8.append(sum(p["ms"] for p in network[cpu]) - float_stem + int8_stem[cpu]["ms"])
+    out.append("| **total with the int8 stem** | | | " + " | ".join(f"**{ms:.1f}**" for ms in with_int8) + " |")
     return "\n".join(out) + "\n"
 
 
