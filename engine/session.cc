@@ -7,6 +7,7 @@
 
 #include "engine/layout.h"
 #include "engine/model_impl.h"
+#include "engine/parallel.h"
 #include "engine/thread_pool.h"
 
 namespace bnn {
@@ -67,7 +68,14 @@ void Session::run(const float* input_chw, float* output, const LayerObserver& ob
   ctx.scratch_stride = impl_->scratch_stride;
   ctx.pool = impl_->pool.get();
 
-  chw_to_hwc(input_chw, m.tensor_infos[m.input].shape, ctx.data<float>(m.input));
+  const std::vector<int>& in_shape = m.tensor_infos[m.input].shape;
+  if (in_shape.size() == 3) {
+    parallel_ranges(*ctx.pool, in_shape[0], [&](int, int y0, int y1) {
+      chw_to_hwc_rows(input_chw, in_shape[0], in_shape[1], in_shape[2], y0, y1, ctx.data<float>(m.input));
+    });
+  } else {
+    chw_to_hwc(input_chw, in_shape, ctx.data<float>(m.input));
+  }
   for (size_t i = 0; i < m.ops.size(); ++i) {
     const Op& op = *m.ops[i];
     op.run(ctx);
