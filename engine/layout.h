@@ -15,33 +15,11 @@ inline int64_t product(const std::vector<int>& shape) {
   return n;
 }
 
-// Copies one rank-3 tensor between the layouts; `to_hwc` picks the direction.
-inline void convert_layout(const float* src, const std::vector<int>& hwc, float* dst, bool to_hwc) {
-  if (hwc.size() != 3) {
-    std::copy(src, src + product(hwc), dst);
-    return;
-  }
-  const int64_t h = hwc[0], w = hwc[1], c = hwc[2];
-  for (int64_t ci = 0; ci < c; ++ci)
-    for (int64_t y = 0; y < h; ++y)
-      for (int64_t x = 0; x < w; ++x) {
-        const int64_t chw_index = (ci * h + y) * w + x, hwc_index = (y * w + x) * c + ci;
-        if (to_hwc) {
-          dst[hwc_index] = src[chw_index];
-        } else {
-          dst[chw_index] = src[hwc_index];
-        }
-      }
-}
-
-inline void chw_to_hwc(const float* src, const std::vector<int>& hwc, float* dst) { convert_layout(src, hwc, dst, true); }
-
 // Rows [y0, y1) of an h x w x c image, CHW -> HWC, pixel by pixel: the
-// writes run in order and the reads are c sequential streams (the loop above
-// scatters its writes c floats apart, c passes over the output). Three
+// writes run in order and the reads are c sequential streams. Three
 // channels, a model's usual input, get a constant inner loop. The session
-// splits an input's rows over its threads: this copy was the one serial
-// step before the first layer (about 90 us of a 224x224 RGB input).
+// splits an input's rows over its threads (a 224x224 RGB input took about
+// 90 us on one thread before the first layer).
 inline void chw_to_hwc_rows(const float* src, int64_t h, int64_t w, int64_t c, int64_t y0, int64_t y1, float* dst) {
   if (c == 3) {
     const float* r = src + y0 * w;
@@ -61,6 +39,25 @@ inline void chw_to_hwc_rows(const float* src, int64_t h, int64_t w, int64_t c, i
     }
   }
 }
-inline void hwc_to_chw(const float* src, const std::vector<int>& hwc, float* dst) { convert_layout(src, hwc, dst, false); }
+
+// One tensor between the layouts: rank 3 is (C, H, W) <-> (H, W, C); other
+// ranks have one layout and are copied.
+inline void chw_to_hwc(const float* src, const std::vector<int>& hwc, float* dst) {
+  if (hwc.size() != 3) {
+    std::copy(src, src + product(hwc), dst);
+    return;
+  }
+  chw_to_hwc_rows(src, hwc[0], hwc[1], hwc[2], 0, hwc[0], dst);
+}
+inline void hwc_to_chw(const float* src, const std::vector<int>& hwc, float* dst) {
+  if (hwc.size() != 3) {
+    std::copy(src, src + product(hwc), dst);
+    return;
+  }
+  const int64_t h = hwc[0], w = hwc[1], c = hwc[2];
+  for (int64_t ci = 0; ci < c; ++ci) {
+    for (int64_t i = 0; i < h * w; ++i) dst[ci * h * w + i] = src[i * c + ci];
+  }
+}
 
 }  // namespace bnn
